@@ -1,0 +1,11 @@
+DROP TABLE follower_cursors;
+DROP TABLE events;
+DROP TABLE login_failures;
+DROP TABLE password_resets;
+DROP TABLE invitations;
+DROP TABLE workspace_members;
+DROP TABLE workspaces;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE server_settings;

@@ -1,0 +1,318 @@
+//! Accounts: sign-up, sign-in, profile and password changes, password resets.
+
+use chrono::Duration;
+use serde_json::json;
+
+use super::invitations::{self, InvitationCheck};
+use super::sessions::{self, SessionToken};
+use super::{Actor, AppState, serialize_with};
+use crate::db::login_failures;
+use crate::db::password_resets::{NewReset, ResetRow};
+use crate::db::sessions::SessionRow;
+use crate::db::users::{NewUser, UserRow};
+use crate::db::{self, workspaces::MemberRow};
+use crate::domain::accounts::{DisplayName, Email, Login, Password, Username};
+use crate::domain::events::EventKind;
+use crate::error::AppError;
+use crate::events::{self, NewEvent};
+use crate::mail::Mail;
+use crate::security;
+use crate::views;
+use crate::wire;
+
+/// Failed sign-ins are counted over this window.
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Failures per account within the window before sign-in is refused.
+pub const THROTTLE_PER_ACCOUNT: i64 = 10;
+/// Failures per client address within the window before sign-in is refused.
+pub const THROTTLE_PER_ADDRESS: i64 = 100;
+/// How long a password-reset link works.
+pub const RESET_LIFETIME: Duration = Duration::hours(1);
+/// Reset links one account may be sent per hour.
+const RESETS_PER_HOUR: i64 = 3;
+
+/// Key of the advisory lock that serialises sign-ups on PostgreSQL ("signup").
+const SIGNUP_LOCK: i64 = 0x7369_676e_7570;
+
+/// What a person fills in to sign up.
+#[derive(Debug, Clone)]
+pub struct SignupForm {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub display_name: Option<String>,
+    pub invite_token: Option<String>,
+}
+
+/// A new account, signed in, and the workspace an invitation brought it into.
+#[derive(Debug, Clone)]
+pub struct SignedUp {
+    pub user: UserRow,
+    pub session: SessionToken,
+    pub workspace_slug: Option<String>,
+}
+
+/// Creates an account. The first account on an empty server becomes the server admin;
+/// after that an invitation is needed, and it is accepted at once.
+pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<String>) -> Result<SignedUp, AppError> {
+    let email = Email::parse(&form.email)?;
+    let username = Username::parse(&form.username)?;
+    let display_name = match form.display_name.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() => DisplayName::parse(name)?,
+        _ => DisplayName::parse(username.as_str())?,
+    };
+    let password = Password::parse_new(&form.password, &[username.as_str(), email.as_str()])?;
+    let invite_hash = form.invite_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(security::token_hash);
+    let password_hash = state.hasher.hash(password.expose()).await?;
+
+    let (user, session, workspace_slug) = state
+        .db
+        .write(move |tx| {
+            serialize_with(tx, SIGNUP_LOCK)?;
+            if UserRow::email_taken(tx, email.as_str())? {
+                return Err(AppError::conflict("email_taken", "An account with that email address already exists; sign in instead."));
+            }
+            if UserRow::username_taken(tx, username.as_str())? {
+                return Err(AppError::conflict("username_taken", format!("The username \"{}\" is taken.", username.as_str())));
+            }
+            let first = UserRow::count(tx)? == 0;
+            let invitation = match &invite_hash {
+                Some(hash) => Some(invitations::check(tx, hash, email.as_str())?),
+                None if first => None,
+                None => {
+                    return Err(AppError::forbidden(
+                        "signup_requires_invitation",
+                        "Signing up needs an invitation; ask a workspace admin to invite you.",
+                    ));
+                }
+            };
+            let now = db::now();
+            let user = NewUser {
+                username: username.as_str(),
+                email: email.as_str(),
+                display_name: display_name.as_str(),
+                password_hash: &password_hash,
+                is_server_admin: first,
+                created_at: now,
+                updated_at: now,
+            }
+            .insert(tx)?;
+            let session = sessions::start(tx, user.id, user_agent.as_deref())?;
+            let slug = match invitation {
+                Some(InvitationCheck { invitation, workspace }) => {
+                    invitations::join(tx, &invitation, &user)?;
+                    Some(workspace.slug)
+                }
+                None => None,
+            };
+            Ok((user, session, slug))
+        })
+        .await?;
+    let session = sessions::sign_session(state, &session);
+    Ok(SignedUp { user, session, workspace_slug })
+}
+
+/// Signs in with a username or email and a password. Failures are counted per account and
+/// per client address; past the limits the answer is 429 with the seconds to wait.
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    client_ip: &str,
+    user_agent: Option<String>,
+) -> Result<(UserRow, SessionToken), AppError> {
+    let login = Login::parse(login)?;
+    let password = Password::parse_attempt(password)?;
+    let ip = client_ip.to_owned();
+    let now = db::now();
+
+    let i = ip.clone();
+    let (key, recent, user) = state
+        .db
+        .read(move |conn| {
+            let user = match &login {
+                Login::Email(e) => UserRow::find_by_email(conn, e.as_str())?,
+                Login::Username(u) => UserRow::find_by_username(conn, u)?,
+            };
+            let key = throttle_key(&login, user.as_ref());
+            let recent = login_failures::recent(conn, &key, &i, now - THROTTLE_WINDOW)?;
+            Ok((key, recent, user))
+        })
+        .await?;
+    let ((by_key, oldest_key), (by_ip, oldest_ip)) = recent;
+    let oldest = if by_key >= THROTTLE_PER_ACCOUNT {
+        oldest_key
+    } else if by_ip >= THROTTLE_PER_ADDRESS {
+        oldest_ip
+    } else {
+        None
+    };
+    if let Some(oldest) = oldest {
+        let wait = (oldest + THROTTLE_WINDOW - now).num_seconds().max(1) as u64;
+        return Err(AppError::rate_limited(wait, format!("Too many failed sign-ins; try again in {} minutes.", wait.div_ceil(60))));
+    }
+
+    let verified = match &user {
+        Some(user) => state.hasher.verify(password.expose(), &user.password_hash).await?,
+        None => {
+            state.hasher.verify_dummy(password.expose()).await;
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        state
+            .db
+            .write(move |tx| {
+                login_failures::prune(tx, now - THROTTLE_WINDOW)?;
+                Ok(login_failures::record(tx, &key, &ip, now)?)
+            })
+            .await?;
+        return Err(AppError::unauthenticated("Wrong username, email or password."));
+    };
+    if user.deactivated_at.is_some() {
+        return Err(AppError::forbidden("account_deactivated", "This account has been deactivated."));
+    }
+    let user_id = user.id;
+    let session = state
+        .db
+        .write(move |tx| {
+            login_failures::clear(tx, &key)?;
+            sessions::start(tx, user_id, user_agent.as_deref())
+        })
+        .await?;
+    Ok((user, sessions::sign_session(state, &session)))
+}
+
+/// Changes the display name; every workspace the person is in hears of it.
+pub async fn update_profile(state: &AppState, actor: &Actor, display_name: &str) -> Result<UserRow, AppError> {
+    let name = DisplayName::parse(display_name)?;
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let user = UserRow::set_display_name(tx, user_id, name.as_str(), db::now())?;
+            let payload = json!({ "user": wire::User::from(&user) });
+            for membership in MemberRow::list_active_for_user(tx, user_id)? {
+                events::append(
+                    tx,
+                    NewEvent {
+                        kind: EventKind::UserUpdated,
+                        workspace_id: Some(membership.workspace_id),
+                        channel_id: None,
+                        user_id: Some(user_id),
+                        payload: payload.clone(),
+                    },
+                )?;
+            }
+            Ok(user)
+        })
+        .await
+}
+
+/// Changes the password after checking the current one; other sessions are signed out.
+pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new: &str) -> Result<(), AppError> {
+    let current = Password::parse_attempt(current)?;
+    let new = Password::parse_new(new, &[&actor.user.username, &actor.user.email])?;
+    if !state.hasher.verify(current.expose(), &actor.user.password_hash).await? {
+        return Err(AppError::forbidden("wrong_password", "The current password is not correct."));
+    }
+    let hash = state.hasher.hash(new.expose()).await?;
+    let (user_id, keep) = (actor.id(), actor.session_id);
+    state
+        .db
+        .write(move |tx| {
+            let now = db::now();
+            UserRow::set_password_hash(tx, user_id, &hash, now)?;
+            SessionRow::revoke_all(tx, user_id, keep, now)?;
+            ResetRow::use_all(tx, user_id, now)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Emails a single-use reset link if an active account has this address. The answer is
+/// the same either way, so that nobody learns which addresses have accounts.
+pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AppError> {
+    let email = Email::parse(email)?;
+    let address = email.as_str().to_owned();
+    let issued = state
+        .db
+        .write(move |tx| {
+            let Some(user) = UserRow::find_by_email(tx, &address)? else { return Ok(None) };
+            let since = db::now() - Duration::hours(1);
+            if user.deactivated_at.is_some() || ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR {
+                return Ok(None);
+            }
+            Ok(Some((issue_reset(tx, &user)?, user)))
+        })
+        .await?;
+    if let Some((token, user)) = issued {
+        let link = state.link(&format!("/password-reset/{token}"));
+        let mail = views::mail::password_reset(&user.display_name, &link, RESET_LIFETIME);
+        state.mailer.send(Mail { to: user.email.clone(), ..mail }).await?;
+    }
+    Ok(())
+}
+
+/// Stores a new single-use reset for `user` and returns the token for its link.
+pub fn issue_reset(tx: &mut db::Conn, user: &UserRow) -> Result<String, AppError> {
+    let token = security::random_token("");
+    let now = db::now();
+    NewReset { user_id: user.id, token_hash: &security::token_hash(&token), created_at: now, expires_at: now + RESET_LIFETIME }
+        .insert(tx)?;
+    Ok(token)
+}
+
+/// Looks a reset link up without using it (for the page that asks for the new password).
+pub async fn check_password_reset(state: &AppState, token: &str) -> Result<UserRow, AppError> {
+    let hash = security::token_hash(token.trim());
+    state
+        .db
+        .read(move |conn| {
+            let reset = usable_reset(conn, &hash)?;
+            Ok(UserRow::find(conn, reset.user_id)?)
+        })
+        .await
+}
+
+fn usable_reset(conn: &mut db::Conn, hash: &str) -> Result<ResetRow, AppError> {
+    let reset = ResetRow::find_by_hash(conn, hash)?
+        .ok_or_else(|| AppError::not_found("reset_not_found", "That password-reset link is not valid."))?;
+    if reset.used_at.is_some() {
+        return Err(AppError::gone("reset_used", "That password-reset link has already been used; request a new one."));
+    }
+    if reset.expires_at <= db::now() {
+        return Err(AppError::gone("reset_expired", "That password-reset link has expired; request a new one."));
+    }
+    Ok(reset)
+}
+
+/// Sets a new password through a reset link; the link and every session end.
+pub async fn confirm_password_reset(state: &AppState, token: &str, new_password: &str) -> Result<UserRow, AppError> {
+    let hash = security::token_hash(token.trim());
+    let user = check_password_reset(state, token).await?;
+    let password = Password::parse_new(new_password, &[&user.username, &user.email])?;
+    let password_hash = state.hasher.hash(password.expose()).await?;
+    state
+        .db
+        .write(move |tx| {
+            let reset = usable_reset(tx, &hash)?;
+            let now = db::now();
+            UserRow::set_password_hash(tx, reset.user_id, &password_hash, now)?;
+            ResetRow::use_all(tx, reset.user_id, now)?;
+            SessionRow::revoke_all(tx, reset.user_id, None, now)?;
+            let user = UserRow::find(tx, reset.user_id)?;
+            login_failures::clear(tx, &throttle_key(&Login::Username(user.username.clone()), Some(&user)))?;
+            Ok(user)
+        })
+        .await
+}
+
+/// Failures count against the account whichever way it was named (username or email);
+/// attempts on names without an account count against the name.
+fn throttle_key(login: &Login, user: Option<&UserRow>) -> String {
+    match user {
+        Some(user) => format!("user:{}", user.id),
+        None => login.throttle_key(),
+    }
+}

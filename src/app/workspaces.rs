@@ -1,0 +1,206 @@
+//! Workspaces and their members: create, list, rename, change roles, deactivate.
+
+use serde_json::json;
+
+use super::{Actor, AppState};
+use crate::config::WorkspaceCreation;
+use crate::db::users::UserRow;
+use crate::db::workspaces::{MemberRow, NewWorkspace, WorkspaceRow};
+use crate::db::{self, Conn};
+use crate::domain::events::EventKind;
+use crate::domain::workspaces::{MemberChange, Role, WorkspaceName, WorkspaceSlug, may_change_member};
+use crate::error::AppError;
+use crate::events::{self, NewEvent};
+use crate::wire;
+
+/// A workspace seen through the caller's active membership.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub workspace: WorkspaceRow,
+    pub role: Role,
+}
+
+fn no_such_workspace() -> AppError {
+    AppError::not_found("workspace_not_found", "No such workspace, or you are not a member of it.")
+}
+
+/// Loads a workspace through the caller's active membership: a workspace the caller is not
+/// in is not found, whether it exists or not.
+pub fn membership(conn: &mut Conn, slug: &str, user_id: i64) -> Result<Membership, AppError> {
+    let (workspace, member) = WorkspaceRow::find_for_member(conn, slug, user_id)?.ok_or_else(no_such_workspace)?;
+    let role = Role::parse(&member.role).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored role: {e}")))?;
+    Ok(Membership { workspace, role })
+}
+
+/// Creates a workspace; its creator is its owner.
+pub async fn create(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
+    if state.settings.workspace_creation == WorkspaceCreation::Admins && !actor.user.is_server_admin {
+        return Err(AppError::forbidden(
+            "workspace_creation_restricted",
+            "Only server admins can create workspaces on this server.",
+        ));
+    }
+    create_as(state, actor, slug, name).await
+}
+
+/// Creates a workspace owned by `actor`, whoever may create workspaces (the operator's CLI).
+pub async fn create_as(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
+    let slug = WorkspaceSlug::parse(slug)?;
+    let name = WorkspaceName::parse(name)?;
+    let user = actor.user.clone();
+    state
+        .db
+        .write(move |tx| {
+            if WorkspaceRow::slug_taken(tx, slug.as_str())? {
+                return Err(AppError::conflict("workspace_slug_taken", format!("The URL name \"{}\" is taken.", slug.as_str())));
+            }
+            let now = db::now();
+            let workspace = NewWorkspace { slug: slug.as_str(), name: name.as_str(), created_by: user.id, created_at: now, updated_at: now }
+                .insert(tx)?;
+            let member = MemberRow { workspace_id: workspace.id, user_id: user.id, role: Role::Owner.as_str().into(), joined_at: now, deactivated_at: None }
+                .insert(tx)?;
+            events::append(
+                tx,
+                NewEvent {
+                    kind: EventKind::WorkspaceCreated,
+                    workspace_id: Some(workspace.id),
+                    channel_id: None,
+                    user_id: Some(user.id),
+                    payload: json!({ "workspace": wire::WorkspaceInfo::from(&workspace), "member": wire::Member::new(&member, &user) }),
+                },
+            )?;
+            Ok(wire::Workspace::new(&workspace, &member))
+        })
+        .await
+}
+
+/// The workspaces the caller is an active member of.
+pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<wire::Workspace>, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| Ok(WorkspaceRow::list_for_member(conn, user_id)?.iter().map(|(w, m)| wire::Workspace::new(w, m)).collect()))
+        .await
+}
+
+/// One workspace, through the caller's membership.
+pub async fn get(state: &AppState, actor: &Actor, slug: &str) -> Result<wire::Workspace, AppError> {
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    state
+        .db
+        .read(move |conn| {
+            let (w, m) = WorkspaceRow::find_for_member(conn, &slug, user_id)?.ok_or_else(no_such_workspace)?;
+            Ok(wire::Workspace::new(&w, &m))
+        })
+        .await
+}
+
+/// Renames a workspace (owners and admins).
+pub async fn rename(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
+    let name = WorkspaceName::parse(name)?;
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    state
+        .db
+        .write(move |tx| {
+            let Membership { workspace, role } = membership(tx, &slug, user_id)?;
+            if !role.is_admin() {
+                return Err(AppError::forbidden("not_workspace_admin", "Only workspace owners and admins can rename the workspace."));
+            }
+            let workspace = WorkspaceRow::set_name(tx, workspace.id, name.as_str(), db::now())?;
+            let member = MemberRow::find(tx, workspace.id, user_id)?.ok_or_else(no_such_workspace)?;
+            events::append(
+                tx,
+                NewEvent {
+                    kind: EventKind::WorkspaceUpdated,
+                    workspace_id: Some(workspace.id),
+                    channel_id: None,
+                    user_id: None,
+                    payload: json!({ "workspace": wire::WorkspaceInfo::from(&workspace) }),
+                },
+            )?;
+            Ok(wire::Workspace::new(&workspace, &member))
+        })
+        .await
+}
+
+/// The members of a workspace, deactivated ones included (marked).
+pub async fn members(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<wire::Member>, AppError> {
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    state
+        .db
+        .read(move |conn| {
+            let Membership { workspace, .. } = membership(conn, &slug, user_id)?;
+            Ok(MemberRow::list_with_users(conn, workspace.id)?.iter().map(|(m, u)| wire::Member::new(m, u)).collect())
+        })
+        .await
+}
+
+/// A change to a membership: a new role, deactivation, or both.
+#[derive(Debug, Clone, Default)]
+pub struct MemberPatch {
+    pub role: Option<String>,
+    pub deactivated: Option<bool>,
+}
+
+/// Changes another member's role or deactivates/reactivates them. A deactivated member
+/// loses access to the workspace at once: every request checks active membership.
+pub async fn update_member(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+    target_id: i64,
+    patch: MemberPatch,
+) -> Result<wire::Member, AppError> {
+    let role = patch.role.as_deref().map(Role::parse).transpose()?;
+    let mut changes = Vec::new();
+    if let Some(r) = role {
+        changes.push(MemberChange::SetRole(r));
+    }
+    match patch.deactivated {
+        Some(true) => changes.push(MemberChange::Deactivate),
+        Some(false) => changes.push(MemberChange::Reactivate),
+        None => {}
+    }
+    if changes.is_empty() {
+        return Err(AppError::invalid("nothing_to_change", "Give a role, or deactivated: true or false."));
+    }
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    state
+        .db
+        .write(move |tx| {
+            let Membership { workspace, role: actor_role } = membership(tx, &slug, user_id)?;
+            let target = MemberRow::find(tx, workspace.id, target_id)?
+                .ok_or_else(|| AppError::not_found("member_not_found", "That person is not a member of this workspace."))?;
+            let target_role = Role::parse(&target.role)?;
+            let owners = MemberRow::count_active_owners(tx, workspace.id)? as usize;
+            for change in &changes {
+                may_change_member(actor_role, target_id == user_id, target_role, *change, owners)?;
+            }
+            let new_role = role.unwrap_or(target_role);
+            let deactivated_at = match patch.deactivated {
+                Some(true) => target.deactivated_at.or(Some(db::now())),
+                Some(false) => None,
+                None => target.deactivated_at,
+            };
+            let member = MemberRow::update(tx, workspace.id, target_id, new_role.as_str(), deactivated_at)?;
+            let user = UserRow::find(tx, target_id)?;
+            let kind = if member.deactivated_at.is_some() && target.deactivated_at.is_none() {
+                EventKind::WorkspaceMemberDeactivated
+            } else {
+                EventKind::WorkspaceMemberUpdated
+            };
+            let wire_member = wire::Member::new(&member, &user);
+            events::append(
+                tx,
+                NewEvent {
+                    kind,
+                    workspace_id: Some(workspace.id),
+                    channel_id: None,
+                    user_id: Some(target_id),
+                    payload: json!({ "member": wire_member }),
+                },
+            )?;
+            Ok(wire_member)
+        })
+        .await
+}

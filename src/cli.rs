@@ -1,0 +1,147 @@
+//! The command line: `serve` (the default), `migrate`, and `admin …` for operators.
+
+use std::io::BufRead;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{LogFormat, Settings, SettingsArgs};
+use crate::startup::{self, Application};
+use crate::{app, security};
+
+/// hearth: self-hosted team chat.
+///
+/// Every setting can come from hearth.toml, a HEARTH_* environment variable or a flag;
+/// flags win over the environment, which wins over the file.
+#[derive(Debug, Parser)]
+#[command(name = "hearth", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Operator actions on accounts and workspaces.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account. The password is read from standard input, or generated and printed.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        /// Make the account a server admin.
+        #[arg(long)]
+        server_admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create a workspace owned by an existing account.
+    CreateWorkspace {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Username or email of the owner.
+        #[arg(long)]
+        owner: String,
+    },
+    /// Print a single-use password-reset link for an account.
+    ResetPassword {
+        /// Username or email.
+        user: String,
+    },
+    /// List accounts.
+    ListUsers,
+    /// Disable an account everywhere and end its sessions and tokens.
+    Deactivate {
+        /// Username or email.
+        user: String,
+    },
+}
+
+/// Sets up logging from the settings.
+pub fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match settings.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs the chosen command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.settings)?;
+    init_logging(&settings);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings)?;
+            tracing::info!(url = %app.state().public_url, "hearth is listening");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            startup::open_database(&settings)?;
+            println!("migrations are up to date");
+        }
+        Command::Admin(cmd) => admin(settings, cmd).await?,
+    }
+    Ok(())
+}
+
+async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
+    let state = startup::build_state(settings, public_url)?;
+    match cmd {
+        AdminCommand::CreateUser { email, username, server_admin, password_stdin } => {
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (security::random_token("")[..20].to_owned(), true)
+            };
+            let user = app::admin::create_user(&state, &email, &username, &password, server_admin).await?;
+            println!("created user {} (id {}){}", user.username, user.id, if user.is_server_admin { ", server admin" } else { "" });
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::CreateWorkspace { slug, name, owner } => {
+            let ws = app::admin::create_workspace(&state, &owner, &slug, &name).await?;
+            println!("created workspace {} (id {}) at {}", ws.name, ws.id, state.link(&format!("/w/{}", ws.slug)));
+        }
+        AdminCommand::ResetPassword { user } => {
+            println!("{}", app::admin::reset_password_link(&state, &user).await?);
+        }
+        AdminCommand::ListUsers => {
+            println!("{:>6}  {:<24}  {:<32}  {}", "id", "username", "email", "status");
+            for u in app::admin::list_users(&state).await? {
+                let status = match (u.deactivated_at.is_some(), u.is_server_admin) {
+                    (true, _) => "deactivated",
+                    (false, true) => "server admin",
+                    (false, false) => "active",
+                };
+                println!("{:>6}  {:<24}  {:<32}  {}", u.id, u.username, u.email, status);
+            }
+        }
+        AdminCommand::Deactivate { user } => {
+            let u = app::admin::deactivate(&state, &user).await?;
+            println!("deactivated {}; their sessions and tokens no longer work", u.username);
+        }
+    }
+    Ok(())
+}
+

@@ -1,0 +1,97 @@
+//! `events` and `follower_cursors`: the durable, ordered change log and the positions of
+//! the cluster-wide followers in it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Conn;
+use super::schema::events::{self, dsl as e};
+use super::schema::follower_cursors::dsl as c;
+
+/// A row of `events`.
+#[derive(Debug, Clone, Queryable)]
+pub struct EventRow {
+    pub seq: i64,
+    pub workspace_id: Option<i64>,
+    pub channel_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub kind: String,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub const COLUMNS: (
+    events::seq,
+    events::workspace_id,
+    events::channel_id,
+    events::user_id,
+    events::kind,
+    events::payload,
+    events::created_at,
+) = (e::seq, e::workspace_id, e::channel_id, e::user_id, e::kind, e::payload, e::created_at);
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEventRow<'a> {
+    pub workspace_id: Option<i64>,
+    pub channel_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+impl NewEventRow<'_> {
+    pub fn insert(&self, conn: &mut Conn) -> QueryResult<i64> {
+        diesel::insert_into(e::events).values(self).returning(e::seq).get_result(conn)
+    }
+}
+
+impl EventRow {
+    /// Up to `limit` events after `since`, oldest first.
+    pub fn after(conn: &mut Conn, since: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
+        e::events.filter(e::seq.gt(since)).order(e::seq).limit(limit).select(COLUMNS).load(conn)
+    }
+
+    /// The newest `seq`, if any event is stored.
+    pub fn max_seq(conn: &mut Conn) -> QueryResult<Option<i64>> {
+        e::events.select(diesel::dsl::max(e::seq)).first(conn)
+    }
+}
+
+/// Reads a cluster-wide follower's cursor, creating it at `start` the first time, and locks
+/// the row until the transaction ends (PostgreSQL: `FOR UPDATE`; SQLite: the writer lock
+/// already serialises every write transaction).
+pub fn lock_cursor(conn: &mut Conn, name: &str, start: i64, now: NaiveDateTime) -> QueryResult<i64> {
+    let query = c::follower_cursors.filter(c::name.eq(name)).select(c::seq);
+    let existing = match conn {
+        Conn::Postgresql(pg) => query.for_update().first::<i64>(pg).optional()?,
+        Conn::Sqlite(lite) => query.first::<i64>(lite).optional()?,
+    };
+    if let Some(seq) = existing {
+        return Ok(seq);
+    }
+    let inserted = match conn {
+        Conn::Postgresql(pg) => diesel::insert_into(c::follower_cursors)
+            .values((c::name.eq(name), c::seq.eq(start), c::updated_at.eq(now)))
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        Conn::Sqlite(lite) => diesel::insert_into(c::follower_cursors)
+            .values((c::name.eq(name), c::seq.eq(start), c::updated_at.eq(now)))
+            .execute(lite)?,
+    };
+    if inserted == 1 {
+        // The new row is ours until commit; on PostgreSQL a racing node waits on it above.
+        return Ok(start);
+    }
+    match conn {
+        Conn::Postgresql(pg) => query.for_update().first(pg),
+        Conn::Sqlite(lite) => query.first(lite),
+    }
+}
+
+pub fn set_cursor(conn: &mut Conn, name: &str, seq: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(c::follower_cursors.filter(c::name.eq(name)))
+        .set((c::seq.eq(seq), c::updated_at.eq(now)))
+        .execute(conn)
+}

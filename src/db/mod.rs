@@ -1,0 +1,334 @@
+//! Persistence: the one connection type over SQLite or PostgreSQL, the pool, migrations and
+//! `Db::write`, the single path through which every change reaches the database.
+
+pub mod events;
+pub mod invitations;
+pub mod login_failures;
+pub mod migrations;
+pub mod password_resets;
+pub mod schema;
+pub mod server_settings;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+pub mod workspaces;
+
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::error::AppError;
+
+/// A connection to either backend. PostgreSQL is listed first because `establish` tries the
+/// variants in order and SQLite accepts any string; the pool picks the variant itself.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which engine a database URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` select PostgreSQL; anything else is a SQLite path
+    /// (an optional `sqlite://` prefix is removed).
+    pub fn of(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// How SQLite flushes commits (`PRAGMA synchronous`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqliteSync {
+    Normal,
+    Full,
+}
+
+/// Options for opening a database.
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    pub url: String,
+    pub pool_size: u32,
+    pub min_idle: Option<u32>,
+    pub sqlite_sync: SqliteSync,
+}
+
+/// Opens connections of the right variant and prepares each SQLite connection.
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+    target: String,
+    sqlite_sync: SqliteSync,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.target)
+                .map(Conn::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                let sync = match self.sqlite_sync {
+                    SqliteSync::Normal => "NORMAL",
+                    SqliteSync::Full => "FULL",
+                };
+                conn.batch_execute(&format!(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = {sync};"
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(Conn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut Conn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type Pooled = r2d2::PooledConnection<Manager>;
+
+/// The database handle shared by the whole process: a pool, the SQLite writer lock and the
+/// signal that wakes event-log followers after a commit that appended events.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+    url: String,
+    writer: Arc<Mutex<()>>,
+    appended: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+/// A write transaction. Dereferences to the connection; remembers whether the event log was
+/// appended to, so that followers are woken after the commit and only then.
+pub struct Tx<'c> {
+    conn: &'c mut Conn,
+    pub(crate) appended: bool,
+}
+
+impl Deref for Tx<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        self.conn
+    }
+}
+
+impl DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn
+    }
+}
+
+impl Db {
+    /// Opens the pool. For SQLite the parent directory is created and WAL mode set once.
+    pub fn open(options: &DbOptions) -> anyhow::Result<Db> {
+        let backend = Backend::of(&options.url);
+        let target = match backend {
+            Backend::Postgres => options.url.clone(),
+            Backend::Sqlite => {
+                let path = options.url.strip_prefix("sqlite://").unwrap_or(&options.url);
+                if let Some(parent) = std::path::Path::new(path).parent() {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                }
+                path.to_owned()
+            }
+        };
+        let manager = Manager { backend, target, sqlite_sync: options.sqlite_sync };
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size)
+            .min_idle(options.min_idle)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        if backend == Backend::Sqlite {
+            pool.get()?.batch_execute("PRAGMA journal_mode = WAL;")?;
+        }
+        let (appended, _) = tokio::sync::watch::channel(0);
+        Ok(Db {
+            pool,
+            backend,
+            url: options.url.clone(),
+            writer: Arc::new(Mutex::new(())),
+            appended: Arc::new(appended),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL this handle was opened with (never logged: it may hold a password).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A pooled connection for reads, on the calling thread. Use from blocking code only.
+    pub fn conn(&self) -> Result<Pooled, AppError> {
+        self.pool.get().map_err(|e| AppError::unavailable("database", e))
+    }
+
+    /// Runs a read on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        blocking(move || {
+            let mut conn = db.conn()?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs one write use case in a transaction on the blocking pool and wakes the event-log
+    /// followers if it appended events. On SQLite a process-wide writer lock is held around
+    /// the transaction: SQLite has one writer anyway, and a deferred transaction that reads
+    /// and then writes would otherwise fail with `SQLITE_BUSY_SNAPSHOT`. Retries once on a
+    /// busy database (another process) and on PostgreSQL serialization failures.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        blocking(move || db.write_blocking(f)).await
+    }
+
+    /// `write` for code that already runs on a blocking thread (the CLI, followers).
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: Fn(&mut Tx<'_>) -> Result<T, AppError>,
+    {
+        let mut conn = self.conn()?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = {
+                let _guard = match self.backend {
+                    Backend::Sqlite => Some(self.writer.lock().unwrap_or_else(|p| p.into_inner())),
+                    Backend::Postgres => None,
+                };
+                let mut appended = false;
+                let result = conn.transaction::<T, TxError, _>(|conn| {
+                    let mut tx = Tx { conn, appended: false };
+                    let value = f(&mut tx).map_err(TxError::App)?;
+                    appended = tx.appended;
+                    Ok(value)
+                });
+                if result.is_ok() && appended {
+                    self.appended.send_modify(|n| *n = n.wrapping_add(1));
+                }
+                result
+            };
+            match result {
+                Ok(value) => return Ok(value),
+                Err(TxError::Db(e)) if attempt == 1 && is_retryable(&e) => continue,
+                Err(TxError::Db(e)) => return Err(e.into()),
+                Err(TxError::App(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// Wakes whenever a local commit appended to the event log.
+    pub fn subscribe_appends(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.appended.subscribe()
+    }
+
+    /// Wakes local followers on behalf of another node (a PostgreSQL notification).
+    pub fn signal_append(&self) {
+        self.appended.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Is the database reachable and fully migrated?
+    pub async fn ready(&self) -> Result<(), AppError> {
+        self.read(|conn| {
+            if migrations::pending(conn)? {
+                return Err(AppError::unavailable("database", "migrations are pending"));
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+enum TxError {
+    Db(DieselError),
+    App(AppError),
+}
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        TxError::Db(e)
+    }
+}
+
+fn is_retryable(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("database is locked") || m.contains("deadlock detected")
+        }
+        _ => false,
+    }
+}
+
+/// Runs blocking database work off the async executor.
+pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// The current time as stored: UTC, truncated to microseconds so both backends agree.
+pub fn now() -> NaiveDateTime {
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+impl From<DieselError> for AppError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => AppError::not_found("not_found", "Not found."),
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::conflict("conflict", "That already exists.")
+            }
+            other => AppError::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> Self {
+        AppError::unavailable("database", e)
+    }
+}

@@ -1,0 +1,142 @@
+//! The tables, written by hand so that ids are `BigInt` on both backends.
+
+diesel::table! {
+    server_settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        is_server_admin -> Bool,
+        deactivated_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    workspaces (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workspace_members (workspace_id, user_id) {
+        workspace_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        joined_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        login_key -> Text,
+        ip -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        workspace_id -> Nullable<BigInt>,
+        channel_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follower_cursors (name) {
+        name -> Text,
+        seq -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(workspace_members -> users (user_id));
+diesel::joinable!(workspace_members -> workspaces (workspace_id));
+diesel::joinable!(invitations -> workspaces (workspace_id));
+diesel::joinable!(password_resets -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    server_settings,
+    users,
+    sessions,
+    api_tokens,
+    workspaces,
+    workspace_members,
+    invitations,
+    password_resets,
+    login_failures,
+    events,
+    follower_cursors,
+);

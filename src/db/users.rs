@@ -1,0 +1,109 @@
+//! `users`: accounts, server-wide.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Conn;
+use super::schema::users::{self, dsl as u};
+
+/// A row of `users`.
+#[derive(Debug, Clone, Queryable)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_server_admin: bool,
+    pub deactivated_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The columns of `UserRow`, in order (the multi-backend connection cannot derive them).
+pub const COLUMNS: (
+    users::id,
+    users::username,
+    users::email,
+    users::display_name,
+    users::password_hash,
+    users::is_server_admin,
+    users::deactivated_at,
+    users::created_at,
+    users::updated_at,
+) = (
+    u::id,
+    u::username,
+    u::email,
+    u::display_name,
+    u::password_hash,
+    u::is_server_admin,
+    u::deactivated_at,
+    u::created_at,
+    u::updated_at,
+);
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub is_server_admin: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewUser<'_> {
+    pub fn insert(&self, conn: &mut Conn) -> QueryResult<UserRow> {
+        diesel::insert_into(u::users).values(self).returning(COLUMNS).get_result(conn)
+    }
+}
+
+impl UserRow {
+    pub fn find(conn: &mut Conn, id: i64) -> QueryResult<UserRow> {
+        u::users.find(id).select(COLUMNS).first(conn)
+    }
+
+    pub fn find_by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<UserRow>> {
+        u::users.filter(u::email.eq(email)).select(COLUMNS).first(conn).optional()
+    }
+
+    pub fn find_by_username(conn: &mut Conn, username: &str) -> QueryResult<Option<UserRow>> {
+        u::users.filter(u::username.eq(username)).select(COLUMNS).first(conn).optional()
+    }
+
+    pub fn count(conn: &mut Conn) -> QueryResult<i64> {
+        u::users.count().get_result(conn)
+    }
+
+    pub fn email_taken(conn: &mut Conn, email: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(u::users.filter(u::email.eq(email)))).get_result(conn)
+    }
+
+    pub fn username_taken(conn: &mut Conn, username: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(u::users.filter(u::username.eq(username)))).get_result(conn)
+    }
+
+    pub fn list(conn: &mut Conn) -> QueryResult<Vec<UserRow>> {
+        u::users.order(u::id).select(COLUMNS).load(conn)
+    }
+
+    pub fn set_display_name(conn: &mut Conn, id: i64, name: &str, at: NaiveDateTime) -> QueryResult<UserRow> {
+        diesel::update(u::users.find(id))
+            .set((u::display_name.eq(name), u::updated_at.eq(at)))
+            .returning(COLUMNS)
+            .get_result(conn)
+    }
+
+    pub fn set_password_hash(conn: &mut Conn, id: i64, hash: &str, at: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(u::users.find(id))
+            .set((u::password_hash.eq(hash), u::updated_at.eq(at)))
+            .execute(conn)
+    }
+
+    pub fn set_deactivated(conn: &mut Conn, id: i64, at: Option<NaiveDateTime>) -> QueryResult<usize> {
+        diesel::update(u::users.find(id)).set(u::deactivated_at.eq(at)).execute(conn)
+    }
+}

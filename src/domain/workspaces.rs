@@ -1,0 +1,180 @@
+//! Workspaces: slugs, names, roles and who may do what to whom.
+
+use super::{Denied, Invalid, parse_label};
+
+/// Slugs that would read as a product path or a command.
+pub const RESERVED_SLUGS: &[&str] = &[
+    "api", "admin", "app", "assets", "files", "healthz", "hooks", "invitations", "login",
+    "logout", "metrics", "new", "password-reset", "readyz", "search", "services", "settings",
+    "signup", "static", "w", "www", "hearth",
+];
+
+/// A workspace's address (`/w/<slug>`): 2–40 lowercase letters, digits and hyphens, not
+/// starting or ending with a hyphen, not reserved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkspaceSlug(String);
+
+impl WorkspaceSlug {
+    pub fn parse(raw: &str) -> Result<WorkspaceSlug, Invalid> {
+        let slug = raw.trim();
+        let code = "invalid_workspace_slug";
+        if slug.len() < 2 || slug.len() > 40 {
+            return Err(Invalid::new(code, "A workspace URL name must be 2 to 40 characters long."));
+        }
+        if !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return Err(Invalid::new(code, "A workspace URL name can only contain lowercase letters, digits and '-'."));
+        }
+        if slug.starts_with('-') || slug.ends_with('-') {
+            return Err(Invalid::new(code, "A workspace URL name cannot start or end with '-'."));
+        }
+        if RESERVED_SLUGS.contains(&slug) {
+            return Err(Invalid::new(code, format!("\"{slug}\" is reserved; choose another URL name.")));
+        }
+        Ok(WorkspaceSlug(slug.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A workspace's display name: 1–80 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceName(String);
+
+impl WorkspaceName {
+    pub fn parse(raw: &str) -> Result<WorkspaceName, Invalid> {
+        parse_label(raw, 80, "invalid_workspace_name", "A workspace name").map(WorkspaceName)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A member's role in a workspace, most powerful first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+    Guest,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Guest];
+
+    pub fn parse(raw: &str) -> Result<Role, Invalid> {
+        match raw.trim() {
+            "owner" => Ok(Role::Owner),
+            "admin" => Ok(Role::Admin),
+            "member" => Ok(Role::Member),
+            "guest" => Ok(Role::Guest),
+            other => Err(Invalid::new(
+                "invalid_role",
+                format!("\"{other}\" is not a role; use owner, admin, member or guest."),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Guest => "guest",
+        }
+    }
+
+    /// Owners and admins run the workspace.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// May `actor` invite someone with role `role`? Admins invite members and guests; only
+/// owners make admins; owners are made by promotion, never by invitation.
+pub fn may_invite(actor: Role, role: Role) -> Result<(), Denied> {
+    if !actor.is_admin() {
+        return Err(Denied::new("not_workspace_admin", "Only workspace owners and admins can invite people."));
+    }
+    match role {
+        Role::Owner => Err(Denied::new("invalid_invitation_role", "Invite as admin, member or guest, then make them an owner.")),
+        Role::Admin if actor != Role::Owner => Err(Denied::new("owner_required", "Only workspace owners can invite admins.")),
+        _ => Ok(()),
+    }
+}
+
+/// A change one member makes to another's membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    SetRole(Role),
+    Deactivate,
+    Reactivate,
+}
+
+/// May `actor` make `change` to a member whose role is `target`? Admins manage members and
+/// guests; owners manage everyone. `active_owners` counts the workspace's active owners, so
+/// that a workspace never loses its last one.
+pub fn may_change_member(
+    actor: Role,
+    actor_is_target: bool,
+    target: Role,
+    change: MemberChange,
+    active_owners: usize,
+) -> Result<(), Denied> {
+    if !actor.is_admin() {
+        return Err(Denied::new("not_workspace_admin", "Only workspace owners and admins can manage members."));
+    }
+    let touches_admins = target.is_admin() || matches!(change, MemberChange::SetRole(r) if r.is_admin());
+    if touches_admins && actor != Role::Owner {
+        return Err(Denied::new("owner_required", "Only workspace owners can change owners and admins."));
+    }
+    let loses_owner = target == Role::Owner
+        && match change {
+            MemberChange::SetRole(r) => r != Role::Owner,
+            MemberChange::Deactivate => true,
+            MemberChange::Reactivate => false,
+        };
+    if loses_owner && active_owners <= 1 {
+        return Err(Denied::new("last_owner", "A workspace needs at least one owner; make someone else an owner first."));
+    }
+    if actor_is_target && change == MemberChange::Deactivate {
+        return Err(Denied::new("cannot_deactivate_self", "You cannot deactivate yourself; ask another owner."));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_the_rules() {
+        assert!(WorkspaceSlug::parse("acme-2").is_ok());
+        for bad in ["a", "-acme", "acme-", "Acme", "ac me", "api", "static", &"a".repeat(41)] {
+            assert!(WorkspaceSlug::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_owners_touch_admins_and_the_last_owner_stays() {
+        use MemberChange::*;
+        assert!(may_change_member(Role::Admin, false, Role::Member, SetRole(Role::Guest), 1).is_ok());
+        assert!(may_change_member(Role::Admin, false, Role::Member, SetRole(Role::Admin), 1).is_err());
+        assert!(may_change_member(Role::Admin, false, Role::Owner, Deactivate, 2).is_err());
+        assert!(may_change_member(Role::Member, false, Role::Guest, Deactivate, 1).is_err());
+        assert!(may_change_member(Role::Owner, true, Role::Owner, SetRole(Role::Member), 1).is_err());
+        assert!(may_change_member(Role::Owner, true, Role::Owner, SetRole(Role::Member), 2).is_ok());
+        assert!(may_change_member(Role::Owner, true, Role::Owner, Deactivate, 2).is_err());
+    }
+
+    #[test]
+    fn invitations_never_make_owners() {
+        assert!(may_invite(Role::Owner, Role::Admin).is_ok());
+        assert!(may_invite(Role::Admin, Role::Admin).is_err());
+        assert!(may_invite(Role::Admin, Role::Guest).is_ok());
+        assert!(may_invite(Role::Owner, Role::Owner).is_err());
+        assert!(may_invite(Role::Member, Role::Member).is_err());
+    }
+}

@@ -1,0 +1,223 @@
+//! The event log: append inside a write transaction, read `seq > cursor` through the
+//! visibility rule, follow it per node or cluster-wide, and wake followers after commits.
+
+mod listen;
+
+pub use listen::spawn_pg_listener;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::db::events::{EventRow, NewEventRow};
+use crate::db::workspaces::MemberRow;
+use crate::db::{self, Conn, Db, Tx};
+use crate::domain::events::{EventKind, EventScope, Viewer, visible_to};
+use crate::domain::workspaces::Role;
+use crate::error::AppError;
+use crate::wire::Time;
+
+/// Key of the transaction-scoped advisory lock every PostgreSQL append takes, so that `seq`
+/// order equals commit order and a follower reading `seq > cursor` never skips a row that
+/// commits late.
+const APPEND_LOCK: i64 = 0x6576_656e_7473;
+
+/// The PostgreSQL channel that carries "the log grew" between nodes.
+pub const NOTIFY_CHANNEL: &str = "hearth_events";
+
+/// How often followers re-read the log when no wake-up came (NOTIFY is only a hint).
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// An event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub workspace_id: Option<i64>,
+    pub channel_id: Option<i64>,
+    pub user_id: Option<i64>,
+    /// The public wire object after the change; never secrets, hashes or private emails.
+    pub payload: serde_json::Value,
+}
+
+/// Appends an event. Call it as the last statement of the use case's transaction: on
+/// PostgreSQL it takes the append lock, held until commit, and queues the NOTIFY that the
+/// commit delivers.
+pub fn append(tx: &mut Tx<'_>, event: NewEvent) -> Result<i64, AppError> {
+    use diesel::RunQueryDsl;
+    let payload = event.payload.to_string();
+    if let Conn::Postgresql(pg) = &mut **tx {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(pg)?;
+        diesel::sql_query(format!("NOTIFY {NOTIFY_CHANNEL}")).execute(pg)?;
+    }
+    let seq = NewEventRow {
+        workspace_id: event.workspace_id,
+        channel_id: event.channel_id,
+        user_id: event.user_id,
+        kind: event.kind.as_str(),
+        payload: &payload,
+        created_at: db::now(),
+    }
+    .insert(tx)?;
+    tx.appended = true;
+    Ok(seq)
+}
+
+/// An event as clients receive it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub seq: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub workspace_id: Option<i64>,
+    pub channel_id: Option<i64>,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+}
+
+impl Event {
+    fn from_row(row: EventRow) -> Event {
+        let EventRow { seq, workspace_id, channel_id, user_id: _, kind, payload, created_at } = row;
+        Event {
+            seq,
+            kind,
+            workspace_id,
+            channel_id,
+            data: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+            created_at: Time(created_at),
+        }
+    }
+}
+
+fn scope_of(row: &EventRow) -> Option<EventScope> {
+    Some(EventScope {
+        kind: EventKind::parse(&row.kind)?,
+        workspace_id: row.workspace_id,
+        channel_id: row.channel_id,
+        user_id: row.user_id,
+    })
+}
+
+/// Loads what the visibility rule needs to know about `user_id`, as things stand now.
+pub fn viewer(conn: &mut Conn, user_id: i64) -> Result<Viewer, AppError> {
+    let workspaces: HashMap<i64, Role> = MemberRow::list_active_for_user(conn, user_id)?
+        .into_iter()
+        .filter_map(|m| Role::parse(&m.role).ok().map(|r| (m.workspace_id, r)))
+        .collect();
+    Ok(Viewer { user_id, workspaces, channels: HashSet::new(), browsable_channels: HashSet::new() })
+}
+
+/// Does this viewer see this stored event? Unknown kinds (from a newer node) are hidden.
+pub fn is_visible(row: &EventRow, viewer: &Viewer) -> bool {
+    scope_of(row).is_some_and(|scope| visible_to(&scope, viewer))
+}
+
+/// A page of the log as one viewer sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    /// Pass as `since` to continue; it moves past events the viewer may not see, too.
+    pub next_since: i64,
+    /// More events are already stored after `next_since`.
+    pub has_more: bool,
+}
+
+/// Rows read per query while filtering a page.
+const SCAN_BATCH: i64 = 500;
+/// Rows one request may scan before it answers with what it has.
+const SCAN_LIMIT: i64 = 10_000;
+
+/// Events after `since` that `user_id` may see, oldest first, at most `limit`.
+/// A `since` beyond the newest stored event (a restored database) is stale: the client must
+/// resynchronise from fresh state.
+pub fn page_for(conn: &mut Conn, user_id: i64, since: i64, limit: usize) -> Result<EventPage, AppError> {
+    let newest = EventRow::max_seq(conn)?.unwrap_or(0);
+    if since > newest {
+        return Err(AppError::gone(
+            "resync_required",
+            format!("The event cursor {since} is ahead of the log (newest {newest}); reload state and start from the newest."),
+        ));
+    }
+    let viewer = viewer(conn, user_id)?;
+    let mut events = Vec::new();
+    let mut cursor = since;
+    let mut scanned = 0;
+    loop {
+        let rows = EventRow::after(conn, cursor, SCAN_BATCH)?;
+        let exhausted = (rows.len() as i64) < SCAN_BATCH;
+        scanned += rows.len() as i64;
+        for row in rows {
+            cursor = row.seq;
+            if is_visible(&row, &viewer) {
+                events.push(Event::from_row(row));
+                if events.len() == limit {
+                    return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
+                }
+            }
+        }
+        if exhausted || scanned >= SCAN_LIMIT {
+            return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
+        }
+    }
+}
+
+/// The newest `seq`, read before a page's data so that a live connection resumes from it.
+pub fn head(conn: &mut Conn) -> Result<i64, AppError> {
+    Ok(EventRow::max_seq(conn)?.unwrap_or(0))
+}
+
+/// A per-node follower: keeps its cursor itself (in memory, or wherever its output lives)
+/// and wakes on local commits, on PostgreSQL notifications and at least every second.
+pub struct Follower {
+    db: Db,
+    cursor: i64,
+    wake: tokio::sync::watch::Receiver<u64>,
+}
+
+impl Follower {
+    pub fn new(db: &Db, cursor: i64) -> Follower {
+        let mut wake = db.subscribe_appends();
+        wake.mark_unchanged();
+        Follower { db: db.clone(), cursor, wake }
+    }
+
+    pub fn cursor(&self) -> i64 {
+        self.cursor
+    }
+
+    /// The next events after the cursor, oldest first, waiting until there are some.
+    /// The cursor advances past what is returned.
+    pub async fn next_batch(&mut self, limit: i64) -> Result<Vec<EventRow>, AppError> {
+        loop {
+            let since = self.cursor;
+            let rows = self.db.read(move |conn| Ok(EventRow::after(conn, since, limit)?)).await?;
+            if let Some(last) = rows.last() {
+                self.cursor = last.seq;
+                return Ok(rows);
+            }
+            // A wake-up that came during the read is kept by the watch, so none is lost.
+            let _ = tokio::time::timeout(POLL_INTERVAL, self.wake.changed()).await;
+        }
+    }
+}
+
+/// One step of a cluster-wide follower named `name`: in one transaction, lock its cursor
+/// row, read up to `limit` events after it, let `handle` turn them into job rows, and
+/// advance the cursor. Nodes that step together take turns; every event is handled by
+/// exactly one committed step. Returns how many events were handled.
+pub fn step_cluster_follower<F>(db: &Db, name: &str, limit: i64, handle: F) -> Result<usize, AppError>
+where
+    F: Fn(&mut Tx<'_>, &[EventRow]) -> Result<(), AppError>,
+{
+    db.write_blocking(|tx| {
+        let now = db::now();
+        let cursor = db::events::lock_cursor(tx, name, 0, now)?;
+        let rows = EventRow::after(tx, cursor, limit)?;
+        let Some(last) = rows.last() else { return Ok(0) };
+        handle(tx, &rows)?;
+        db::events::set_cursor(tx, name, last.seq, now)?;
+        Ok(rows.len())
+    })
+}

@@ -1,0 +1,57 @@
+//! The JSON API, version 1, and its OpenAPI document, generated from the handlers' own
+//! types so it cannot drift.
+
+pub mod accounts;
+pub mod events;
+pub mod workspaces;
+
+use actix_web::{HttpResponse, get};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "hearth", description = "Self-hosted team chat: the JSON API, version 1."),
+    paths(
+        accounts::signup,
+        accounts::login,
+        accounts::logout,
+        accounts::logout_all,
+        accounts::password_reset,
+        accounts::password_reset_confirm,
+        accounts::me,
+        accounts::update_me,
+        accounts::change_password,
+        accounts::create_token,
+        accounts::list_tokens,
+        accounts::revoke_token,
+        workspaces::create,
+        workspaces::list,
+        workspaces::get,
+        workspaces::update,
+        workspaces::members,
+        workspaces::update_member,
+        workspaces::invite,
+        workspaces::list_invitations,
+        workspaces::accept,
+        events::list,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The OpenAPI document.
+#[get("/api/v1/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

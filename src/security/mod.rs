@@ -1,0 +1,100 @@
+//! Secrets and what is derived from them: password hashing, random tokens stored as
+//! SHA-256, per-purpose keys, purpose-bound JWTs and CSRF tokens.
+
+mod jwt;
+mod passwords;
+
+pub use jwt::{Claims, Purpose};
+pub use passwords::PasswordHasher;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Prefixes that say what a token is for, so leaked ones can be recognised by scanners.
+pub const PERSONAL_TOKEN_PREFIX: &str = "hpat_";
+
+/// 256 random bits, URL-safe, with a kind prefix.
+pub fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// How tokens are stored and looked up: hex SHA-256.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The server secret and the keys derived from it, one per purpose.
+#[derive(Clone)]
+pub struct Keys {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(…)")
+    }
+}
+
+impl Keys {
+    pub fn new(secret: &str) -> Keys {
+        Keys { secret: secret.as_bytes().to_vec() }
+    }
+
+    /// A fresh secret for a new server.
+    pub fn generate_secret() -> String {
+        random_token("")
+    }
+
+    /// HMAC(secret, purpose): a key for one purpose only.
+    pub fn derive(&self, purpose: &str) -> Vec<u8> {
+        hmac_bytes(&self.secret, purpose.as_bytes())
+    }
+
+    /// The CSRF token of a session: HMAC(csrf key, sid).
+    pub fn csrf_token(&self, session_id: i64) -> String {
+        URL_SAFE_NO_PAD.encode(hmac_bytes(&self.derive("csrf"), session_id.to_string().as_bytes()))
+    }
+
+    /// Compares a presented CSRF token with the session's in constant time.
+    pub fn csrf_matches(&self, session_id: i64, presented: &str) -> bool {
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(presented.trim()) else { return false };
+        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.derive("csrf")).expect("HMAC takes any key length");
+        mac.update(session_id.to_string().as_bytes());
+        mac.verify_slice(&bytes).is_ok()
+    }
+}
+
+fn hmac_bytes(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256>>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_prefixed_and_distinct() {
+        let a = random_token(PERSONAL_TOKEN_PREFIX);
+        let b = random_token(PERSONAL_TOKEN_PREFIX);
+        assert!(a.starts_with("hpat_") && a.len() >= 40);
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a).len(), 64);
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_the_session() {
+        let keys = Keys::new("a-server-secret-of-enough-length-0123456789");
+        let t = keys.csrf_token(7);
+        assert!(keys.csrf_matches(7, &t));
+        assert!(!keys.csrf_matches(8, &t));
+        assert!(!keys.csrf_matches(7, "garbage"));
+    }
+}

@@ -1,0 +1,69 @@
+//! The mail hearth sends, each as a plain-text and an HTML body.
+
+use askama::Template;
+use chrono::Duration;
+
+use crate::mail::Mail;
+
+#[derive(Template)]
+#[template(path = "emails/invitation.txt")]
+struct InvitationText<'a> {
+    inviter: &'a str,
+    workspace: &'a str,
+    link: &'a str,
+    days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "emails/invitation.html")]
+struct InvitationHtml<'a> {
+    inviter: &'a str,
+    workspace: &'a str,
+    link: &'a str,
+    days: i64,
+}
+
+/// "Alice invited you to Acme". The recipient is filled in by the caller.
+pub fn invitation(inviter: &str, workspace: &str, link: &str, lifetime: Duration) -> Mail {
+    let days = lifetime.num_days();
+    Mail {
+        to: String::new(),
+        subject: format!("{inviter} invited you to {workspace} on hearth"),
+        text: render(InvitationText { inviter, workspace, link, days }),
+        html: render(InvitationHtml { inviter, workspace, link, days }),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "emails/password_reset.txt")]
+struct ResetText<'a> {
+    name: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "emails/password_reset.html")]
+struct ResetHtml<'a> {
+    name: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
+/// The single-use password-reset link.
+pub fn password_reset(name: &str, link: &str, lifetime: Duration) -> Mail {
+    let minutes = lifetime.num_minutes();
+    Mail {
+        to: String::new(),
+        subject: "Reset your hearth password".into(),
+        text: render(ResetText { name, link, minutes }),
+        html: render(ResetHtml { name, link, minutes }),
+    }
+}
+
+fn render(t: impl Template) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "mail template failed");
+        String::new()
+    })
+}

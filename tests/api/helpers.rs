@@ -1,0 +1,299 @@
+//! `spawn_app()` and typed helpers: each test gets its own server on a random port, its own
+//! data directory and its own database (a fresh SQLite file, or a fresh PostgreSQL database
+//! made from a migrated template when `HEARTH_TEST_DATABASE_URL` is set).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::prelude::*;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use hearth::app::AppState;
+use hearth::config::{HashCost, Settings};
+use hearth::startup::{Application, StopHandle};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// A password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+    handle: StopHandle,
+    database: Option<TestDatabase>,
+}
+
+/// A user signed in through the API.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i64,
+    pub token: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns an app after letting the test adjust its settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database = TestDatabase::create();
+    let mut settings = Settings::defaults(data_dir.path());
+    settings.bind = "127.0.0.1:0".into();
+    settings.password_hash = HashCost::Test;
+    settings.workers = Some(1);
+    settings.db_pool_size = 4;
+    settings.db_min_idle = Some(1);
+    settings.log = "warn".into();
+    if let Some(db) = &database {
+        settings.database_url = Some(hearth::config::Secret::new(db.url.clone()));
+    }
+    adjust(&mut settings);
+    let app = Application::build(settings).expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, state, client, data_dir, handle, database }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stopping begins at once; the database is dropped after the server lets go of it.
+        drop(self.handle.stop());
+        if let Some(db) = self.database.take() {
+            db.drop_database();
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Signs up through the API (the first account needs no invitation).
+    pub async fn signup(&self, username: &str, invite_token: Option<&str>) -> TestUser {
+        let email = format!("{username}@example.com");
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/signup",
+                None,
+                Some(json!({ "email": email, "username": username, "password": PASSWORD, "invite_token": invite_token })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "signup of {username}: {body}");
+        TestUser { id: body["user"]["id"].as_i64().unwrap(), token: body["token"].as_str().unwrap().into() }
+    }
+
+    /// The server admin (the first account) and a workspace `acme` they own.
+    pub async fn admin_with_workspace(&self) -> TestUser {
+        let admin = self.signup("admin", None).await;
+        let (status, body) = self.post("/api/v1/workspaces", &admin.token, json!({ "slug": "acme", "name": "Acme" })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        admin
+    }
+
+    /// Invites `username` to `ws` with `role` and signs them up through the emailed link.
+    pub async fn join(&self, inviter: &TestUser, ws: &str, username: &str, role: &str) -> TestUser {
+        let email = format!("{username}@example.com");
+        let (status, body) =
+            self.post(&format!("/api/v1/workspaces/{ws}/invitations"), &inviter.token, json!({ "email": email, "role": role })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let token = self.invitation_token(&email);
+        self.signup(username, Some(&token)).await
+    }
+
+    /// Every mail written so far, oldest first.
+    pub fn mails(&self) -> Vec<Mail> {
+        let dir = self.state.settings.mail_dir();
+        let mut mails = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else { return mails };
+        let mut files: Vec<_> = entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap(), e.path()))
+            .collect();
+        files.sort();
+        for (_, path) in files {
+            {
+                let raw = std::fs::read(&path).unwrap();
+                let msg = mail_parser::MessageParser::default().parse(&raw).expect("a parsable mail");
+                let to = msg.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_string();
+                mails.push(Mail {
+                    to,
+                    subject: msg.subject().unwrap_or_default().to_string(),
+                    text: msg.body_text(0).unwrap_or_default().to_string(),
+                    html: msg.body_html(0).unwrap_or_default().to_string(),
+                });
+            }
+        }
+        mails
+    }
+
+    /// The last link in mail to `to` that starts with `prefix` (after the public URL).
+    pub fn link_in_mail(&self, to: &str, prefix: &str) -> String {
+        let start = format!("{}{}", self.state.public_url, prefix);
+        self.mails()
+            .into_iter()
+            .filter(|m| m.to == to)
+            .flat_map(|m| m.text.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .filter(|w| w.starts_with(&start))
+            .last()
+            .unwrap_or_else(|| panic!("no {prefix} link in mail to {to}"))
+    }
+
+    pub fn invitation_token(&self, email: &str) -> String {
+        self.link_in_mail(email, "/invitations/").rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// Runs SQL against the app's database (test setup only: moving clocks, say).
+    pub fn sql(&self, statement: &str) {
+        let mut conn = self.state.db.conn().expect("a connection");
+        diesel::sql_query(statement).execute(&mut *conn).expect("setup SQL runs");
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A PostgreSQL database of one test.
+struct TestDatabase {
+    maintenance_url: String,
+    name: String,
+    url: String,
+}
+
+static NEXT_DATABASE: AtomicUsize = AtomicUsize::new(0);
+
+/// Swaps the database name at the end of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+    format!("{base}/{name}{query}")
+}
+
+/// The name of the template for the migrations in this tree.
+fn template_name() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<_> = walk(&dir);
+    files.sort();
+    let mut hash = Sha256::new();
+    for f in files {
+        hash.update(f.to_string_lossy().as_bytes());
+        hash.update(std::fs::read(&f).unwrap());
+    }
+    let digest = hash.finalize();
+    format!("hearth_tpl_{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    exists: bool,
+}
+
+impl TestDatabase {
+    fn create() -> Option<TestDatabase> {
+        let maintenance_url = std::env::var("HEARTH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+        let template = template_name();
+        let mut conn = PgConnection::establish(&maintenance_url).expect("the maintenance database is reachable");
+        // Test processes racing to build the template take turns.
+        diesel::sql_query("SELECT pg_advisory_lock(4242)").execute(&mut conn).unwrap();
+        let exists = diesel::sql_query(format!("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}') AS exists"))
+            .get_result::<Exists>(&mut conn)
+            .unwrap()
+            .exists;
+        if !exists {
+            diesel::sql_query(format!("CREATE DATABASE {template}")).execute(&mut conn).unwrap();
+            let db = hearth::db::Db::open(&hearth::db::DbOptions {
+                url: with_database(&maintenance_url, &template),
+                pool_size: 1,
+                min_idle: Some(0),
+                sqlite_sync: hearth::db::SqliteSync::Normal,
+            })
+            .unwrap();
+            hearth::db::migrations::run(&mut db.conn().unwrap()).unwrap();
+        }
+        let name = format!("hearth_t_{}_{}", std::process::id(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut conn).unwrap();
+        diesel::sql_query("SELECT pg_advisory_unlock(4242)").execute(&mut conn).unwrap();
+        let url = with_database(&maintenance_url, &name);
+        Some(TestDatabase { maintenance_url, name, url })
+    }
+
+    fn drop_database(self) {
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut conn) = PgConnection::establish(&self.maintenance_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
+            }
+        })
+        .join();
+    }
+}
+
+/// Asserts an error response's status and code.
+#[track_caller]
+pub fn assert_error(response: &(StatusCode, Value), status: StatusCode, code: &str) {
+    let (s, body) = response;
+    assert_eq!(*s, status, "expected {status} {code}, got {s}: {body}");
+    assert_eq!(body["error"]["code"], code, "expected {code}: {body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
+}
