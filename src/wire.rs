@@ -47,7 +47,13 @@ pub struct User {
 
 impl From<&UserRow> for User {
     fn from(row: &UserRow) -> User {
-        let UserRow { id, username, display_name, deactivated_at, .. } = row;
+        let UserRow {
+            id,
+            username,
+            display_name,
+            deactivated_at,
+            ..
+        } = row;
         User {
             id: *id,
             username: username.clone(),
@@ -107,8 +113,21 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(ws: &WorkspaceRow, member: &MemberRow) -> Workspace {
-        let WorkspaceRow { id, slug, name, created_by: _, created_at, updated_at: _ } = ws;
-        Workspace { id: *id, slug: slug.clone(), name: name.clone(), role: member.role.clone(), created_at: Time(*created_at) }
+        let WorkspaceRow {
+            id,
+            slug,
+            name,
+            created_by: _,
+            created_at,
+            updated_at: _,
+        } = ws;
+        Workspace {
+            id: *id,
+            slug: slug.clone(),
+            name: name.clone(),
+            role: member.role.clone(),
+            created_at: Time(*created_at),
+        }
     }
 }
 
@@ -122,7 +141,11 @@ pub struct WorkspaceInfo {
 
 impl From<&WorkspaceRow> for WorkspaceInfo {
     fn from(ws: &WorkspaceRow) -> WorkspaceInfo {
-        WorkspaceInfo { id: ws.id, slug: ws.slug.clone(), name: ws.name.clone() }
+        WorkspaceInfo {
+            id: ws.id,
+            slug: ws.slug.clone(),
+            name: ws.name.clone(),
+        }
     }
 }
 
@@ -138,8 +161,19 @@ pub struct Member {
 
 impl Member {
     pub fn new(member: &MemberRow, user: &UserRow) -> Member {
-        let MemberRow { workspace_id: _, user_id: _, role, joined_at, deactivated_at } = member;
-        Member { user: User::from(user), role: role.clone(), deactivated: deactivated_at.is_some(), joined_at: Time(*joined_at) }
+        let MemberRow {
+            workspace_id: _,
+            user_id: _,
+            role,
+            joined_at,
+            deactivated_at,
+        } = member;
+        Member {
+            user: User::from(user),
+            role: role.clone(),
+            deactivated: deactivated_at.is_some(),
+            joined_at: Time(*joined_at),
+        }
     }
 }
 
@@ -182,7 +216,20 @@ pub struct AccessToken {
 
 impl From<&TokenRow> for AccessToken {
     fn from(row: &TokenRow) -> AccessToken {
-        let TokenRow { id, user_id: _, name, token_hash: _, created_at, last_used_at, revoked_at: _ } = row;
-        AccessToken { id: *id, name: name.clone(), created_at: Time(*created_at), last_used_at: last_used_at.map(Time) }
+        let TokenRow {
+            id,
+            user_id: _,
+            name,
+            token_hash: _,
+            created_at,
+            last_used_at,
+            revoked_at: _,
+        } = row;
+        AccessToken {
+            id: *id,
+            name: name.clone(),
+            created_at: Time(*created_at),
+            last_used_at: last_used_at.map(Time),
+        }
     }
 }

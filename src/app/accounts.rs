@@ -54,7 +54,11 @@ pub struct SignedUp {
 
 /// Creates an account. The first account on an empty server becomes the server admin;
 /// after that an invitation is needed, and it is accepted at once.
-pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<String>) -> Result<SignedUp, AppError> {
+pub async fn signup(
+    state: &AppState,
+    form: SignupForm,
+    user_agent: Option<String>,
+) -> Result<SignedUp, AppError> {
     let email = Email::parse(&form.email)?;
     let username = Username::parse(&form.username)?;
     let display_name = match form.display_name.as_deref().map(str::trim) {
@@ -62,7 +66,12 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
         _ => DisplayName::parse(username.as_str())?,
     };
     let password = Password::parse_new(&form.password, &[username.as_str(), email.as_str()])?;
-    let invite_hash = form.invite_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(security::token_hash);
+    let invite_hash = form
+        .invite_token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(security::token_hash);
     let password_hash = state.hasher.hash(password.expose()).await?;
 
     let (user, session, workspace_slug) = state
@@ -70,10 +79,16 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
         .write(move |tx| {
             serialize_with(tx, SIGNUP_LOCK)?;
             if UserRow::email_taken(tx, email.as_str())? {
-                return Err(AppError::conflict("email_taken", "An account with that email address already exists; sign in instead."));
+                return Err(AppError::conflict(
+                    "email_taken",
+                    "An account with that email address already exists; sign in instead.",
+                ));
             }
             if UserRow::username_taken(tx, username.as_str())? {
-                return Err(AppError::conflict("username_taken", format!("The username \"{}\" is taken.", username.as_str())));
+                return Err(AppError::conflict(
+                    "username_taken",
+                    format!("The username \"{}\" is taken.", username.as_str()),
+                ));
             }
             let first = UserRow::count(tx)? == 0;
             let invitation = match &invite_hash {
@@ -99,7 +114,10 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
             .insert(tx)?;
             let session = sessions::start(tx, user.id, user_agent.as_deref())?;
             let slug = match invitation {
-                Some(InvitationCheck { invitation, workspace }) => {
+                Some(InvitationCheck {
+                    invitation,
+                    workspace,
+                }) => {
                     invitations::join(tx, &invitation, &user)?;
                     Some(workspace.slug)
                 }
@@ -109,7 +127,11 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
         })
         .await?;
     let session = sessions::sign_session(state, &session);
-    Ok(SignedUp { user, session, workspace_slug })
+    Ok(SignedUp {
+        user,
+        session,
+        workspace_slug,
+    })
 }
 
 /// Signs in with a username or email and a password. Failures are counted per account and
@@ -149,11 +171,22 @@ pub async fn login(
     };
     if let Some(oldest) = oldest {
         let wait = (oldest + THROTTLE_WINDOW - now).num_seconds().max(1) as u64;
-        return Err(AppError::rate_limited(wait, format!("Too many failed sign-ins; try again in {} minutes.", wait.div_ceil(60))));
+        return Err(AppError::rate_limited(
+            wait,
+            format!(
+                "Too many failed sign-ins; try again in {} minutes.",
+                wait.div_ceil(60)
+            ),
+        ));
     }
 
     let verified = match &user {
-        Some(user) => state.hasher.verify(password.expose(), &user.password_hash).await?,
+        Some(user) => {
+            state
+                .hasher
+                .verify(password.expose(), &user.password_hash)
+                .await?
+        }
         None => {
             state.hasher.verify_dummy(password.expose()).await;
             false
@@ -167,10 +200,15 @@ pub async fn login(
                 Ok(login_failures::record(tx, &key, &ip, now)?)
             })
             .await?;
-        return Err(AppError::unauthenticated("Wrong username, email or password."));
+        return Err(AppError::unauthenticated(
+            "Wrong username, email or password.",
+        ));
     };
     if user.deactivated_at.is_some() {
-        return Err(AppError::forbidden("account_deactivated", "This account has been deactivated."));
+        return Err(AppError::forbidden(
+            "account_deactivated",
+            "This account has been deactivated.",
+        ));
     }
     let user_id = user.id;
     let session = state
@@ -184,7 +222,11 @@ pub async fn login(
 }
 
 /// Changes the display name; every workspace the person is in hears of it.
-pub async fn update_profile(state: &AppState, actor: &Actor, display_name: &str) -> Result<UserRow, AppError> {
+pub async fn update_profile(
+    state: &AppState,
+    actor: &Actor,
+    display_name: &str,
+) -> Result<UserRow, AppError> {
     let name = DisplayName::parse(display_name)?;
     let user_id = actor.id();
     state
@@ -210,11 +252,23 @@ pub async fn update_profile(state: &AppState, actor: &Actor, display_name: &str)
 }
 
 /// Changes the password after checking the current one; other sessions are signed out.
-pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new: &str) -> Result<(), AppError> {
+pub async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+) -> Result<(), AppError> {
     let current = Password::parse_attempt(current)?;
     let new = Password::parse_new(new, &[&actor.user.username, &actor.user.email])?;
-    if !state.hasher.verify(current.expose(), &actor.user.password_hash).await? {
-        return Err(AppError::forbidden("wrong_password", "The current password is not correct."));
+    if !state
+        .hasher
+        .verify(current.expose(), &actor.user.password_hash)
+        .await?
+    {
+        return Err(AppError::forbidden(
+            "wrong_password",
+            "The current password is not correct.",
+        ));
     }
     let hash = state.hasher.hash(new.expose()).await?;
     let (user_id, keep) = (actor.id(), actor.session_id);
@@ -238,9 +292,13 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
     let issued = state
         .db
         .write(move |tx| {
-            let Some(user) = UserRow::find_by_email(tx, &address)? else { return Ok(None) };
+            let Some(user) = UserRow::find_by_email(tx, &address)? else {
+                return Ok(None);
+            };
             let since = db::now() - Duration::hours(1);
-            if user.deactivated_at.is_some() || ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR {
+            if user.deactivated_at.is_some()
+                || ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR
+            {
                 return Ok(None);
             }
             Ok(Some((issue_reset(tx, &user)?, user)))
@@ -249,7 +307,13 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
     if let Some((token, user)) = issued {
         let link = state.link(&format!("/password-reset/{token}"));
         let mail = views::mail::password_reset(&user.display_name, &link, RESET_LIFETIME);
-        state.mailer.send(Mail { to: user.email.clone(), ..mail }).await?;
+        state
+            .mailer
+            .send(Mail {
+                to: user.email.clone(),
+                ..mail
+            })
+            .await?;
     }
     Ok(())
 }
@@ -258,8 +322,13 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
 pub fn issue_reset(tx: &mut db::Conn, user: &UserRow) -> Result<String, AppError> {
     let token = security::random_token("");
     let now = db::now();
-    NewReset { user_id: user.id, token_hash: &security::token_hash(&token), created_at: now, expires_at: now + RESET_LIFETIME }
-        .insert(tx)?;
+    NewReset {
+        user_id: user.id,
+        token_hash: &security::token_hash(&token),
+        created_at: now,
+        expires_at: now + RESET_LIFETIME,
+    }
+    .insert(tx)?;
     Ok(token)
 }
 
@@ -276,19 +345,30 @@ pub async fn check_password_reset(state: &AppState, token: &str) -> Result<UserR
 }
 
 fn usable_reset(conn: &mut db::Conn, hash: &str) -> Result<ResetRow, AppError> {
-    let reset = ResetRow::find_by_hash(conn, hash)?
-        .ok_or_else(|| AppError::not_found("reset_not_found", "That password-reset link is not valid."))?;
+    let reset = ResetRow::find_by_hash(conn, hash)?.ok_or_else(|| {
+        AppError::not_found("reset_not_found", "That password-reset link is not valid.")
+    })?;
     if reset.used_at.is_some() {
-        return Err(AppError::gone("reset_used", "That password-reset link has already been used; request a new one."));
+        return Err(AppError::gone(
+            "reset_used",
+            "That password-reset link has already been used; request a new one.",
+        ));
     }
     if reset.expires_at <= db::now() {
-        return Err(AppError::gone("reset_expired", "That password-reset link has expired; request a new one."));
+        return Err(AppError::gone(
+            "reset_expired",
+            "That password-reset link has expired; request a new one.",
+        ));
     }
     Ok(reset)
 }
 
 /// Sets a new password through a reset link; the link and every session end.
-pub async fn confirm_password_reset(state: &AppState, token: &str, new_password: &str) -> Result<UserRow, AppError> {
+pub async fn confirm_password_reset(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+) -> Result<UserRow, AppError> {
     let hash = security::token_hash(token.trim());
     let user = check_password_reset(state, token).await?;
     let password = Password::parse_new(new_password, &[&user.username, &user.email])?;
@@ -302,7 +382,10 @@ pub async fn confirm_password_reset(state: &AppState, token: &str, new_password:
             ResetRow::use_all(tx, reset.user_id, now)?;
             SessionRow::revoke_all(tx, reset.user_id, None, now)?;
             let user = UserRow::find(tx, reset.user_id)?;
-            login_failures::clear(tx, &throttle_key(&Login::Username(user.username.clone()), Some(&user)))?;
+            login_failures::clear(
+                tx,
+                &throttle_key(&Login::Username(user.username.clone()), Some(&user)),
+            )?;
             Ok(user)
         })
         .await
@@ -315,4 +398,9 @@ fn throttle_key(login: &Login, user: Option<&UserRow>) -> String {
         Some(user) => format!("user:{}", user.id),
         None => login.throttle_key(),
     }
+}
+
+/// Is the server empty, so that the next sign-up makes the server admin?
+pub async fn first_run(state: &AppState) -> Result<bool, AppError> {
+    state.db.read(|conn| Ok(UserRow::count(conn)? == 0)).await
 }

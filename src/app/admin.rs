@@ -31,10 +31,16 @@ pub async fn create_user(
         .db
         .write(move |tx| {
             if UserRow::email_taken(tx, email.as_str())? {
-                return Err(AppError::conflict("email_taken", "An account with that email address already exists."));
+                return Err(AppError::conflict(
+                    "email_taken",
+                    "An account with that email address already exists.",
+                ));
             }
             if UserRow::username_taken(tx, username.as_str())? {
-                return Err(AppError::conflict("username_taken", "That username is taken."));
+                return Err(AppError::conflict(
+                    "username_taken",
+                    "That username is taken.",
+                ));
             }
             let now = db::now();
             let first = UserRow::count(tx)? == 0;
@@ -58,14 +64,28 @@ pub fn find_user(conn: &mut Conn, login: &str) -> Result<UserRow, AppError> {
         Login::Email(e) => UserRow::find_by_email(conn, e.as_str())?,
         Login::Username(u) => UserRow::find_by_username(conn, &u)?,
     };
-    found.ok_or_else(|| AppError::not_found("user_not_found", format!("No account is named \"{login}\".")))
+    found.ok_or_else(|| {
+        AppError::not_found(
+            "user_not_found",
+            format!("No account is named \"{login}\"."),
+        )
+    })
 }
 
 /// Creates a workspace owned by `owner`.
-pub async fn create_workspace(state: &AppState, owner: &str, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
+pub async fn create_workspace(
+    state: &AppState,
+    owner: &str,
+    slug: &str,
+    name: &str,
+) -> Result<wire::Workspace, AppError> {
     let owner = owner.to_owned();
     let user = state.db.read(move |conn| find_user(conn, &owner)).await?;
-    let actor = Actor { user, session_id: None, token_id: None };
+    let actor = Actor {
+        user,
+        session_id: None,
+        token_id: None,
+    };
     workspaces::create_as(state, &actor, slug, name).await
 }
 
@@ -115,4 +135,3 @@ pub async fn deactivate(state: &AppState, login: &str) -> Result<UserRow, AppErr
         })
         .await
 }
-

@@ -12,8 +12,8 @@ pub mod workspaces;
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::db::{Conn, Db};
 use crate::db::users::UserRow;
+use crate::db::{Conn, Db};
 use crate::error::AppError;
 use crate::mail::Mailer;
 use crate::security::{Keys, PasswordHasher};

@@ -28,7 +28,15 @@ pub const COLUMNS: (
     events::kind,
     events::payload,
     events::created_at,
-) = (e::seq, e::workspace_id, e::channel_id, e::user_id, e::kind, e::payload, e::created_at);
+) = (
+    e::seq,
+    e::workspace_id,
+    e::channel_id,
+    e::user_id,
+    e::kind,
+    e::payload,
+    e::created_at,
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = events)]
@@ -43,14 +51,22 @@ pub struct NewEventRow<'a> {
 
 impl NewEventRow<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<i64> {
-        diesel::insert_into(e::events).values(self).returning(e::seq).get_result(conn)
+        diesel::insert_into(e::events)
+            .values(self)
+            .returning(e::seq)
+            .get_result(conn)
     }
 }
 
 impl EventRow {
     /// Up to `limit` events after `since`, oldest first.
     pub fn after(conn: &mut Conn, since: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
-        e::events.filter(e::seq.gt(since)).order(e::seq).limit(limit).select(COLUMNS).load(conn)
+        e::events
+            .filter(e::seq.gt(since))
+            .order(e::seq)
+            .limit(limit)
+            .select(COLUMNS)
+            .load(conn)
     }
 
     /// The newest `seq`, if any event is stored.
@@ -62,7 +78,12 @@ impl EventRow {
 /// Reads a cluster-wide follower's cursor, creating it at `start` the first time, and locks
 /// the row until the transaction ends (PostgreSQL: `FOR UPDATE`; SQLite: the writer lock
 /// already serialises every write transaction).
-pub fn lock_cursor(conn: &mut Conn, name: &str, start: i64, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn lock_cursor(
+    conn: &mut Conn,
+    name: &str,
+    start: i64,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     let query = c::follower_cursors.filter(c::name.eq(name)).select(c::seq);
     let existing = match conn {
         Conn::Postgresql(pg) => query.for_update().first::<i64>(pg).optional()?,

@@ -9,17 +9,24 @@ use super::schema::login_failures::dsl as f;
 
 pub fn record(conn: &mut Conn, login_key: &str, ip: &str, at: NaiveDateTime) -> QueryResult<usize> {
     diesel::insert_into(f::login_failures)
-        .values((f::login_key.eq(login_key), f::ip.eq(ip), f::created_at.eq(at)))
+        .values((
+            f::login_key.eq(login_key),
+            f::ip.eq(ip),
+            f::created_at.eq(at),
+        ))
         .execute(conn)
 }
 
-/// Failures since `since` for this account and for this address, with the oldest of each.
+/// How many failures, and when the oldest of them was.
+pub type FailureCount = (i64, Option<NaiveDateTime>);
+
+/// Failures since `since` for this account and for this address.
 pub fn recent(
     conn: &mut Conn,
     login_key: &str,
     ip: &str,
     since: NaiveDateTime,
-) -> QueryResult<((i64, Option<NaiveDateTime>), (i64, Option<NaiveDateTime>))> {
+) -> QueryResult<(FailureCount, FailureCount)> {
     let by_key = f::login_failures
         .filter(f::login_key.eq(login_key))
         .filter(f::created_at.gt(since))

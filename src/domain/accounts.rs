@@ -4,8 +4,19 @@ use super::{Invalid, parse_label};
 
 /// Names that mean something else in a message (`@here`) or in the product.
 pub const RESERVED_USERNAMES: &[&str] = &[
-    "here", "channel", "everyone", "all", "group", "hearth", "system", "bot", "slackbot", "me",
-    "nobody", "null", "undefined",
+    "here",
+    "channel",
+    "everyone",
+    "all",
+    "group",
+    "hearth",
+    "system",
+    "bot",
+    "slackbot",
+    "me",
+    "nobody",
+    "null",
+    "undefined",
 ];
 
 /// An email address, lowercased. Comparison is by this lowercase form.
@@ -17,18 +28,41 @@ impl Email {
 
     pub fn parse(raw: &str) -> Result<Email, Invalid> {
         let email = raw.trim().to_lowercase();
-        let bad = |why: &str| Invalid::new("invalid_email", format!("\"{}\" is not a valid email address: {why}.", raw.trim()));
+        let bad = |why: &str| {
+            Invalid::new(
+                "invalid_email",
+                format!("\"{}\" is not a valid email address: {why}.", raw.trim()),
+            )
+        };
         if email.is_empty() {
-            return Err(Invalid::new("invalid_email", "An email address is required."));
+            return Err(Invalid::new(
+                "invalid_email",
+                "An email address is required.",
+            ));
         }
         if email.len() > Self::MAX_LEN {
-            return Err(Invalid::new("invalid_email", format!("An email address can be at most {} characters long.", Self::MAX_LEN)));
+            return Err(Invalid::new(
+                "invalid_email",
+                format!(
+                    "An email address can be at most {} characters long.",
+                    Self::MAX_LEN
+                ),
+            ));
         }
         let (local, domain) = email.rsplit_once('@').ok_or_else(|| bad("it has no @"))?;
         if local.is_empty() || local.len() > 64 {
             return Err(bad("the part before @ must be 1 to 64 characters"));
         }
-        if local.contains('@') || email.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';' | '(' | ')' | '[' | ']' | '\\')) {
+        if local.contains('@')
+            || email.chars().any(|c| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || matches!(
+                        c,
+                        '<' | '>' | '"' | ',' | ';' | '(' | ')' | '[' | ']' | '\\'
+                    )
+            })
+        {
             return Err(bad("it contains characters an address cannot have"));
         }
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
@@ -70,16 +104,35 @@ impl Username {
         let name = raw.trim();
         let code = "invalid_username";
         if name.len() < Self::MIN_LEN || name.len() > Self::MAX_LEN {
-            return Err(Invalid::new(code, format!("A username must be {} to {} characters long.", Self::MIN_LEN, Self::MAX_LEN)));
+            return Err(Invalid::new(
+                code,
+                format!(
+                    "A username must be {} to {} characters long.",
+                    Self::MIN_LEN,
+                    Self::MAX_LEN
+                ),
+            ));
         }
-        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
-            return Err(Invalid::new(code, "A username can only contain lowercase letters, digits, '.', '_' and '-'."));
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(Invalid::new(
+                code,
+                "A username can only contain lowercase letters, digits, '.', '_' and '-'.",
+            ));
         }
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(Invalid::new(code, "A username must start with a letter or a digit."));
+            return Err(Invalid::new(
+                code,
+                "A username must start with a letter or a digit.",
+            ));
         }
         if RESERVED_USERNAMES.contains(&name) {
-            return Err(Invalid::new(code, format!("\"{name}\" is reserved; choose another username.")));
+            return Err(Invalid::new(
+                code,
+                format!("\"{name}\" is reserved; choose another username."),
+            ));
         }
         Ok(Username(name.to_owned()))
     }
@@ -97,7 +150,13 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 64;
 
     pub fn parse(raw: &str) -> Result<DisplayName, Invalid> {
-        parse_label(raw, Self::MAX_CHARS, "invalid_display_name", "A display name").map(DisplayName)
+        parse_label(
+            raw,
+            Self::MAX_CHARS,
+            "invalid_display_name",
+            "A display name",
+        )
+        .map(DisplayName)
     }
 
     pub fn as_str(&self) -> &str {
@@ -117,9 +176,27 @@ impl std::fmt::Debug for Password {
 
 /// Passwords attackers try first; a longer list belongs in a breach-corpus check.
 const COMMON_PASSWORDS: &[&str] = &[
-    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop",
-    "qwerty123", "11111111", "iloveyou", "sunshine1", "abcd1234", "letmein1", "welcome1",
-    "admin123", "passw0rd", "00000000", "87654321", "football", "baseball", "trustno1",
+    "password",
+    "password1",
+    "password123",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "qwerty123",
+    "11111111",
+    "iloveyou",
+    "sunshine1",
+    "abcd1234",
+    "letmein1",
+    "welcome1",
+    "admin123",
+    "passw0rd",
+    "00000000",
+    "87654321",
+    "football",
+    "baseball",
+    "trustno1",
 ];
 
 impl Password {
@@ -132,20 +209,44 @@ impl Password {
         let code = "weak_password";
         let chars = raw.chars().count();
         if chars < Self::MIN_CHARS {
-            return Err(Invalid::new(code, format!("A password must be at least {} characters long.", Self::MIN_CHARS)));
+            return Err(Invalid::new(
+                code,
+                format!(
+                    "A password must be at least {} characters long.",
+                    Self::MIN_CHARS
+                ),
+            ));
         }
         if chars > Self::MAX_CHARS {
-            return Err(Invalid::new("invalid_password", format!("A password can be at most {} characters long.", Self::MAX_CHARS)));
+            return Err(Invalid::new(
+                "invalid_password",
+                format!(
+                    "A password can be at most {} characters long.",
+                    Self::MAX_CHARS
+                ),
+            ));
         }
         let lower = raw.to_lowercase();
-        if raw.trim().is_empty() || lower.chars().all(|c| Some(c) == lower.chars().next()) {
-            return Err(Invalid::new(code, "That password is too easy to guess: it repeats one character."));
+        if raw.trim().is_empty() || lower.chars().all(|c| lower.starts_with(c)) {
+            return Err(Invalid::new(
+                code,
+                "That password is too easy to guess: it repeats one character.",
+            ));
         }
         if COMMON_PASSWORDS.contains(&lower.as_str()) {
-            return Err(Invalid::new(code, "That password is among the most commonly used; choose another."));
+            return Err(Invalid::new(
+                code,
+                "That password is among the most commonly used; choose another.",
+            ));
         }
-        if identities.iter().any(|id| !id.is_empty() && lower == id.to_lowercase()) {
-            return Err(Invalid::new(code, "A password cannot be your username or email address."));
+        if identities
+            .iter()
+            .any(|id| !id.is_empty() && lower == id.to_lowercase())
+        {
+            return Err(Invalid::new(
+                code,
+                "A password cannot be your username or email address.",
+            ));
         }
         Ok(Password(raw.to_owned()))
     }
@@ -156,7 +257,13 @@ impl Password {
             return Err(Invalid::new("invalid_password", "A password is required."));
         }
         if raw.chars().count() > Self::MAX_CHARS {
-            return Err(Invalid::new("invalid_password", format!("A password can be at most {} characters long.", Self::MAX_CHARS)));
+            return Err(Invalid::new(
+                "invalid_password",
+                format!(
+                    "A password can be at most {} characters long.",
+                    Self::MAX_CHARS
+                ),
+            ));
         }
         Ok(Password(raw.to_owned()))
     }
@@ -177,10 +284,16 @@ impl Login {
     pub fn parse(raw: &str) -> Result<Login, Invalid> {
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err(Invalid::new("invalid_login", "Enter your username or email address."));
+            return Err(Invalid::new(
+                "invalid_login",
+                "Enter your username or email address.",
+            ));
         }
         if raw.len() > Email::MAX_LEN {
-            return Err(Invalid::new("invalid_login", "That username or email address is too long."));
+            return Err(Invalid::new(
+                "invalid_login",
+                "That username or email address is too long.",
+            ));
         }
         if raw.contains('@') {
             Ok(Login::Email(Email::parse(raw)?))
@@ -209,7 +322,10 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(Email::parse(" Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+        assert_eq!(
+            Email::parse(" Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
         for (bad, why) in [
             ("", "empty"),
             ("alice", "no @"),
@@ -222,7 +338,10 @@ mod tests {
             ("a..b@example.com", "double dot"),
             ("<a>@example.com", "angle brackets"),
         ] {
-            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected: {why}");
+            assert!(
+                Email::parse(bad).is_err(),
+                "{bad:?} should be rejected: {why}"
+            );
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
     }
@@ -241,7 +360,10 @@ mod tests {
             ("everyone", "reserved"),
             ("alicé", "non-ASCII"),
         ] {
-            assert!(Username::parse(bad).is_err(), "{bad:?} should be rejected: {why}");
+            assert!(
+                Username::parse(bad).is_err(),
+                "{bad:?} should be rejected: {why}"
+            );
         }
     }
 

@@ -15,7 +15,10 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Invalid { code, message: message.into() }
+        Invalid {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -29,7 +32,8 @@ impl std::error::Error for Invalid {}
 
 /// Is `c` a character that has no place in a name shown to people?
 pub(crate) fn is_unprintable(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 /// Trims a free-text name and checks its length in characters.
@@ -44,10 +48,16 @@ pub(crate) fn parse_label(
         return Err(Invalid::new(code, format!("{what} cannot be empty.")));
     }
     if trimmed.chars().count() > max_chars {
-        return Err(Invalid::new(code, format!("{what} can be at most {max_chars} characters long.")));
+        return Err(Invalid::new(
+            code,
+            format!("{what} can be at most {max_chars} characters long."),
+        ));
     }
     if trimmed.chars().any(is_unprintable) {
-        return Err(Invalid::new(code, format!("{what} cannot contain control or invisible characters.")));
+        return Err(Invalid::new(
+            code,
+            format!("{what} cannot contain control or invisible characters."),
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -61,6 +71,9 @@ pub struct Denied {
 
 impl Denied {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Denied { code, message: message.into() }
+        Denied {
+            code,
+            message: message.into(),
+        }
     }
 }

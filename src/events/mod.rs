@@ -79,7 +79,15 @@ pub struct Event {
 
 impl Event {
     fn from_row(row: EventRow) -> Event {
-        let EventRow { seq, workspace_id, channel_id, user_id: _, kind, payload, created_at } = row;
+        let EventRow {
+            seq,
+            workspace_id,
+            channel_id,
+            user_id: _,
+            kind,
+            payload,
+            created_at,
+        } = row;
         Event {
             seq,
             kind,
@@ -106,7 +114,12 @@ pub fn viewer(conn: &mut Conn, user_id: i64) -> Result<Viewer, AppError> {
         .into_iter()
         .filter_map(|m| Role::parse(&m.role).ok().map(|r| (m.workspace_id, r)))
         .collect();
-    Ok(Viewer { user_id, workspaces, channels: HashSet::new(), browsable_channels: HashSet::new() })
+    Ok(Viewer {
+        user_id,
+        workspaces,
+        channels: HashSet::new(),
+        browsable_channels: HashSet::new(),
+    })
 }
 
 /// Does this viewer see this stored event? Unknown kinds (from a newer node) are hidden.
@@ -132,12 +145,19 @@ const SCAN_LIMIT: i64 = 10_000;
 /// Events after `since` that `user_id` may see, oldest first, at most `limit`.
 /// A `since` beyond the newest stored event (a restored database) is stale: the client must
 /// resynchronise from fresh state.
-pub fn page_for(conn: &mut Conn, user_id: i64, since: i64, limit: usize) -> Result<EventPage, AppError> {
+pub fn page_for(
+    conn: &mut Conn,
+    user_id: i64,
+    since: i64,
+    limit: usize,
+) -> Result<EventPage, AppError> {
     let newest = EventRow::max_seq(conn)?.unwrap_or(0);
     if since > newest {
         return Err(AppError::gone(
             "resync_required",
-            format!("The event cursor {since} is ahead of the log (newest {newest}); reload state and start from the newest."),
+            format!(
+                "The event cursor {since} is ahead of the log (newest {newest}); reload state and start from the newest."
+            ),
         ));
     }
     let viewer = viewer(conn, user_id)?;
@@ -153,12 +173,20 @@ pub fn page_for(conn: &mut Conn, user_id: i64, since: i64, limit: usize) -> Resu
             if is_visible(&row, &viewer) {
                 events.push(Event::from_row(row));
                 if events.len() == limit {
-                    return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
+                    return Ok(EventPage {
+                        events,
+                        has_more: cursor < newest,
+                        next_since: cursor,
+                    });
                 }
             }
         }
         if exhausted || scanned >= SCAN_LIMIT {
-            return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
+            return Ok(EventPage {
+                events,
+                has_more: cursor < newest,
+                next_since: cursor,
+            });
         }
     }
 }
@@ -180,7 +208,11 @@ impl Follower {
     pub fn new(db: &Db, cursor: i64) -> Follower {
         let mut wake = db.subscribe_appends();
         wake.mark_unchanged();
-        Follower { db: db.clone(), cursor, wake }
+        Follower {
+            db: db.clone(),
+            cursor,
+            wake,
+        }
     }
 
     pub fn cursor(&self) -> i64 {
@@ -192,7 +224,10 @@ impl Follower {
     pub async fn next_batch(&mut self, limit: i64) -> Result<Vec<EventRow>, AppError> {
         loop {
             let since = self.cursor;
-            let rows = self.db.read(move |conn| Ok(EventRow::after(conn, since, limit)?)).await?;
+            let rows = self
+                .db
+                .read(move |conn| Ok(EventRow::after(conn, since, limit)?))
+                .await?;
             if let Some(last) = rows.last() {
                 self.cursor = last.seq;
                 return Ok(rows);
@@ -207,7 +242,12 @@ impl Follower {
 /// row, read up to `limit` events after it, let `handle` turn them into job rows, and
 /// advance the cursor. Nodes that step together take turns; every event is handled by
 /// exactly one committed step. Returns how many events were handled.
-pub fn step_cluster_follower<F>(db: &Db, name: &str, limit: i64, handle: F) -> Result<usize, AppError>
+pub fn step_cluster_follower<F>(
+    db: &Db,
+    name: &str,
+    limit: i64,
+    handle: F,
+) -> Result<usize, AppError>
 where
     F: Fn(&mut Tx<'_>, &[EventRow]) -> Result<(), AppError>,
 {
@@ -215,7 +255,9 @@ where
         let now = db::now();
         let cursor = db::events::lock_cursor(tx, name, 0, now)?;
         let rows = EventRow::after(tx, cursor, limit)?;
-        let Some(last) = rows.last() else { return Ok(0) };
+        let Some(last) = rows.last() else {
+            return Ok(0);
+        };
         handle(tx, &rows)?;
         db::events::set_cursor(tx, name, last.seq, now)?;
         Ok(rows.len())

@@ -24,8 +24,13 @@ impl PasswordHasher {
             HashCost::Test => Params::new(8, 1, 1, None),
         }
         .expect("argon2 parameters are valid constants");
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        PasswordHasher { params, permits: Arc::new(Semaphore::new(cores)) }
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        PasswordHasher {
+            params,
+            permits: Arc::new(Semaphore::new(cores)),
+        }
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -34,7 +39,11 @@ impl PasswordHasher {
 
     /// The PHC string of a new hash (salted).
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|e| AppError::Unexpected(e.into()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?;
         let argon2 = self.argon2();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || hash_blocking(&argon2, &password))
@@ -49,12 +58,18 @@ impl PasswordHasher {
 
     /// Does `password` match the stored PHC string? Hashes of other parameters verify too.
     pub async fn verify(&self, password: &str, phc: &str) -> Result<bool, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|e| AppError::Unexpected(e.into()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?;
         let argon2 = self.argon2();
         let password = password.to_owned();
         let phc = phc.to_owned();
         tokio::task::spawn_blocking(move || {
-            argon2.verify_password(password.as_bytes(), phc.as_str()).is_ok()
+            argon2
+                .verify_password(password.as_bytes(), phc.as_str())
+                .is_ok()
         })
         .await
         .map_err(|e| AppError::Unexpected(e.into()))

@@ -57,8 +57,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let state = app.state().clone();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, state, client, data_dir, handle, database }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        state,
+        client,
+        data_dir,
+        handle,
+        database,
+    }
 }
 
 impl Drop for TestApp {
@@ -77,7 +87,13 @@ impl TestApp {
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -88,7 +104,11 @@ impl TestApp {
         let res = req.send().await.expect("request sent");
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, json)
     }
 
@@ -101,7 +121,8 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::PATCH, path, Some(token), Some(body)).await
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -120,13 +141,22 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "signup of {username}: {body}");
-        TestUser { id: body["user"]["id"].as_i64().unwrap(), token: body["token"].as_str().unwrap().into() }
+        TestUser {
+            id: body["user"]["id"].as_i64().unwrap(),
+            token: body["token"].as_str().unwrap().into(),
+        }
     }
 
     /// The server admin (the first account) and a workspace `acme` they own.
     pub async fn admin_with_workspace(&self) -> TestUser {
         let admin = self.signup("admin", None).await;
-        let (status, body) = self.post("/api/v1/workspaces", &admin.token, json!({ "slug": "acme", "name": "Acme" })).await;
+        let (status, body) = self
+            .post(
+                "/api/v1/workspaces",
+                &admin.token,
+                json!({ "slug": "acme", "name": "Acme" }),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         admin
     }
@@ -134,8 +164,13 @@ impl TestApp {
     /// Invites `username` to `ws` with `role` and signs them up through the emailed link.
     pub async fn join(&self, inviter: &TestUser, ws: &str, username: &str, role: &str) -> TestUser {
         let email = format!("{username}@example.com");
-        let (status, body) =
-            self.post(&format!("/api/v1/workspaces/{ws}/invitations"), &inviter.token, json!({ "email": email, "role": role })).await;
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/workspaces/{ws}/invitations"),
+                &inviter.token,
+                json!({ "email": email, "role": role }),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let token = self.invitation_token(&email);
         self.signup(username, Some(&token)).await
@@ -145,7 +180,9 @@ impl TestApp {
     pub fn mails(&self) -> Vec<Mail> {
         let dir = self.state.settings.mail_dir();
         let mut mails = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&dir) else { return mails };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return mails;
+        };
         let mut files: Vec<_> = entries
             .flatten()
             .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
@@ -155,8 +192,15 @@ impl TestApp {
         for (_, path) in files {
             {
                 let raw = std::fs::read(&path).unwrap();
-                let msg = mail_parser::MessageParser::default().parse(&raw).expect("a parsable mail");
-                let to = msg.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_string();
+                let msg = mail_parser::MessageParser::default()
+                    .parse(&raw)
+                    .expect("a parsable mail");
+                let to = msg
+                    .to()
+                    .and_then(|a| a.first())
+                    .and_then(|a| a.address())
+                    .unwrap_or_default()
+                    .to_string();
                 mails.push(Mail {
                     to,
                     subject: msg.subject().unwrap_or_default().to_string(),
@@ -174,20 +218,30 @@ impl TestApp {
         self.mails()
             .into_iter()
             .filter(|m| m.to == to)
-            .flat_map(|m| m.text.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .filter(|w| w.starts_with(&start))
-            .last()
+            .flat_map(|m| {
+                m.text
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .rfind(|w| w.starts_with(&start))
             .unwrap_or_else(|| panic!("no {prefix} link in mail to {to}"))
     }
 
     pub fn invitation_token(&self, email: &str) -> String {
-        self.link_in_mail(email, "/invitations/").rsplit('/').next().unwrap().to_owned()
+        self.link_in_mail(email, "/invitations/")
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned()
     }
 
     /// Runs SQL against the app's database (test setup only: moving clocks, say).
     pub fn sql(&self, statement: &str) {
         let mut conn = self.state.db.conn().expect("a connection");
-        diesel::sql_query(statement).execute(&mut *conn).expect("setup SQL runs");
+        diesel::sql_query(statement)
+            .execute(&mut *conn)
+            .expect("setup SQL runs");
     }
 }
 
@@ -229,7 +283,14 @@ fn template_name() -> String {
         hash.update(std::fs::read(&f).unwrap());
     }
     let digest = hash.finalize();
-    format!("hearth_tpl_{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "hearth_tpl_{}",
+        digest
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -252,17 +313,26 @@ struct Exists {
 
 impl TestDatabase {
     fn create() -> Option<TestDatabase> {
-        let maintenance_url = std::env::var("HEARTH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+        let maintenance_url = std::env::var("HEARTH_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
         let template = template_name();
-        let mut conn = PgConnection::establish(&maintenance_url).expect("the maintenance database is reachable");
+        let mut conn = PgConnection::establish(&maintenance_url)
+            .expect("the maintenance database is reachable");
         // Test processes racing to build the template take turns.
-        diesel::sql_query("SELECT pg_advisory_lock(4242)").execute(&mut conn).unwrap();
-        let exists = diesel::sql_query(format!("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}') AS exists"))
-            .get_result::<Exists>(&mut conn)
-            .unwrap()
-            .exists;
+        diesel::sql_query("SELECT pg_advisory_lock(4242)")
+            .execute(&mut conn)
+            .unwrap();
+        let exists = diesel::sql_query(format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}') AS exists"
+        ))
+        .get_result::<Exists>(&mut conn)
+        .unwrap()
+        .exists;
         if !exists {
-            diesel::sql_query(format!("CREATE DATABASE {template}")).execute(&mut conn).unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {template}"))
+                .execute(&mut conn)
+                .unwrap();
             let db = hearth::db::Db::open(&hearth::db::DbOptions {
                 url: with_database(&maintenance_url, &template),
                 pool_size: 1,
@@ -272,17 +342,33 @@ impl TestDatabase {
             .unwrap();
             hearth::db::migrations::run(&mut db.conn().unwrap()).unwrap();
         }
-        let name = format!("hearth_t_{}_{}", std::process::id(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
-        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut conn).unwrap();
-        diesel::sql_query("SELECT pg_advisory_unlock(4242)").execute(&mut conn).unwrap();
+        let name = format!(
+            "hearth_t_{}_{}",
+            std::process::id(),
+            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+        );
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query("SELECT pg_advisory_unlock(4242)")
+            .execute(&mut conn)
+            .unwrap();
         let url = with_database(&maintenance_url, &name);
-        Some(TestDatabase { maintenance_url, name, url })
+        Some(TestDatabase {
+            maintenance_url,
+            name,
+            url,
+        })
     }
 
     fn drop_database(self) {
         let _ = std::thread::spawn(move || {
             if let Ok(mut conn) = PgConnection::establish(&self.maintenance_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
+                let _ = diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .execute(&mut conn);
             }
         })
         .join();
@@ -295,5 +381,10 @@ pub fn assert_error(response: &(StatusCode, Value), status: StatusCode, code: &s
     let (s, body) = response;
     assert_eq!(*s, status, "expected {status} {code}, got {s}: {body}");
     assert_eq!(body["error"]["code"], code, "expected {code}: {body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "a message: {body}"
+    );
 }

@@ -6,6 +6,7 @@ mod events;
 mod health;
 mod helpers;
 mod invitations;
+mod pages;
 mod sessions;
 mod tokens;
 mod workspaces;

@@ -37,16 +37,34 @@ pub struct SessionResponse {
 #[utoipa::path(tag = "accounts", request_body = SignupRequest,
     responses((status = 201, body = SessionResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/api/v1/auth/signup")]
-pub async fn signup(state: web::Data<AppState>, req: HttpRequest, body: web::Json<SignupRequest>) -> Result<HttpResponse, AppError> {
-    let SignupRequest { email, username, password, display_name, invite_token } = body.into_inner();
-    let form = accounts::SignupForm { email, username, password, display_name, invite_token };
+pub async fn signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<SignupRequest>,
+) -> Result<HttpResponse, AppError> {
+    let SignupRequest {
+        email,
+        username,
+        password,
+        display_name,
+        invite_token,
+    } = body.into_inner();
+    let form = accounts::SignupForm {
+        email,
+        username,
+        password,
+        display_name,
+        invite_token,
+    };
     let signed_up = accounts::signup(&state, form, auth::user_agent(&req)).await?;
-    Ok(HttpResponse::Created().cookie(auth::session_cookie(&state, &signed_up.session)).json(SessionResponse {
-        csrf_token: state.keys.csrf_token(signed_up.session.session_id),
-        token: signed_up.session.token,
-        user: wire::Me::from(&signed_up.user),
-        workspace: signed_up.workspace_slug,
-    }))
+    Ok(HttpResponse::Created()
+        .cookie(auth::session_cookie(&state, &signed_up.session))
+        .json(SessionResponse {
+            csrf_token: state.keys.csrf_token(signed_up.session.session_id),
+            token: signed_up.session.token,
+            user: wire::Me::from(&signed_up.user),
+            workspace: signed_up.workspace_slug,
+        }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -60,9 +78,20 @@ pub struct LoginRequest {
 #[utoipa::path(tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/api/v1/auth/login")]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> Result<HttpResponse, AppError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
     let ip = auth::client_ip(&req, &state);
-    let (user, session) = accounts::login(&state, &body.login, &body.password, &ip, auth::user_agent(&req)).await?;
+    let (user, session) = accounts::login(
+        &state,
+        &body.login,
+        &body.password,
+        &ip,
+        auth::user_agent(&req),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .cookie(auth::session_cookie(&state, &session))
         .json(SessionResponse {
@@ -78,7 +107,9 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json
 #[post("/api/v1/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, AppError> {
     sessions::logout(&state, &user.0).await?;
-    Ok(HttpResponse::NoContent().cookie(auth::expired_session_cookie()).finish())
+    Ok(HttpResponse::NoContent()
+        .cookie(auth::expired_session_cookie())
+        .finish())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -90,9 +121,14 @@ pub struct LogoutAllResponse {
 /// Sign out every session of this account, this one included.
 #[utoipa::path(tag = "accounts", responses((status = 200, body = LogoutAllResponse), (status = 401, body = ErrorBody)))]
 #[post("/api/v1/auth/logout-all")]
-pub async fn logout_all(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, AppError> {
+pub async fn logout_all(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
     let sessions_ended = sessions::logout_everywhere(&state, &user.0).await?;
-    Ok(HttpResponse::Ok().cookie(auth::expired_session_cookie()).json(LogoutAllResponse { sessions_ended }))
+    Ok(HttpResponse::Ok()
+        .cookie(auth::expired_session_cookie())
+        .json(LogoutAllResponse { sessions_ended }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -104,7 +140,10 @@ pub struct PasswordResetRequest {
 /// account.
 #[utoipa::path(tag = "accounts", request_body = PasswordResetRequest, responses((status = 202), (status = 422, body = ErrorBody)))]
 #[post("/api/v1/auth/password-reset")]
-pub async fn password_reset(state: web::Data<AppState>, body: web::Json<PasswordResetRequest>) -> Result<HttpResponse, AppError> {
+pub async fn password_reset(
+    state: web::Data<AppState>,
+    body: web::Json<PasswordResetRequest>,
+) -> Result<HttpResponse, AppError> {
     accounts::request_password_reset(&state, &body.email).await?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -119,7 +158,10 @@ pub struct PasswordResetConfirm {
 #[utoipa::path(tag = "accounts", request_body = PasswordResetConfirm,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/api/v1/auth/password-reset/confirm")]
-pub async fn password_reset_confirm(state: web::Data<AppState>, body: web::Json<PasswordResetConfirm>) -> Result<HttpResponse, AppError> {
+pub async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    body: web::Json<PasswordResetConfirm>,
+) -> Result<HttpResponse, AppError> {
     accounts::confirm_password_reset(&state, &body.token, &body.password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -140,9 +182,16 @@ pub struct MePatch {
 /// Change the display name.
 #[utoipa::path(tag = "accounts", request_body = MePatch, responses((status = 200, body = wire::Me), (status = 422, body = ErrorBody)))]
 #[patch("/api/v1/me")]
-pub async fn update_me(state: web::Data<AppState>, user: ApiUser, body: web::Json<MePatch>) -> Result<web::Json<wire::Me>, AppError> {
+pub async fn update_me(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<MePatch>,
+) -> Result<web::Json<wire::Me>, AppError> {
     let Some(name) = &body.display_name else {
-        return Err(AppError::invalid("nothing_to_change", "Give a display_name to change."));
+        return Err(AppError::invalid(
+            "nothing_to_change",
+            "Give a display_name to change.",
+        ));
     };
     let row = accounts::update_profile(&state, &user.0, name).await?;
     Ok(web::Json(wire::Me::from(&row)))
@@ -157,7 +206,11 @@ pub struct PasswordChange {
 /// Change the password; other sessions are signed out.
 #[utoipa::path(tag = "accounts", request_body = PasswordChange, responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/api/v1/me/password")]
-pub async fn change_password(state: web::Data<AppState>, user: ApiUser, body: web::Json<PasswordChange>) -> Result<HttpResponse, AppError> {
+pub async fn change_password(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, AppError> {
     accounts::change_password(&state, &user.0, &body.current_password, &body.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -178,7 +231,11 @@ pub struct CreatedToken {
 /// Create a personal access token.
 #[utoipa::path(tag = "tokens", request_body = TokenRequest, responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)))]
 #[post("/api/v1/me/tokens")]
-pub async fn create_token(state: web::Data<AppState>, user: ApiUser, body: web::Json<TokenRequest>) -> Result<HttpResponse, AppError> {
+pub async fn create_token(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<TokenRequest>,
+) -> Result<HttpResponse, AppError> {
     let (info, token) = tokens::create(&state, &user.0, &body.name).await?;
     Ok(HttpResponse::Created().json(CreatedToken { info, token }))
 }
@@ -191,15 +248,23 @@ pub struct TokenList {
 /// List personal access tokens.
 #[utoipa::path(tag = "tokens", responses((status = 200, body = TokenList)))]
 #[get("/api/v1/me/tokens")]
-pub async fn list_tokens(state: web::Data<AppState>, user: ApiUser) -> Result<web::Json<TokenList>, AppError> {
-    Ok(web::Json(TokenList { tokens: tokens::list(&state, &user.0).await? }))
+pub async fn list_tokens(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<web::Json<TokenList>, AppError> {
+    Ok(web::Json(TokenList {
+        tokens: tokens::list(&state, &user.0).await?,
+    }))
 }
 
 /// Revoke a personal access token.
 #[utoipa::path(tag = "tokens", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
 #[delete("/api/v1/me/tokens/{id}")]
-pub async fn revoke_token(state: web::Data<AppState>, user: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     tokens::revoke(&state, &user.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
-

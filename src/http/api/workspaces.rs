@@ -26,7 +26,11 @@ pub struct WorkspaceList {
 #[utoipa::path(tag = "workspaces", request_body = WorkspaceRequest,
     responses((status = 201, body = wire::Workspace), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/api/v1/workspaces")]
-pub async fn create(state: web::Data<AppState>, user: ApiUser, body: web::Json<WorkspaceRequest>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<WorkspaceRequest>,
+) -> Result<HttpResponse, AppError> {
     let ws = workspaces::create(&state, &user.0, &body.slug, &body.name).await?;
     Ok(HttpResponse::Created().json(ws))
 }
@@ -34,15 +38,24 @@ pub async fn create(state: web::Data<AppState>, user: ApiUser, body: web::Json<W
 /// The caller's workspaces.
 #[utoipa::path(tag = "workspaces", responses((status = 200, body = WorkspaceList)))]
 #[get("/api/v1/workspaces")]
-pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<web::Json<WorkspaceList>, AppError> {
-    Ok(web::Json(WorkspaceList { workspaces: workspaces::list(&state, &user.0).await? }))
+pub async fn list(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<web::Json<WorkspaceList>, AppError> {
+    Ok(web::Json(WorkspaceList {
+        workspaces: workspaces::list(&state, &user.0).await?,
+    }))
 }
 
 /// One workspace the caller belongs to.
 #[utoipa::path(tag = "workspaces", params(("ws" = String, Path, description = "workspace slug")),
     responses((status = 200, body = wire::Workspace), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/workspaces/{ws}")]
-pub async fn get(state: web::Data<AppState>, user: ApiUser, ws: web::Path<String>) -> Result<web::Json<wire::Workspace>, AppError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    ws: web::Path<String>,
+) -> Result<web::Json<wire::Workspace>, AppError> {
     Ok(web::Json(workspaces::get(&state, &user.0, &ws).await?))
 }
 
@@ -63,9 +76,14 @@ pub async fn update(
     body: web::Json<WorkspacePatch>,
 ) -> Result<web::Json<wire::Workspace>, AppError> {
     let Some(name) = &body.name else {
-        return Err(AppError::invalid("nothing_to_change", "Give a name to change."));
+        return Err(AppError::invalid(
+            "nothing_to_change",
+            "Give a name to change.",
+        ));
     };
-    Ok(web::Json(workspaces::rename(&state, &user.0, &ws, name).await?))
+    Ok(web::Json(
+        workspaces::rename(&state, &user.0, &ws, name).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,8 +94,14 @@ pub struct MemberList {
 /// The members of a workspace.
 #[utoipa::path(tag = "workspaces", params(("ws" = String, Path)), responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/workspaces/{ws}/members")]
-pub async fn members(state: web::Data<AppState>, user: ApiUser, ws: web::Path<String>) -> Result<web::Json<MemberList>, AppError> {
-    Ok(web::Json(MemberList { members: workspaces::members(&state, &user.0, &ws).await? }))
+pub async fn members(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    ws: web::Path<String>,
+) -> Result<web::Json<MemberList>, AppError> {
+    Ok(web::Json(MemberList {
+        members: workspaces::members(&state, &user.0, &ws).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -102,7 +126,9 @@ pub async fn update_member(
     let (ws, user_id) = path.into_inner();
     let MemberPatch { role, deactivated } = body.into_inner();
     let patch = workspaces::MemberPatch { role, deactivated };
-    Ok(web::Json(workspaces::update_member(&state, &user.0, &ws, user_id, patch).await?))
+    Ok(web::Json(
+        workspaces::update_member(&state, &user.0, &ws, user_id, patch).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -135,14 +161,26 @@ pub async fn invite(
 /// Pending invitations (owners and admins).
 #[utoipa::path(tag = "workspaces", params(("ws" = String, Path)), responses((status = 200, body = InvitationList), (status = 403, body = ErrorBody)))]
 #[get("/api/v1/workspaces/{ws}/invitations")]
-pub async fn list_invitations(state: web::Data<AppState>, user: ApiUser, ws: web::Path<String>) -> Result<web::Json<InvitationList>, AppError> {
-    Ok(web::Json(InvitationList { invitations: invitations::list_pending(&state, &user.0, &ws).await? }))
+pub async fn list_invitations(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    ws: web::Path<String>,
+) -> Result<web::Json<InvitationList>, AppError> {
+    Ok(web::Json(InvitationList {
+        invitations: invitations::list_pending(&state, &user.0, &ws).await?,
+    }))
 }
 
 /// Accept an invitation as the signed-in person (whose email must be the invited one).
 #[utoipa::path(tag = "workspaces", params(("token" = String, Path)),
     responses((status = 200, body = wire::Workspace), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 #[post("/api/v1/invitations/{token}/accept")]
-pub async fn accept(state: web::Data<AppState>, user: ApiUser, token: web::Path<String>) -> Result<web::Json<wire::Workspace>, AppError> {
-    Ok(web::Json(invitations::accept(&state, &user.0, &token).await?))
+pub async fn accept(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    token: web::Path<String>,
+) -> Result<web::Json<wire::Workspace>, AppError> {
+    Ok(web::Json(
+        invitations::accept(&state, &user.0, &token).await?,
+    ))
 }

@@ -1,0 +1,243 @@
+//! The server-rendered web UI. Every action is a plain form post that redirects, so the
+//! pages work without JavaScript.
+
+pub mod accounts;
+pub mod workspaces;
+
+use std::fmt;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
+
+use crate::app::{self, Actor, AppState};
+use crate::config::WorkspaceCreation;
+use crate::error::AppError;
+use crate::http::auth::{self, Auth};
+use crate::views::pages::{Layout, Nav, NavWorkspace, NoticePage};
+use crate::views::{self, assets};
+
+/// An error on a page: sign in first, or an error page.
+#[derive(Debug)]
+pub enum PageError {
+    SignIn { next: String },
+    App(AppError),
+}
+
+impl fmt::Display for PageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PageError::SignIn { next } => write!(f, "sign in to see {next}"),
+            PageError::App(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError::App(e)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignIn { .. } => StatusCode::SEE_OTHER,
+            PageError::App(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PageError::SignIn { next } => redirect(&format!("/login?next={}", encode(next))),
+            PageError::App(AppError::Unauthenticated(_)) => redirect("/login"),
+            PageError::App(e) => {
+                if let AppError::Unexpected(cause) = e {
+                    tracing::error!(error = ?cause, "page failed");
+                }
+                let heading = match e.status() {
+                    404 => "Not found",
+                    403 => "Not allowed",
+                    410 => "This link has expired",
+                    429 => "Slow down",
+                    400 | 413 | 415 | 422 => "That did not work",
+                    _ => "Something went wrong",
+                };
+                let page = NoticePage {
+                    layout: Layout::new(heading),
+                    heading: heading.into(),
+                    message: e.problem().message,
+                    link: Some(("/".into(), "Go to hearth".into())),
+                };
+                let body = views::render(&page).unwrap_or_else(|_| e.problem().message);
+                HttpResponse::build(e.status_code())
+                    .content_type("text/html; charset=utf-8")
+                    .body(body)
+            }
+        }
+    }
+}
+
+pub type PageResult = Result<HttpResponse, PageError>;
+
+/// A signed-in person on a page; anyone else is sent to sign in and brought back.
+pub struct PageUser(pub Auth);
+
+impl actix_web::FromRequest for PageUser {
+    type Error = PageError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<PageUser, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match auth::authenticate(&req).await? {
+                Some(a) => Ok(PageUser(a)),
+                None => {
+                    let next = match req.uri().path_and_query() {
+                        Some(pq) if req.method() == actix_web::http::Method::GET => pq.to_string(),
+                        _ => "/".into(),
+                    };
+                    Err(PageError::SignIn { next })
+                }
+            }
+        })
+    }
+}
+
+/// A page visitor who may or may not be signed in.
+pub struct MaybeUser(pub Option<Auth>);
+
+impl actix_web::FromRequest for MaybeUser {
+    type Error = PageError;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<MaybeUser, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(MaybeUser(auth::authenticate(&req).await?)) })
+    }
+}
+
+pub fn html(t: &impl askama::Template) -> PageResult {
+    html_status(StatusCode::OK, t)
+}
+
+pub fn html_status(status: StatusCode, t: &impl askama::Template) -> PageResult {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(views::render(t)?))
+}
+
+/// 303 See Other: the answer to a form post.
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .finish()
+}
+
+/// Percent-encodes a value for a query string.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A local path to go to after signing in; anything else (other sites, `//host`) is `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains(['\r', '\n']) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".into(),
+    }
+}
+
+/// Form posts made before signing in (sign-in, sign-up, reset) must come from our own pages:
+/// an Origin from elsewhere is refused, which stops sign-in cross-site request forgery.
+pub fn check_form_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    match req.headers().get(header::ORIGIN) {
+        Some(o) if o.to_str().unwrap_or_default() != state.public_url => Err(AppError::forbidden(
+            "origin_not_allowed",
+            "This form must be sent from hearth's own pages.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Notices shown after a redirect, by code, so that no text is taken from the URL.
+pub fn notice_for(code: Option<&str>) -> Option<String> {
+    let text = match code? {
+        "saved" => "Saved.",
+        "invited" => "Invitation sent.",
+        "password" => "Password changed. Your other sessions were signed out.",
+        "revoked" => "Token revoked.",
+        "reset" => "Your new password is set; sign in with it.",
+        "reset-sent" => {
+            "If an account has that address, a link to reset its password is on its way."
+        }
+        "signed-out" => "You are signed out.",
+        _ => return None,
+    };
+    Some(text.into())
+}
+
+/// The frame of an app page for a signed-in person, with `current` as the open workspace.
+pub async fn layout_for(
+    state: &AppState,
+    auth: &Auth,
+    title: &str,
+    current: Option<&str>,
+) -> Result<Layout, AppError> {
+    let actor: &Actor = &auth.actor;
+    let workspaces = app::workspaces::list(state, actor).await?;
+    let nav_ws: Vec<NavWorkspace> = workspaces
+        .iter()
+        .map(|w| NavWorkspace {
+            slug: w.slug.clone(),
+            name: w.name.clone(),
+            initial: w
+                .name
+                .chars()
+                .next()
+                .map(|c| c.to_uppercase().collect())
+                .unwrap_or_default(),
+            is_admin: w.role == "owner" || w.role == "admin",
+            current: Some(w.slug.as_str()) == current,
+        })
+        .collect();
+    let current = nav_ws.iter().find(|w| w.current).cloned();
+    let mut layout = Layout::new(title);
+    layout.csrf = auth.csrf_token(state);
+    layout.nav = Some(Nav {
+        username: actor.user.username.clone(),
+        display_name: actor.user.display_name.clone(),
+        workspaces: nav_ws,
+        current,
+        can_create_workspace: actor.user.is_server_admin
+            || state.settings.workspace_creation == WorkspaceCreation::Anyone,
+    });
+    Ok(layout)
+}
+
+/// Compiled-in static files under their content hash; cached for a year.
+#[get("/static/{hash}/{file}")]
+pub async fn static_file(path: web::Path<(String, String)>) -> HttpResponse {
+    let (_, name) = path.into_inner();
+    match assets::file(&name) {
+        Some((body, content_type)) => HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .body(body),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
