@@ -71,6 +71,27 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
     })
 }
 
+/// Prunes the event log hourly, starting a minute after start-up.
+fn spawn_pruner(state: &AppState) {
+    let (db, retention) = (state.db.clone(), state.settings.event_retention);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+            std::time::Duration::from_secs(3600),
+        );
+        loop {
+            tick.tick().await;
+            let db = db.clone();
+            match tokio::task::spawn_blocking(move || crate::events::prune(&db, retention)).await {
+                Ok(Ok(Some(through))) => tracing::info!(through, "pruned the event log"),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "pruning the event log failed"),
+                Err(e) => tracing::warn!(error = %e, "pruning the event log failed"),
+            }
+        }
+    });
+}
+
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds everything.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
@@ -96,6 +117,7 @@ impl Application {
         if state.db.backend() == Backend::Postgres {
             crate::events::spawn_pg_listener(state.db.clone(), stop.clone())?;
         }
+        spawn_pruner(&state);
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()

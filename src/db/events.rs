@@ -116,3 +116,23 @@ pub fn set_cursor(conn: &mut Conn, name: &str, seq: i64, now: NaiveDateTime) -> 
         .set((c::seq.eq(seq), c::updated_at.eq(now)))
         .execute(conn)
 }
+
+/// The lowest position of any cluster-wide follower: nothing above it may be pruned.
+pub fn lowest_cursor(conn: &mut Conn) -> QueryResult<Option<i64>> {
+    c::follower_cursors
+        .select(diesel::dsl::min(c::seq))
+        .first(conn)
+}
+
+/// Deletes events created before `before` with `seq` below `below`; returns the highest
+/// deleted `seq`, if any.
+pub fn prune(conn: &mut Conn, before: NaiveDateTime, below: i64) -> QueryResult<Option<i64>> {
+    let doomed = e::events
+        .filter(e::created_at.lt(before))
+        .filter(e::seq.lt(below));
+    let highest: Option<i64> = doomed.select(diesel::dsl::max(e::seq)).first(conn)?;
+    if let Some(h) = highest {
+        diesel::delete(e::events.filter(e::seq.le(h))).execute(conn)?;
+    }
+    Ok(highest)
+}

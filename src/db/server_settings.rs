@@ -36,3 +36,21 @@ pub fn get(conn: &mut Conn, key: &str) -> QueryResult<Option<String>> {
         .first(conn)
         .optional()
 }
+
+/// Stores `value` under `key`, replacing any earlier value.
+pub fn set(conn: &mut Conn, key: &str, value: &str) -> QueryResult<usize> {
+    let insert =
+        diesel::insert_into(s::server_settings).values((s::key.eq(key), s::value.eq(value)));
+    match conn {
+        Conn::Postgresql(pg) => insert
+            .on_conflict(s::key)
+            .do_update()
+            .set(s::value.eq(value))
+            .execute(pg),
+        Conn::Sqlite(lite) => insert
+            .on_conflict(s::key)
+            .do_update()
+            .set(s::value.eq(value))
+            .execute(lite),
+    }
+}

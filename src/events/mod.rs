@@ -23,6 +23,12 @@ use crate::wire::Time;
 /// commits late.
 const APPEND_LOCK: i64 = 0x6576_656e_7473;
 
+/// Key of the advisory lock that lets one node at a time prune the log.
+const PRUNE_LOCK: i64 = 0x7072_756e_65;
+
+/// Where the log remembers how far it has been pruned.
+const PRUNED_THROUGH: &str = "events_pruned_through";
+
 /// The PostgreSQL channel that carries "the log grew" between nodes.
 pub const NOTIFY_CHANNEL: &str = "hearth_events";
 
@@ -152,14 +158,7 @@ pub fn page_for(
     limit: usize,
 ) -> Result<EventPage, AppError> {
     let newest = EventRow::max_seq(conn)?.unwrap_or(0);
-    if since > newest {
-        return Err(AppError::gone(
-            "resync_required",
-            format!(
-                "The event cursor {since} is ahead of the log (newest {newest}); reload state and start from the newest."
-            ),
-        ));
-    }
+    check_cursor(conn, since, newest)?;
     let viewer = viewer(conn, user_id)?;
     let mut events = Vec::new();
     let mut cursor = since;
@@ -189,6 +188,67 @@ pub fn page_for(
             });
         }
     }
+}
+
+/// A cursor is stale when events after it were pruned, or when it is ahead of the log (a
+/// database restored from a backup): the client must reload state and start afresh.
+pub fn check_cursor(conn: &mut Conn, since: i64, newest: i64) -> Result<(), AppError> {
+    if since > newest {
+        return Err(AppError::gone(
+            "resync_required",
+            format!(
+                "The event cursor {since} is ahead of the log (newest {newest}); reload state and start from the newest."
+            ),
+        ));
+    }
+    let pruned: i64 = db::server_settings::get(conn, PRUNED_THROUGH)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if since < pruned {
+        return Err(AppError::gone(
+            "resync_required",
+            format!(
+                "Events after {since} are no longer kept; reload state and start from the newest."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Deletes events older than `retention`, but never the newest event (so a cursor can be
+/// told from a restore) and never any that a cluster-wide follower has yet to handle.
+/// Returns how far the log is now pruned. One node prunes at a time.
+pub fn prune(db: &Db, retention: std::time::Duration) -> Result<Option<i64>, AppError> {
+    db.write_blocking(|tx| {
+        if let Conn::Postgresql(pg) = &mut **tx {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Locked {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                locked: bool,
+            }
+            let got: Locked = diesel::sql_query(format!(
+                "SELECT pg_try_advisory_xact_lock({PRUNE_LOCK}) AS locked"
+            ))
+            .get_result(pg)?;
+            if !got.locked {
+                return Ok(None);
+            }
+        }
+        let Some(newest) = EventRow::max_seq(tx)? else {
+            return Ok(None);
+        };
+        let below = match db::events::lowest_cursor(tx)? {
+            Some(lowest) => newest.min(lowest + 1),
+            None => newest,
+        };
+        let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(14));
+        let pruned = db::events::prune(tx, db::now() - retention, below)?;
+        if let Some(through) = pruned {
+            db::server_settings::set(tx, PRUNED_THROUGH, &through.to_string())?;
+        }
+        Ok(pruned)
+    })
 }
 
 /// The newest `seq`, read before a page's data so that a live connection resumes from it.

@@ -90,3 +90,40 @@ fn hash_blocking(argon2: &Argon2<'_>, password: &str) -> Result<String, AppError
         .map(|h| h.to_string())
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing failed: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn production_hashes_use_argon2id_with_the_recommended_cost() {
+        let hasher = PasswordHasher::new(HashCost::Default);
+        let phc = hasher.hash("correct horse battery staple").await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(
+            hasher
+                .verify("correct horse battery staple", &phc)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("Correct horse battery staple", &phc)
+                .await
+                .unwrap()
+        );
+        let cheap = PasswordHasher::new(HashCost::Test);
+        assert!(
+            cheap
+                .verify("correct horse battery staple", &phc)
+                .await
+                .unwrap(),
+            "any stored cost verifies"
+        );
+        assert_ne!(
+            phc,
+            hasher.hash("correct horse battery staple").await.unwrap(),
+            "salted"
+        );
+    }
+}

@@ -341,3 +341,88 @@ async fn cluster_followers_stepping_together_handle_every_event_exactly_once() {
         "once each, in order: {handled:?}"
     );
 }
+
+#[tokio::test]
+async fn pruning_keeps_the_newest_event_and_makes_older_cursors_stale() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    for n in 0..3 {
+        app.patch(
+            "/api/v1/me",
+            &admin.token,
+            json!({ "display_name": format!("n{n}") }),
+        )
+        .await;
+    }
+    let (all, newest) = drain(&app, &admin, 0).await;
+    assert_eq!(all.len(), 4, "workspace.created and three user.updated");
+    let db = app.state.db.clone();
+    let through =
+        tokio::task::spawn_blocking(move || hearth::events::prune(&db, std::time::Duration::ZERO))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(through, Some(newest - 1), "everything but the newest");
+
+    assert_error(
+        &app.get("/api/v1/events?since=0", &admin.token).await,
+        StatusCode::GONE,
+        "resync_required",
+    );
+    let (status, page) = app
+        .get(
+            &format!("/api/v1/events?since={}", newest - 1),
+            &admin.token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    let (status, page) = app
+        .get(&format!("/api/v1/events?since={newest}"), &admin.token)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page["events"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn pruning_never_passes_a_cluster_follower() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let db = app.state.db.clone();
+    // A follower that has handled only the first event.
+    tokio::task::spawn_blocking(move || {
+        hearth::events::step_cluster_follower(&db, "slow", 1, |_, _| Ok(()))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    for n in 0..3 {
+        app.patch(
+            "/api/v1/me",
+            &admin.token,
+            json!({ "display_name": format!("n{n}") }),
+        )
+        .await;
+    }
+    let (all, _) = drain(&app, &admin, 0).await;
+    let first = all[0]["seq"].as_i64().unwrap();
+    let db = app.state.db.clone();
+    let through =
+        tokio::task::spawn_blocking(move || hearth::events::prune(&db, std::time::Duration::ZERO))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(through, Some(first), "only what the follower has handled");
+    let db = app.state.db.clone();
+    let handled = tokio::task::spawn_blocking(move || {
+        hearth::events::step_cluster_follower(&db, "slow", 100, |_, _| Ok(()))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        handled,
+        all.len() - 1,
+        "the follower still finds everything after its cursor"
+    );
+}

@@ -7,6 +7,7 @@ mod health;
 mod helpers;
 mod invitations;
 mod pages;
+mod schema;
 mod sessions;
 mod tokens;
 mod workspaces;
