@@ -24,7 +24,7 @@ use crate::wire::Time;
 const APPEND_LOCK: i64 = 0x6576_656e_7473;
 
 /// Key of the advisory lock that lets one node at a time prune the log.
-const PRUNE_LOCK: i64 = 0x7072_756e_65;
+const PRUNE_LOCK: i64 = 0x0070_7275_6e65;
 
 /// Where the log remembers how far it has been pruned.
 const PRUNED_THROUGH: &str = "events_pruned_through";
