@@ -74,11 +74,8 @@ pub enum AdminCommand {
 
 /// Sets up logging from the settings.
 pub fn init_logging(settings: &Settings) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match settings.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -105,39 +102,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.bind));
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
     let state = startup::build_state(settings, public_url)?;
     match cmd {
-        AdminCommand::CreateUser {
-            email,
-            username,
-            server_admin,
-            password_stdin,
-        } => {
+        AdminCommand::CreateUser { email, username, server_admin, password_stdin } => {
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .context("reading the password")?;
+                std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
                 (line.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
                 (security::random_token("")[..20].to_owned(), true)
             };
-            let user =
-                app::admin::create_user(&state, &email, &username, &password, server_admin).await?;
+            let user = app::admin::create_user(&state, &email, &username, &password, server_admin).await?;
             println!(
                 "created user {} (id {}){}",
                 user.username,
                 user.id,
-                if user.is_server_admin {
-                    ", server admin"
-                } else {
-                    ""
-                }
+                if user.is_server_admin { ", server admin" } else { "" }
             );
             if generated {
                 println!("password: {password}");
@@ -145,12 +126,7 @@ async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::CreateWorkspace { slug, name, owner } => {
             let ws = app::admin::create_workspace(&state, &owner, &slug, &name).await?;
-            println!(
-                "created workspace {} (id {}) at {}",
-                ws.name,
-                ws.id,
-                state.link(&format!("/w/{}", ws.slug))
-            );
+            println!("created workspace {} (id {}) at {}", ws.name, ws.id, state.link(&format!("/w/{}", ws.slug)));
         }
         AdminCommand::ResetPassword { user } => {
             println!("{}", app::admin::reset_password_link(&state, &user).await?);
@@ -163,18 +139,12 @@ async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
                     (false, true) => "server admin",
                     (false, false) => "active",
                 };
-                println!(
-                    "{:>6}  {:<24}  {:<32}  {}",
-                    u.id, u.username, u.email, status
-                );
+                println!("{:>6}  {:<24}  {:<32}  {}", u.id, u.username, u.email, status);
             }
         }
         AdminCommand::Deactivate { user } => {
             let u = app::admin::deactivate(&state, &user).await?;
-            println!(
-                "deactivated {}; their sessions and tokens no longer work",
-                u.username
-            );
+            println!("deactivated {}; their sessions and tokens no longer work", u.username);
         }
     }
     Ok(())

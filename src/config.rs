@@ -133,11 +133,7 @@ impl Settings {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.expose().to_owned(),
-            None => self
-                .data_dir
-                .join("hearth.db")
-                .to_string_lossy()
-                .into_owned(),
+            None => self.data_dir.join("hearth.db").to_string_lossy().into_owned(),
         }
     }
 
@@ -150,17 +146,11 @@ impl Settings {
     pub fn load(flags: &SettingsArgs) -> anyhow::Result<Settings> {
         let file = match &flags.config {
             Some(path) => Some(FileSettings::read(path)?),
-            None if Path::new("hearth.toml").exists() => {
-                Some(FileSettings::read(Path::new("hearth.toml"))?)
-            }
+            None if Path::new("hearth.toml").exists() => Some(FileSettings::read(Path::new("hearth.toml"))?),
             None => None,
         }
         .unwrap_or_default();
-        let data_dir = flags
-            .data_dir
-            .clone()
-            .or(file.data_dir.clone())
-            .unwrap_or_else(|| PathBuf::from("./data"));
+        let data_dir = flags.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("./data"));
         let mut s = Settings::defaults(data_dir);
         file.apply(&mut s)?;
         flags.apply(&mut s)?;
@@ -197,8 +187,7 @@ pub struct FileSettings {
 
 impl FileSettings {
     fn read(path: &Path) -> anyhow::Result<FileSettings> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
@@ -295,76 +284,37 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "HEARTH_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// postgres://user@host/db, or a SQLite file path [default: <data>/hearth.db]
-    #[arg(
-        long,
-        global = true,
-        env = "HEARTH_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "HEARTH_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// File holding the server secret; or set HEARTH_SECRET_KEY [default: generated into the database]
     #[arg(long, global = true, value_name = "FILE")]
     pub secret_key_file: Option<PathBuf>,
     /// The server secret itself (environment only, never a flag)
-    #[arg(
-        long = "secret-key-from-env",
-        hide = true,
-        env = "HEARTH_SECRET_KEY",
-        hide_env_values = true
-    )]
+    #[arg(long = "secret-key-from-env", hide = true, env = "HEARTH_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
     /// File storage: file:///path or s3://bucket [default: file://<data>/files]
     #[arg(long, global = true, env = "HEARTH_STORAGE_URL", value_name = "URL")]
     pub storage_url: Option<String>,
     /// SMTP relay, smtp://user:pass@host:587 or smtps://… [default: .eml files in <data>/mail]
-    #[arg(
-        long,
-        global = true,
-        env = "HEARTH_SMTP_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "HEARTH_SMTP_URL", value_name = "URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// From address of outgoing mail [default: hearth <hearth@localhost>]
     #[arg(long, global = true, env = "HEARTH_MAIL_FROM", value_name = "ADDR")]
     pub mail_from: Option<String>,
     /// Private hosts or networks outbound HTTP may reach, comma-separated [default: none]
-    #[arg(
-        long,
-        global = true,
-        env = "HEARTH_OUTBOUND_ALLOW",
-        value_delimiter = ',',
-        value_name = "LIST"
-    )]
+    #[arg(long, global = true, env = "HEARTH_OUTBOUND_ALLOW", value_delimiter = ',', value_name = "LIST")]
     pub outbound_allow: Option<Vec<String>>,
     /// Proxy addresses whose X-Forwarded-For is trusted, comma-separated [default: none]
-    #[arg(
-        long,
-        global = true,
-        env = "HEARTH_TRUSTED_PROXIES",
-        value_delimiter = ',',
-        value_name = "LIST"
-    )]
+    #[arg(long, global = true, env = "HEARTH_TRUSTED_PROXIES", value_delimiter = ',', value_name = "LIST")]
     pub trusted_proxies: Option<Vec<String>>,
     /// How long events are kept, e.g. 14d, 36h [default: 14d]
-    #[arg(
-        long,
-        global = true,
-        env = "HEARTH_EVENT_RETENTION",
-        value_name = "DURATION"
-    )]
+    #[arg(long, global = true, env = "HEARTH_EVENT_RETENTION", value_name = "DURATION")]
     pub event_retention: Option<String>,
     /// Frames buffered per WebSocket connection [default: 1024]
     #[arg(long, global = true, env = "HEARTH_WS_QUEUE", value_name = "N")]
     pub ws_queue: Option<usize>,
     /// Longest message in characters [default: 40000]
-    #[arg(
-        long,
-        global = true,
-        env = "HEARTH_MAX_MESSAGE_CHARS",
-        value_name = "N"
-    )]
+    #[arg(long, global = true, env = "HEARTH_MAX_MESSAGE_CHARS", value_name = "N")]
     pub max_message_chars: Option<usize>,
     /// SQLite durability: normal, or full to survive power loss [default: normal]
     #[arg(long, global = true, env = "HEARTH_SQLITE_SYNC", value_name = "MODE")]
@@ -373,12 +323,7 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "HEARTH_PASSWORD_HASH", value_name = "COST")]
     pub password_hash: Option<String>,
     /// Who may create workspaces: admins or anyone [default: admins]
-    #[arg(
-        long,
-        global = true,
-        env = "HEARTH_WORKSPACE_CREATION",
-        value_name = "WHO"
-    )]
+    #[arg(long, global = true, env = "HEARTH_WORKSPACE_CREATION", value_name = "WHO")]
     pub workspace_creation: Option<String>,
     /// Log filter, e.g. info or hearth=debug [default: info]
     #[arg(long, global = true, env = "HEARTH_LOG", value_name = "FILTER")]
@@ -407,8 +352,7 @@ impl SettingsArgs {
             s.secret_key = Some(Secret(v.clone()));
         }
         if let Some(path) = &self.secret_key_file {
-            let key = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let key = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             s.secret_key = Some(Secret(key.trim().to_owned()));
         }
         if self.storage_url.is_some() {
@@ -455,9 +399,7 @@ impl SettingsArgs {
 pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
     let raw = raw.trim();
     let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: u64 = number
-        .parse()
-        .with_context(|| format!("\"{raw}\" is not a duration like 14d, 36h, 15m or 90s"))?;
+    let n: u64 = number.parse().with_context(|| format!("\"{raw}\" is not a duration like 14d, 36h, 15m or 90s"))?;
     let secs = match unit {
         "s" | "" => n,
         "m" => n * 60,
@@ -471,11 +413,7 @@ pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
 fn parse_ips(list: &[String]) -> anyhow::Result<Vec<IpAddr>> {
     list.iter()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            s.trim()
-                .parse()
-                .with_context(|| format!("\"{s}\" is not an IP address"))
-        })
+        .map(|s| s.trim().parse().with_context(|| format!("\"{s}\" is not an IP address")))
         .collect()
 }
 
@@ -517,10 +455,7 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(
-            parse_duration("14d").unwrap(),
-            Duration::from_secs(14 * 86_400)
-        );
+        assert_eq!(parse_duration("14d").unwrap(), Duration::from_secs(14 * 86_400));
         assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3w").is_err());
@@ -532,10 +467,7 @@ mod tests {
         let mut s = Settings::defaults("d");
         file.apply(&mut s).unwrap();
         assert_eq!(s.bind, "0.0.0.0:9000");
-        let flags = SettingsArgs {
-            bind: Some("127.0.0.1:1".into()),
-            ..Default::default()
-        };
+        let flags = SettingsArgs { bind: Some("127.0.0.1:1".into()), ..Default::default() };
         flags.apply(&mut s).unwrap();
         assert_eq!(s.bind, "127.0.0.1:1");
         assert_eq!(s.ws_queue, 8);

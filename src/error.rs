@@ -33,10 +33,7 @@ pub enum AppError {
     /// 422: parsed, but a value is invalid.
     Invalid(Problem),
     /// 429: slow down; retry after this many seconds.
-    RateLimited {
-        problem: Problem,
-        retry_after_secs: u64,
-    },
+    RateLimited { problem: Problem, retry_after_secs: u64 },
     /// 503: a backing service is down.
     Unavailable(Problem),
     /// 500: a bug or an unexpected failure; the cause goes to the log, never to the client.
@@ -44,10 +41,7 @@ pub enum AppError {
 }
 
 fn problem(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Problem {
-    Problem {
-        code: code.into(),
-        message: message.into(),
-    }
+    Problem { code: code.into(), message: message.into() }
 }
 
 impl AppError {
@@ -79,10 +73,7 @@ impl AppError {
         AppError::Invalid(problem(code, message))
     }
     pub fn rate_limited(retry_after_secs: u64, message: impl Into<String>) -> Self {
-        AppError::RateLimited {
-            problem: problem("rate_limited", message),
-            retry_after_secs,
-        }
+        AppError::RateLimited { problem: problem("rate_limited", message), retry_after_secs }
     }
     /// A backing service failed; the cause is logged, the client hears only which service.
     pub fn unavailable(service: &str, cause: impl fmt::Display) -> Self {
@@ -125,9 +116,7 @@ impl AppError {
             | AppError::Invalid(p)
             | AppError::Unavailable(p)
             | AppError::RateLimited { problem: p, .. } => p.clone(),
-            AppError::Unexpected(_) => {
-                problem("internal_error", "Something went wrong on our side.")
-            }
+            AppError::Unexpected(_) => problem("internal_error", "Something went wrong on our side."),
         }
     }
 }

@@ -47,8 +47,7 @@ pub fn load_keys(settings: &Settings, db: &Db) -> anyhow::Result<Keys> {
         return Ok(Keys::new(secret.expose()));
     }
     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let secret =
-        db::server_settings::get_or_insert(&mut conn, "secret_key", Keys::generate_secret)?;
+    let secret = db::server_settings::get_or_insert(&mut conn, "secret_key", Keys::generate_secret)?;
     Ok(Keys::new(&secret))
 }
 
@@ -56,11 +55,7 @@ pub fn load_keys(settings: &Settings, db: &Db) -> anyhow::Result<Keys> {
 pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<AppState> {
     let db = open_database(&settings)?;
     let keys = load_keys(&settings, &db)?;
-    let mailer = Mailer::new(
-        settings.smtp_url.as_ref().map(|s| s.expose()),
-        settings.mail_dir(),
-        &settings.mail_from,
-    )?;
+    let mailer = Mailer::new(settings.smtp_url.as_ref().map(|s| s.expose()), settings.mail_dir(), &settings.mail_from)?;
     Ok(AppState {
         hasher: PasswordHasher::new(settings.password_hash),
         settings: Arc::new(settings),
@@ -95,20 +90,12 @@ fn spawn_pruner(state: &AppState) {
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds everything.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-            format!(
-                "creating the data directory {}",
-                settings.data_dir.display()
-            )
-        })?;
-        let listener = TcpListener::bind(&settings.bind)
-            .with_context(|| format!("binding {}", settings.bind))?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let public_url = settings.public_url.clone().unwrap_or_else(|| {
-            let addr = listener
-                .local_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_default();
+            let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
             format!("http://{addr}")
         });
         let workers = settings.workers;
@@ -130,12 +117,7 @@ impl Application {
         if let Some(n) = workers {
             server = server.workers(n);
         }
-        Ok(Application {
-            port,
-            server: server.run(),
-            state,
-            stop,
-        })
+        Ok(Application { port, server: server.run(), state, stop })
     }
 
     pub fn port(&self) -> u16 {
@@ -148,10 +130,7 @@ impl Application {
 
     /// A handle that stops the server (and the background work tied to it).
     pub fn handle(&self) -> StopHandle {
-        StopHandle {
-            server: self.server.handle(),
-            stop: self.stop.clone(),
-        }
+        StopHandle { server: self.server.handle(), stop: self.stop.clone() }
     }
 
     /// Serves until stopped.

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
+use crate::db::channels::ChannelRow;
 use crate::db::invitations::InvitationRow;
+use crate::db::messages::{MessageRow, ReactionRow};
 use crate::db::tokens::TokenRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
@@ -24,9 +26,7 @@ impl Serialize for Time {
 impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
         let raw = String::deserialize(d)?;
-        chrono::DateTime::parse_from_rfc3339(&raw)
-            .map(|t| Time(t.naive_utc()))
-            .map_err(serde::de::Error::custom)
+        chrono::DateTime::parse_from_rfc3339(&raw).map(|t| Time(t.naive_utc())).map_err(serde::de::Error::custom)
     }
 }
 
@@ -47,13 +47,7 @@ pub struct User {
 
 impl From<&UserRow> for User {
     fn from(row: &UserRow) -> User {
-        let UserRow {
-            id,
-            username,
-            display_name,
-            deactivated_at,
-            ..
-        } = row;
+        let UserRow { id, username, display_name, deactivated_at, .. } = row;
         User {
             id: *id,
             username: username.clone(),
@@ -113,14 +107,7 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(ws: &WorkspaceRow, member: &MemberRow) -> Workspace {
-        let WorkspaceRow {
-            id,
-            slug,
-            name,
-            created_by: _,
-            created_at,
-            updated_at: _,
-        } = ws;
+        let WorkspaceRow { id, slug, name, created_by: _, created_at, updated_at: _ } = ws;
         Workspace {
             id: *id,
             slug: slug.clone(),
@@ -141,11 +128,7 @@ pub struct WorkspaceInfo {
 
 impl From<&WorkspaceRow> for WorkspaceInfo {
     fn from(ws: &WorkspaceRow) -> WorkspaceInfo {
-        WorkspaceInfo {
-            id: ws.id,
-            slug: ws.slug.clone(),
-            name: ws.name.clone(),
-        }
+        WorkspaceInfo { id: ws.id, slug: ws.slug.clone(), name: ws.name.clone() }
     }
 }
 
@@ -161,13 +144,7 @@ pub struct Member {
 
 impl Member {
     pub fn new(member: &MemberRow, user: &UserRow) -> Member {
-        let MemberRow {
-            workspace_id: _,
-            user_id: _,
-            role,
-            joined_at,
-            deactivated_at,
-        } = member;
+        let MemberRow { workspace_id: _, user_id: _, role, joined_at, deactivated_at } = member;
         Member {
             user: User::from(user),
             role: role.clone(),
@@ -216,20 +193,172 @@ pub struct AccessToken {
 
 impl From<&TokenRow> for AccessToken {
     fn from(row: &TokenRow) -> AccessToken {
-        let TokenRow {
+        let TokenRow { id, user_id: _, name, token_hash: _, created_at, last_used_at, revoked_at: _ } = row;
+        AccessToken { id: *id, name: name.clone(), created_at: Time(*created_at), last_used_at: last_used_at.map(Time) }
+    }
+}
+
+/// Someone's place in a channel, as they themselves see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChannelMembership {
+    pub last_read_message_id: i64,
+    /// Unread messages by others, counted up to 100 (shown as 99+).
+    pub unread_count: i64,
+    /// Unread mentions of you, or of everyone in the channel.
+    pub mention_count: i64,
+    /// all, mentions or nothing.
+    pub notify_level: String,
+    pub muted: bool,
+}
+
+/// A channel or direct message.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Channel {
+    pub id: i64,
+    pub workspace_id: i64,
+    /// public, private, dm or group_dm.
+    pub kind: String,
+    /// The name; none for direct messages.
+    pub name: Option<String>,
+    pub topic: String,
+    pub purpose: String,
+    pub is_default: bool,
+    pub archived: bool,
+    pub created_by: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    /// The people in a direct message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dm_members: Option<Vec<User>>,
+    /// The caller's membership, when they are in the channel (never in events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership: Option<ChannelMembership>,
+}
+
+impl From<&ChannelRow> for Channel {
+    fn from(row: &ChannelRow) -> Channel {
+        let ChannelRow {
             id,
-            user_id: _,
+            workspace_id,
+            kind,
             name,
-            token_hash: _,
+            topic,
+            purpose,
+            is_default,
+            dm_key: _,
+            created_by,
             created_at,
-            last_used_at,
-            revoked_at: _,
+            updated_at: _,
+            archived_at,
         } = row;
-        AccessToken {
+        Channel {
             id: *id,
+            workspace_id: *workspace_id,
+            kind: kind.clone(),
             name: name.clone(),
+            topic: topic.clone(),
+            purpose: purpose.clone(),
+            is_default: *is_default,
+            archived: archived_at.is_some(),
+            created_by: *created_by,
             created_at: Time(*created_at),
-            last_used_at: last_used_at.map(Time),
+            dm_members: None,
+            membership: None,
+        }
+    }
+}
+
+/// One emoji's reactions to a message.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Reaction {
+    /// The shortcode without colons: `tada`.
+    pub emoji: String,
+    /// The emoji itself: 🎉.
+    pub glyph: String,
+    pub count: usize,
+    pub user_ids: Vec<i64>,
+}
+
+/// A message, as the API returns it and every message event carries it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub id: i64,
+    pub channel_id: i64,
+    pub user: User,
+    /// The text as written (empty once deleted).
+    pub text: String,
+    /// The text rendered to sanitised HTML, the same for every viewer.
+    pub html: String,
+    pub thread_root_id: Option<i64>,
+    /// A thread reply that is also shown in the channel.
+    pub also_send_to_channel: bool,
+    pub reply_count: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_reply_at: Option<Time>,
+    pub reactions: Vec<Reaction>,
+    pub pinned: bool,
+    /// People the message mentions by name.
+    pub mentioned_user_ids: Vec<i64>,
+    pub client_msg_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited_at: Option<Time>,
+    pub deleted: bool,
+}
+
+impl Message {
+    /// Builds the wire message from its row, its author and its reactions (oldest first).
+    pub fn new(row: &MessageRow, author: &UserRow, reactions: &[&ReactionRow]) -> Message {
+        let MessageRow {
+            id,
+            channel_id,
+            user_id: _,
+            text,
+            html,
+            thread_root_id,
+            in_channel,
+            reply_count,
+            last_reply_at,
+            client_msg_id,
+            created_at,
+            edited_at,
+            deleted_at,
+            pinned_at,
+            pinned_by: _,
+        } = row;
+        let mut grouped: Vec<Reaction> = Vec::new();
+        for r in reactions {
+            match grouped.iter_mut().find(|g| g.emoji == r.emoji) {
+                Some(g) => {
+                    g.count += 1;
+                    g.user_ids.push(r.user_id);
+                }
+                None => grouped.push(Reaction {
+                    emoji: r.emoji.clone(),
+                    glyph: crate::domain::messages::emoji_glyph(&r.emoji).unwrap_or_default().to_owned(),
+                    count: 1,
+                    user_ids: vec![r.user_id],
+                }),
+            }
+        }
+        Message {
+            id: *id,
+            channel_id: *channel_id,
+            user: User::from(author),
+            text: text.clone(),
+            mentioned_user_ids: crate::domain::messages::mentioned_user_ids(html),
+            html: html.clone(),
+            thread_root_id: *thread_root_id,
+            also_send_to_channel: thread_root_id.is_some() && *in_channel,
+            reply_count: *reply_count,
+            last_reply_at: last_reply_at.map(Time),
+            reactions: grouped,
+            pinned: pinned_at.is_some(),
+            client_msg_id: client_msg_id.clone(),
+            created_at: Time(*created_at),
+            edited_at: edited_at.map(Time),
+            deleted: deleted_at.is_some(),
         }
     }
 }

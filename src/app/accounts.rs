@@ -54,11 +54,7 @@ pub struct SignedUp {
 
 /// Creates an account. The first account on an empty server becomes the server admin;
 /// after that an invitation is needed, and it is accepted at once.
-pub async fn signup(
-    state: &AppState,
-    form: SignupForm,
-    user_agent: Option<String>,
-) -> Result<SignedUp, AppError> {
+pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<String>) -> Result<SignedUp, AppError> {
     let email = Email::parse(&form.email)?;
     let username = Username::parse(&form.username)?;
     let display_name = match form.display_name.as_deref().map(str::trim) {
@@ -66,12 +62,7 @@ pub async fn signup(
         _ => DisplayName::parse(username.as_str())?,
     };
     let password = Password::parse_new(&form.password, &[username.as_str(), email.as_str()])?;
-    let invite_hash = form
-        .invite_token
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(security::token_hash);
+    let invite_hash = form.invite_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(security::token_hash);
     let password_hash = state.hasher.hash(password.expose()).await?;
 
     let (user, session, workspace_slug) = state
@@ -114,10 +105,7 @@ pub async fn signup(
             .insert(tx)?;
             let session = sessions::start(tx, user.id, user_agent.as_deref())?;
             let slug = match invitation {
-                Some(InvitationCheck {
-                    invitation,
-                    workspace,
-                }) => {
+                Some(InvitationCheck { invitation, workspace }) => {
                     invitations::join(tx, &invitation, &user)?;
                     Some(workspace.slug)
                 }
@@ -127,11 +115,7 @@ pub async fn signup(
         })
         .await?;
     let session = sessions::sign_session(state, &session);
-    Ok(SignedUp {
-        user,
-        session,
-        workspace_slug,
-    })
+    Ok(SignedUp { user, session, workspace_slug })
 }
 
 /// Signs in with a username or email and a password. Failures are counted per account and
@@ -173,20 +157,12 @@ pub async fn login(
         let wait = (oldest + THROTTLE_WINDOW - now).num_seconds().max(1) as u64;
         return Err(AppError::rate_limited(
             wait,
-            format!(
-                "Too many failed sign-ins; try again in {} minutes.",
-                wait.div_ceil(60)
-            ),
+            format!("Too many failed sign-ins; try again in {} minutes.", wait.div_ceil(60)),
         ));
     }
 
     let verified = match &user {
-        Some(user) => {
-            state
-                .hasher
-                .verify(password.expose(), &user.password_hash)
-                .await?
-        }
+        Some(user) => state.hasher.verify(password.expose(), &user.password_hash).await?,
         None => {
             state.hasher.verify_dummy(password.expose()).await;
             false
@@ -200,15 +176,10 @@ pub async fn login(
                 Ok(login_failures::record(tx, &key, &ip, now)?)
             })
             .await?;
-        return Err(AppError::unauthenticated(
-            "Wrong username, email or password.",
-        ));
+        return Err(AppError::unauthenticated("Wrong username, email or password."));
     };
     if user.deactivated_at.is_some() {
-        return Err(AppError::forbidden(
-            "account_deactivated",
-            "This account has been deactivated.",
-        ));
+        return Err(AppError::forbidden("account_deactivated", "This account has been deactivated."));
     }
     let user_id = user.id;
     let session = state
@@ -222,11 +193,7 @@ pub async fn login(
 }
 
 /// Changes the display name; every workspace the person is in hears of it.
-pub async fn update_profile(
-    state: &AppState,
-    actor: &Actor,
-    display_name: &str,
-) -> Result<UserRow, AppError> {
+pub async fn update_profile(state: &AppState, actor: &Actor, display_name: &str) -> Result<UserRow, AppError> {
     let name = DisplayName::parse(display_name)?;
     let user_id = actor.id();
     state
@@ -252,23 +219,11 @@ pub async fn update_profile(
 }
 
 /// Changes the password after checking the current one; other sessions are signed out.
-pub async fn change_password(
-    state: &AppState,
-    actor: &Actor,
-    current: &str,
-    new: &str,
-) -> Result<(), AppError> {
+pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new: &str) -> Result<(), AppError> {
     let current = Password::parse_attempt(current)?;
     let new = Password::parse_new(new, &[&actor.user.username, &actor.user.email])?;
-    if !state
-        .hasher
-        .verify(current.expose(), &actor.user.password_hash)
-        .await?
-    {
-        return Err(AppError::forbidden(
-            "wrong_password",
-            "The current password is not correct.",
-        ));
+    if !state.hasher.verify(current.expose(), &actor.user.password_hash).await? {
+        return Err(AppError::forbidden("wrong_password", "The current password is not correct."));
     }
     let hash = state.hasher.hash(new.expose()).await?;
     let (user_id, keep) = (actor.id(), actor.session_id);
@@ -296,9 +251,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
                 return Ok(None);
             };
             let since = db::now() - Duration::hours(1);
-            if user.deactivated_at.is_some()
-                || ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR
-            {
+            if user.deactivated_at.is_some() || ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR {
                 return Ok(None);
             }
             Ok(Some((issue_reset(tx, &user)?, user)))
@@ -307,13 +260,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
     if let Some((token, user)) = issued {
         let link = state.link(&format!("/password-reset/{token}"));
         let mail = views::mail::password_reset(&user.display_name, &link, RESET_LIFETIME);
-        state
-            .mailer
-            .send(Mail {
-                to: user.email.clone(),
-                ..mail
-            })
-            .await?;
+        state.mailer.send(Mail { to: user.email.clone(), ..mail }).await?;
     }
     Ok(())
 }
@@ -345,30 +292,19 @@ pub async fn check_password_reset(state: &AppState, token: &str) -> Result<UserR
 }
 
 fn usable_reset(conn: &mut db::Conn, hash: &str) -> Result<ResetRow, AppError> {
-    let reset = ResetRow::find_by_hash(conn, hash)?.ok_or_else(|| {
-        AppError::not_found("reset_not_found", "That password-reset link is not valid.")
-    })?;
+    let reset = ResetRow::find_by_hash(conn, hash)?
+        .ok_or_else(|| AppError::not_found("reset_not_found", "That password-reset link is not valid."))?;
     if reset.used_at.is_some() {
-        return Err(AppError::gone(
-            "reset_used",
-            "That password-reset link has already been used; request a new one.",
-        ));
+        return Err(AppError::gone("reset_used", "That password-reset link has already been used; request a new one."));
     }
     if reset.expires_at <= db::now() {
-        return Err(AppError::gone(
-            "reset_expired",
-            "That password-reset link has expired; request a new one.",
-        ));
+        return Err(AppError::gone("reset_expired", "That password-reset link has expired; request a new one."));
     }
     Ok(reset)
 }
 
 /// Sets a new password through a reset link; the link and every session end.
-pub async fn confirm_password_reset(
-    state: &AppState,
-    token: &str,
-    new_password: &str,
-) -> Result<UserRow, AppError> {
+pub async fn confirm_password_reset(state: &AppState, token: &str, new_password: &str) -> Result<UserRow, AppError> {
     let hash = security::token_hash(token.trim());
     let user = check_password_reset(state, token).await?;
     let password = Password::parse_new(new_password, &[&user.username, &user.email])?;
@@ -382,10 +318,7 @@ pub async fn confirm_password_reset(
             ResetRow::use_all(tx, reset.user_id, now)?;
             SessionRow::revoke_all(tx, reset.user_id, None, now)?;
             let user = UserRow::find(tx, reset.user_id)?;
-            login_failures::clear(
-                tx,
-                &throttle_key(&Login::Username(user.username.clone()), Some(&user)),
-            )?;
+            login_failures::clear(tx, &throttle_key(&Login::Username(user.username.clone()), Some(&user)))?;
             Ok(user)
         })
         .await

@@ -31,16 +31,10 @@ pub async fn create_user(
         .db
         .write(move |tx| {
             if UserRow::email_taken(tx, email.as_str())? {
-                return Err(AppError::conflict(
-                    "email_taken",
-                    "An account with that email address already exists.",
-                ));
+                return Err(AppError::conflict("email_taken", "An account with that email address already exists."));
             }
             if UserRow::username_taken(tx, username.as_str())? {
-                return Err(AppError::conflict(
-                    "username_taken",
-                    "That username is taken.",
-                ));
+                return Err(AppError::conflict("username_taken", "That username is taken."));
             }
             let now = db::now();
             let first = UserRow::count(tx)? == 0;
@@ -64,12 +58,7 @@ pub fn find_user(conn: &mut Conn, login: &str) -> Result<UserRow, AppError> {
         Login::Email(e) => UserRow::find_by_email(conn, e.as_str())?,
         Login::Username(u) => UserRow::find_by_username(conn, &u)?,
     };
-    found.ok_or_else(|| {
-        AppError::not_found(
-            "user_not_found",
-            format!("No account is named \"{login}\"."),
-        )
-    })
+    found.ok_or_else(|| AppError::not_found("user_not_found", format!("No account is named \"{login}\".")))
 }
 
 /// Creates a workspace owned by `owner`.
@@ -81,11 +70,7 @@ pub async fn create_workspace(
 ) -> Result<wire::Workspace, AppError> {
     let owner = owner.to_owned();
     let user = state.db.read(move |conn| find_user(conn, &owner)).await?;
-    let actor = Actor {
-        user,
-        session_id: None,
-        token_id: None,
-    };
+    let actor = Actor { user, session_id: None, token_id: None };
     workspaces::create_as(state, &actor, slug, name).await
 }
 

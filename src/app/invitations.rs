@@ -39,15 +39,10 @@ pub async fn invite(
     let (invitation, workspace) = state
         .db
         .write(move |tx| {
-            let Membership {
-                workspace,
-                role: actor_role,
-            } = workspaces::membership(tx, &slug, user_id)?;
+            let Membership { workspace, role: actor_role } = workspaces::membership(tx, &slug, user_id)?;
             may_invite(actor_role, role)?;
             if let Some(existing) = UserRow::find_by_email(tx, email.as_str())? {
-                if MemberRow::find(tx, workspace.id, existing.id)?
-                    .is_some_and(|m| m.deactivated_at.is_none())
-                {
+                if MemberRow::find(tx, workspace.id, existing.id)?.is_some_and(|m| m.deactivated_at.is_none()) {
                     return Err(AppError::conflict(
                         "already_member",
                         format!("{} is already a member of this workspace.", email.as_str()),
@@ -69,28 +64,13 @@ pub async fn invite(
         })
         .await?;
     let link = state.link(&format!("/invitations/{token}"));
-    let mail = views::mail::invitation(
-        &actor.user.display_name,
-        &workspace.name,
-        &link,
-        INVITATION_LIFETIME,
-    );
-    state
-        .mailer
-        .send(Mail {
-            to: invitation.email.clone(),
-            ..mail
-        })
-        .await?;
+    let mail = views::mail::invitation(&actor.user.display_name, &workspace.name, &link, INVITATION_LIFETIME);
+    state.mailer.send(Mail { to: invitation.email.clone(), ..mail }).await?;
     Ok(wire::Invitation::from(&invitation))
 }
 
 /// Pending invitations of a workspace, for its owners and admins.
-pub async fn list_pending(
-    state: &AppState,
-    actor: &Actor,
-    slug: &str,
-) -> Result<Vec<wire::Invitation>, AppError> {
+pub async fn list_pending(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<wire::Invitation>, AppError> {
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
         .db
@@ -102,10 +82,7 @@ pub async fn list_pending(
                     "Only workspace owners and admins can see invitations.",
                 ));
             }
-            Ok(InvitationRow::list_pending(conn, workspace.id, db::now())?
-                .iter()
-                .map(wire::Invitation::from)
-                .collect())
+            Ok(InvitationRow::list_pending(conn, workspace.id, db::now())?.iter().map(wire::Invitation::from).collect())
         })
         .await
 }
@@ -123,34 +100,21 @@ pub fn check(conn: &mut Conn, hash: &str, email: &str) -> Result<InvitationCheck
     if invitation.email != email {
         return Err(AppError::forbidden(
             "invitation_email_mismatch",
-            format!(
-                "This invitation is for {}; sign up or sign in with that address.",
-                invitation.email
-            ),
+            format!("This invitation is for {}; sign up or sign in with that address.", invitation.email),
         ));
     }
     let workspace = WorkspaceRow::find(conn, invitation.workspace_id)?;
-    Ok(InvitationCheck {
-        invitation,
-        workspace,
-    })
+    Ok(InvitationCheck { invitation, workspace })
 }
 
 fn find_usable(conn: &mut Conn, hash: &str) -> Result<InvitationRow, AppError> {
-    let invitation = InvitationRow::find_by_hash(conn, hash)?.ok_or_else(|| {
-        AppError::not_found("invitation_not_found", "That invitation link is not valid.")
-    })?;
+    let invitation = InvitationRow::find_by_hash(conn, hash)?
+        .ok_or_else(|| AppError::not_found("invitation_not_found", "That invitation link is not valid."))?;
     if invitation.accepted_at.is_some() {
-        return Err(AppError::gone(
-            "invitation_used",
-            "That invitation has already been used.",
-        ));
+        return Err(AppError::gone("invitation_used", "That invitation has already been used."));
     }
     if invitation.expires_at <= db::now() {
-        return Err(AppError::gone(
-            "invitation_expired",
-            "That invitation has expired; ask for a new one.",
-        ));
+        return Err(AppError::gone("invitation_expired", "That invitation has expired; ask for a new one."));
     }
     Ok(invitation)
 }
@@ -185,20 +149,13 @@ pub async fn preview(state: &AppState, token: &str) -> Result<InvitationPreview,
 }
 
 /// Accepts an invitation as the signed-in person; returns the workspace joined.
-pub async fn accept(
-    state: &AppState,
-    actor: &Actor,
-    token: &str,
-) -> Result<wire::Workspace, AppError> {
+pub async fn accept(state: &AppState, actor: &Actor, token: &str) -> Result<wire::Workspace, AppError> {
     let hash = security::token_hash(token.trim());
     let user = actor.user.clone();
     state
         .db
         .write(move |tx| {
-            let InvitationCheck {
-                invitation,
-                workspace,
-            } = check(tx, &hash, &user.email)?;
+            let InvitationCheck { invitation, workspace } = check(tx, &hash, &user.email)?;
             let member = join(tx, &invitation, &user)?;
             Ok(wire::Workspace::new(&workspace, &member))
         })
@@ -207,24 +164,14 @@ pub async fn accept(
 
 /// Uses the invitation and makes `user` an active member with the invited role (a
 /// deactivated member is reactivated). Appends `workspace.member_added`.
-pub fn join(
-    tx: &mut Tx<'_>,
-    invitation: &InvitationRow,
-    user: &UserRow,
-) -> Result<MemberRow, AppError> {
+pub fn join(tx: &mut Tx<'_>, invitation: &InvitationRow, user: &UserRow) -> Result<MemberRow, AppError> {
     let now = db::now();
     if InvitationRow::accept(tx, invitation.id, user.id, now)? == 0 {
-        return Err(AppError::gone(
-            "invitation_used",
-            "That invitation has already been used.",
-        ));
+        return Err(AppError::gone("invitation_used", "That invitation has already been used."));
     }
     let member = match MemberRow::find(tx, invitation.workspace_id, user.id)? {
         Some(m) if m.deactivated_at.is_none() => {
-            return Err(AppError::conflict(
-                "already_member",
-                "You are already a member of this workspace.",
-            ));
+            return Err(AppError::conflict("already_member", "You are already a member of this workspace."));
         }
         Some(_) => MemberRow::update(tx, invitation.workspace_id, user.id, &invitation.role, None)?,
         None => MemberRow {
@@ -246,5 +193,7 @@ pub fn join(
             payload: json!({ "member": wire::Member::new(&member, user) }),
         },
     )?;
+    let role = Role::parse(&member.role)?;
+    super::channels::join_defaults(tx, member.workspace_id, user, role)?;
     Ok(member)
 }

@@ -4,7 +4,9 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod channels;
 pub mod invitations;
+pub mod messages;
 pub mod sessions;
 pub mod tokens;
 pub mod workspaces;

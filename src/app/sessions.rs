@@ -33,20 +33,11 @@ pub struct Authenticated {
 }
 
 /// Inserts a session row for `user_id`; sign the token with `sign_session` after commit.
-pub fn start(
-    conn: &mut Conn,
-    user_id: i64,
-    user_agent: Option<&str>,
-) -> Result<SessionRow, AppError> {
+pub fn start(conn: &mut Conn, user_id: i64, user_agent: Option<&str>) -> Result<SessionRow, AppError> {
     let now = db::now();
     let ua = user_agent.map(|ua| ua.chars().take(256).collect::<String>());
-    Ok(NewSession {
-        user_id,
-        created_at: now,
-        expires_at: now + SESSION_LIFETIME,
-        user_agent: ua.as_deref(),
-    }
-    .insert(conn)?)
+    Ok(NewSession { user_id, created_at: now, expires_at: now + SESSION_LIFETIME, user_agent: ua.as_deref() }
+        .insert(conn)?)
 }
 
 /// The JWT naming a session.
@@ -76,85 +67,39 @@ pub async fn authenticate(state: &AppState, credential: &str) -> Result<Authenti
     if credential.starts_with(PERSONAL_TOKEN_PREFIX) {
         return authenticate_token(state, credential).await;
     }
-    let claims = state
-        .keys
-        .verify(Purpose::Session, credential)
-        .ok_or_else(signed_out)?;
+    let claims = state.keys.verify(Purpose::Session, credential).ok_or_else(signed_out)?;
     let sid = claims.sid.ok_or_else(signed_out)?;
-    let found = state
-        .db
-        .read(move |conn| Ok(SessionRow::find_with_user(conn, sid)?))
-        .await?;
+    let found = state.db.read(move |conn| Ok(SessionRow::find_with_user(conn, sid)?)).await?;
     let (session, user) = found.ok_or_else(signed_out)?;
     let now = db::now();
-    if session.revoked_at.is_some()
-        || session.expires_at <= now
-        || claims.sub != session.user_id.to_string()
-    {
+    if session.revoked_at.is_some() || session.expires_at <= now || claims.sub != session.user_id.to_string() {
         return Err(signed_out());
     }
     if user.deactivated_at.is_some() {
-        return Err(AppError::unauthenticated(
-            "This account has been deactivated.",
-        ));
+        return Err(AppError::unauthenticated("This account has been deactivated."));
     }
     let mut renewed = None;
     if session.expires_at - now < SESSION_LIFETIME / 2 {
         let expires_at = now + SESSION_LIFETIME;
-        state
-            .db
-            .write(move |tx| Ok(SessionRow::extend(tx, sid, expires_at)?))
-            .await?;
-        renewed = Some(sign_session(
-            state,
-            &SessionRow {
-                expires_at,
-                ..session.clone()
-            },
-        ));
+        state.db.write(move |tx| Ok(SessionRow::extend(tx, sid, expires_at)?)).await?;
+        renewed = Some(sign_session(state, &SessionRow { expires_at, ..session.clone() }));
     }
-    Ok(Authenticated {
-        actor: Actor {
-            user,
-            session_id: Some(session.id),
-            token_id: None,
-        },
-        renewed,
-    })
+    Ok(Authenticated { actor: Actor { user, session_id: Some(session.id), token_id: None }, renewed })
 }
 
 async fn authenticate_token(state: &AppState, token: &str) -> Result<Authenticated, AppError> {
     let hash = security::token_hash(token);
-    let found = state
-        .db
-        .read(move |conn| Ok(TokenRow::find_live_with_user(conn, &hash)?))
-        .await?;
-    let (row, user) =
-        found.ok_or_else(|| AppError::unauthenticated("That access token is not valid."))?;
+    let found = state.db.read(move |conn| Ok(TokenRow::find_live_with_user(conn, &hash)?)).await?;
+    let (row, user) = found.ok_or_else(|| AppError::unauthenticated("That access token is not valid."))?;
     if user.deactivated_at.is_some() {
-        return Err(AppError::unauthenticated(
-            "This account has been deactivated.",
-        ));
+        return Err(AppError::unauthenticated("This account has been deactivated."));
     }
     let now = db::now();
-    if row
-        .last_used_at
-        .is_none_or(|t| now - t > TOKEN_TOUCH_INTERVAL)
-    {
+    if row.last_used_at.is_none_or(|t| now - t > TOKEN_TOUCH_INTERVAL) {
         let id = row.id;
-        state
-            .db
-            .write(move |tx| Ok(TokenRow::touch(tx, id, now)?))
-            .await?;
+        state.db.write(move |tx| Ok(TokenRow::touch(tx, id, now)?)).await?;
     }
-    Ok(Authenticated {
-        actor: Actor {
-            user,
-            session_id: None,
-            token_id: Some(row.id),
-        },
-        renewed: None,
-    })
+    Ok(Authenticated { actor: Actor { user, session_id: None, token_id: Some(row.id) }, renewed: None })
 }
 
 /// Signs out the current session.
@@ -165,18 +110,12 @@ pub async fn logout(state: &AppState, actor: &Actor) -> Result<(), AppError> {
             "This request is authenticated by an access token; revoke the token instead.",
         )
     })?;
-    state
-        .db
-        .write(move |tx| Ok(SessionRow::revoke(tx, sid, db::now())?))
-        .await?;
+    state.db.write(move |tx| Ok(SessionRow::revoke(tx, sid, db::now())?)).await?;
     Ok(())
 }
 
 /// Signs out every session of the user, this one included. Access tokens stay.
 pub async fn logout_everywhere(state: &AppState, actor: &Actor) -> Result<usize, AppError> {
     let user_id = actor.id();
-    state
-        .db
-        .write(move |tx| Ok(SessionRow::revoke_all(tx, user_id, None, db::now())?))
-        .await
+    state.db.write(move |tx| Ok(SessionRow::revoke_all(tx, user_id, None, db::now())?)).await
 }

@@ -12,11 +12,7 @@ use crate::wire;
 pub const MAX_TOKENS: usize = 50;
 
 /// Creates a token; the secret is returned now and never again.
-pub async fn create(
-    state: &AppState,
-    actor: &Actor,
-    name: &str,
-) -> Result<(wire::AccessToken, String), AppError> {
+pub async fn create(state: &AppState, actor: &Actor, name: &str) -> Result<(wire::AccessToken, String), AppError> {
     let name = parse_token_name(name)?;
     let token = security::random_token(PERSONAL_TOKEN_PREFIX);
     let hash = security::token_hash(&token);
@@ -30,13 +26,7 @@ pub async fn create(
                     format!("You can hold at most {MAX_TOKENS} tokens; revoke one first."),
                 ));
             }
-            Ok(NewToken {
-                user_id,
-                name: &name,
-                token_hash: &hash,
-                created_at: db::now(),
-            }
-            .insert(tx)?)
+            Ok(NewToken { user_id, name: &name, token_hash: &hash, created_at: db::now() }.insert(tx)?)
         })
         .await?;
     Ok((wire::AccessToken::from(&row), token))
@@ -46,22 +36,14 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<wire::AccessTok
     let user_id = actor.id();
     state
         .db
-        .read(move |conn| {
-            Ok(TokenRow::list_live(conn, user_id)?
-                .iter()
-                .map(wire::AccessToken::from)
-                .collect())
-        })
+        .read(move |conn| Ok(TokenRow::list_live(conn, user_id)?.iter().map(wire::AccessToken::from).collect()))
         .await
 }
 
 /// Revokes one of the caller's tokens; someone else's is not found.
 pub async fn revoke(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
     let user_id = actor.id();
-    let revoked = state
-        .db
-        .write(move |tx| Ok(TokenRow::revoke(tx, user_id, id, db::now())?))
-        .await?;
+    let revoked = state.db.write(move |tx| Ok(TokenRow::revoke(tx, user_id, id, db::now())?)).await?;
     if revoked == 0 {
         return Err(AppError::not_found("token_not_found", "No such token."));
     }

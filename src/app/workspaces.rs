@@ -8,9 +8,7 @@ use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, NewWorkspace, WorkspaceRow};
 use crate::db::{self, Conn};
 use crate::domain::events::EventKind;
-use crate::domain::workspaces::{
-    MemberChange, Role, WorkspaceName, WorkspaceSlug, may_change_member,
-};
+use crate::domain::workspaces::{MemberChange, Role, WorkspaceName, WorkspaceSlug, may_change_member};
 use crate::error::AppError;
 use crate::events::{self, NewEvent};
 use crate::wire;
@@ -23,31 +21,20 @@ pub struct Membership {
 }
 
 fn no_such_workspace() -> AppError {
-    AppError::not_found(
-        "workspace_not_found",
-        "No such workspace, or you are not a member of it.",
-    )
+    AppError::not_found("workspace_not_found", "No such workspace, or you are not a member of it.")
 }
 
 /// Loads a workspace through the caller's active membership: a workspace the caller is not
 /// in is not found, whether it exists or not.
 pub fn membership(conn: &mut Conn, slug: &str, user_id: i64) -> Result<Membership, AppError> {
-    let (workspace, member) =
-        WorkspaceRow::find_for_member(conn, slug, user_id)?.ok_or_else(no_such_workspace)?;
-    let role = Role::parse(&member.role)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored role: {e}")))?;
+    let (workspace, member) = WorkspaceRow::find_for_member(conn, slug, user_id)?.ok_or_else(no_such_workspace)?;
+    let role = Role::parse(&member.role).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored role: {e}")))?;
     Ok(Membership { workspace, role })
 }
 
 /// Creates a workspace; its creator is its owner.
-pub async fn create(
-    state: &AppState,
-    actor: &Actor,
-    slug: &str,
-    name: &str,
-) -> Result<wire::Workspace, AppError> {
-    if state.settings.workspace_creation == WorkspaceCreation::Admins && !actor.user.is_server_admin
-    {
+pub async fn create(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
+    if state.settings.workspace_creation == WorkspaceCreation::Admins && !actor.user.is_server_admin {
         return Err(AppError::forbidden(
             "workspace_creation_restricted",
             "Only server admins can create workspaces on this server.",
@@ -57,12 +44,7 @@ pub async fn create(
 }
 
 /// Creates a workspace owned by `actor`, whoever may create workspaces (the operator's CLI).
-pub async fn create_as(
-    state: &AppState,
-    actor: &Actor,
-    slug: &str,
-    name: &str,
-) -> Result<wire::Workspace, AppError> {
+pub async fn create_as(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
     let slug = WorkspaceSlug::parse(slug)?;
     let name = WorkspaceName::parse(name)?;
     let user = actor.user.clone();
@@ -87,6 +69,7 @@ pub async fn create_as(
                     payload: json!({ "workspace": wire::WorkspaceInfo::from(&workspace), "member": wire::Member::new(&member, &user) }),
                 },
             )?;
+            super::channels::create_general(tx, workspace.id, &user)?;
             Ok(wire::Workspace::new(&workspace, &member))
         })
         .await
@@ -98,10 +81,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<wire::Workspace
     state
         .db
         .read(move |conn| {
-            Ok(WorkspaceRow::list_for_member(conn, user_id)?
-                .iter()
-                .map(|(w, m)| wire::Workspace::new(w, m))
-                .collect())
+            Ok(WorkspaceRow::list_for_member(conn, user_id)?.iter().map(|(w, m)| wire::Workspace::new(w, m)).collect())
         })
         .await
 }
@@ -112,20 +92,14 @@ pub async fn get(state: &AppState, actor: &Actor, slug: &str) -> Result<wire::Wo
     state
         .db
         .read(move |conn| {
-            let (w, m) = WorkspaceRow::find_for_member(conn, &slug, user_id)?
-                .ok_or_else(no_such_workspace)?;
+            let (w, m) = WorkspaceRow::find_for_member(conn, &slug, user_id)?.ok_or_else(no_such_workspace)?;
             Ok(wire::Workspace::new(&w, &m))
         })
         .await
 }
 
 /// Renames a workspace (owners and admins).
-pub async fn rename(
-    state: &AppState,
-    actor: &Actor,
-    slug: &str,
-    name: &str,
-) -> Result<wire::Workspace, AppError> {
+pub async fn rename(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
     let name = WorkspaceName::parse(name)?;
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
@@ -139,8 +113,7 @@ pub async fn rename(
                 ));
             }
             let workspace = WorkspaceRow::set_name(tx, workspace.id, name.as_str(), db::now())?;
-            let member =
-                MemberRow::find(tx, workspace.id, user_id)?.ok_or_else(no_such_workspace)?;
+            let member = MemberRow::find(tx, workspace.id, user_id)?.ok_or_else(no_such_workspace)?;
             events::append(
                 tx,
                 NewEvent {
@@ -157,20 +130,13 @@ pub async fn rename(
 }
 
 /// The members of a workspace, deactivated ones included (marked).
-pub async fn members(
-    state: &AppState,
-    actor: &Actor,
-    slug: &str,
-) -> Result<Vec<wire::Member>, AppError> {
+pub async fn members(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<wire::Member>, AppError> {
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
         .db
         .read(move |conn| {
             let Membership { workspace, .. } = membership(conn, &slug, user_id)?;
-            Ok(MemberRow::list_with_users(conn, workspace.id)?
-                .iter()
-                .map(|(m, u)| wire::Member::new(m, u))
-                .collect())
+            Ok(MemberRow::list_with_users(conn, workspace.id)?.iter().map(|(m, u)| wire::Member::new(m, u)).collect())
         })
         .await
 }
@@ -202,35 +168,20 @@ pub async fn update_member(
         None => {}
     }
     if changes.is_empty() {
-        return Err(AppError::invalid(
-            "nothing_to_change",
-            "Give a role, or deactivated: true or false.",
-        ));
+        return Err(AppError::invalid("nothing_to_change", "Give a role, or deactivated: true or false."));
     }
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
         .db
         .write(move |tx| {
-            let Membership {
-                workspace,
-                role: actor_role,
-            } = membership(tx, &slug, user_id)?;
+            let Membership { workspace, role: actor_role } = membership(tx, &slug, user_id)?;
             let target = MemberRow::find(tx, workspace.id, target_id)?.ok_or_else(|| {
-                AppError::not_found(
-                    "member_not_found",
-                    "That person is not a member of this workspace.",
-                )
+                AppError::not_found("member_not_found", "That person is not a member of this workspace.")
             })?;
             let target_role = Role::parse(&target.role)?;
             let owners = MemberRow::count_active_owners(tx, workspace.id)? as usize;
             for change in &changes {
-                may_change_member(
-                    actor_role,
-                    target_id == user_id,
-                    target_role,
-                    *change,
-                    owners,
-                )?;
+                may_change_member(actor_role, target_id == user_id, target_role, *change, owners)?;
             }
             let new_role = role.unwrap_or(target_role);
             let deactivated_at = match patch.deactivated {
@@ -238,13 +189,7 @@ pub async fn update_member(
                 Some(false) => None,
                 None => target.deactivated_at,
             };
-            let member = MemberRow::update(
-                tx,
-                workspace.id,
-                target_id,
-                new_role.as_str(),
-                deactivated_at,
-            )?;
+            let member = MemberRow::update(tx, workspace.id, target_id, new_role.as_str(), deactivated_at)?;
             let user = UserRow::find(tx, target_id)?;
             let kind = if member.deactivated_at.is_some() && target.deactivated_at.is_none() {
                 EventKind::WorkspaceMemberDeactivated

@@ -28,15 +28,7 @@ pub const COLUMNS: (
     events::kind,
     events::payload,
     events::created_at,
-) = (
-    e::seq,
-    e::workspace_id,
-    e::channel_id,
-    e::user_id,
-    e::kind,
-    e::payload,
-    e::created_at,
-);
+) = (e::seq, e::workspace_id, e::channel_id, e::user_id, e::kind, e::payload, e::created_at);
 
 #[derive(Insertable)]
 #[diesel(table_name = events)]
@@ -51,22 +43,14 @@ pub struct NewEventRow<'a> {
 
 impl NewEventRow<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<i64> {
-        diesel::insert_into(e::events)
-            .values(self)
-            .returning(e::seq)
-            .get_result(conn)
+        diesel::insert_into(e::events).values(self).returning(e::seq).get_result(conn)
     }
 }
 
 impl EventRow {
     /// Up to `limit` events after `since`, oldest first.
     pub fn after(conn: &mut Conn, since: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
-        e::events
-            .filter(e::seq.gt(since))
-            .order(e::seq)
-            .limit(limit)
-            .select(COLUMNS)
-            .load(conn)
+        e::events.filter(e::seq.gt(since)).order(e::seq).limit(limit).select(COLUMNS).load(conn)
     }
 
     /// The newest `seq`, if any event is stored.
@@ -78,12 +62,7 @@ impl EventRow {
 /// Reads a cluster-wide follower's cursor, creating it at `start` the first time, and locks
 /// the row until the transaction ends (PostgreSQL: `FOR UPDATE`; SQLite: the writer lock
 /// already serialises every write transaction).
-pub fn lock_cursor(
-    conn: &mut Conn,
-    name: &str,
-    start: i64,
-    now: NaiveDateTime,
-) -> QueryResult<i64> {
+pub fn lock_cursor(conn: &mut Conn, name: &str, start: i64, now: NaiveDateTime) -> QueryResult<i64> {
     let query = c::follower_cursors.filter(c::name.eq(name)).select(c::seq);
     let existing = match conn {
         Conn::Postgresql(pg) => query.for_update().first::<i64>(pg).optional()?,
@@ -119,17 +98,13 @@ pub fn set_cursor(conn: &mut Conn, name: &str, seq: i64, now: NaiveDateTime) -> 
 
 /// The lowest position of any cluster-wide follower: nothing above it may be pruned.
 pub fn lowest_cursor(conn: &mut Conn) -> QueryResult<Option<i64>> {
-    c::follower_cursors
-        .select(diesel::dsl::min(c::seq))
-        .first(conn)
+    c::follower_cursors.select(diesel::dsl::min(c::seq)).first(conn)
 }
 
 /// Deletes events created before `before` with `seq` below `below`; returns the highest
 /// deleted `seq`, if any.
 pub fn prune(conn: &mut Conn, before: NaiveDateTime, below: i64) -> QueryResult<Option<i64>> {
-    let doomed = e::events
-        .filter(e::created_at.lt(before))
-        .filter(e::seq.lt(below));
+    let doomed = e::events.filter(e::created_at.lt(before)).filter(e::seq.lt(below));
     let highest: Option<i64> = doomed.select(diesel::dsl::max(e::seq)).first(conn)?;
     if let Some(h) = highest {
         diesel::delete(e::events.filter(e::seq.le(h))).execute(conn)?;

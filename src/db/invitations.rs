@@ -59,20 +59,13 @@ pub struct NewInvitation<'a> {
 
 impl NewInvitation<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<InvitationRow> {
-        diesel::insert_into(i::invitations)
-            .values(self)
-            .returning(COLUMNS)
-            .get_result(conn)
+        diesel::insert_into(i::invitations).values(self).returning(COLUMNS).get_result(conn)
     }
 }
 
 impl InvitationRow {
     pub fn find_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<InvitationRow>> {
-        i::invitations
-            .filter(i::token_hash.eq(hash))
-            .select(COLUMNS)
-            .first(conn)
-            .optional()
+        i::invitations.filter(i::token_hash.eq(hash)).select(COLUMNS).first(conn).optional()
     }
 
     /// Marks the invitation used; 0 rows if someone else used it first.
@@ -82,11 +75,7 @@ impl InvitationRow {
             .execute(conn)
     }
 
-    pub fn list_pending(
-        conn: &mut Conn,
-        workspace_id: i64,
-        now: NaiveDateTime,
-    ) -> QueryResult<Vec<InvitationRow>> {
+    pub fn list_pending(conn: &mut Conn, workspace_id: i64, now: NaiveDateTime) -> QueryResult<Vec<InvitationRow>> {
         i::invitations
             .filter(i::workspace_id.eq(workspace_id))
             .filter(i::accepted_at.is_null())

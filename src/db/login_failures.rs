@@ -9,11 +9,7 @@ use super::schema::login_failures::dsl as f;
 
 pub fn record(conn: &mut Conn, login_key: &str, ip: &str, at: NaiveDateTime) -> QueryResult<usize> {
     diesel::insert_into(f::login_failures)
-        .values((
-            f::login_key.eq(login_key),
-            f::ip.eq(ip),
-            f::created_at.eq(at),
-        ))
+        .values((f::login_key.eq(login_key), f::ip.eq(ip), f::created_at.eq(at)))
         .execute(conn)
 }
 

@@ -20,18 +20,13 @@ fn failed(e: impl std::fmt::Display) -> AppError {
 /// Applies pending migrations and returns the names of those applied.
 pub fn run(conn: &mut Conn) -> Result<Vec<String>, AppError> {
     match conn {
-        Conn::Sqlite(c) => Ok(c
-            .run_pending_migrations(SQLITE)
-            .map_err(failed)?
-            .iter()
-            .map(|v| v.to_string())
-            .collect()),
+        Conn::Sqlite(c) => {
+            Ok(c.run_pending_migrations(SQLITE).map_err(failed)?.iter().map(|v| v.to_string()).collect())
+        }
         Conn::Postgresql(c) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(c)?;
-            let applied = c
-                .run_pending_migrations(POSTGRES)
-                .map(|vs| vs.iter().map(|v| v.to_string()).collect())
-                .map_err(failed);
+            let applied =
+                c.run_pending_migrations(POSTGRES).map(|vs| vs.iter().map(|v| v.to_string()).collect()).map_err(failed);
             diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(c)?;
             applied
         }

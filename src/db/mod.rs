@@ -1,9 +1,11 @@
 //! Persistence: the one connection type over SQLite or PostgreSQL, the pool, migrations and
 //! `Db::write`, the single path through which every change reaches the database.
 
+pub mod channels;
 pub mod events;
 pub mod invitations;
 pub mod login_failures;
+pub mod messages;
 pub mod migrations;
 pub mod password_resets;
 pub mod schema;
@@ -85,8 +87,8 @@ impl r2d2::ManageConnection for Manager {
                 .map(Conn::Postgresql)
                 .map_err(diesel::r2d2::Error::ConnectionError),
             Backend::Sqlite => {
-                let mut conn = diesel::SqliteConnection::establish(&self.target)
-                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    diesel::SqliteConnection::establish(&self.target).map_err(diesel::r2d2::Error::ConnectionError)?;
                 let sync = match self.sqlite_sync {
                     SqliteSync::Normal => "NORMAL",
                     SqliteSync::Full => "FULL",
@@ -101,8 +103,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut Conn) -> bool {
@@ -151,10 +152,7 @@ impl Db {
         let target = match backend {
             Backend::Postgres => options.url.clone(),
             Backend::Sqlite => {
-                let path = options
-                    .url
-                    .strip_prefix("sqlite://")
-                    .unwrap_or(&options.url);
+                let path = options.url.strip_prefix("sqlite://").unwrap_or(&options.url);
                 if let Some(parent) = std::path::Path::new(path).parent() {
                     if !parent.as_os_str().is_empty() {
                         std::fs::create_dir_all(parent)?;
@@ -163,11 +161,7 @@ impl Db {
                 path.to_owned()
             }
         };
-        let manager = Manager {
-            backend,
-            target,
-            sqlite_sync: options.sqlite_sync,
-        };
+        let manager = Manager { backend, target, sqlite_sync: options.sqlite_sync };
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
             .min_idle(options.min_idle)
@@ -197,9 +191,7 @@ impl Db {
 
     /// A pooled connection for reads, on the calling thread. Use from blocking code only.
     pub fn conn(&self) -> Result<Pooled, AppError> {
-        self.pool
-            .get()
-            .map_err(|e| AppError::unavailable("database", e))
+        self.pool.get().map_err(|e| AppError::unavailable("database", e))
     }
 
     /// Runs a read on the blocking pool.
@@ -246,10 +238,7 @@ impl Db {
                 };
                 let mut appended = false;
                 let result = conn.transaction::<T, TxError, _>(|conn| {
-                    let mut tx = Tx {
-                        conn,
-                        appended: false,
-                    };
+                    let mut tx = Tx { conn, appended: false };
                     let value = f(&mut tx).map_err(TxError::App)?;
                     appended = tx.appended;
                     Ok(value)

@@ -24,14 +24,7 @@ pub const COLUMNS: (
     password_resets::created_at,
     password_resets::expires_at,
     password_resets::used_at,
-) = (
-    r::id,
-    r::user_id,
-    r::token_hash,
-    r::created_at,
-    r::expires_at,
-    r::used_at,
-);
+) = (r::id, r::user_id, r::token_hash, r::created_at, r::expires_at, r::used_at);
 
 #[derive(Insertable)]
 #[diesel(table_name = password_resets)]
@@ -44,38 +37,24 @@ pub struct NewReset<'a> {
 
 impl NewReset<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<usize> {
-        diesel::insert_into(r::password_resets)
-            .values(self)
-            .execute(conn)
+        diesel::insert_into(r::password_resets).values(self).execute(conn)
     }
 }
 
 impl ResetRow {
     pub fn find_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<ResetRow>> {
-        r::password_resets
-            .filter(r::token_hash.eq(hash))
-            .select(COLUMNS)
-            .first(conn)
-            .optional()
+        r::password_resets.filter(r::token_hash.eq(hash)).select(COLUMNS).first(conn).optional()
     }
 
     /// Uses up every open reset of the user (a new password ends all pending links).
     pub fn use_all(conn: &mut Conn, user_id: i64, at: NaiveDateTime) -> QueryResult<usize> {
-        diesel::update(
-            r::password_resets
-                .filter(r::user_id.eq(user_id))
-                .filter(r::used_at.is_null()),
-        )
-        .set(r::used_at.eq(at))
-        .execute(conn)
+        diesel::update(r::password_resets.filter(r::user_id.eq(user_id)).filter(r::used_at.is_null()))
+            .set(r::used_at.eq(at))
+            .execute(conn)
     }
 
     /// Resets requested for a user since `since`: requests are rate-limited per account.
     pub fn count_since(conn: &mut Conn, user_id: i64, since: NaiveDateTime) -> QueryResult<i64> {
-        r::password_resets
-            .filter(r::user_id.eq(user_id))
-            .filter(r::created_at.gt(since))
-            .count()
-            .get_result(conn)
+        r::password_resets.filter(r::user_id.eq(user_id)).filter(r::created_at.gt(since)).count().get_result(conn)
     }
 }

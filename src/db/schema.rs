@@ -120,6 +120,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    channels (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        kind -> Text,
+        name -> Nullable<Text>,
+        topic -> Text,
+        purpose -> Text,
+        is_default -> Bool,
+        dm_key -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    channel_members (channel_id, user_id) {
+        channel_id -> BigInt,
+        user_id -> BigInt,
+        joined_at -> Timestamp,
+        last_read_message_id -> BigInt,
+        notify_level -> Text,
+        muted -> Bool,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        channel_id -> BigInt,
+        user_id -> BigInt,
+        text -> Text,
+        html -> Text,
+        thread_root_id -> Nullable<BigInt>,
+        in_channel -> Bool,
+        reply_count -> BigInt,
+        last_reply_at -> Nullable<Timestamp>,
+        client_msg_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        pinned_at -> Nullable<Timestamp>,
+        pinned_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    reactions (message_id, user_id, emoji) {
+        message_id -> BigInt,
+        user_id -> BigInt,
+        emoji -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentions (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        channel_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(channels -> workspaces (workspace_id));
+diesel::joinable!(channel_members -> channels (channel_id));
+diesel::joinable!(channel_members -> users (user_id));
+diesel::joinable!(messages -> channels (channel_id));
+diesel::joinable!(reactions -> messages (message_id));
+diesel::joinable!(mentions -> messages (message_id));
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(workspace_members -> users (user_id));
@@ -139,4 +212,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     events,
     follower_cursors,
+    channels,
+    channel_members,
+    messages,
+    reactions,
+    mentions,
 );

@@ -25,14 +25,7 @@ pub const COLUMNS: (
     sessions::expires_at,
     sessions::revoked_at,
     sessions::user_agent,
-) = (
-    s::id,
-    s::user_id,
-    s::created_at,
-    s::expires_at,
-    s::revoked_at,
-    s::user_agent,
-);
+) = (s::id, s::user_id, s::created_at, s::expires_at, s::revoked_at, s::user_agent);
 
 #[derive(Insertable)]
 #[diesel(table_name = sessions)]
@@ -45,10 +38,7 @@ pub struct NewSession<'a> {
 
 impl NewSession<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<SessionRow> {
-        diesel::insert_into(s::sessions)
-            .values(self)
-            .returning(COLUMNS)
-            .get_result(conn)
+        diesel::insert_into(s::sessions).values(self).returning(COLUMNS).get_result(conn)
     }
 }
 
@@ -64,30 +54,18 @@ impl SessionRow {
     }
 
     pub fn extend(conn: &mut Conn, id: i64, expires_at: NaiveDateTime) -> QueryResult<usize> {
-        diesel::update(s::sessions.find(id))
-            .set(s::expires_at.eq(expires_at))
-            .execute(conn)
+        diesel::update(s::sessions.find(id)).set(s::expires_at.eq(expires_at)).execute(conn)
     }
 
     pub fn revoke(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
-        diesel::update(s::sessions.find(id).filter(s::revoked_at.is_null()))
-            .set(s::revoked_at.eq(at))
-            .execute(conn)
+        diesel::update(s::sessions.find(id).filter(s::revoked_at.is_null())).set(s::revoked_at.eq(at)).execute(conn)
     }
 
     /// Revokes all of a user's sessions but `keep`.
-    pub fn revoke_all(
-        conn: &mut Conn,
-        user_id: i64,
-        keep: Option<i64>,
-        at: NaiveDateTime,
-    ) -> QueryResult<usize> {
+    pub fn revoke_all(conn: &mut Conn, user_id: i64, keep: Option<i64>, at: NaiveDateTime) -> QueryResult<usize> {
         let keep = keep.unwrap_or(-1);
         diesel::update(
-            s::sessions
-                .filter(s::user_id.eq(user_id))
-                .filter(s::id.ne(keep))
-                .filter(s::revoked_at.is_null()),
+            s::sessions.filter(s::user_id.eq(user_id)).filter(s::id.ne(keep)).filter(s::revoked_at.is_null()),
         )
         .set(s::revoked_at.eq(at))
         .execute(conn)

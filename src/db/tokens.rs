@@ -27,15 +27,7 @@ pub const COLUMNS: (
     api_tokens::created_at,
     api_tokens::last_used_at,
     api_tokens::revoked_at,
-) = (
-    t::id,
-    t::user_id,
-    t::name,
-    t::token_hash,
-    t::created_at,
-    t::last_used_at,
-    t::revoked_at,
-);
+) = (t::id, t::user_id, t::name, t::token_hash, t::created_at, t::last_used_at, t::revoked_at);
 
 #[derive(Insertable)]
 #[diesel(table_name = api_tokens)]
@@ -48,19 +40,13 @@ pub struct NewToken<'a> {
 
 impl NewToken<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<TokenRow> {
-        diesel::insert_into(t::api_tokens)
-            .values(self)
-            .returning(COLUMNS)
-            .get_result(conn)
+        diesel::insert_into(t::api_tokens).values(self).returning(COLUMNS).get_result(conn)
     }
 }
 
 impl TokenRow {
     /// A live token and its user, by the token's hash.
-    pub fn find_live_with_user(
-        conn: &mut Conn,
-        hash: &str,
-    ) -> QueryResult<Option<(TokenRow, UserRow)>> {
+    pub fn find_live_with_user(conn: &mut Conn, hash: &str) -> QueryResult<Option<(TokenRow, UserRow)>> {
         t::api_tokens
             .inner_join(super::schema::users::table)
             .filter(t::token_hash.eq(hash))
@@ -80,30 +66,21 @@ impl TokenRow {
     }
 
     pub fn touch(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
-        diesel::update(t::api_tokens.find(id))
-            .set(t::last_used_at.eq(at))
-            .execute(conn)
+        diesel::update(t::api_tokens.find(id)).set(t::last_used_at.eq(at)).execute(conn)
     }
 
     /// Revokes one of `user_id`'s live tokens; 0 rows when it is not theirs or not live.
     pub fn revoke(conn: &mut Conn, user_id: i64, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(
-            t::api_tokens
-                .filter(t::id.eq(id))
-                .filter(t::user_id.eq(user_id))
-                .filter(t::revoked_at.is_null()),
+            t::api_tokens.filter(t::id.eq(id)).filter(t::user_id.eq(user_id)).filter(t::revoked_at.is_null()),
         )
         .set(t::revoked_at.eq(at))
         .execute(conn)
     }
 
     pub fn revoke_all(conn: &mut Conn, user_id: i64, at: NaiveDateTime) -> QueryResult<usize> {
-        diesel::update(
-            t::api_tokens
-                .filter(t::user_id.eq(user_id))
-                .filter(t::revoked_at.is_null()),
-        )
-        .set(t::revoked_at.eq(at))
-        .execute(conn)
+        diesel::update(t::api_tokens.filter(t::user_id.eq(user_id)).filter(t::revoked_at.is_null()))
+            .set(t::revoked_at.eq(at))
+            .execute(conn)
     }
 }

@@ -57,10 +57,7 @@ pub struct NewUser<'a> {
 
 impl NewUser<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<UserRow> {
-        diesel::insert_into(u::users)
-            .values(self)
-            .returning(COLUMNS)
-            .get_result(conn)
+        diesel::insert_into(u::users).values(self).returning(COLUMNS).get_result(conn)
     }
 }
 
@@ -70,19 +67,11 @@ impl UserRow {
     }
 
     pub fn find_by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<UserRow>> {
-        u::users
-            .filter(u::email.eq(email))
-            .select(COLUMNS)
-            .first(conn)
-            .optional()
+        u::users.filter(u::email.eq(email)).select(COLUMNS).first(conn).optional()
     }
 
     pub fn find_by_username(conn: &mut Conn, username: &str) -> QueryResult<Option<UserRow>> {
-        u::users
-            .filter(u::username.eq(username))
-            .select(COLUMNS)
-            .first(conn)
-            .optional()
+        u::users.filter(u::username.eq(username)).select(COLUMNS).first(conn).optional()
     }
 
     pub fn count(conn: &mut Conn) -> QueryResult<i64> {
@@ -94,46 +83,25 @@ impl UserRow {
     }
 
     pub fn username_taken(conn: &mut Conn, username: &str) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(
-            u::users.filter(u::username.eq(username)),
-        ))
-        .get_result(conn)
+        diesel::select(diesel::dsl::exists(u::users.filter(u::username.eq(username)))).get_result(conn)
     }
 
     pub fn list(conn: &mut Conn) -> QueryResult<Vec<UserRow>> {
         u::users.order(u::id).select(COLUMNS).load(conn)
     }
 
-    pub fn set_display_name(
-        conn: &mut Conn,
-        id: i64,
-        name: &str,
-        at: NaiveDateTime,
-    ) -> QueryResult<UserRow> {
+    pub fn set_display_name(conn: &mut Conn, id: i64, name: &str, at: NaiveDateTime) -> QueryResult<UserRow> {
         diesel::update(u::users.find(id))
             .set((u::display_name.eq(name), u::updated_at.eq(at)))
             .returning(COLUMNS)
             .get_result(conn)
     }
 
-    pub fn set_password_hash(
-        conn: &mut Conn,
-        id: i64,
-        hash: &str,
-        at: NaiveDateTime,
-    ) -> QueryResult<usize> {
-        diesel::update(u::users.find(id))
-            .set((u::password_hash.eq(hash), u::updated_at.eq(at)))
-            .execute(conn)
+    pub fn set_password_hash(conn: &mut Conn, id: i64, hash: &str, at: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(u::users.find(id)).set((u::password_hash.eq(hash), u::updated_at.eq(at))).execute(conn)
     }
 
-    pub fn set_deactivated(
-        conn: &mut Conn,
-        id: i64,
-        at: Option<NaiveDateTime>,
-    ) -> QueryResult<usize> {
-        diesel::update(u::users.find(id))
-            .set(u::deactivated_at.eq(at))
-            .execute(conn)
+    pub fn set_deactivated(conn: &mut Conn, id: i64, at: Option<NaiveDateTime>) -> QueryResult<usize> {
+        diesel::update(u::users.find(id)).set(u::deactivated_at.eq(at)).execute(conn)
     }
 }

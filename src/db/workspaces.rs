@@ -26,14 +26,7 @@ pub const COLUMNS: (
     workspaces::created_by,
     workspaces::created_at,
     workspaces::updated_at,
-) = (
-    w::id,
-    w::slug,
-    w::name,
-    w::created_by,
-    w::created_at,
-    w::updated_at,
-);
+) = (w::id, w::slug, w::name, w::created_by, w::created_at, w::updated_at);
 
 #[derive(Insertable)]
 #[diesel(table_name = workspaces)]
@@ -47,10 +40,7 @@ pub struct NewWorkspace<'a> {
 
 impl NewWorkspace<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<WorkspaceRow> {
-        diesel::insert_into(w::workspaces)
-            .values(self)
-            .returning(COLUMNS)
-            .get_result(conn)
+        diesel::insert_into(w::workspaces).values(self).returning(COLUMNS).get_result(conn)
     }
 }
 
@@ -63,12 +53,7 @@ impl WorkspaceRow {
         diesel::select(diesel::dsl::exists(w::workspaces.filter(w::slug.eq(slug)))).get_result(conn)
     }
 
-    pub fn set_name(
-        conn: &mut Conn,
-        id: i64,
-        name: &str,
-        at: NaiveDateTime,
-    ) -> QueryResult<WorkspaceRow> {
+    pub fn set_name(conn: &mut Conn, id: i64, name: &str, at: NaiveDateTime) -> QueryResult<WorkspaceRow> {
         diesel::update(w::workspaces.find(id))
             .set((w::name.eq(name), w::updated_at.eq(at)))
             .returning(COLUMNS)
@@ -92,10 +77,7 @@ impl WorkspaceRow {
     }
 
     /// The workspaces where `user_id` is an active member, with the membership.
-    pub fn list_for_member(
-        conn: &mut Conn,
-        user_id: i64,
-    ) -> QueryResult<Vec<(WorkspaceRow, MemberRow)>> {
+    pub fn list_for_member(conn: &mut Conn, user_id: i64) -> QueryResult<Vec<(WorkspaceRow, MemberRow)>> {
         w::workspaces
             .inner_join(m::workspace_members)
             .filter(m::user_id.eq(user_id))
@@ -123,40 +105,20 @@ pub const MEMBER_COLUMNS: (
     workspace_members::role,
     workspace_members::joined_at,
     workspace_members::deactivated_at,
-) = (
-    m::workspace_id,
-    m::user_id,
-    m::role,
-    m::joined_at,
-    m::deactivated_at,
-);
+) = (m::workspace_id, m::user_id, m::role, m::joined_at, m::deactivated_at);
 
 impl MemberRow {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<MemberRow> {
-        diesel::insert_into(m::workspace_members)
-            .values(self)
-            .returning(MEMBER_COLUMNS)
-            .get_result(conn)
+        diesel::insert_into(m::workspace_members).values(self).returning(MEMBER_COLUMNS).get_result(conn)
     }
 
     /// Any membership, active or not.
-    pub fn find(
-        conn: &mut Conn,
-        workspace_id: i64,
-        user_id: i64,
-    ) -> QueryResult<Option<MemberRow>> {
-        m::workspace_members
-            .find((workspace_id, user_id))
-            .select(MEMBER_COLUMNS)
-            .first(conn)
-            .optional()
+    pub fn find(conn: &mut Conn, workspace_id: i64, user_id: i64) -> QueryResult<Option<MemberRow>> {
+        m::workspace_members.find((workspace_id, user_id)).select(MEMBER_COLUMNS).first(conn).optional()
     }
 
     /// All memberships of a workspace with their users, active first, by username.
-    pub fn list_with_users(
-        conn: &mut Conn,
-        workspace_id: i64,
-    ) -> QueryResult<Vec<(MemberRow, UserRow)>> {
+    pub fn list_with_users(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<(MemberRow, UserRow)>> {
         m::workspace_members
             .inner_join(super::schema::users::table)
             .filter(m::workspace_id.eq(workspace_id))

@@ -29,24 +29,15 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Email, Invalid> {
         let email = raw.trim().to_lowercase();
         let bad = |why: &str| {
-            Invalid::new(
-                "invalid_email",
-                format!("\"{}\" is not a valid email address: {why}.", raw.trim()),
-            )
+            Invalid::new("invalid_email", format!("\"{}\" is not a valid email address: {why}.", raw.trim()))
         };
         if email.is_empty() {
-            return Err(Invalid::new(
-                "invalid_email",
-                "An email address is required.",
-            ));
+            return Err(Invalid::new("invalid_email", "An email address is required."));
         }
         if email.len() > Self::MAX_LEN {
             return Err(Invalid::new(
                 "invalid_email",
-                format!(
-                    "An email address can be at most {} characters long.",
-                    Self::MAX_LEN
-                ),
+                format!("An email address can be at most {} characters long.", Self::MAX_LEN),
             ));
         }
         let (local, domain) = email.rsplit_once('@').ok_or_else(|| bad("it has no @"))?;
@@ -57,10 +48,7 @@ impl Email {
             || email.chars().any(|c| {
                 c.is_whitespace()
                     || c.is_control()
-                    || matches!(
-                        c,
-                        '<' | '>' | '"' | ',' | ';' | '(' | ')' | '[' | ']' | '\\'
-                    )
+                    || matches!(c, '<' | '>' | '"' | ',' | ';' | '(' | ')' | '[' | ']' | '\\')
             })
         {
             return Err(bad("it contains characters an address cannot have"));
@@ -106,33 +94,17 @@ impl Username {
         if name.len() < Self::MIN_LEN || name.len() > Self::MAX_LEN {
             return Err(Invalid::new(
                 code,
-                format!(
-                    "A username must be {} to {} characters long.",
-                    Self::MIN_LEN,
-                    Self::MAX_LEN
-                ),
+                format!("A username must be {} to {} characters long.", Self::MIN_LEN, Self::MAX_LEN),
             ));
         }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-        {
-            return Err(Invalid::new(
-                code,
-                "A username can only contain lowercase letters, digits, '.', '_' and '-'.",
-            ));
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+            return Err(Invalid::new(code, "A username can only contain lowercase letters, digits, '.', '_' and '-'."));
         }
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(Invalid::new(
-                code,
-                "A username must start with a letter or a digit.",
-            ));
+            return Err(Invalid::new(code, "A username must start with a letter or a digit."));
         }
         if RESERVED_USERNAMES.contains(&name) {
-            return Err(Invalid::new(
-                code,
-                format!("\"{name}\" is reserved; choose another username."),
-            ));
+            return Err(Invalid::new(code, format!("\"{name}\" is reserved; choose another username.")));
         }
         Ok(Username(name.to_owned()))
     }
@@ -150,13 +122,7 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 64;
 
     pub fn parse(raw: &str) -> Result<DisplayName, Invalid> {
-        parse_label(
-            raw,
-            Self::MAX_CHARS,
-            "invalid_display_name",
-            "A display name",
-        )
-        .map(DisplayName)
+        parse_label(raw, Self::MAX_CHARS, "invalid_display_name", "A display name").map(DisplayName)
     }
 
     pub fn as_str(&self) -> &str {
@@ -211,42 +177,24 @@ impl Password {
         if chars < Self::MIN_CHARS {
             return Err(Invalid::new(
                 code,
-                format!(
-                    "A password must be at least {} characters long.",
-                    Self::MIN_CHARS
-                ),
+                format!("A password must be at least {} characters long.", Self::MIN_CHARS),
             ));
         }
         if chars > Self::MAX_CHARS {
             return Err(Invalid::new(
                 "invalid_password",
-                format!(
-                    "A password can be at most {} characters long.",
-                    Self::MAX_CHARS
-                ),
+                format!("A password can be at most {} characters long.", Self::MAX_CHARS),
             ));
         }
         let lower = raw.to_lowercase();
         if raw.trim().is_empty() || lower.chars().all(|c| lower.starts_with(c)) {
-            return Err(Invalid::new(
-                code,
-                "That password is too easy to guess: it repeats one character.",
-            ));
+            return Err(Invalid::new(code, "That password is too easy to guess: it repeats one character."));
         }
         if COMMON_PASSWORDS.contains(&lower.as_str()) {
-            return Err(Invalid::new(
-                code,
-                "That password is among the most commonly used; choose another.",
-            ));
+            return Err(Invalid::new(code, "That password is among the most commonly used; choose another."));
         }
-        if identities
-            .iter()
-            .any(|id| !id.is_empty() && lower == id.to_lowercase())
-        {
-            return Err(Invalid::new(
-                code,
-                "A password cannot be your username or email address.",
-            ));
+        if identities.iter().any(|id| !id.is_empty() && lower == id.to_lowercase()) {
+            return Err(Invalid::new(code, "A password cannot be your username or email address."));
         }
         Ok(Password(raw.to_owned()))
     }
@@ -259,10 +207,7 @@ impl Password {
         if raw.chars().count() > Self::MAX_CHARS {
             return Err(Invalid::new(
                 "invalid_password",
-                format!(
-                    "A password can be at most {} characters long.",
-                    Self::MAX_CHARS
-                ),
+                format!("A password can be at most {} characters long.", Self::MAX_CHARS),
             ));
         }
         Ok(Password(raw.to_owned()))
@@ -284,22 +229,12 @@ impl Login {
     pub fn parse(raw: &str) -> Result<Login, Invalid> {
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err(Invalid::new(
-                "invalid_login",
-                "Enter your username or email address.",
-            ));
+            return Err(Invalid::new("invalid_login", "Enter your username or email address."));
         }
         if raw.len() > Email::MAX_LEN {
-            return Err(Invalid::new(
-                "invalid_login",
-                "That username or email address is too long.",
-            ));
+            return Err(Invalid::new("invalid_login", "That username or email address is too long."));
         }
-        if raw.contains('@') {
-            Ok(Login::Email(Email::parse(raw)?))
-        } else {
-            Ok(Login::Username(raw.to_lowercase()))
-        }
+        if raw.contains('@') { Ok(Login::Email(Email::parse(raw)?)) } else { Ok(Login::Username(raw.to_lowercase())) }
     }
 
     /// The key failed attempts are counted under.
@@ -322,10 +257,7 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(
-            Email::parse(" Alice@Example.COM ").unwrap().as_str(),
-            "alice@example.com"
-        );
+        assert_eq!(Email::parse(" Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
         for (bad, why) in [
             ("", "empty"),
             ("alice", "no @"),
@@ -338,10 +270,7 @@ mod tests {
             ("a..b@example.com", "double dot"),
             ("<a>@example.com", "angle brackets"),
         ] {
-            assert!(
-                Email::parse(bad).is_err(),
-                "{bad:?} should be rejected: {why}"
-            );
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected: {why}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
     }
@@ -360,10 +289,7 @@ mod tests {
             ("everyone", "reserved"),
             ("alicé", "non-ASCII"),
         ] {
-            assert!(
-                Username::parse(bad).is_err(),
-                "{bad:?} should be rejected: {why}"
-            );
+            assert!(Username::parse(bad).is_err(), "{bad:?} should be rejected: {why}");
         }
     }
 

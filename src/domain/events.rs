@@ -135,8 +135,7 @@ pub fn visible_to(scope: &EventScope, viewer: &Viewer) -> bool {
     match (scope.channel_id, scope.workspace_id) {
         (Some(channel), _) => {
             viewer.channels.contains(&channel)
-                || (scope.kind.is_channel_directory()
-                    && viewer.browsable_channels.contains(&channel))
+                || (scope.kind.is_channel_directory() && viewer.browsable_channels.contains(&channel))
         }
         (None, Some(workspace)) => viewer.workspaces.contains_key(&workspace),
         (None, None) => false,
@@ -157,12 +156,7 @@ mod tests {
     }
 
     fn scope(kind: EventKind, ws: Option<i64>, ch: Option<i64>, user: Option<i64>) -> EventScope {
-        EventScope {
-            kind,
-            workspace_id: ws,
-            channel_id: ch,
-            user_id: user,
-        }
+        EventScope { kind, workspace_id: ws, channel_id: ch, user_id: user }
     }
 
     #[test]
@@ -170,56 +164,16 @@ mod tests {
         let v = viewer();
         use EventKind::*;
         let cases = [
-            (
-                scope(MessageCreated, Some(10), Some(100), None),
-                true,
-                "member of the channel",
-            ),
-            (
-                scope(MessageCreated, Some(10), Some(101), None),
-                false,
-                "public channel not joined",
-            ),
-            (
-                scope(ChannelCreated, Some(10), Some(101), None),
-                true,
-                "directory event of a browsable channel",
-            ),
-            (
-                scope(ChannelCreated, Some(10), Some(102), None),
-                false,
-                "private channel not joined",
-            ),
-            (
-                scope(ChannelMemberRemoved, Some(10), Some(102), Some(1)),
-                true,
-                "own removal",
-            ),
-            (
-                scope(ChannelRead, Some(10), Some(100), Some(2)),
-                false,
-                "someone else's read marker",
-            ),
-            (
-                scope(ChannelRead, Some(10), Some(100), Some(1)),
-                true,
-                "own read marker",
-            ),
-            (
-                scope(WorkspaceMemberAdded, Some(10), None, Some(2)),
-                true,
-                "workspace-wide",
-            ),
-            (
-                scope(WorkspaceMemberAdded, Some(11), None, Some(2)),
-                false,
-                "another workspace",
-            ),
-            (
-                scope(UserUpdated, None, None, Some(2)),
-                false,
-                "unscoped and about someone else",
-            ),
+            (scope(MessageCreated, Some(10), Some(100), None), true, "member of the channel"),
+            (scope(MessageCreated, Some(10), Some(101), None), false, "public channel not joined"),
+            (scope(ChannelCreated, Some(10), Some(101), None), true, "directory event of a browsable channel"),
+            (scope(ChannelCreated, Some(10), Some(102), None), false, "private channel not joined"),
+            (scope(ChannelMemberRemoved, Some(10), Some(102), Some(1)), true, "own removal"),
+            (scope(ChannelRead, Some(10), Some(100), Some(2)), false, "someone else's read marker"),
+            (scope(ChannelRead, Some(10), Some(100), Some(1)), true, "own read marker"),
+            (scope(WorkspaceMemberAdded, Some(10), None, Some(2)), true, "workspace-wide"),
+            (scope(WorkspaceMemberAdded, Some(11), None, Some(2)), false, "another workspace"),
+            (scope(UserUpdated, None, None, Some(2)), false, "unscoped and about someone else"),
         ];
         for (s, expected, why) in cases {
             assert_eq!(visible_to(&s, &v), expected, "{why}");

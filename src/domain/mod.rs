@@ -2,7 +2,9 @@
 //! Nothing here does I/O or reads the clock; callers pass times in.
 
 pub mod accounts;
+pub mod channels;
 pub mod events;
+pub mod messages;
 pub mod workspaces;
 
 /// A value a person supplied that does not meet its rules: a stable code and a sentence
@@ -15,10 +17,7 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Invalid {
-            code,
-            message: message.into(),
-        }
+        Invalid { code, message: message.into() }
     }
 }
 
@@ -37,27 +36,16 @@ pub(crate) fn is_unprintable(c: char) -> bool {
 }
 
 /// Trims a free-text name and checks its length in characters.
-pub(crate) fn parse_label(
-    raw: &str,
-    max_chars: usize,
-    code: &'static str,
-    what: &str,
-) -> Result<String, Invalid> {
+pub(crate) fn parse_label(raw: &str, max_chars: usize, code: &'static str, what: &str) -> Result<String, Invalid> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(Invalid::new(code, format!("{what} cannot be empty.")));
     }
     if trimmed.chars().count() > max_chars {
-        return Err(Invalid::new(
-            code,
-            format!("{what} can be at most {max_chars} characters long."),
-        ));
+        return Err(Invalid::new(code, format!("{what} can be at most {max_chars} characters long.")));
     }
     if trimmed.chars().any(is_unprintable) {
-        return Err(Invalid::new(
-            code,
-            format!("{what} cannot contain control or invisible characters."),
-        ));
+        return Err(Invalid::new(code, format!("{what} cannot contain control or invisible characters.")));
     }
     Ok(trimmed.to_owned())
 }
@@ -71,9 +59,6 @@ pub struct Denied {
 
 impl Denied {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Denied {
-            code,
-            message: message.into(),
-        }
+        Denied { code, message: message.into() }
     }
 }

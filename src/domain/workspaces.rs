@@ -38,31 +38,16 @@ impl WorkspaceSlug {
         let slug = raw.trim();
         let code = "invalid_workspace_slug";
         if slug.len() < 2 || slug.len() > 40 {
-            return Err(Invalid::new(
-                code,
-                "A workspace URL name must be 2 to 40 characters long.",
-            ));
+            return Err(Invalid::new(code, "A workspace URL name must be 2 to 40 characters long."));
         }
-        if !slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(Invalid::new(
-                code,
-                "A workspace URL name can only contain lowercase letters, digits and '-'.",
-            ));
+        if !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return Err(Invalid::new(code, "A workspace URL name can only contain lowercase letters, digits and '-'."));
         }
         if slug.starts_with('-') || slug.ends_with('-') {
-            return Err(Invalid::new(
-                code,
-                "A workspace URL name cannot start or end with '-'.",
-            ));
+            return Err(Invalid::new(code, "A workspace URL name cannot start or end with '-'."));
         }
         if RESERVED_SLUGS.contains(&slug) {
-            return Err(Invalid::new(
-                code,
-                format!("\"{slug}\" is reserved; choose another URL name."),
-            ));
+            return Err(Invalid::new(code, format!("\"{slug}\" is reserved; choose another URL name.")));
         }
         Ok(WorkspaceSlug(slug.to_owned()))
     }
@@ -130,20 +115,15 @@ impl Role {
 /// owners make admins; owners are made by promotion, never by invitation.
 pub fn may_invite(actor: Role, role: Role) -> Result<(), Denied> {
     if !actor.is_admin() {
-        return Err(Denied::new(
-            "not_workspace_admin",
-            "Only workspace owners and admins can invite people.",
-        ));
+        return Err(Denied::new("not_workspace_admin", "Only workspace owners and admins can invite people."));
     }
     match role {
-        Role::Owner => Err(Denied::new(
-            "invalid_invitation_role",
-            "Invite as admin, member or guest, then make them an owner.",
-        )),
-        Role::Admin if actor != Role::Owner => Err(Denied::new(
-            "owner_required",
-            "Only workspace owners can invite admins.",
-        )),
+        Role::Owner => {
+            Err(Denied::new("invalid_invitation_role", "Invite as admin, member or guest, then make them an owner."))
+        }
+        Role::Admin if actor != Role::Owner => {
+            Err(Denied::new("owner_required", "Only workspace owners can invite admins."))
+        }
         _ => Ok(()),
     }
 }
@@ -167,18 +147,11 @@ pub fn may_change_member(
     active_owners: usize,
 ) -> Result<(), Denied> {
     if !actor.is_admin() {
-        return Err(Denied::new(
-            "not_workspace_admin",
-            "Only workspace owners and admins can manage members.",
-        ));
+        return Err(Denied::new("not_workspace_admin", "Only workspace owners and admins can manage members."));
     }
-    let touches_admins =
-        target.is_admin() || matches!(change, MemberChange::SetRole(r) if r.is_admin());
+    let touches_admins = target.is_admin() || matches!(change, MemberChange::SetRole(r) if r.is_admin());
     if touches_admins && actor != Role::Owner {
-        return Err(Denied::new(
-            "owner_required",
-            "Only workspace owners can change owners and admins.",
-        ));
+        return Err(Denied::new("owner_required", "Only workspace owners can change owners and admins."));
     }
     let loses_owner = target == Role::Owner
         && match change {
@@ -193,10 +166,7 @@ pub fn may_change_member(
         ));
     }
     if actor_is_target && change == MemberChange::Deactivate {
-        return Err(Denied::new(
-            "cannot_deactivate_self",
-            "You cannot deactivate yourself; ask another owner.",
-        ));
+        return Err(Denied::new("cannot_deactivate_self", "You cannot deactivate yourself; ask another owner."));
     }
     Ok(())
 }
@@ -223,16 +193,7 @@ mod tests {
     #[test]
     fn slugs_follow_the_rules() {
         assert!(WorkspaceSlug::parse("acme-2").is_ok());
-        for bad in [
-            "a",
-            "-acme",
-            "acme-",
-            "Acme",
-            "ac me",
-            "api",
-            "static",
-            &"a".repeat(41),
-        ] {
+        for bad in ["a", "-acme", "acme-", "Acme", "ac me", "api", "static", &"a".repeat(41)] {
             assert!(WorkspaceSlug::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -240,20 +201,12 @@ mod tests {
     #[test]
     fn only_owners_touch_admins_and_the_last_owner_stays() {
         use MemberChange::*;
-        assert!(
-            may_change_member(Role::Admin, false, Role::Member, SetRole(Role::Guest), 1).is_ok()
-        );
-        assert!(
-            may_change_member(Role::Admin, false, Role::Member, SetRole(Role::Admin), 1).is_err()
-        );
+        assert!(may_change_member(Role::Admin, false, Role::Member, SetRole(Role::Guest), 1).is_ok());
+        assert!(may_change_member(Role::Admin, false, Role::Member, SetRole(Role::Admin), 1).is_err());
         assert!(may_change_member(Role::Admin, false, Role::Owner, Deactivate, 2).is_err());
         assert!(may_change_member(Role::Member, false, Role::Guest, Deactivate, 1).is_err());
-        assert!(
-            may_change_member(Role::Owner, true, Role::Owner, SetRole(Role::Member), 1).is_err()
-        );
-        assert!(
-            may_change_member(Role::Owner, true, Role::Owner, SetRole(Role::Member), 2).is_ok()
-        );
+        assert!(may_change_member(Role::Owner, true, Role::Owner, SetRole(Role::Member), 1).is_err());
+        assert!(may_change_member(Role::Owner, true, Role::Owner, SetRole(Role::Member), 2).is_ok());
         assert!(may_change_member(Role::Owner, true, Role::Owner, Deactivate, 2).is_err());
     }
 

@@ -16,46 +16,44 @@ const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
 /// reconnects with back-off and wakes the followers so that they re-read the log.
 pub fn spawn_pg_listener(db: Db, stop: Arc<std::sync::atomic::AtomicBool>) -> std::io::Result<()> {
     use std::sync::atomic::Ordering;
-    std::thread::Builder::new()
-        .name("hearth-listen".into())
-        .spawn(move || {
-            let mut backoff = Duration::from_millis(100);
+    std::thread::Builder::new().name("hearth-listen".into()).spawn(move || {
+        let mut backoff = Duration::from_millis(100);
+        while !stop.load(Ordering::Relaxed) {
+            let mut conn = match listen(db.url()) {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot LISTEN for events; retrying");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            backoff = Duration::from_millis(100);
+            // Anything committed while we were not listening is found by this re-read.
+            db.signal_append();
             while !stop.load(Ordering::Relaxed) {
-                let mut conn = match listen(db.url()) {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot LISTEN for events; retrying");
-                        std::thread::sleep(backoff);
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                        continue;
-                    }
-                };
-                backoff = Duration::from_millis(100);
-                // Anything committed while we were not listening is found by this re-read.
-                db.signal_append();
-                while !stop.load(Ordering::Relaxed) {
-                    let mut woke = false;
-                    let mut failed = false;
-                    for n in conn.notifications_iter() {
-                        match n {
-                            Ok(_) => woke = true,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "lost the LISTEN connection");
-                                failed = true;
-                                break;
-                            }
+                let mut woke = false;
+                let mut failed = false;
+                for n in conn.notifications_iter() {
+                    match n {
+                        Ok(_) => woke = true,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "lost the LISTEN connection");
+                            failed = true;
+                            break;
                         }
                     }
-                    if woke {
-                        db.signal_append();
-                    }
-                    if failed {
-                        break;
-                    }
-                    std::thread::sleep(DRAIN_INTERVAL);
                 }
+                if woke {
+                    db.signal_append();
+                }
+                if failed {
+                    break;
+                }
+                std::thread::sleep(DRAIN_INTERVAL);
             }
-        })?;
+        }
+    })?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::db::channels::ChannelRow;
 use crate::db::events::{EventRow, NewEventRow};
 use crate::db::workspaces::MemberRow;
 use crate::db::{self, Conn, Db, Tx};
@@ -85,15 +86,7 @@ pub struct Event {
 
 impl Event {
     fn from_row(row: EventRow) -> Event {
-        let EventRow {
-            seq,
-            workspace_id,
-            channel_id,
-            user_id: _,
-            kind,
-            payload,
-            created_at,
-        } = row;
+        let EventRow { seq, workspace_id, channel_id, user_id: _, kind, payload, created_at } = row;
         Event {
             seq,
             kind,
@@ -120,12 +113,11 @@ pub fn viewer(conn: &mut Conn, user_id: i64) -> Result<Viewer, AppError> {
         .into_iter()
         .filter_map(|m| Role::parse(&m.role).ok().map(|r| (m.workspace_id, r)))
         .collect();
-    Ok(Viewer {
-        user_id,
-        workspaces,
-        channels: HashSet::new(),
-        browsable_channels: HashSet::new(),
-    })
+    let channels: HashSet<i64> = ChannelRow::ids_joined(conn, user_id)?.into_iter().collect();
+    let open_workspaces: Vec<i64> =
+        workspaces.iter().filter(|(_, role)| **role != Role::Guest).map(|(id, _)| *id).collect();
+    let browsable_channels: HashSet<i64> = ChannelRow::ids_public_in(conn, &open_workspaces)?.into_iter().collect();
+    Ok(Viewer { user_id, workspaces, channels, browsable_channels })
 }
 
 /// Does this viewer see this stored event? Unknown kinds (from a newer node) are hidden.
@@ -151,12 +143,7 @@ const SCAN_LIMIT: i64 = 10_000;
 /// Events after `since` that `user_id` may see, oldest first, at most `limit`.
 /// A `since` beyond the newest stored event (a restored database) is stale: the client must
 /// resynchronise from fresh state.
-pub fn page_for(
-    conn: &mut Conn,
-    user_id: i64,
-    since: i64,
-    limit: usize,
-) -> Result<EventPage, AppError> {
+pub fn page_for(conn: &mut Conn, user_id: i64, since: i64, limit: usize) -> Result<EventPage, AppError> {
     let newest = EventRow::max_seq(conn)?.unwrap_or(0);
     check_cursor(conn, since, newest)?;
     let viewer = viewer(conn, user_id)?;
@@ -172,20 +159,12 @@ pub fn page_for(
             if is_visible(&row, &viewer) {
                 events.push(Event::from_row(row));
                 if events.len() == limit {
-                    return Ok(EventPage {
-                        events,
-                        has_more: cursor < newest,
-                        next_since: cursor,
-                    });
+                    return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
                 }
             }
         }
         if exhausted || scanned >= SCAN_LIMIT {
-            return Ok(EventPage {
-                events,
-                has_more: cursor < newest,
-                next_since: cursor,
-            });
+            return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
         }
     }
 }
@@ -201,15 +180,11 @@ pub fn check_cursor(conn: &mut Conn, since: i64, newest: i64) -> Result<(), AppE
             ),
         ));
     }
-    let pruned: i64 = db::server_settings::get(conn, PRUNED_THROUGH)?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let pruned: i64 = db::server_settings::get(conn, PRUNED_THROUGH)?.and_then(|v| v.parse().ok()).unwrap_or(0);
     if since < pruned {
         return Err(AppError::gone(
             "resync_required",
-            format!(
-                "Events after {since} are no longer kept; reload state and start from the newest."
-            ),
+            format!("Events after {since} are no longer kept; reload state and start from the newest."),
         ));
     }
     Ok(())
@@ -227,10 +202,8 @@ pub fn prune(db: &Db, retention: std::time::Duration) -> Result<Option<i64>, App
                 #[diesel(sql_type = diesel::sql_types::Bool)]
                 locked: bool,
             }
-            let got: Locked = diesel::sql_query(format!(
-                "SELECT pg_try_advisory_xact_lock({PRUNE_LOCK}) AS locked"
-            ))
-            .get_result(pg)?;
+            let got: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({PRUNE_LOCK}) AS locked"))
+                .get_result(pg)?;
             if !got.locked {
                 return Ok(None);
             }
@@ -268,11 +241,7 @@ impl Follower {
     pub fn new(db: &Db, cursor: i64) -> Follower {
         let mut wake = db.subscribe_appends();
         wake.mark_unchanged();
-        Follower {
-            db: db.clone(),
-            cursor,
-            wake,
-        }
+        Follower { db: db.clone(), cursor, wake }
     }
 
     pub fn cursor(&self) -> i64 {
@@ -284,10 +253,7 @@ impl Follower {
     pub async fn next_batch(&mut self, limit: i64) -> Result<Vec<EventRow>, AppError> {
         loop {
             let since = self.cursor;
-            let rows = self
-                .db
-                .read(move |conn| Ok(EventRow::after(conn, since, limit)?))
-                .await?;
+            let rows = self.db.read(move |conn| Ok(EventRow::after(conn, since, limit)?)).await?;
             if let Some(last) = rows.last() {
                 self.cursor = last.seq;
                 return Ok(rows);
@@ -302,12 +268,7 @@ impl Follower {
 /// row, read up to `limit` events after it, let `handle` turn them into job rows, and
 /// advance the cursor. Nodes that step together take turns; every event is handled by
 /// exactly one committed step. Returns how many events were handled.
-pub fn step_cluster_follower<F>(
-    db: &Db,
-    name: &str,
-    limit: i64,
-    handle: F,
-) -> Result<usize, AppError>
+pub fn step_cluster_follower<F>(db: &Db, name: &str, limit: i64, handle: F) -> Result<usize, AppError>
 where
     F: Fn(&mut Tx<'_>, &[EventRow]) -> Result<(), AppError>,
 {

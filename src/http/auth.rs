@@ -35,10 +35,7 @@ pub struct Auth {
 impl Auth {
     /// The CSRF token of this session, for forms and `<meta name="csrf-token">`.
     pub fn csrf_token(&self, state: &AppState) -> String {
-        self.actor
-            .session_id
-            .map(|sid| state.keys.csrf_token(sid))
-            .unwrap_or_default()
+        self.actor.session_id.map(|sid| state.keys.csrf_token(sid)).unwrap_or_default()
     }
 
     /// Checks a form's hidden `csrf_token` field for cookie-authenticated requests.
@@ -76,15 +73,9 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                AppError::unauthenticated("The Authorization header must be \"Bearer <token>\".")
-            })?;
+            .ok_or_else(|| AppError::unauthenticated("The Authorization header must be \"Bearer <token>\"."))?;
         let authed = sessions::authenticate(&state, token).await?;
-        return Ok(Some(Auth {
-            actor: authed.actor,
-            via_cookie: false,
-            csrf_header_ok: true,
-        }));
+        return Ok(Some(Auth { actor: authed.actor, via_cookie: false, csrf_header_ok: true }));
     }
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return Ok(None);
@@ -103,23 +94,17 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
         (Some(sid), Some(v)) => state.keys.csrf_matches(sid, v.to_str().unwrap_or_default()),
         _ => false,
     };
-    Ok(Some(Auth {
-        actor: authed.actor,
-        via_cookie: true,
-        csrf_header_ok,
-    }))
+    Ok(Some(Auth { actor: authed.actor, via_cookie: true, csrf_header_ok }))
 }
 
 /// A cookie-authenticated request whose Origin is present and is not this server's is
 /// refused: it comes from another site's page.
 fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     match req.headers().get(header::ORIGIN) {
-        Some(origin) if origin.to_str().unwrap_or_default() != state.public_url => {
-            Err(AppError::forbidden(
-                "origin_not_allowed",
-                "Requests with the session cookie must come from this server's own pages.",
-            ))
-        }
+        Some(origin) if origin.to_str().unwrap_or_default() != state.public_url => Err(AppError::forbidden(
+            "origin_not_allowed",
+            "Requests with the session cookie must come from this server's own pages.",
+        )),
         _ => Ok(()),
     }
 }
@@ -135,9 +120,9 @@ impl FromRequest for Auth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            authenticate(&req).await?.ok_or_else(|| {
-                AppError::unauthenticated("Sign in, or send \"Authorization: Bearer <token>\".")
-            })
+            authenticate(&req)
+                .await?
+                .ok_or_else(|| AppError::unauthenticated("Sign in, or send \"Authorization: Bearer <token>\"."))
         })
     }
 }
@@ -180,11 +165,7 @@ pub fn session_cookie(state: &AppState, token: &SessionToken) -> Cookie<'static>
 
 /// A cookie that removes the session cookie.
 pub fn expired_session_cookie() -> Cookie<'static> {
-    let mut c = Cookie::build(SESSION_COOKIE, "")
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .finish();
+    let mut c = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
     c.make_removal();
     c
 }
@@ -198,11 +179,7 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> String {
                 .headers()
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| {
-                    v.rsplit(',')
-                        .map(str::trim)
-                        .find(|ip| ip.parse::<IpAddr>().is_ok())
-                });
+                .and_then(|v| v.rsplit(',').map(str::trim).find(|ip| ip.parse::<IpAddr>().is_ok()));
             if let Some(ip) = forwarded {
                 return ip.to_owned();
             }
@@ -213,8 +190,5 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> String {
 }
 
 pub fn user_agent(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }

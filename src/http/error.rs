@@ -34,45 +34,32 @@ impl ResponseError for AppError {
         }
         let problem = self.problem();
         let mut res = HttpResponse::build(self.status_code());
-        if let AppError::RateLimited {
-            retry_after_secs, ..
-        } = self
-        {
+        if let AppError::RateLimited { retry_after_secs, .. } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let AppError::Unauthenticated(_) = self {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        res.json(ErrorBody {
-            error: ErrorDetail {
-                code: problem.code.into_owned(),
-                message: problem.message,
-            },
-        })
+        res.json(ErrorBody { error: ErrorDetail { code: problem.code.into_owned(), message: problem.message } })
     }
 }
 
 /// Malformed or oversized JSON bodies.
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
-        JsonPayloadError::ContentType => AppError::unsupported_media_type(
-            "Send the body as JSON with Content-Type: application/json.",
-        ),
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => AppError::too_large(format!(
-            "The body is larger than the limit of {limit} bytes."
-        )),
-        JsonPayloadError::Deserialize(de) if de.is_data() => AppError::malformed(
-            "invalid_request",
-            format!("The JSON body does not fit this request: {de}."),
-        ),
+        JsonPayloadError::ContentType => {
+            AppError::unsupported_media_type("Send the body as JSON with Content-Type: application/json.")
+        }
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            AppError::too_large(format!("The body is larger than the limit of {limit} bytes."))
+        }
+        JsonPayloadError::Deserialize(de) if de.is_data() => {
+            AppError::malformed("invalid_request", format!("The JSON body does not fit this request: {de}."))
+        }
         JsonPayloadError::Deserialize(de) => {
             AppError::malformed("invalid_json", format!("The body is not valid JSON: {de}."))
         }
-        other => AppError::malformed(
-            "invalid_body",
-            format!("The body could not be read: {other}."),
-        ),
+        other => AppError::malformed("invalid_body", format!("The body could not be read: {other}.")),
     };
     e.into()
 }
@@ -83,13 +70,10 @@ pub fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error 
         UrlencodedError::ContentType => {
             AppError::unsupported_media_type("Send the form as application/x-www-form-urlencoded.")
         }
-        UrlencodedError::Overflow { limit, .. } => AppError::too_large(format!(
-            "The form is larger than the limit of {limit} bytes."
-        )),
-        other => AppError::malformed(
-            "invalid_form",
-            format!("The form could not be read: {other}."),
-        ),
+        UrlencodedError::Overflow { limit, .. } => {
+            AppError::too_large(format!("The form is larger than the limit of {limit} bytes."))
+        }
+        other => AppError::malformed("invalid_form", format!("The form could not be read: {other}.")),
     };
     e.into()
 }
@@ -99,18 +83,10 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::malformed(
-        "invalid_query",
-        format!("The query string is not valid: {err}."),
-    )
-    .into()
+    AppError::malformed("invalid_query", format!("The query string is not valid: {err}.")).into()
 }
 
 /// Unknown routes.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    AppError::not_found(
-        "not_found",
-        format!("There is nothing at {} {}.", req.method(), req.path()),
-    )
-    .error_response()
+    AppError::not_found("not_found", format!("There is nothing at {} {}.", req.method(), req.path())).error_response()
 }

@@ -19,75 +19,94 @@ pub const BODY_LIMIT: usize = 512 * 1024;
 
 /// Every route hearth serves.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(BODY_LIMIT)
-            .error_handler(error::json_error),
-    )
-    .app_data(
-        web::FormConfig::default()
-            .limit(BODY_LIMIT)
-            .error_handler(error::form_error),
-    )
-    .app_data(web::PathConfig::default().error_handler(error::path_error))
-    .app_data(web::QueryConfig::default().error_handler(error::query_error))
-    // operations
-    .service(health::healthz)
-    .service(health::readyz)
-    .service(api::openapi_json)
-    // accounts and sessions
-    .service(api::accounts::signup)
-    .service(api::accounts::login)
-    .service(api::accounts::logout)
-    .service(api::accounts::logout_all)
-    .service(api::accounts::password_reset)
-    .service(api::accounts::password_reset_confirm)
-    .service(api::accounts::me)
-    .service(api::accounts::update_me)
-    .service(api::accounts::change_password)
-    .service(api::accounts::create_token)
-    .service(api::accounts::list_tokens)
-    .service(api::accounts::revoke_token)
-    // workspaces, members, invitations
-    .service(api::workspaces::create)
-    .service(api::workspaces::list)
-    .service(api::workspaces::get)
-    .service(api::workspaces::update)
-    .service(api::workspaces::members)
-    .service(api::workspaces::update_member)
-    .service(api::workspaces::invite)
-    .service(api::workspaces::list_invitations)
-    .service(api::workspaces::accept)
-    // the event log
-    .service(api::events::list)
-    // pages
-    .service(pages::static_file)
-    .service(pages::accounts::index)
-    .service(pages::accounts::login_page)
-    .service(pages::accounts::login)
-    .service(pages::accounts::signup_page)
-    .service(pages::accounts::signup)
-    .service(pages::accounts::logout)
-    .service(pages::accounts::password_reset_request_page)
-    .service(pages::accounts::password_reset_request)
-    .service(pages::accounts::password_reset_page)
-    .service(pages::accounts::password_reset)
-    .service(pages::accounts::account)
-    .service(pages::accounts::update_profile)
-    .service(pages::accounts::change_password)
-    .service(pages::accounts::create_token)
-    .service(pages::accounts::revoke_token)
-    .service(pages::accounts::sign_out_everywhere)
-    .service(pages::workspaces::new_page)
-    .service(pages::workspaces::create)
-    .service(pages::workspaces::home)
-    .service(pages::workspaces::members_settings)
-    .service(pages::workspaces::rename)
-    .service(pages::workspaces::invite)
-    .service(pages::workspaces::update_member)
-    .service(pages::workspaces::invitation)
-    .service(pages::workspaces::accept)
-    .default_service(web::to(error::not_found));
+    cfg.app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(error::json_error))
+        .app_data(web::FormConfig::default().limit(BODY_LIMIT).error_handler(error::form_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        // operations
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(api::openapi_json)
+        // accounts and sessions
+        .service(api::accounts::signup)
+        .service(api::accounts::login)
+        .service(api::accounts::logout)
+        .service(api::accounts::logout_all)
+        .service(api::accounts::password_reset)
+        .service(api::accounts::password_reset_confirm)
+        .service(api::accounts::me)
+        .service(api::accounts::update_me)
+        .service(api::accounts::change_password)
+        .service(api::accounts::create_token)
+        .service(api::accounts::list_tokens)
+        .service(api::accounts::revoke_token)
+        // workspaces, members, invitations
+        .service(api::workspaces::create)
+        .service(api::workspaces::list)
+        .service(api::workspaces::get)
+        .service(api::workspaces::update)
+        .service(api::workspaces::members)
+        .service(api::workspaces::update_member)
+        .service(api::workspaces::invite)
+        .service(api::workspaces::list_invitations)
+        .service(api::workspaces::accept)
+        // channels and direct messages
+        .service(api::channels::create)
+        .service(api::channels::list)
+        .service(api::channels::open_dm)
+        .service(api::channels::get)
+        .service(api::channels::update)
+        .service(api::channels::join)
+        .service(api::channels::leave)
+        .service(api::channels::archive)
+        .service(api::channels::unarchive)
+        .service(api::channels::members)
+        .service(api::channels::add_member)
+        .service(api::channels::remove_member)
+        .service(api::channels::read)
+        // messages
+        .service(api::messages::post)
+        .service(api::messages::history)
+        .service(api::messages::get)
+        .service(api::messages::edit)
+        .service(api::messages::remove)
+        .service(api::messages::thread)
+        .service(api::messages::react)
+        .service(api::messages::unreact)
+        .service(api::messages::pin)
+        .service(api::messages::unpin)
+        .service(api::messages::mark_unread)
+        .service(api::messages::pins)
+        // the event log
+        .service(api::events::list)
+        // pages
+        .service(pages::static_file)
+        .service(pages::accounts::index)
+        .service(pages::accounts::login_page)
+        .service(pages::accounts::login)
+        .service(pages::accounts::signup_page)
+        .service(pages::accounts::signup)
+        .service(pages::accounts::logout)
+        .service(pages::accounts::password_reset_request_page)
+        .service(pages::accounts::password_reset_request)
+        .service(pages::accounts::password_reset_page)
+        .service(pages::accounts::password_reset)
+        .service(pages::accounts::account)
+        .service(pages::accounts::update_profile)
+        .service(pages::accounts::change_password)
+        .service(pages::accounts::create_token)
+        .service(pages::accounts::revoke_token)
+        .service(pages::accounts::sign_out_everywhere)
+        .service(pages::workspaces::new_page)
+        .service(pages::workspaces::create)
+        .service(pages::workspaces::home)
+        .service(pages::workspaces::members_settings)
+        .service(pages::workspaces::rename)
+        .service(pages::workspaces::invite)
+        .service(pages::workspaces::update_member)
+        .service(pages::workspaces::invitation)
+        .service(pages::workspaces::accept)
+        .default_service(web::to(error::not_found));
 }
 
 /// Sets the renewed session cookie that authentication left on the request.
@@ -96,16 +115,10 @@ pub async fn renew_session_cookie(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut res = next.call(req).await?;
-    let renewed = res
-        .request()
-        .extensions()
-        .get::<auth::RenewedSession>()
-        .cloned();
+    let renewed = res.request().extensions().get::<auth::RenewedSession>().cloned();
     if let Some(auth::RenewedSession(token)) = renewed {
         if let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() {
-            let _ = res
-                .response_mut()
-                .add_cookie(&auth::session_cookie(&state, &token));
+            let _ = res.response_mut().add_cookie(&auth::session_cookie(&state, &token));
         }
     }
     Ok(res)

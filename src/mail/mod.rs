@@ -20,23 +20,15 @@ pub struct Mail {
 /// Where mail goes.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
-    File {
-        transport: AsyncFileTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    File { transport: AsyncFileTransport<Tokio1Executor>, from: Mailbox },
 }
 
 impl Mailer {
     /// Builds the mailer from `HEARTH_SMTP_URL` (`smtp://`, `smtps://`), or the file
     /// transport in `dir`.
     pub fn new(smtp_url: Option<&str>, dir: PathBuf, from: &str) -> anyhow::Result<Mailer> {
-        let from: Mailbox = from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("HEARTH_MAIL_FROM \"{from}\": {e}"))?;
+        let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("HEARTH_MAIL_FROM \"{from}\": {e}"))?;
         match smtp_url {
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -46,10 +38,7 @@ impl Mailer {
             }
             None => {
                 std::fs::create_dir_all(&dir)?;
-                Ok(Mailer::File {
-                    transport: AsyncFileTransport::new(dir),
-                    from,
-                })
+                Ok(Mailer::File { transport: AsyncFileTransport::new(dir), from })
             }
         }
     }
@@ -59,12 +48,10 @@ impl Mailer {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::File { from, .. } => from.clone(),
         };
-        let to: Mailbox = mail.to.parse().map_err(|e| {
-            AppError::invalid(
-                "invalid_email",
-                format!("Cannot send mail to \"{}\": {e}", mail.to),
-            )
-        })?;
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| AppError::invalid("invalid_email", format!("Cannot send mail to \"{}\": {e}", mail.to)))?;
         let message = Message::builder()
             .from(from)
             .to(to)
@@ -72,16 +59,8 @@ impl Mailer {
             .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
             .map_err(|e| AppError::Unexpected(e.into()))?;
         let sent = match self {
-            Mailer::Smtp { transport, .. } => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Mailer::File { transport, .. } => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Mailer::Smtp { transport, .. } => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::File { transport, .. } => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
         };
         sent.map_err(|e| AppError::unavailable("mail server", e))
     }

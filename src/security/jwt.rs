@@ -41,12 +41,8 @@ impl Keys {
     /// Signs claims for `purpose` (the claim is set here, whatever the caller put in it).
     pub fn sign(&self, purpose: Purpose, mut claims: Claims) -> String {
         claims.purpose = purpose.as_str().to_owned();
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(&self.jwt_key(purpose)),
-        )
-        .expect("HS256 signing of plain claims cannot fail")
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.jwt_key(purpose)))
+            .expect("HS256 signing of plain claims cannot fail")
     }
 
     /// Verifies a token for `purpose`: signature with that purpose's key, HS256 only (never
@@ -55,12 +51,9 @@ impl Keys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(
-            token,
-            &DecodingKey::from_secret(&self.jwt_key(purpose)),
-            &validation,
-        )
-        .ok()?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.jwt_key(purpose)), &validation)
+                .ok()?;
         (data.claims.purpose == purpose.as_str()).then_some(data.claims)
     }
 }
@@ -73,13 +66,7 @@ mod tests {
     use super::*;
 
     fn claims(exp: i64) -> Claims {
-        Claims {
-            sub: "1".into(),
-            sid: Some(5),
-            purpose: String::new(),
-            iat: 0,
-            exp,
-        }
+        Claims { sub: "1".into(), sid: Some(5), purpose: String::new(), iat: 0, exp }
     }
 
     fn far_future() -> i64 {
@@ -96,29 +83,15 @@ mod tests {
     #[test]
     fn expired_foreign_and_unsigned_tokens_are_refused() {
         let keys = Keys::new("0123456789abcdef0123456789abcdef");
-        assert!(
-            keys.verify(Purpose::Session, &keys.sign(Purpose::Session, claims(1)))
-                .is_none()
-        );
+        assert!(keys.verify(Purpose::Session, &keys.sign(Purpose::Session, claims(1))).is_none());
         let other = Keys::new("fedcba9876543210fedcba9876543210");
-        assert!(
-            keys.verify(
-                Purpose::Session,
-                &other.sign(Purpose::Session, claims(far_future()))
-            )
-            .is_none()
-        );
+        assert!(keys.verify(Purpose::Session, &other.sign(Purpose::Session, claims(far_future()))).is_none());
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD
-            .encode(br#"{"sub":"1","sid":5,"purpose":"session","iat":0,"exp":4000000000}"#);
-        assert!(
-            keys.verify(Purpose::Session, &format!("{header}.{body}."))
-                .is_none()
-        );
+        let body = URL_SAFE_NO_PAD.encode(br#"{"sub":"1","sid":5,"purpose":"session","iat":0,"exp":4000000000}"#);
+        assert!(keys.verify(Purpose::Session, &format!("{header}.{body}.")).is_none());
         let good = keys.sign(Purpose::Session, claims(far_future()));
         let mut parts: Vec<&str> = good.split('.').collect();
-        let forged = URL_SAFE_NO_PAD
-            .encode(br#"{"sub":"2","sid":5,"purpose":"session","iat":0,"exp":4000000000}"#);
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"sub":"2","sid":5,"purpose":"session","iat":0,"exp":4000000000}"#);
         parts[1] = &forged;
         assert!(keys.verify(Purpose::Session, &parts.join(".")).is_none());
     }

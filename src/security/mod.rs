@@ -43,9 +43,7 @@ impl std::fmt::Debug for Keys {
 
 impl Keys {
     pub fn new(secret: &str) -> Keys {
-        Keys {
-            secret: secret.as_bytes().to_vec(),
-        }
+        Keys { secret: secret.as_bytes().to_vec() }
     }
 
     /// A fresh secret for a new server.
@@ -60,10 +58,7 @@ impl Keys {
 
     /// The CSRF token of a session: HMAC(csrf key, sid).
     pub fn csrf_token(&self, session_id: i64) -> String {
-        URL_SAFE_NO_PAD.encode(hmac_bytes(
-            &self.derive("csrf"),
-            session_id.to_string().as_bytes(),
-        ))
+        URL_SAFE_NO_PAD.encode(hmac_bytes(&self.derive("csrf"), session_id.to_string().as_bytes()))
     }
 
     /// Compares a presented CSRF token with the session's in constant time.
@@ -71,8 +66,7 @@ impl Keys {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(presented.trim()) else {
             return false;
         };
-        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.derive("csrf"))
-            .expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.derive("csrf")).expect("HMAC takes any key length");
         mac.update(session_id.to_string().as_bytes());
         mac.verify_slice(&bytes).is_ok()
     }

@@ -24,13 +24,8 @@ impl PasswordHasher {
             HashCost::Test => Params::new(8, 1, 1, None),
         }
         .expect("argon2 parameters are valid constants");
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        PasswordHasher {
-            params,
-            permits: Arc::new(Semaphore::new(cores)),
-        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        PasswordHasher { params, permits: Arc::new(Semaphore::new(cores)) }
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -39,11 +34,7 @@ impl PasswordHasher {
 
     /// The PHC string of a new hash (salted).
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| AppError::Unexpected(e.into()))?;
+        let _permit = self.permits.acquire().await.map_err(|e| AppError::Unexpected(e.into()))?;
         let argon2 = self.argon2();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || hash_blocking(&argon2, &password))
@@ -58,27 +49,20 @@ impl PasswordHasher {
 
     /// Does `password` match the stored PHC string? Hashes of other parameters verify too.
     pub async fn verify(&self, password: &str, phc: &str) -> Result<bool, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| AppError::Unexpected(e.into()))?;
+        let _permit = self.permits.acquire().await.map_err(|e| AppError::Unexpected(e.into()))?;
         let argon2 = self.argon2();
         let password = password.to_owned();
         let phc = phc.to_owned();
-        tokio::task::spawn_blocking(move || {
-            argon2
-                .verify_password(password.as_bytes(), phc.as_str())
-                .is_ok()
-        })
-        .await
-        .map_err(|e| AppError::Unexpected(e.into()))
+        tokio::task::spawn_blocking(move || argon2.verify_password(password.as_bytes(), phc.as_str()).is_ok())
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))
     }
 
     /// A hash to verify against when the account does not exist, so that the answer takes
     /// as long as for a real account and does not reveal which usernames exist.
     pub async fn verify_dummy(&self, password: &str) {
-        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3O4LJRyUB7t2ZTaXiOXHzWOdbn2Dn3Q1gQm+0xwS9fE";
+        const DUMMY: &str =
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3O4LJRyUB7t2ZTaXiOXHzWOdbn2Dn3Q1gQm+0xwS9fE";
         let _ = self.verify(password, DUMMY).await;
     }
 }
@@ -100,30 +84,10 @@ mod tests {
         let hasher = PasswordHasher::new(HashCost::Default);
         let phc = hasher.hash("correct horse battery staple").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(
-            hasher
-                .verify("correct horse battery staple", &phc)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !hasher
-                .verify("Correct horse battery staple", &phc)
-                .await
-                .unwrap()
-        );
+        assert!(hasher.verify("correct horse battery staple", &phc).await.unwrap());
+        assert!(!hasher.verify("Correct horse battery staple", &phc).await.unwrap());
         let cheap = PasswordHasher::new(HashCost::Test);
-        assert!(
-            cheap
-                .verify("correct horse battery staple", &phc)
-                .await
-                .unwrap(),
-            "any stored cost verifies"
-        );
-        assert_ne!(
-            phc,
-            hasher.hash("correct horse battery staple").await.unwrap(),
-            "salted"
-        );
+        assert!(cheap.verify("correct horse battery staple", &phc).await.unwrap(), "any stored cost verifies");
+        assert_ne!(phc, hasher.hash("correct horse battery staple").await.unwrap(), "salted");
     }
 }

@@ -9,11 +9,7 @@ use sha2::{Digest, Sha256};
 pub const APP_CSS: &str = include_str!("../../static/app.css");
 
 fn short_hash(content: &str) -> String {
-    Sha256::digest(content.as_bytes())
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(content.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 /// `/static/<hash>/app.css`

@@ -29,18 +29,8 @@ pub fn invitation(inviter: &str, workspace: &str, link: &str, lifetime: Duration
     Mail {
         to: String::new(),
         subject: format!("{inviter} invited you to {workspace} on hearth"),
-        text: render(InvitationText {
-            inviter,
-            workspace,
-            link,
-            days,
-        }),
-        html: render(InvitationHtml {
-            inviter,
-            workspace,
-            link,
-            days,
-        }),
+        text: render(InvitationText { inviter, workspace, link, days }),
+        html: render(InvitationHtml { inviter, workspace, link, days }),
     }
 }
 
@@ -66,16 +56,8 @@ pub fn password_reset(name: &str, link: &str, lifetime: Duration) -> Mail {
     Mail {
         to: String::new(),
         subject: "Reset your hearth password".into(),
-        text: render(ResetText {
-            name,
-            link,
-            minutes,
-        }),
-        html: render(ResetHtml {
-            name,
-            link,
-            minutes,
-        }),
+        text: render(ResetText { name, link, minutes }),
+        html: render(ResetHtml { name, link, minutes }),
     }
 }
 

@@ -6,6 +6,5 @@ pub mod pages;
 
 /// Renders a template; a failure is a bug, logged and reported as one.
 pub fn render(t: &impl askama::Template) -> Result<String, crate::error::AppError> {
-    t.render()
-        .map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!("template failed: {e}")))
+    t.render().map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!("template failed: {e}")))
 }

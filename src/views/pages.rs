@@ -18,11 +18,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(title: impl Into<String>) -> Layout {
-        Layout {
-            title: title.into(),
-            css: assets::css_path(),
-            ..Layout::default()
-        }
+        Layout { title: title.into(), css: assets::css_path(), ..Layout::default() }
     }
 }
 

@@ -12,10 +12,7 @@ async fn the_first_account_is_the_server_admin_and_later_ones_need_an_invitation
     assert_eq!(me["username"], "alice");
     assert_eq!(me["email"], "alice@example.com");
     assert_eq!(me["is_server_admin"], true);
-    assert_eq!(
-        me["display_name"], "alice",
-        "the display name defaults to the username"
-    );
+    assert_eq!(me["display_name"], "alice", "the display name defaults to the username");
     assert!(me["created_at"].as_str().unwrap().ends_with('Z'));
 
     let res = app
@@ -28,13 +25,8 @@ async fn the_first_account_is_the_server_admin_and_later_ones_need_an_invitation
         .await;
     assert_error(&res, StatusCode::FORBIDDEN, "signup_requires_invitation");
     assert_error(
-        &app.call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "login": "bob", "password": PASSWORD })),
-        )
-        .await,
+        &app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": "bob", "password": PASSWORD })))
+            .await,
         StatusCode::UNAUTHORIZED,
         "not_authenticated",
     );
@@ -117,18 +109,13 @@ async fn sign_up_rejects_bad_input_and_writes_nothing() {
         ),
     ];
     for (body, code, why) in cases {
-        let res = app
-            .call(Method::POST, "/api/v1/auth/signup", None, Some(body))
-            .await;
+        let res = app.call(Method::POST, "/api/v1/auth/signup", None, Some(body)).await;
         assert_eq!(res.0, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {}", res.1);
         assert_eq!(res.1["error"]["code"], code, "{why}");
     }
     // Nothing was written: alice can still be the first account.
     let alice = app.signup("alice", None).await;
-    assert_eq!(
-        app.get("/api/v1/me", &alice.token).await.1["is_server_admin"],
-        true
-    );
+    assert_eq!(app.get("/api/v1/me", &alice.token).await.1["is_server_admin"], true);
 }
 
 #[tokio::test]
@@ -136,28 +123,13 @@ async fn duplicate_emails_and_usernames_are_conflicts() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     // Two invitations to one address: the second can no longer make an account.
-    app.post(
-        "/api/v1/workspaces/acme/invitations",
-        &admin.token,
-        json!({ "email": "bob@example.com" }),
-    )
-    .await;
+    app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
     let first = app.invitation_token("bob@example.com");
-    app.post(
-        "/api/v1/workspaces/acme/invitations",
-        &admin.token,
-        json!({ "email": "bob@example.com" }),
-    )
-    .await;
+    app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
     let second = app.invitation_token("bob@example.com");
     assert_ne!(first, second);
     app.signup("bob", Some(&first)).await;
-    app.post(
-        "/api/v1/workspaces/acme/invitations",
-        &admin.token,
-        json!({ "email": "carol@example.com" }),
-    )
-    .await;
+    app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "carol@example.com" })).await;
     let carol = app.invitation_token("carol@example.com");
     let cases = [
         (
@@ -171,8 +143,7 @@ async fn duplicate_emails_and_usernames_are_conflicts() {
     ];
     for (body, code) in cases {
         assert_error(
-            &app.call(Method::POST, "/api/v1/auth/signup", None, Some(body))
-                .await,
+            &app.call(Method::POST, "/api/v1/auth/signup", None, Some(body)).await,
             StatusCode::CONFLICT,
             code,
         );
@@ -187,12 +158,7 @@ async fn sign_in_by_username_or_email_and_wrong_passwords_are_refused() {
     app.signup("alice", None).await;
     for login in ["alice", "ALICE@example.com"] {
         let (status, body) = app
-            .call(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({ "login": login, "password": PASSWORD })),
-            )
+            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": login, "password": PASSWORD })))
             .await;
         assert_eq!(status, StatusCode::OK, "{login}: {body}");
         assert_eq!(body["user"]["username"], "alice");
@@ -208,12 +174,7 @@ async fn sign_in_by_username_or_email_and_wrong_passwords_are_refused() {
         .await;
     assert_error(&res, StatusCode::UNAUTHORIZED, "not_authenticated");
     let res = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "login": "nobody", "password": PASSWORD })),
-        )
+        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": "nobody", "password": PASSWORD })))
         .await;
     assert_error(&res, StatusCode::UNAUTHORIZED, "not_authenticated");
 }
@@ -243,11 +204,7 @@ async fn repeated_failures_are_throttled_with_retry_after() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry: u64 = res.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!(retry > 0 && retry <= 15 * 60, "{retry}");
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "rate_limited");
@@ -258,18 +215,11 @@ async fn repeated_failures_are_throttled_with_retry_after() {
 async fn display_names_change_and_bad_ones_are_refused() {
     let app = spawn_app().await;
     let alice = app.signup("alice", None).await;
-    let (status, me) = app
-        .patch(
-            "/api/v1/me",
-            &alice.token,
-            json!({ "display_name": "  Alice Liddell " }),
-        )
-        .await;
+    let (status, me) = app.patch("/api/v1/me", &alice.token, json!({ "display_name": "  Alice Liddell " })).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["display_name"], "Alice Liddell");
     assert_error(
-        &app.patch("/api/v1/me", &alice.token, json!({ "display_name": "   " }))
-            .await,
+        &app.patch("/api/v1/me", &alice.token, json!({ "display_name": "   " })).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_display_name",
     );
@@ -279,19 +229,11 @@ async fn display_names_change_and_bad_ones_are_refused() {
         "nothing_to_change",
     );
     assert_error(
-        &app.patch(
-            "/api/v1/me",
-            &alice.token,
-            json!({ "email": "x@example.com" }),
-        )
-        .await,
+        &app.patch("/api/v1/me", &alice.token, json!({ "email": "x@example.com" })).await,
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
-    assert_eq!(
-        app.get("/api/v1/me", &alice.token).await.1["display_name"],
-        "Alice Liddell"
-    );
+    assert_eq!(app.get("/api/v1/me", &alice.token).await.1["display_name"], "Alice Liddell");
 }
 
 #[tokio::test]
@@ -299,12 +241,7 @@ async fn changing_the_password_signs_out_other_sessions() {
     let app = spawn_app().await;
     let alice = app.signup("alice", None).await;
     let (_, other) = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "login": "alice", "password": PASSWORD })),
-        )
+        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": "alice", "password": PASSWORD })))
         .await;
     let other = other["token"].as_str().unwrap().to_owned();
 
@@ -317,18 +254,10 @@ async fn changing_the_password_signs_out_other_sessions() {
         .await;
     assert_error(&res, StatusCode::FORBIDDEN, "wrong_password");
     let res = app
-        .post(
-            "/api/v1/me/password",
-            &alice.token,
-            json!({ "current_password": PASSWORD, "new_password": "short" }),
-        )
+        .post("/api/v1/me/password", &alice.token, json!({ "current_password": PASSWORD, "new_password": "short" }))
         .await;
     assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "weak_password");
-    assert_eq!(
-        app.get("/api/v1/me", &other).await.0,
-        StatusCode::OK,
-        "failed changes end nothing"
-    );
+    assert_eq!(app.get("/api/v1/me", &other).await.0, StatusCode::OK, "failed changes end nothing");
 
     let res = app
         .post(
@@ -338,23 +267,10 @@ async fn changing_the_password_signs_out_other_sessions() {
         )
         .await;
     assert_eq!(res.0, StatusCode::NO_CONTENT, "{}", res.1);
-    assert_eq!(
-        app.get("/api/v1/me", &alice.token).await.0,
-        StatusCode::OK,
-        "this session stays"
-    );
-    assert_eq!(
-        app.get("/api/v1/me", &other).await.0,
-        StatusCode::UNAUTHORIZED,
-        "the other one ends"
-    );
+    assert_eq!(app.get("/api/v1/me", &alice.token).await.0, StatusCode::OK, "this session stays");
+    assert_eq!(app.get("/api/v1/me", &other).await.0, StatusCode::UNAUTHORIZED, "the other one ends");
     let login = |p: &'static str| {
-        app.call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "login": "alice", "password": p })),
-        )
+        app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": "alice", "password": p })))
     };
     assert_eq!(login(PASSWORD).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(login("a new long passphrase").await.0, StatusCode::OK);
@@ -365,34 +281,19 @@ async fn a_forgotten_password_is_reset_through_a_single_use_emailed_link() {
     let app = spawn_app().await;
     let alice = app.signup("alice", None).await;
     let res = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/password-reset",
-            None,
-            Some(json!({ "email": "Alice@Example.com" })),
-        )
+        .call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({ "email": "Alice@Example.com" })))
         .await;
     assert_eq!(res.0, StatusCode::ACCEPTED);
     // Unknown addresses get the same answer, and no mail.
     let res = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/password-reset",
-            None,
-            Some(json!({ "email": "nobody@example.com" })),
-        )
+        .call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({ "email": "nobody@example.com" })))
         .await;
     assert_eq!(res.0, StatusCode::ACCEPTED);
     let mails = app.mails();
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(mails[0].subject, "Reset your hearth password");
     assert!(mails[0].html.contains("Choose a new password"));
-    let token = app
-        .link_in_mail("alice@example.com", "/password-reset/")
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = app.link_in_mail("alice@example.com", "/password-reset/").rsplit('/').next().unwrap().to_owned();
 
     let confirm = |token: String, password: &'static str| {
         app.call(
@@ -402,31 +303,16 @@ async fn a_forgotten_password_is_reset_through_a_single_use_emailed_link() {
             Some(json!({ "token": token, "password": password })),
         )
     };
-    assert_error(
-        &confirm(token.clone(), "short").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "weak_password",
-    );
+    assert_error(&confirm(token.clone(), "short").await, StatusCode::UNPROCESSABLE_ENTITY, "weak_password");
     assert_error(
         &confirm("not-a-real-token".into(), "a brand new passphrase").await,
         StatusCode::NOT_FOUND,
         "reset_not_found",
     );
-    assert_eq!(
-        confirm(token.clone(), "a brand new passphrase").await.0,
-        StatusCode::NO_CONTENT
-    );
-    assert_error(
-        &confirm(token, "another new passphrase").await,
-        StatusCode::GONE,
-        "reset_used",
-    );
+    assert_eq!(confirm(token.clone(), "a brand new passphrase").await.0, StatusCode::NO_CONTENT);
+    assert_error(&confirm(token, "another new passphrase").await, StatusCode::GONE, "reset_used");
 
-    assert_eq!(
-        app.get("/api/v1/me", &alice.token).await.0,
-        StatusCode::UNAUTHORIZED,
-        "a reset ends every session"
-    );
+    assert_eq!(app.get("/api/v1/me", &alice.token).await.0, StatusCode::UNAUTHORIZED, "a reset ends every session");
     let res = app
         .call(
             Method::POST,
@@ -442,19 +328,8 @@ async fn a_forgotten_password_is_reset_through_a_single_use_emailed_link() {
 async fn an_expired_reset_link_is_refused() {
     let app = spawn_app().await;
     app.signup("alice", None).await;
-    app.call(
-        Method::POST,
-        "/api/v1/auth/password-reset",
-        None,
-        Some(json!({ "email": "alice@example.com" })),
-    )
-    .await;
-    let token = app
-        .link_in_mail("alice@example.com", "/password-reset/")
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({ "email": "alice@example.com" }))).await;
+    let token = app.link_in_mail("alice@example.com", "/password-reset/").rsplit('/').next().unwrap().to_owned();
     app.sql("UPDATE password_resets SET expires_at = '2000-01-01 00:00:00'");
     let res = app
         .call(
@@ -466,12 +341,7 @@ async fn an_expired_reset_link_is_refused() {
         .await;
     assert_error(&res, StatusCode::GONE, "reset_expired");
     let res = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "login": "alice", "password": PASSWORD })),
-        )
+        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": "alice", "password": PASSWORD })))
         .await;
     assert_eq!(res.0, StatusCode::OK, "the password is unchanged");
 }

@@ -20,12 +20,7 @@ fn hearth(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("hearth runs");
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -37,10 +32,7 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn help_lists_every_setting_and_subcommand() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth")).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = stdout(&out);
     for setting in [
@@ -66,32 +58,19 @@ fn help_lists_every_setting_and_subcommand() {
     ] {
         assert!(help.contains(setting), "--help mentions {setting}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(["admin", "--help"])
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth")).args(["admin", "--help"]).output().unwrap();
     let help = stdout(&out);
-    for sub in [
-        "create-user",
-        "create-workspace",
-        "reset-password",
-        "list-users",
-        "deactivate",
-    ] {
+    for sub in ["create-user", "create-workspace", "reset-password", "list-users", "deactivate"] {
         assert!(help.contains(sub), "admin --help mentions {sub}");
     }
 }
 
 #[test]
 fn bad_settings_are_refused_with_a_clear_message() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(["--sqlite-sync", "sometimes", "migrate"])
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_hearth")).args(["--sqlite-sync", "sometimes", "migrate"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("HEARTH_SQLITE_SYNC must be normal or full")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HEARTH_SQLITE_SYNC must be normal or full"));
 }
 
 #[tokio::test]
@@ -99,102 +78,38 @@ async fn operators_manage_accounts_and_workspaces_from_the_command_line() {
     let app = spawn_app().await;
     let out = hearth(
         &app,
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "root@example.com",
-            "--username",
-            "root",
-            "--password-stdin",
-        ],
+        &["admin", "create-user", "--email", "root@example.com", "--username", "root", "--password-stdin"],
         Some("a long root passphrase\n"),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout(&out).contains("server admin"),
-        "the first account is the server admin"
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("server admin"), "the first account is the server admin");
 
-    let out = hearth(
-        &app,
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "bob@example.com",
-            "--username",
-            "bob",
-        ],
-        None,
-    );
+    let out = hearth(&app, &["admin", "create-user", "--email", "bob@example.com", "--username", "bob"], None);
     assert!(out.status.success());
-    let generated = stdout(&out)
-        .lines()
-        .find_map(|l| l.strip_prefix("password: "))
-        .expect("a generated password")
-        .to_owned();
+    let generated =
+        stdout(&out).lines().find_map(|l| l.strip_prefix("password: ")).expect("a generated password").to_owned();
 
-    let out = hearth(
-        &app,
-        &["admin", "create-user", "--email", "bad", "--username", "x"],
-        None,
-    );
+    let out = hearth(&app, &["admin", "create-user", "--email", "bad", "--username", "x"], None);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid email"));
 
-    let out = hearth(
-        &app,
-        &[
-            "admin",
-            "create-workspace",
-            "--slug",
-            "ops",
-            "--name",
-            "Ops",
-            "--owner",
-            "bob",
-        ],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = hearth(&app, &["admin", "create-workspace", "--slug", "ops", "--name", "Ops", "--owner", "bob"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let (status, body) = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "login": "bob", "password": generated })),
-        )
+        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": "bob", "password": generated })))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let bob = body["token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.get("/api/v1/workspaces/ops", &bob).await.1["role"],
-        "owner"
-    );
+    assert_eq!(app.get("/api/v1/workspaces/ops", &bob).await.1["role"], "owner");
 
     let out = hearth(&app, &["admin", "list-users"], None);
     let listing = stdout(&out);
-    assert!(
-        listing.contains("root@example.com") && listing.contains("bob@example.com"),
-        "{listing}"
-    );
+    assert!(listing.contains("root@example.com") && listing.contains("bob@example.com"), "{listing}");
 
     let out = hearth(&app, &["admin", "reset-password", "bob"], None);
     let link = stdout(&out).trim().to_owned();
-    assert!(
-        link.starts_with(&format!("{}/password-reset/", app.address)),
-        "{link}"
-    );
+    assert!(link.starts_with(&format!("{}/password-reset/", app.address)), "{link}");
     let token = link.rsplit('/').next().unwrap();
     let res = app
         .call(
@@ -217,10 +132,7 @@ async fn operators_manage_accounts_and_workspaces_from_the_command_line() {
     let bob = body["token"].as_str().unwrap().to_owned();
     let out = hearth(&app, &["admin", "deactivate", "bob"], None);
     assert!(out.status.success());
-    assert_eq!(
-        app.get("/api/v1/me", &bob).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get("/api/v1/me", &bob).await.0, StatusCode::UNAUTHORIZED);
     let out = hearth(&app, &["admin", "deactivate", "nobody"], None);
     assert!(!out.status.success());
 }

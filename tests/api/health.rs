@@ -16,46 +16,25 @@ async fn healthz_and_readyz_answer() {
 #[tokio::test]
 async fn unknown_routes_get_a_json_404() {
     let app = spawn_app().await;
-    assert_error(
-        &app.call(Method::GET, "/api/v1/nothing-here", None, None)
-            .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    );
+    assert_error(&app.call(Method::GET, "/api/v1/nothing-here", None, None).await, StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
 async fn malformed_bodies_get_clear_errors_and_change_nothing() {
     let app = spawn_app().await;
     let send = |body: &'static str, content_type: &'static str| {
-        app.client
-            .post(app.url("/api/v1/auth/signup"))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
+        app.client.post(app.url("/api/v1/auth/signup")).header("content-type", content_type).body(body).send()
     };
     let cases = [
+        (send("{not json", "application/json").await.unwrap(), StatusCode::BAD_REQUEST, "invalid_json", "syntax error"),
         (
-            send("{not json", "application/json").await.unwrap(),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "syntax error",
-        ),
-        (
-            send(r#"{"email": "a@example.com"}"#, "application/json")
-                .await
-                .unwrap(),
+            send(r#"{"email": "a@example.com"}"#, "application/json").await.unwrap(),
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "missing fields",
         ),
         (
-            send(
-                r#"{"email": 5, "username": "x", "password": "y"}"#,
-                "application/json",
-            )
-            .await
-            .unwrap(),
+            send(r#"{"email": 5, "username": "x", "password": "y"}"#, "application/json").await.unwrap(),
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "wrong type",
@@ -82,14 +61,7 @@ async fn malformed_bodies_get_clear_errors_and_change_nothing() {
 async fn oversized_bodies_get_413() {
     let app = spawn_app().await;
     let huge = "x".repeat(hearth::http::BODY_LIMIT + 1);
-    let res = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "login": huge, "password": "p" })),
-        )
-        .await;
+    let res = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": huge, "password": "p" }))).await;
     assert_error(&res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }
 
@@ -97,25 +69,14 @@ async fn oversized_bodies_get_413() {
 async fn non_numeric_ids_in_paths_are_a_400() {
     let app = spawn_app().await;
     let admin = app.signup("admin", None).await;
-    assert_error(
-        &app.delete("/api/v1/me/tokens/abc", &admin.token).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_path",
-    );
+    assert_error(&app.delete("/api/v1/me/tokens/abc", &admin.token).await, StatusCode::BAD_REQUEST, "invalid_path");
 }
 
 #[tokio::test]
 async fn the_openapi_document_lists_the_api() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value =
+        app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with('3'));
     for path in [
         "/api/v1/auth/signup",

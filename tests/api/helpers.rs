@@ -57,18 +57,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let state = app.state().clone();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp {
-        address,
-        state,
-        client,
-        data_dir,
-        handle,
-        database,
-    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, state, client, data_dir, handle, database }
 }
 
 impl Drop for TestApp {
@@ -104,11 +94,8 @@ impl TestApp {
         let res = req.send().await.expect("request sent");
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
+        let json =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, json)
     }
 
@@ -121,8 +108,7 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::PATCH, path, Some(token), Some(body))
-            .await
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -137,26 +123,20 @@ impl TestApp {
                 Method::POST,
                 "/api/v1/auth/signup",
                 None,
-                Some(json!({ "email": email, "username": username, "password": PASSWORD, "invite_token": invite_token })),
+                Some(
+                    json!({ "email": email, "username": username, "password": PASSWORD, "invite_token": invite_token }),
+                ),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "signup of {username}: {body}");
-        TestUser {
-            id: body["user"]["id"].as_i64().unwrap(),
-            token: body["token"].as_str().unwrap().into(),
-        }
+        TestUser { id: body["user"]["id"].as_i64().unwrap(), token: body["token"].as_str().unwrap().into() }
     }
 
     /// The server admin (the first account) and a workspace `acme` they own.
     pub async fn admin_with_workspace(&self) -> TestUser {
         let admin = self.signup("admin", None).await;
-        let (status, body) = self
-            .post(
-                "/api/v1/workspaces",
-                &admin.token,
-                json!({ "slug": "acme", "name": "Acme" }),
-            )
-            .await;
+        let (status, body) =
+            self.post("/api/v1/workspaces", &admin.token, json!({ "slug": "acme", "name": "Acme" })).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         admin
     }
@@ -192,15 +172,8 @@ impl TestApp {
         for (_, path) in files {
             {
                 let raw = std::fs::read(&path).unwrap();
-                let msg = mail_parser::MessageParser::default()
-                    .parse(&raw)
-                    .expect("a parsable mail");
-                let to = msg
-                    .to()
-                    .and_then(|a| a.first())
-                    .and_then(|a| a.address())
-                    .unwrap_or_default()
-                    .to_string();
+                let msg = mail_parser::MessageParser::default().parse(&raw).expect("a parsable mail");
+                let to = msg.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_string();
                 mails.push(Mail {
                     to,
                     subject: msg.subject().unwrap_or_default().to_string(),
@@ -218,30 +191,19 @@ impl TestApp {
         self.mails()
             .into_iter()
             .filter(|m| m.to == to)
-            .flat_map(|m| {
-                m.text
-                    .split_whitespace()
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|m| m.text.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
             .rfind(|w| w.starts_with(&start))
             .unwrap_or_else(|| panic!("no {prefix} link in mail to {to}"))
     }
 
     pub fn invitation_token(&self, email: &str) -> String {
-        self.link_in_mail(email, "/invitations/")
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_owned()
+        self.link_in_mail(email, "/invitations/").rsplit('/').next().unwrap().to_owned()
     }
 
     /// Runs SQL against the app's database (test setup only: moving clocks, say).
     pub fn sql(&self, statement: &str) {
         let mut conn = self.state.db.conn().expect("a connection");
-        diesel::sql_query(statement)
-            .execute(&mut *conn)
-            .expect("setup SQL runs");
+        diesel::sql_query(statement).execute(&mut *conn).expect("setup SQL runs");
     }
 }
 
@@ -283,14 +245,7 @@ fn template_name() -> String {
         hash.update(std::fs::read(&f).unwrap());
     }
     let digest = hash.finalize();
-    format!(
-        "hearth_tpl_{}",
-        digest
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    format!("hearth_tpl_{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -313,16 +268,11 @@ struct Exists {
 
 impl TestDatabase {
     fn create() -> Option<TestDatabase> {
-        let maintenance_url = std::env::var("HEARTH_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())?;
+        let maintenance_url = std::env::var("HEARTH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
         let template = template_name();
-        let mut conn = PgConnection::establish(&maintenance_url)
-            .expect("the maintenance database is reachable");
+        let mut conn = PgConnection::establish(&maintenance_url).expect("the maintenance database is reachable");
         // Test processes racing to build the template take turns.
-        diesel::sql_query("SELECT pg_advisory_lock(4242)")
-            .execute(&mut conn)
-            .unwrap();
+        diesel::sql_query("SELECT pg_advisory_lock(4242)").execute(&mut conn).unwrap();
         let exists = diesel::sql_query(format!(
             "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}') AS exists"
         ))
@@ -330,9 +280,7 @@ impl TestDatabase {
         .unwrap()
         .exists;
         if !exists {
-            diesel::sql_query(format!("CREATE DATABASE {template}"))
-                .execute(&mut conn)
-                .unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {template}")).execute(&mut conn).unwrap();
             let db = hearth::db::Db::open(&hearth::db::DbOptions {
                 url: with_database(&maintenance_url, &template),
                 pool_size: 1,
@@ -342,33 +290,18 @@ impl TestDatabase {
             .unwrap();
             hearth::db::migrations::run(&mut db.conn().unwrap()).unwrap();
         }
-        let name = format!(
-            "hearth_t_{}_{}",
-            std::process::id(),
-            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
-        );
-        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
-            .execute(&mut conn)
-            .unwrap();
-        diesel::sql_query("SELECT pg_advisory_unlock(4242)")
-            .execute(&mut conn)
-            .unwrap();
+        let name = format!("hearth_t_{}_{}", std::process::id(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut conn).unwrap();
+        diesel::sql_query("SELECT pg_advisory_unlock(4242)").execute(&mut conn).unwrap();
         let url = with_database(&maintenance_url, &name);
-        Some(TestDatabase {
-            maintenance_url,
-            name,
-            url,
-        })
+        Some(TestDatabase { maintenance_url, name, url })
     }
 
     fn drop_database(self) {
         let _ = std::thread::spawn(move || {
             if let Ok(mut conn) = PgConnection::establish(&self.maintenance_url) {
-                let _ = diesel::sql_query(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ))
-                .execute(&mut conn);
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
             }
         })
         .join();
@@ -381,10 +314,5 @@ pub fn assert_error(response: &(StatusCode, Value), status: StatusCode, code: &s
     let (s, body) = response;
     assert_eq!(*s, status, "expected {status} {code}, got {s}: {body}");
     assert_eq!(body["error"]["code"], code, "expected {code}: {body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "a message: {body}"
-    );
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
 }

@@ -27,7 +27,12 @@ async fn an_invitee_follows_the_emailed_link_signs_up_and_lands_in_the_workspace
     let token = app.invitation_token("bob@example.com");
 
     let (status, body) = app
-        .call(Method::POST, "/api/v1/auth/signup", None, Some(json!({ "email": "bob@example.com", "username": "bob", "password": PASSWORD, "invite_token": token })))
+        .call(
+            Method::POST,
+            "/api/v1/auth/signup",
+            None,
+            Some(json!({ "email": "bob@example.com", "username": "bob", "password": PASSWORD, "invite_token": token })),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["workspace"], "acme");
@@ -36,9 +41,7 @@ async fn an_invitee_follows_the_emailed_link_signs_up_and_lands_in_the_workspace
     let (_, ws) = app.get("/api/v1/workspaces/acme", bob_token).await;
     assert_eq!(ws["role"], "guest");
     assert!(
-        app.get("/api/v1/workspaces/acme/invitations", &admin.token)
-            .await
-            .1["invitations"]
+        app.get("/api/v1/workspaces/acme/invitations", &admin.token).await.1["invitations"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -52,25 +55,21 @@ async fn an_invitation_is_single_use() {
     app.join(&admin, "acme", "bob", "member").await;
     let token = app.invitation_token("bob@example.com");
     let res = app
-        .call(Method::POST, "/api/v1/auth/signup", None, Some(json!({ "email": "bob2@example.com", "username": "bob2", "password": PASSWORD, "invite_token": token })))
+        .call(
+            Method::POST,
+            "/api/v1/auth/signup",
+            None,
+            Some(
+                json!({ "email": "bob2@example.com", "username": "bob2", "password": PASSWORD, "invite_token": token }),
+            ),
+        )
         .await;
     assert_error(&res, StatusCode::GONE, "invitation_used");
     let bob = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "login": "bob", "password": PASSWORD })),
-        )
+        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": "bob", "password": PASSWORD })))
         .await
         .1;
-    let res = app
-        .post(
-            &format!("/api/v1/invitations/{token}/accept"),
-            bob["token"].as_str().unwrap(),
-            json!({}),
-        )
-        .await;
+    let res = app.post(&format!("/api/v1/invitations/{token}/accept"), bob["token"].as_str().unwrap(), json!({})).await;
     assert_error(&res, StatusCode::GONE, "invitation_used");
 }
 
@@ -78,40 +77,22 @@ async fn an_invitation_is_single_use() {
 async fn expired_unknown_and_misaddressed_invitations_are_refused_and_create_nothing() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
-    app.post(
-        "/api/v1/workspaces/acme/invitations",
-        &admin.token,
-        json!({ "email": "bob@example.com" }),
-    )
-    .await;
+    app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
     let token = app.invitation_token("bob@example.com");
     let signup = |email: &'static str, token: String| {
-        app.call(Method::POST, "/api/v1/auth/signup", None, Some(json!({ "email": email, "username": "bob", "password": PASSWORD, "invite_token": token })))
-    };
-    assert_error(
-        &signup("eve@example.com", token.clone()).await,
-        StatusCode::FORBIDDEN,
-        "invitation_email_mismatch",
-    );
-    assert_error(
-        &signup("bob@example.com", "made-up".into()).await,
-        StatusCode::NOT_FOUND,
-        "invitation_not_found",
-    );
-    app.sql("UPDATE invitations SET expires_at = '2000-01-01 00:00:00'");
-    assert_error(
-        &signup("bob@example.com", token).await,
-        StatusCode::GONE,
-        "invitation_expired",
-    );
-    let res = app
-        .call(
+        app.call(
             Method::POST,
-            "/api/v1/auth/login",
+            "/api/v1/auth/signup",
             None,
-            Some(json!({ "login": "bob", "password": PASSWORD })),
+            Some(json!({ "email": email, "username": "bob", "password": PASSWORD, "invite_token": token })),
         )
-        .await;
+    };
+    assert_error(&signup("eve@example.com", token.clone()).await, StatusCode::FORBIDDEN, "invitation_email_mismatch");
+    assert_error(&signup("bob@example.com", "made-up".into()).await, StatusCode::NOT_FOUND, "invitation_not_found");
+    app.sql("UPDATE invitations SET expires_at = '2000-01-01 00:00:00'");
+    assert_error(&signup("bob@example.com", token).await, StatusCode::GONE, "invitation_expired");
+    let res =
+        app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({ "login": "bob", "password": PASSWORD }))).await;
     assert_eq!(res.0, StatusCode::UNAUTHORIZED, "no account was created");
 }
 
@@ -123,25 +104,14 @@ async fn who_may_invite_whom() {
     let bob = app.join(&owner, "acme", "bob", "member").await;
     let invite = |token: String, email: &'static str, role: &'static str| {
         let app = &app;
-        async move {
-            app.post(
-                "/api/v1/workspaces/acme/invitations",
-                &token,
-                json!({ "email": email, "role": role }),
-            )
-            .await
-        }
+        async move { app.post("/api/v1/workspaces/acme/invitations", &token, json!({ "email": email, "role": role })).await }
     };
     assert_error(
         &invite(bob.token.clone(), "c@example.com", "member").await,
         StatusCode::FORBIDDEN,
         "not_workspace_admin",
     );
-    assert_error(
-        &invite(ada.token.clone(), "c@example.com", "admin").await,
-        StatusCode::FORBIDDEN,
-        "owner_required",
-    );
+    assert_error(&invite(ada.token.clone(), "c@example.com", "admin").await, StatusCode::FORBIDDEN, "owner_required");
     assert_error(
         &invite(owner.token.clone(), "c@example.com", "owner").await,
         StatusCode::FORBIDDEN,
@@ -162,63 +132,31 @@ async fn who_may_invite_whom() {
         StatusCode::CONFLICT,
         "already_member",
     );
-    assert_eq!(
-        invite(ada.token.clone(), "c@example.com", "guest").await.0,
-        StatusCode::CREATED
-    );
+    assert_eq!(invite(ada.token.clone(), "c@example.com", "guest").await.0, StatusCode::CREATED);
     assert_error(
-        &app.get("/api/v1/workspaces/acme/invitations", &bob.token)
-            .await,
+        &app.get("/api/v1/workspaces/acme/invitations", &bob.token).await,
         StatusCode::FORBIDDEN,
         "not_workspace_admin",
     );
-    let (_, pending) = app
-        .get("/api/v1/workspaces/acme/invitations", &ada.token)
-        .await;
+    let (_, pending) = app.get("/api/v1/workspaces/acme/invitations", &ada.token).await;
     assert_eq!(pending["invitations"].as_array().unwrap().len(), 1);
     let sent: Vec<_> = app.mails().into_iter().map(|m| m.to).collect();
     assert!(!sent.contains(&"not an email".to_owned()));
-    assert_eq!(
-        sent.iter().filter(|t| *t == "c@example.com").count(),
-        1,
-        "refused invitations send nothing"
-    );
+    assert_eq!(sent.iter().filter(|t| *t == "c@example.com").count(), 1, "refused invitations send nothing");
 }
 
 #[tokio::test]
 async fn an_existing_account_accepts_with_the_invited_address_only() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
-    app.post(
-        "/api/v1/workspaces",
-        &admin.token,
-        json!({ "slug": "beta", "name": "Beta" }),
-    )
-    .await;
+    app.post("/api/v1/workspaces", &admin.token, json!({ "slug": "beta", "name": "Beta" })).await;
     let bob = app.join(&admin, "acme", "bob", "member").await;
     let carol = app.join(&admin, "acme", "carol", "member").await;
-    app.post(
-        "/api/v1/workspaces/beta/invitations",
-        &admin.token,
-        json!({ "email": "bob@example.com" }),
-    )
-    .await;
+    app.post("/api/v1/workspaces/beta/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
     let token = app.invitation_token("bob@example.com");
-    let res = app
-        .post(
-            &format!("/api/v1/invitations/{token}/accept"),
-            &carol.token,
-            json!({}),
-        )
-        .await;
+    let res = app.post(&format!("/api/v1/invitations/{token}/accept"), &carol.token, json!({})).await;
     assert_error(&res, StatusCode::FORBIDDEN, "invitation_email_mismatch");
-    let (status, ws) = app
-        .post(
-            &format!("/api/v1/invitations/{token}/accept"),
-            &bob.token,
-            json!({}),
-        )
-        .await;
+    let (status, ws) = app.post(&format!("/api/v1/invitations/{token}/accept"), &bob.token, json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ws["slug"], "beta");
     assert_eq!(ws["role"], "member");

@@ -1,11 +1,13 @@
 //! hearth's black-box suite: one integration-test binary, one module per capability.
 
 mod accounts;
+mod channels;
 mod cli;
 mod events;
 mod health;
 mod helpers;
 mod invitations;
+mod messages;
 mod pages;
 mod schema;
 mod sessions;

@@ -21,36 +21,22 @@ impl Page {
     /// The CSRF token the page carries for its forms.
     fn csrf(&self) -> String {
         let marker = r#"<meta name="csrf-token" content=""#;
-        let start = self
-            .body
-            .find(marker)
-            .expect("the page carries a CSRF token")
-            + marker.len();
+        let start = self.body.find(marker).expect("the page carries a CSRF token") + marker.len();
         self.body[start..].split('"').next().unwrap().to_owned()
     }
 }
 
 impl<'a> Browser<'a> {
     fn new(app: &'a TestApp) -> Browser<'a> {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { app, client }
     }
 
     async fn page(res: reqwest::Response) -> Page {
         let status = res.status();
-        let location = res
-            .headers()
-            .get(LOCATION)
-            .map(|l| l.to_str().unwrap().to_owned());
-        Page {
-            status,
-            location,
-            body: res.text().await.unwrap(),
-        }
+        let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
+        Page { status, location, body: res.text().await.unwrap() }
     }
 
     async fn get(&self, path: &str) -> Page {
@@ -58,24 +44,11 @@ impl<'a> Browser<'a> {
     }
 
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        Self::page(
-            self.client
-                .post(self.app.url(path))
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        Self::page(self.client.post(self.app.url(path)).form(form).send().await.unwrap()).await
     }
 
     async fn sign_in(&self, login: &str) {
-        let p = self
-            .post(
-                "/login",
-                &[("login", login), ("password", PASSWORD), ("next", "/")],
-            )
-            .await;
+        let p = self.post("/login", &[("login", login), ("password", PASSWORD), ("next", "/")]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     }
 }
@@ -101,50 +74,24 @@ async fn the_first_person_sets_up_the_server_and_a_workspace_in_the_browser() {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    assert_eq!(
-        browser.get("/").await.location.as_deref(),
-        Some("/workspaces/new")
-    );
+    assert_eq!(browser.get("/").await.location.as_deref(), Some("/workspaces/new"));
 
     let form = browser.get("/workspaces/new").await;
     assert_eq!(form.status, StatusCode::OK);
     let csrf = form.csrf();
-    let refused = browser
-        .post("/workspaces/new", &[("slug", "acme"), ("name", "Acme")])
-        .await;
-    assert_eq!(
-        refused.status,
-        StatusCode::FORBIDDEN,
-        "no CSRF token, no workspace"
-    );
-    let bad = browser
-        .post(
-            "/workspaces/new",
-            &[("csrf_token", &csrf), ("slug", "Not OK"), ("name", "Acme")],
-        )
-        .await;
+    let refused = browser.post("/workspaces/new", &[("slug", "acme"), ("name", "Acme")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "no CSRF token, no workspace");
+    let bad = browser.post("/workspaces/new", &[("csrf_token", &csrf), ("slug", "Not OK"), ("name", "Acme")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        bad.body.contains("lowercase letters"),
-        "the form says what is wrong"
-    );
-    let made = browser
-        .post(
-            "/workspaces/new",
-            &[("csrf_token", &csrf), ("slug", "acme"), ("name", "Acme")],
-        )
-        .await;
+    assert!(bad.body.contains("lowercase letters"), "the form says what is wrong");
+    let made = browser.post("/workspaces/new", &[("csrf_token", &csrf), ("slug", "acme"), ("name", "Acme")]).await;
     assert_eq!(made.location.as_deref(), Some("/w/acme"));
     let home = browser.get("/w/acme").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("Welcome to Acme"));
     assert_eq!(browser.get("/").await.location.as_deref(), Some("/w/acme"));
     assert!(
-        browser
-            .get("/signup")
-            .await
-            .body
-            .contains("needs an invitation"),
+        browser.get("/signup").await.body.contains("needs an invitation"),
         "after set-up, sign-up needs an invitation"
     );
 }
@@ -159,36 +106,18 @@ async fn an_invitation_link_brings_a_new_person_in_through_the_pages() {
     let p = admin
         .post(
             "/w/acme/settings/invitations",
-            &[
-                ("csrf_token", &members.csrf()),
-                ("email", "bea@example.com"),
-                ("role", "member"),
-            ],
+            &[("csrf_token", &members.csrf()), ("email", "bea@example.com"), ("role", "member")],
         )
         .await;
     assert_eq!(p.location.as_deref(), Some("/w/acme/settings?done=invited"));
-    assert!(
-        admin
-            .get("/w/acme/settings?done=invited")
-            .await
-            .body
-            .contains("bea@example.com"),
-        "listed as pending"
-    );
+    assert!(admin.get("/w/acme/settings?done=invited").await.body.contains("bea@example.com"), "listed as pending");
     let token = app.invitation_token("bea@example.com");
 
     let bea = Browser::new(&app);
     let landing = bea.get(&format!("/invitations/{token}")).await;
-    assert!(
-        landing.body.contains("Join Acme") && landing.body.contains("Create your account"),
-        "{}",
-        landing.body
-    );
+    assert!(landing.body.contains("Join Acme") && landing.body.contains("Create your account"), "{}", landing.body);
     let signup = bea.get(&format!("/signup?invite={token}")).await;
-    assert!(
-        signup.body.contains("bea@example.com"),
-        "the address is filled in"
-    );
+    assert!(signup.body.contains("bea@example.com"), "the address is filled in");
     let p = bea
         .post(
             "/signup",
@@ -203,9 +132,7 @@ async fn an_invitation_link_brings_a_new_person_in_through_the_pages() {
         .await;
     assert_eq!(p.location.as_deref(), Some("/w/acme"), "{}", p.body);
     assert_eq!(bea.get("/w/acme").await.status, StatusCode::OK);
-    let used = Browser::new(&app)
-        .get(&format!("/invitations/{token}"))
-        .await;
+    let used = Browser::new(&app).get(&format!("/invitations/{token}")).await;
     assert_eq!(used.status, StatusCode::GONE);
     assert!(used.body.contains("already been used"));
 }
@@ -215,45 +142,14 @@ async fn signing_in_shows_errors_redirects_safely_and_refuses_other_origins() {
     let app = spawn_app().await;
     app.signup("ada", None).await;
     let b = Browser::new(&app);
-    let wrong = b
-        .post(
-            "/login",
-            &[
-                ("login", "ada"),
-                ("password", "not the password"),
-                ("next", "/"),
-            ],
-        )
-        .await;
+    let wrong = b.post("/login", &[("login", "ada"), ("password", "not the password"), ("next", "/")]).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("Wrong username, email or password"));
     assert!(wrong.body.contains(r#"value="ada""#), "the login is kept");
 
-    let away = b
-        .post(
-            "/login",
-            &[
-                ("login", "ada"),
-                ("password", PASSWORD),
-                ("next", "//evil.example/x"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        away.location.as_deref(),
-        Some("/"),
-        "no redirect off the site"
-    );
-    let home = b
-        .post(
-            "/login",
-            &[
-                ("login", "ada"),
-                ("password", PASSWORD),
-                ("next", "/settings"),
-            ],
-        )
-        .await;
+    let away = b.post("/login", &[("login", "ada"), ("password", PASSWORD), ("next", "//evil.example/x")]).await;
+    assert_eq!(away.location.as_deref(), Some("/"), "no redirect off the site");
+    let home = b.post("/login", &[("login", "ada"), ("password", PASSWORD), ("next", "/settings")]).await;
     assert_eq!(home.location.as_deref(), Some("/settings"));
 
     let res = b
@@ -272,10 +168,7 @@ async fn pages_that_need_a_session_send_you_to_sign_in_and_back() {
     let app = spawn_app().await;
     app.signup("ada", None).await;
     let b = Browser::new(&app);
-    assert_eq!(
-        b.get("/settings").await.location.as_deref(),
-        Some("/login?next=/settings")
-    );
+    assert_eq!(b.get("/settings").await.location.as_deref(), Some("/login?next=/settings"));
     let login = b.get("/login?next=/settings").await;
     assert!(login.body.contains(r#"name="next" value="/settings""#));
 }
@@ -289,69 +182,31 @@ async fn the_account_page_manages_profile_tokens_and_sessions() {
     let page = b.get("/settings").await;
     let csrf = page.csrf();
 
-    let p = b
-        .post(
-            "/settings/profile",
-            &[
-                ("csrf_token", &csrf),
-                ("display_name", "<script>alert(1)</script>"),
-            ],
-        )
-        .await;
+    let p = b.post("/settings/profile", &[("csrf_token", &csrf), ("display_name", "<script>alert(1)</script>")]).await;
     assert_eq!(p.location.as_deref(), Some("/settings?done=saved"));
     let page = b.get("/settings?done=saved").await;
-    assert!(
-        page.body
-            .contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-        "escaped"
-    );
+    assert!(page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "escaped");
     assert!(!page.body.contains("<script>alert(1)"), "never raw");
     assert!(page.body.contains("Saved."));
 
-    let created = b
-        .post(
-            "/settings/tokens",
-            &[("csrf_token", &csrf), ("name", "deploy")],
-        )
-        .await;
+    let created = b.post("/settings/tokens", &[("csrf_token", &csrf), ("name", "deploy")]).await;
     assert_eq!(created.status, StatusCode::OK);
     let start = created.body.find("hpat_").expect("the new token is shown");
-    let token: String = created.body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
+    let token: String =
+        created.body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
     assert_eq!(app.get("/api/v1/me", &token).await.0, StatusCode::OK);
-    assert!(
-        !b.get("/settings").await.body.contains(&token),
-        "shown once"
-    );
+    assert!(!b.get("/settings").await.body.contains(&token), "shown once");
 
     let weak = b
-        .post(
-            "/settings/password",
-            &[
-                ("csrf_token", &csrf),
-                ("current_password", PASSWORD),
-                ("new_password", "short"),
-            ],
-        )
+        .post("/settings/password", &[("csrf_token", &csrf), ("current_password", PASSWORD), ("new_password", "short")])
         .await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(weak.body.contains("at least 8 characters"));
 
-    let out = b
-        .post("/settings/sign-out-everywhere", &[("csrf_token", &csrf)])
-        .await;
+    let out = b.post("/settings/sign-out-everywhere", &[("csrf_token", &csrf)]).await;
     assert_eq!(out.location.as_deref(), Some("/login?done=signed-out"));
-    assert_eq!(
-        b.get("/settings").await.location.as_deref(),
-        Some("/login?next=/settings")
-    );
-    assert_eq!(
-        app.get("/api/v1/me", &token).await.0,
-        StatusCode::OK,
-        "tokens outlive sessions"
-    );
+    assert_eq!(b.get("/settings").await.location.as_deref(), Some("/login?next=/settings"));
+    assert_eq!(app.get("/api/v1/me", &token).await.0, StatusCode::OK, "tokens outlive sessions");
 }
 
 #[tokio::test]
@@ -365,22 +220,12 @@ async fn members_are_managed_from_the_members_page() {
     assert!(page.body.contains("@bob") && page.body.contains("Deactivate"));
     let csrf = page.csrf();
     let p = b
-        .post(
-            &format!("/w/acme/settings/members/{}", bob.id),
-            &[("csrf_token", &csrf), ("deactivated", "true")],
-        )
+        .post(&format!("/w/acme/settings/members/{}", bob.id), &[("csrf_token", &csrf), ("deactivated", "true")])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.get("/api/v1/workspaces/acme", &bob.token).await.0,
-        StatusCode::NOT_FOUND
-    );
-    let refused = b
-        .post(
-            &format!("/w/acme/settings/members/{}", admin.id),
-            &[("csrf_token", &csrf), ("role", "member")],
-        )
-        .await;
+    assert_eq!(app.get("/api/v1/workspaces/acme", &bob.token).await.0, StatusCode::NOT_FOUND);
+    let refused =
+        b.post(&format!("/w/acme/settings/members/{}", admin.id), &[("csrf_token", &csrf), ("role", "member")]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("at least one owner"));
 
@@ -396,28 +241,15 @@ async fn a_forgotten_password_is_reset_through_the_pages() {
     let app = spawn_app().await;
     app.signup("ada", None).await;
     let b = Browser::new(&app);
-    let p = b
-        .post("/password-reset", &[("email", "ada@example.com")])
-        .await;
+    let p = b.post("/password-reset", &[("email", "ada@example.com")]).await;
     assert_eq!(p.location.as_deref(), Some("/login?done=reset-sent"));
     let link = app.link_in_mail("ada@example.com", "/password-reset/");
     let path = link.trim_start_matches(&app.state.public_url).to_owned();
     assert!(b.get(&path).await.body.contains("Choose a new password"));
-    let p = b
-        .post(&path, &[("password", "a fresh long passphrase")])
-        .await;
+    let p = b.post(&path, &[("password", "a fresh long passphrase")]).await;
     assert_eq!(p.location.as_deref(), Some("/login?done=reset"));
     assert_eq!(b.get(&path).await.status, StatusCode::GONE, "used up");
-    let p = b
-        .post(
-            "/login",
-            &[
-                ("login", "ada"),
-                ("password", "a fresh long passphrase"),
-                ("next", "/"),
-            ],
-        )
-        .await;
+    let p = b.post("/login", &[("login", "ada"), ("password", "a fresh long passphrase"), ("next", "/")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
 }
 
@@ -426,17 +258,9 @@ async fn static_files_are_served_under_their_hash() {
     let app = spawn_app().await;
     let login = Browser::new(&app).get("/login").await;
     let start = login.body.find("/static/").unwrap();
-    let path: String = login.body[start..]
-        .chars()
-        .take_while(|c| *c != '"')
-        .collect();
+    let path: String = login.body[start..].chars().take_while(|c| *c != '"').collect();
     let res = app.client.get(app.url(&path)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("immutable")
-    );
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
     assert!(res.text().await.unwrap().contains(".sidebar"));
 }

@@ -35,17 +35,13 @@ fn columns(conn: &mut hearth::db::Conn) -> Columns {
         .load(c)
         .unwrap(),
     };
-    rows.into_iter()
-        .map(|c| ((c.table_name, c.column_name), c.nullable))
-        .collect()
+    rows.into_iter().map(|c| ((c.table_name, c.column_name), c.nullable)).collect()
 }
 
 #[tokio::test]
 async fn sqlite_and_postgresql_migrations_make_the_same_columns() {
     if std::env::var("HEARTH_TEST_DATABASE_URL").is_err() {
-        eprintln!(
-            "HEARTH_TEST_DATABASE_URL is not set: the PostgreSQL side of this comparison runs in .ci/run"
-        );
+        eprintln!("HEARTH_TEST_DATABASE_URL is not set: the PostgreSQL side of this comparison runs in .ci/run");
         return;
     }
     let pg = spawn_app().await;
@@ -61,9 +57,6 @@ async fn sqlite_and_postgresql_migrations_make_the_same_columns() {
     hearth::db::migrations::run(&mut lite).unwrap();
     let lite_columns = columns(&mut lite);
     let pg_columns = columns(&mut pg.state.db.conn().unwrap());
-    assert!(
-        lite_columns.len() > 20,
-        "the schema was read: {lite_columns:?}"
-    );
+    assert!(lite_columns.len() > 20, "the schema was read: {lite_columns:?}");
     assert_eq!(lite_columns, pg_columns);
 }

@@ -7,13 +7,8 @@ use crate::helpers::{assert_error, spawn_app, spawn_app_with};
 async fn the_server_admin_creates_a_workspace_and_owns_it() {
     let app = spawn_app().await;
     let admin = app.signup("admin", None).await;
-    let (status, ws) = app
-        .post(
-            "/api/v1/workspaces",
-            &admin.token,
-            json!({ "slug": "acme", "name": "Acme Corp" }),
-        )
-        .await;
+    let (status, ws) =
+        app.post("/api/v1/workspaces", &admin.token, json!({ "slug": "acme", "name": "Acme Corp" })).await;
     assert_eq!(status, StatusCode::CREATED, "{ws}");
     assert_eq!(ws["slug"], "acme");
     assert_eq!(ws["role"], "owner");
@@ -29,49 +24,28 @@ async fn workspace_names_are_validated_and_unique() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     let cases = [
-        (
-            json!({ "slug": "a", "name": "X" }),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_workspace_slug",
-            "too short",
-        ),
+        (json!({ "slug": "a", "name": "X" }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_workspace_slug", "too short"),
         (
             json!({ "slug": "Has Caps", "name": "X" }),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_workspace_slug",
             "caps and space",
         ),
-        (
-            json!({ "slug": "api", "name": "X" }),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_workspace_slug",
-            "reserved",
-        ),
+        (json!({ "slug": "api", "name": "X" }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_workspace_slug", "reserved"),
         (
             json!({ "slug": "ok-slug", "name": "  " }),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_workspace_name",
             "blank name",
         ),
-        (
-            json!({ "slug": "acme", "name": "Again" }),
-            StatusCode::CONFLICT,
-            "workspace_slug_taken",
-            "taken",
-        ),
+        (json!({ "slug": "acme", "name": "Again" }), StatusCode::CONFLICT, "workspace_slug_taken", "taken"),
     ];
     for (body, status, code, why) in cases {
         let res = app.post("/api/v1/workspaces", &admin.token, body).await;
         assert_eq!(res.0, status, "{why}: {}", res.1);
         assert_eq!(res.1["error"]["code"], code, "{why}");
     }
-    assert_eq!(
-        app.get("/api/v1/workspaces", &admin.token).await.1["workspaces"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(app.get("/api/v1/workspaces", &admin.token).await.1["workspaces"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -79,26 +53,13 @@ async fn only_server_admins_create_workspaces_unless_anyone_may() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     let bob = app.join(&admin, "acme", "bob", "member").await;
-    let res = app
-        .post(
-            "/api/v1/workspaces",
-            &bob.token,
-            json!({ "slug": "bobs", "name": "Bob's" }),
-        )
-        .await;
+    let res = app.post("/api/v1/workspaces", &bob.token, json!({ "slug": "bobs", "name": "Bob's" })).await;
     assert_error(&res, StatusCode::FORBIDDEN, "workspace_creation_restricted");
 
-    let open =
-        spawn_app_with(|s| s.workspace_creation = hearth::config::WorkspaceCreation::Anyone).await;
+    let open = spawn_app_with(|s| s.workspace_creation = hearth::config::WorkspaceCreation::Anyone).await;
     let admin = open.admin_with_workspace().await;
     let bob = open.join(&admin, "acme", "bob", "member").await;
-    let (status, ws) = open
-        .post(
-            "/api/v1/workspaces",
-            &bob.token,
-            json!({ "slug": "bobs", "name": "Bob's" }),
-        )
-        .await;
+    let (status, ws) = open.post("/api/v1/workspaces", &bob.token, json!({ "slug": "bobs", "name": "Bob's" })).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(ws["role"], "owner");
 }
@@ -107,45 +68,17 @@ async fn only_server_admins_create_workspaces_unless_anyone_may() {
 async fn a_person_belongs_to_several_workspaces_and_sees_only_those() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
-    app.post(
-        "/api/v1/workspaces",
-        &admin.token,
-        json!({ "slug": "beta", "name": "Beta" }),
-    )
-    .await;
+    app.post("/api/v1/workspaces", &admin.token, json!({ "slug": "beta", "name": "Beta" })).await;
     let bob = app.join(&admin, "acme", "bob", "member").await;
-    assert_eq!(
-        app.get("/api/v1/workspaces/beta", &bob.token).await.0,
-        StatusCode::NOT_FOUND,
-        "not a member of beta"
-    );
-    assert_error(
-        &app.get("/api/v1/workspaces/nope", &bob.token).await,
-        StatusCode::NOT_FOUND,
-        "workspace_not_found",
-    );
-    app.post(
-        "/api/v1/workspaces/beta/invitations",
-        &admin.token,
-        json!({ "email": "bob@example.com" }),
-    )
-    .await;
+    assert_eq!(app.get("/api/v1/workspaces/beta", &bob.token).await.0, StatusCode::NOT_FOUND, "not a member of beta");
+    assert_error(&app.get("/api/v1/workspaces/nope", &bob.token).await, StatusCode::NOT_FOUND, "workspace_not_found");
+    app.post("/api/v1/workspaces/beta/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
     let token = app.invitation_token("bob@example.com");
-    let (status, ws) = app
-        .post(
-            &format!("/api/v1/invitations/{token}/accept"),
-            &bob.token,
-            json!({}),
-        )
-        .await;
+    let (status, ws) = app.post(&format!("/api/v1/invitations/{token}/accept"), &bob.token, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{ws}");
     let (_, list) = app.get("/api/v1/workspaces", &bob.token).await;
-    let slugs: Vec<_> = list["workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["slug"].as_str().unwrap().to_owned())
-        .collect();
+    let slugs: Vec<_> =
+        list["workspaces"].as_array().unwrap().iter().map(|w| w["slug"].as_str().unwrap().to_owned()).collect();
     assert_eq!(slugs, ["acme", "beta"]);
 }
 
@@ -155,28 +88,14 @@ async fn owners_and_admins_rename_members_cannot() {
     let admin = app.admin_with_workspace().await;
     let bob = app.join(&admin, "acme", "bob", "member").await;
     assert_error(
-        &app.patch(
-            "/api/v1/workspaces/acme",
-            &bob.token,
-            json!({ "name": "Bob Inc" }),
-        )
-        .await,
+        &app.patch("/api/v1/workspaces/acme", &bob.token, json!({ "name": "Bob Inc" })).await,
         StatusCode::FORBIDDEN,
         "not_workspace_admin",
     );
-    let (status, ws) = app
-        .patch(
-            "/api/v1/workspaces/acme",
-            &admin.token,
-            json!({ "name": "Acme Inc" }),
-        )
-        .await;
+    let (status, ws) = app.patch("/api/v1/workspaces/acme", &admin.token, json!({ "name": "Acme Inc" })).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ws["name"], "Acme Inc");
-    assert_eq!(
-        app.get("/api/v1/workspaces/acme", &bob.token).await.1["name"],
-        "Acme Inc"
-    );
+    assert_eq!(app.get("/api/v1/workspaces/acme", &bob.token).await.1["name"], "Acme Inc");
 }
 
 #[tokio::test]
@@ -188,36 +107,27 @@ async fn roles_change_by_the_rules_and_the_last_owner_stays() {
     let member = |id: i64| format!("/api/v1/workspaces/acme/members/{id}");
 
     assert_error(
-        &app.patch(&member(ada.id), &bob.token, json!({ "role": "guest" }))
-            .await,
+        &app.patch(&member(ada.id), &bob.token, json!({ "role": "guest" })).await,
         StatusCode::FORBIDDEN,
         "not_workspace_admin",
     );
     assert_error(
-        &app.patch(&member(bob.id), &ada.token, json!({ "role": "admin" }))
-            .await,
+        &app.patch(&member(bob.id), &ada.token, json!({ "role": "admin" })).await,
         StatusCode::FORBIDDEN,
         "owner_required",
     );
     assert_error(
-        &app.patch(
-            &member(owner.id),
-            &ada.token,
-            json!({ "deactivated": true }),
-        )
-        .await,
+        &app.patch(&member(owner.id), &ada.token, json!({ "deactivated": true })).await,
         StatusCode::FORBIDDEN,
         "owner_required",
     );
     assert_error(
-        &app.patch(&member(owner.id), &owner.token, json!({ "role": "member" }))
-            .await,
+        &app.patch(&member(owner.id), &owner.token, json!({ "role": "member" })).await,
         StatusCode::FORBIDDEN,
         "last_owner",
     );
     assert_error(
-        &app.patch(&member(bob.id), &owner.token, json!({ "role": "king" }))
-            .await,
+        &app.patch(&member(bob.id), &owner.token, json!({ "role": "king" })).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_role",
     );
@@ -227,24 +137,17 @@ async fn roles_change_by_the_rules_and_the_last_owner_stays() {
         "nothing_to_change",
     );
     assert_error(
-        &app.patch(&member(424242), &owner.token, json!({ "role": "guest" }))
-            .await,
+        &app.patch(&member(424242), &owner.token, json!({ "role": "guest" })).await,
         StatusCode::NOT_FOUND,
         "member_not_found",
     );
 
-    let (status, m) = app
-        .patch(&member(bob.id), &ada.token, json!({ "role": "guest" }))
-        .await;
+    let (status, m) = app.patch(&member(bob.id), &ada.token, json!({ "role": "guest" })).await;
     assert_eq!(status, StatusCode::OK, "{m}");
     assert_eq!(m["role"], "guest");
-    let (status, _) = app
-        .patch(&member(ada.id), &owner.token, json!({ "role": "owner" }))
-        .await;
+    let (status, _) = app.patch(&member(ada.id), &owner.token, json!({ "role": "owner" })).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, m) = app
-        .patch(&member(owner.id), &owner.token, json!({ "role": "member" }))
-        .await;
+    let (status, m) = app.patch(&member(owner.id), &owner.token, json!({ "role": "member" })).await;
     assert_eq!(status, StatusCode::OK, "another owner exists now: {m}");
 
     let (_, members) = app.get("/api/v1/workspaces/acme/members", &bob.token).await;
@@ -252,25 +155,13 @@ async fn roles_change_by_the_rules_and_the_last_owner_stays() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| {
-            (
-                m["user"]["username"].as_str().unwrap().into(),
-                m["role"].as_str().unwrap().into(),
-            )
-        })
+        .map(|m| (m["user"]["username"].as_str().unwrap().into(), m["role"].as_str().unwrap().into()))
         .collect();
     assert_eq!(
         roles,
-        [
-            ("ada".into(), "owner".into()),
-            ("admin".into(), "member".into()),
-            ("bob".into(), "guest".into())
-        ]
+        [("ada".into(), "owner".into()), ("admin".into(), "member".into()), ("bob".into(), "guest".into())]
     );
-    assert!(
-        members["members"][0]["user"].get("email").is_none(),
-        "members do not see each other's emails"
-    );
+    assert!(members["members"][0]["user"].get("email").is_none(), "members do not see each other's emails");
 }
 
 #[tokio::test]
@@ -278,47 +169,26 @@ async fn a_deactivated_member_loses_the_workspace_at_once_and_can_be_reactivated
     let app = spawn_app().await;
     let owner = app.admin_with_workspace().await;
     let bob = app.join(&owner, "acme", "bob", "member").await;
-    let (_, pat) = app
-        .post("/api/v1/me/tokens", &bob.token, json!({ "name": "script" }))
-        .await;
+    let (_, pat) = app.post("/api/v1/me/tokens", &bob.token, json!({ "name": "script" })).await;
     let pat = pat["token"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/workspaces/acme/members/{}", bob.id);
-    let (status, m) = app
-        .patch(&path, &owner.token, json!({ "deactivated": true }))
-        .await;
+    let (status, m) = app.patch(&path, &owner.token, json!({ "deactivated": true })).await;
     assert_eq!(status, StatusCode::OK, "{m}");
     assert_eq!(m["deactivated"], true);
     for token in [&bob.token, &pat] {
-        assert_eq!(
-            app.get("/api/v1/workspaces/acme", token).await.0,
-            StatusCode::NOT_FOUND
-        );
-        assert_eq!(
-            app.get("/api/v1/workspaces/acme/members", token).await.0,
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(app.get("/api/v1/workspaces/acme", token).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.get("/api/v1/workspaces/acme/members", token).await.0, StatusCode::NOT_FOUND);
     }
-    assert!(
-        app.get("/api/v1/workspaces", &bob.token).await.1["workspaces"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.get("/api/v1/workspaces", &bob.token).await.1["workspaces"].as_array().unwrap().is_empty());
     let self_path = format!("/api/v1/workspaces/acme/members/{}", owner.id);
     assert_error(
-        &app.patch(&self_path, &owner.token, json!({ "deactivated": true }))
-            .await,
+        &app.patch(&self_path, &owner.token, json!({ "deactivated": true })).await,
         StatusCode::FORBIDDEN,
         "last_owner",
     );
 
-    let (status, m) = app
-        .patch(&path, &owner.token, json!({ "deactivated": false }))
-        .await;
+    let (status, m) = app.patch(&path, &owner.token, json!({ "deactivated": false })).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(m["deactivated"], false);
-    assert_eq!(
-        app.get("/api/v1/workspaces/acme", &bob.token).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/api/v1/workspaces/acme", &bob.token).await.0, StatusCode::OK);
 }

@@ -42,29 +42,15 @@ pub async fn signup(
     req: HttpRequest,
     body: web::Json<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let SignupRequest {
-        email,
-        username,
-        password,
-        display_name,
-        invite_token,
-    } = body.into_inner();
-    let form = accounts::SignupForm {
-        email,
-        username,
-        password,
-        display_name,
-        invite_token,
-    };
+    let SignupRequest { email, username, password, display_name, invite_token } = body.into_inner();
+    let form = accounts::SignupForm { email, username, password, display_name, invite_token };
     let signed_up = accounts::signup(&state, form, auth::user_agent(&req)).await?;
-    Ok(HttpResponse::Created()
-        .cookie(auth::session_cookie(&state, &signed_up.session))
-        .json(SessionResponse {
-            csrf_token: state.keys.csrf_token(signed_up.session.session_id),
-            token: signed_up.session.token,
-            user: wire::Me::from(&signed_up.user),
-            workspace: signed_up.workspace_slug,
-        }))
+    Ok(HttpResponse::Created().cookie(auth::session_cookie(&state, &signed_up.session)).json(SessionResponse {
+        csrf_token: state.keys.csrf_token(signed_up.session.session_id),
+        token: signed_up.session.token,
+        user: wire::Me::from(&signed_up.user),
+        workspace: signed_up.workspace_slug,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -84,22 +70,13 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let ip = auth::client_ip(&req, &state);
-    let (user, session) = accounts::login(
-        &state,
-        &body.login,
-        &body.password,
-        &ip,
-        auth::user_agent(&req),
-    )
-    .await?;
-    Ok(HttpResponse::Ok()
-        .cookie(auth::session_cookie(&state, &session))
-        .json(SessionResponse {
-            csrf_token: state.keys.csrf_token(session.session_id),
-            token: session.token,
-            user: wire::Me::from(&user),
-            workspace: None,
-        }))
+    let (user, session) = accounts::login(&state, &body.login, &body.password, &ip, auth::user_agent(&req)).await?;
+    Ok(HttpResponse::Ok().cookie(auth::session_cookie(&state, &session)).json(SessionResponse {
+        csrf_token: state.keys.csrf_token(session.session_id),
+        token: session.token,
+        user: wire::Me::from(&user),
+        workspace: None,
+    }))
 }
 
 /// Sign out this session.
@@ -107,9 +84,7 @@ pub async fn login(
 #[post("/api/v1/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, AppError> {
     sessions::logout(&state, &user.0).await?;
-    Ok(HttpResponse::NoContent()
-        .cookie(auth::expired_session_cookie())
-        .finish())
+    Ok(HttpResponse::NoContent().cookie(auth::expired_session_cookie()).finish())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -121,14 +96,9 @@ pub struct LogoutAllResponse {
 /// Sign out every session of this account, this one included.
 #[utoipa::path(tag = "accounts", responses((status = 200, body = LogoutAllResponse), (status = 401, body = ErrorBody)))]
 #[post("/api/v1/auth/logout-all")]
-pub async fn logout_all(
-    state: web::Data<AppState>,
-    user: ApiUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn logout_all(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, AppError> {
     let sessions_ended = sessions::logout_everywhere(&state, &user.0).await?;
-    Ok(HttpResponse::Ok()
-        .cookie(auth::expired_session_cookie())
-        .json(LogoutAllResponse { sessions_ended }))
+    Ok(HttpResponse::Ok().cookie(auth::expired_session_cookie()).json(LogoutAllResponse { sessions_ended }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -188,10 +158,7 @@ pub async fn update_me(
     body: web::Json<MePatch>,
 ) -> Result<web::Json<wire::Me>, AppError> {
     let Some(name) = &body.display_name else {
-        return Err(AppError::invalid(
-            "nothing_to_change",
-            "Give a display_name to change.",
-        ));
+        return Err(AppError::invalid("nothing_to_change", "Give a display_name to change."));
     };
     let row = accounts::update_profile(&state, &user.0, name).await?;
     Ok(web::Json(wire::Me::from(&row)))
@@ -248,13 +215,8 @@ pub struct TokenList {
 /// List personal access tokens.
 #[utoipa::path(tag = "tokens", responses((status = 200, body = TokenList)))]
 #[get("/api/v1/me/tokens")]
-pub async fn list_tokens(
-    state: web::Data<AppState>,
-    user: ApiUser,
-) -> Result<web::Json<TokenList>, AppError> {
-    Ok(web::Json(TokenList {
-        tokens: tokens::list(&state, &user.0).await?,
-    }))
+pub async fn list_tokens(state: web::Data<AppState>, user: ApiUser) -> Result<web::Json<TokenList>, AppError> {
+    Ok(web::Json(TokenList { tokens: tokens::list(&state, &user.0).await? }))
 }
 
 /// Revoke a personal access token.

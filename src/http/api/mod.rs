@@ -2,7 +2,9 @@
 //! types so it cannot drift.
 
 pub mod accounts;
+pub mod channels;
 pub mod events;
+pub mod messages;
 pub mod workspaces;
 
 use actix_web::{HttpResponse, get};
@@ -34,6 +36,31 @@ use utoipa::OpenApi;
         workspaces::list_invitations,
         workspaces::accept,
         events::list,
+        channels::create,
+        channels::list,
+        channels::open_dm,
+        channels::get,
+        channels::update,
+        channels::join,
+        channels::leave,
+        channels::archive,
+        channels::unarchive,
+        channels::members,
+        channels::add_member,
+        channels::remove_member,
+        channels::read,
+        messages::post,
+        messages::history,
+        messages::get,
+        messages::edit,
+        messages::remove,
+        messages::thread,
+        messages::react,
+        messages::unreact,
+        messages::pin,
+        messages::unpin,
+        messages::mark_unread,
+        messages::pins,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -46,10 +73,7 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 

@@ -38,13 +38,8 @@ pub async fn create(
 /// The caller's workspaces.
 #[utoipa::path(tag = "workspaces", responses((status = 200, body = WorkspaceList)))]
 #[get("/api/v1/workspaces")]
-pub async fn list(
-    state: web::Data<AppState>,
-    user: ApiUser,
-) -> Result<web::Json<WorkspaceList>, AppError> {
-    Ok(web::Json(WorkspaceList {
-        workspaces: workspaces::list(&state, &user.0).await?,
-    }))
+pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<web::Json<WorkspaceList>, AppError> {
+    Ok(web::Json(WorkspaceList { workspaces: workspaces::list(&state, &user.0).await? }))
 }
 
 /// One workspace the caller belongs to.
@@ -76,14 +71,9 @@ pub async fn update(
     body: web::Json<WorkspacePatch>,
 ) -> Result<web::Json<wire::Workspace>, AppError> {
     let Some(name) = &body.name else {
-        return Err(AppError::invalid(
-            "nothing_to_change",
-            "Give a name to change.",
-        ));
+        return Err(AppError::invalid("nothing_to_change", "Give a name to change."));
     };
-    Ok(web::Json(
-        workspaces::rename(&state, &user.0, &ws, name).await?,
-    ))
+    Ok(web::Json(workspaces::rename(&state, &user.0, &ws, name).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -99,9 +89,7 @@ pub async fn members(
     user: ApiUser,
     ws: web::Path<String>,
 ) -> Result<web::Json<MemberList>, AppError> {
-    Ok(web::Json(MemberList {
-        members: workspaces::members(&state, &user.0, &ws).await?,
-    }))
+    Ok(web::Json(MemberList { members: workspaces::members(&state, &user.0, &ws).await? }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -126,9 +114,7 @@ pub async fn update_member(
     let (ws, user_id) = path.into_inner();
     let MemberPatch { role, deactivated } = body.into_inner();
     let patch = workspaces::MemberPatch { role, deactivated };
-    Ok(web::Json(
-        workspaces::update_member(&state, &user.0, &ws, user_id, patch).await?,
-    ))
+    Ok(web::Json(workspaces::update_member(&state, &user.0, &ws, user_id, patch).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -166,9 +152,7 @@ pub async fn list_invitations(
     user: ApiUser,
     ws: web::Path<String>,
 ) -> Result<web::Json<InvitationList>, AppError> {
-    Ok(web::Json(InvitationList {
-        invitations: invitations::list_pending(&state, &user.0, &ws).await?,
-    }))
+    Ok(web::Json(InvitationList { invitations: invitations::list_pending(&state, &user.0, &ws).await? }))
 }
 
 /// Accept an invitation as the signed-in person (whose email must be the invited one).
@@ -180,7 +164,5 @@ pub async fn accept(
     user: ApiUser,
     token: web::Path<String>,
 ) -> Result<web::Json<wire::Workspace>, AppError> {
-    Ok(web::Json(
-        invitations::accept(&state, &user.0, &token).await?,
-    ))
+    Ok(web::Json(invitations::accept(&state, &user.0, &token).await?))
 }

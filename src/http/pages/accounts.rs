@@ -5,15 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{
-    MaybeUser, PageResult, PageUser, check_form_origin, html, html_status, layout_for, notice_for,
-    redirect, safe_next,
+    MaybeUser, PageResult, PageUser, check_form_origin, html, html_status, layout_for, notice_for, redirect, safe_next,
 };
 use crate::app::{AppState, accounts, invitations, sessions, tokens};
 use crate::error::AppError;
 use crate::http::auth;
 use crate::views::pages::{
-    AccountPage, Layout, LoginPage, PasswordResetPage, PasswordResetRequestPage, SignupPage,
-    TokenView,
+    AccountPage, Layout, LoginPage, PasswordResetPage, PasswordResetRequestPage, SignupPage, TokenView,
 };
 
 #[derive(Deserialize)]
@@ -27,11 +25,7 @@ pub struct NextQuery {
 #[get("/")]
 pub async fn index(state: web::Data<AppState>, user: MaybeUser) -> PageResult {
     let Some(auth) = user.0 else {
-        return Ok(redirect(if accounts::first_run(&state).await? {
-            "/signup"
-        } else {
-            "/login"
-        }));
+        return Ok(redirect(if accounts::first_run(&state).await? { "/signup" } else { "/login" }));
     };
     let workspaces = crate::app::workspaces::list(&state, &auth.actor).await?;
     if let Some(first) = workspaces.first() {
@@ -52,11 +46,7 @@ pub async fn login_page(user: MaybeUser, query: web::Query<NextQuery>) -> PageRe
     }
     let mut layout = Layout::new("Sign in");
     layout.notice = notice_for(query.done.as_deref());
-    html(&LoginPage {
-        layout,
-        next,
-        login: String::new(),
-    })
+    html(&LoginPage { layout, next, login: String::new() })
 }
 
 #[derive(Deserialize)]
@@ -67,23 +57,11 @@ pub struct LoginForm {
 }
 
 #[post("/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<LoginForm>,
-) -> PageResult {
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> PageResult {
     check_form_origin(&req, &state)?;
     let next = safe_next(form.next.as_deref());
     let ip = auth::client_ip(&req, &state);
-    match accounts::login(
-        &state,
-        &form.login,
-        &form.password,
-        &ip,
-        auth::user_agent(&req),
-    )
-    .await
-    {
+    match accounts::login(&state, &form.login, &form.password, &ip, auth::user_agent(&req)).await {
         Ok((_, session)) => Ok(HttpResponse::SeeOther()
             .cookie(auth::session_cookie(&state, &session))
             .insert_header(("location", next))
@@ -97,14 +75,7 @@ pub async fn login(
             let mut layout = Layout::new("Sign in");
             layout.error = Some(e.problem().message);
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-            html_status(
-                status,
-                &LoginPage {
-                    layout,
-                    next,
-                    login: form.login.clone(),
-                },
-            )
+            html_status(status, &LoginPage { layout, next, login: form.login.clone() })
         }
         Err(e) => Err(e.into()),
     }
@@ -114,11 +85,7 @@ pub async fn login(
 pub async fn signup_page(state: web::Data<AppState>, query: web::Query<NextQuery>) -> PageResult {
     let first_account = accounts::first_run(&state).await?;
     let mut page = SignupPage {
-        layout: Layout::new(if first_account {
-            "Set up hearth"
-        } else {
-            "Sign up"
-        }),
+        layout: Layout::new(if first_account { "Set up hearth" } else { "Sign up" }),
         first_account,
         invite_token: String::new(),
         workspace_name: String::new(),
@@ -145,11 +112,7 @@ pub struct SignupFormData {
 }
 
 #[post("/signup")]
-pub async fn signup(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<SignupFormData>,
-) -> PageResult {
+pub async fn signup(state: web::Data<AppState>, req: HttpRequest, form: web::Form<SignupFormData>) -> PageResult {
     check_form_origin(&req, &state)?;
     let f = form.into_inner();
     let data = accounts::SignupForm {
@@ -161,10 +124,7 @@ pub async fn signup(
     };
     match accounts::signup(&state, data, auth::user_agent(&req)).await {
         Ok(done) => {
-            let to = done
-                .workspace_slug
-                .map(|s| format!("/w/{s}"))
-                .unwrap_or_else(|| "/".into());
+            let to = done.workspace_slug.map(|s| format!("/w/{s}")).unwrap_or_else(|| "/".into());
             Ok(HttpResponse::SeeOther()
                 .cookie(auth::session_cookie(&state, &done.session))
                 .insert_header(("location", to))
@@ -175,8 +135,7 @@ pub async fn signup(
             let invite_token = f.invite_token.unwrap_or_default();
             let mut layout = Layout::new("Sign up");
             layout.error = Some(e.problem().message);
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             html_status(
                 status,
                 &SignupPage {
@@ -201,11 +160,7 @@ pub struct CsrfForm {
 }
 
 #[post("/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    user: MaybeUser,
-    form: web::Form<CsrfForm>,
-) -> PageResult {
+pub async fn logout(state: web::Data<AppState>, user: MaybeUser, form: web::Form<CsrfForm>) -> PageResult {
     if let Some(auth) = user.0 {
         auth.check_form_csrf(&state, &form.csrf_token)?;
         sessions::logout(&state, &auth.actor).await?;
@@ -218,9 +173,7 @@ pub async fn logout(
 
 #[get("/password-reset")]
 pub async fn password_reset_request_page() -> PageResult {
-    html(&PasswordResetRequestPage {
-        layout: Layout::new("Reset your password"),
-    })
+    html(&PasswordResetRequestPage { layout: Layout::new("Reset your password") })
 }
 
 #[derive(Deserialize)]
@@ -240,20 +193,14 @@ pub async fn password_reset_request(
         Err(e @ AppError::Invalid(_)) => {
             let mut layout = Layout::new("Reset your password");
             layout.error = Some(e.problem().message);
-            html_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &PasswordResetRequestPage { layout },
-            )
+            html_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordResetRequestPage { layout })
         }
         Err(e) => Err(e.into()),
     }
 }
 
 #[get("/password-reset/{token}")]
-pub async fn password_reset_page(
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> PageResult {
+pub async fn password_reset_page(state: web::Data<AppState>, token: web::Path<String>) -> PageResult {
     let user = accounts::check_password_reset(&state, &token).await?;
     html(&PasswordResetPage {
         layout: Layout::new("Choose a new password"),
@@ -283,11 +230,7 @@ pub async fn password_reset(
             layout.error = Some(e.problem().message);
             html_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &PasswordResetPage {
-                    layout,
-                    token: token.into_inner(),
-                    username: user.username,
-                },
+                &PasswordResetPage { layout, token: token.into_inner(), username: user.username },
             )
         }
         Err(e) => Err(e.into()),
@@ -331,23 +274,15 @@ fn time_text(t: &crate::wire::Time) -> String {
 }
 
 #[get("/settings")]
-pub async fn account(
-    state: web::Data<AppState>,
-    user: PageUser,
-    query: web::Query<NextQuery>,
-) -> PageResult {
+pub async fn account(state: web::Data<AppState>, user: PageUser, query: web::Query<NextQuery>) -> PageResult {
     account_page(&state, &user, None, notice_for(query.done.as_deref()), None).await
 }
 
 /// Re-renders the account page with the error of a form, or lets other errors through.
 async fn account_error(state: &AppState, user: &PageUser, e: AppError) -> PageResult {
     match e {
-        AppError::Invalid(_)
-        | AppError::Forbidden(_)
-        | AppError::Conflict(_)
-        | AppError::NotFound(_) => {
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_) | AppError::NotFound(_) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             let mut res = account_page(state, user, Some(e.problem().message), None, None).await?;
             *res.status_mut() = status;
             Ok(res)
@@ -364,11 +299,7 @@ pub struct ProfileForm {
 }
 
 #[post("/settings/profile")]
-pub async fn update_profile(
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<ProfileForm>,
-) -> PageResult {
+pub async fn update_profile(state: web::Data<AppState>, user: PageUser, form: web::Form<ProfileForm>) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     match accounts::update_profile(&state, &user.0.actor, &form.display_name).await {
         Ok(_) => Ok(redirect("/settings?done=saved")),
@@ -391,14 +322,7 @@ pub async fn change_password(
     form: web::Form<PasswordChangeForm>,
 ) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
-    match accounts::change_password(
-        &state,
-        &user.0.actor,
-        &form.current_password,
-        &form.new_password,
-    )
-    .await
-    {
+    match accounts::change_password(&state, &user.0.actor, &form.current_password, &form.new_password).await {
         Ok(()) => Ok(redirect("/settings?done=password")),
         Err(e) => account_error(&state, &user, e).await,
     }
@@ -413,11 +337,7 @@ pub struct TokenForm {
 
 /// Creates a token and shows it once, on this response only.
 #[post("/settings/tokens")]
-pub async fn create_token(
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<TokenForm>,
-) -> PageResult {
+pub async fn create_token(state: web::Data<AppState>, user: PageUser, form: web::Form<TokenForm>) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     match tokens::create(&state, &user.0.actor, &form.name).await {
         Ok((_, token)) => {
@@ -447,11 +367,7 @@ pub async fn revoke_token(
 }
 
 #[post("/settings/sign-out-everywhere")]
-pub async fn sign_out_everywhere(
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<CsrfForm>,
-) -> PageResult {
+pub async fn sign_out_everywhere(state: web::Data<AppState>, user: PageUser, form: web::Form<CsrfForm>) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     sessions::logout_everywhere(&state, &user.0.actor).await?;
     Ok(HttpResponse::SeeOther()

@@ -69,9 +69,7 @@ impl ResponseError for PageError {
                     link: Some(("/".into(), "Go to hearth".into())),
                 };
                 let body = views::render(&page).unwrap_or_else(|_| e.problem().message);
-                HttpResponse::build(e.status_code())
-                    .content_type("text/html; charset=utf-8")
-                    .body(body)
+                HttpResponse::build(e.status_code()).content_type("text/html; charset=utf-8").body(body)
             }
         }
     }
@@ -108,8 +106,7 @@ pub struct MaybeUser(pub Option<Auth>);
 
 impl actix_web::FromRequest for MaybeUser {
     type Error = PageError;
-    type Future =
-        std::pin::Pin<Box<dyn std::future::Future<Output = Result<MaybeUser, PageError>>>>;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<MaybeUser, PageError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
@@ -122,16 +119,12 @@ pub fn html(t: &impl askama::Template) -> PageResult {
 }
 
 pub fn html_status(status: StatusCode, t: &impl askama::Template) -> PageResult {
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(views::render(t)?))
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(views::render(t)?))
 }
 
 /// 303 See Other: the answer to a form post.
 pub fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to.to_owned()))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_owned())).finish()
 }
 
 /// Percent-encodes a value for a query string.
@@ -139,9 +132,7 @@ pub fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -150,12 +141,7 @@ pub fn encode(value: &str) -> String {
 /// A local path to go to after signing in; anything else (other sites, `//host`) is `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.contains(['\r', '\n']) =>
-        {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains(['\r', '\n']) => {
             n.to_owned()
         }
         _ => "/".into(),
@@ -166,10 +152,9 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// an Origin from elsewhere is refused, which stops sign-in cross-site request forgery.
 pub fn check_form_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     match req.headers().get(header::ORIGIN) {
-        Some(o) if o.to_str().unwrap_or_default() != state.public_url => Err(AppError::forbidden(
-            "origin_not_allowed",
-            "This form must be sent from hearth's own pages.",
-        )),
+        Some(o) if o.to_str().unwrap_or_default() != state.public_url => {
+            Err(AppError::forbidden("origin_not_allowed", "This form must be sent from hearth's own pages."))
+        }
         _ => Ok(()),
     }
 }
@@ -182,9 +167,7 @@ pub fn notice_for(code: Option<&str>) -> Option<String> {
         "password" => "Password changed. Your other sessions were signed out.",
         "revoked" => "Token revoked.",
         "reset" => "Your new password is set; sign in with it.",
-        "reset-sent" => {
-            "If an account has that address, a link to reset its password is on its way."
-        }
+        "reset-sent" => "If an account has that address, a link to reset its password is on its way.",
         "signed-out" => "You are signed out.",
         _ => return None,
     };
@@ -192,12 +175,7 @@ pub fn notice_for(code: Option<&str>) -> Option<String> {
 }
 
 /// The frame of an app page for a signed-in person, with `current` as the open workspace.
-pub async fn layout_for(
-    state: &AppState,
-    auth: &Auth,
-    title: &str,
-    current: Option<&str>,
-) -> Result<Layout, AppError> {
+pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Option<&str>) -> Result<Layout, AppError> {
     let actor: &Actor = &auth.actor;
     let workspaces = app::workspaces::list(state, actor).await?;
     let nav_ws: Vec<NavWorkspace> = workspaces
@@ -205,12 +183,7 @@ pub async fn layout_for(
         .map(|w| NavWorkspace {
             slug: w.slug.clone(),
             name: w.name.clone(),
-            initial: w
-                .name
-                .chars()
-                .next()
-                .map(|c| c.to_uppercase().collect())
-                .unwrap_or_default(),
+            initial: w.name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
             is_admin: w.role == "owner" || w.role == "admin",
             current: Some(w.slug.as_str()) == current,
         })

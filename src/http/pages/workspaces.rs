@@ -10,8 +10,7 @@ use crate::app::{AppState, invitations, workspaces};
 use crate::domain::workspaces::{Role, assignable_roles, may_manage};
 use crate::error::AppError;
 use crate::views::pages::{
-    InvitationPage, InvitationView, Layout, MemberRowView, MembersPage, WorkspaceNewPage,
-    WorkspacePage,
+    InvitationPage, InvitationView, Layout, MemberRowView, MembersPage, WorkspaceNewPage, WorkspacePage,
 };
 
 #[derive(Deserialize)]
@@ -22,11 +21,7 @@ pub struct DoneQuery {
 #[get("/workspaces/new")]
 pub async fn new_page(state: web::Data<AppState>, user: PageUser) -> PageResult {
     let layout = layout_for(&state, &user.0, "Create a workspace", None).await?;
-    html(&WorkspaceNewPage {
-        layout,
-        name: String::new(),
-        slug: String::new(),
-    })
+    html(&WorkspaceNewPage { layout, name: String::new(), slug: String::new() })
 }
 
 #[derive(Deserialize)]
@@ -38,27 +33,15 @@ pub struct NewWorkspaceForm {
 }
 
 #[post("/workspaces/new")]
-pub async fn create(
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<NewWorkspaceForm>,
-) -> PageResult {
+pub async fn create(state: web::Data<AppState>, user: PageUser, form: web::Form<NewWorkspaceForm>) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     match workspaces::create(&state, &user.0.actor, &form.slug, &form.name).await {
         Ok(ws) => Ok(redirect(&format!("/w/{}", ws.slug))),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
             let mut layout = layout_for(&state, &user.0, "Create a workspace", None).await?;
             layout.error = Some(e.problem().message);
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            html_status(
-                status,
-                &WorkspaceNewPage {
-                    layout,
-                    name: form.name.clone(),
-                    slug: form.slug.clone(),
-                },
-            )
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            html_status(status, &WorkspaceNewPage { layout, name: form.name.clone(), slug: form.slug.clone() })
         }
         Err(e) => Err(e.into()),
     }
@@ -79,11 +62,7 @@ pub async fn home(
         layout,
         slug: workspace.slug,
         name: workspace.name,
-        role_article: if role == Role::Owner || role == Role::Admin {
-            "an"
-        } else {
-            "a"
-        },
+        role_article: if role == Role::Owner || role == Role::Admin { "an" } else { "a" },
         role: workspace.role,
         is_admin: role.is_admin(),
     })
@@ -100,18 +79,8 @@ async fn members_page(
     let workspace = workspaces::get(state, actor, slug).await?;
     let role = Role::parse(&workspace.role).map_err(AppError::from)?;
     let members = workspaces::members(state, actor, slug).await?;
-    let invitations = if role.is_admin() {
-        invitations::list_pending(state, actor, slug).await?
-    } else {
-        Vec::new()
-    };
-    let mut layout = layout_for(
-        state,
-        &user.0,
-        &format!("{}: members", workspace.name),
-        Some(&workspace.slug),
-    )
-    .await?;
+    let invitations = if role.is_admin() { invitations::list_pending(state, actor, slug).await? } else { Vec::new() };
+    let mut layout = layout_for(state, &user.0, &format!("{}: members", workspace.name), Some(&workspace.slug)).await?;
     layout.error = error;
     layout.notice = notice;
     let page = MembersPage {
@@ -142,10 +111,7 @@ async fn members_page(
                 expires_at: i.expires_at.0.format("%Y-%m-%d").to_string(),
             })
             .collect(),
-        role_choices: assignable_roles(role)
-            .into_iter()
-            .map(Role::as_str)
-            .collect(),
+        role_choices: assignable_roles(role).into_iter().map(Role::as_str).collect(),
     };
     html(&page)
 }
@@ -154,8 +120,7 @@ async fn members_page(
 async fn members_error(state: &AppState, user: &PageUser, slug: &str, e: AppError) -> PageResult {
     match e {
         AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_) => {
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             let mut res = members_page(state, user, slug, Some(e.problem().message), None).await?;
             *res.status_mut() = status;
             Ok(res)
@@ -234,10 +199,7 @@ pub async fn update_member(
 ) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     let (ws, target) = path.into_inner();
-    let patch = workspaces::MemberPatch {
-        role: form.role.clone(),
-        deactivated: form.deactivated,
-    };
+    let patch = workspaces::MemberPatch { role: form.role.clone(), deactivated: form.deactivated };
     match workspaces::update_member(&state, &user.0.actor, &ws, target, patch).await {
         Ok(_) => Ok(redirect(&format!("/w/{ws}/settings?done=saved"))),
         Err(e) => members_error(&state, &user, &ws, e).await,
@@ -246,20 +208,13 @@ pub async fn update_member(
 
 /// The page an invitation link opens: accept, sign in or sign up.
 #[get("/invitations/{token}")]
-pub async fn invitation(
-    state: web::Data<AppState>,
-    user: MaybeUser,
-    token: web::Path<String>,
-) -> PageResult {
+pub async fn invitation(state: web::Data<AppState>, user: MaybeUser, token: web::Path<String>) -> PageResult {
     let preview = invitations::preview(&state, &token).await?;
     let mut layout = Layout::new(format!("Join {}", preview.workspace_name));
     let (signed_in_as, email_matches) = match &user.0 {
         Some(auth) => {
             layout.csrf = auth.csrf_token(&state);
-            (
-                auth.actor.user.username.clone(),
-                auth.actor.user.email == preview.email,
-            )
+            (auth.actor.user.username.clone(), auth.actor.user.email == preview.email)
         }
         None => (String::new(), false),
     };
@@ -290,7 +245,5 @@ pub async fn accept(
 ) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     let ws = invitations::accept(&state, &user.0.actor, &token).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("location", format!("/w/{}", ws.slug)))
-        .finish())
+    Ok(HttpResponse::SeeOther().insert_header(("location", format!("/w/{}", ws.slug))).finish())
 }

@@ -1,0 +1,5 @@
+DROP TABLE mentions;
+DROP TABLE reactions;
+DROP TABLE messages;
+DROP TABLE channel_members;
+DROP TABLE channels;

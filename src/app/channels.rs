@@ -1,0 +1,595 @@
+//! Channels and direct messages: create, find, join and leave, manage members, archive,
+//! read markers and notification settings.
+
+use serde_json::json;
+
+use super::workspaces::{Membership, membership};
+use super::{Actor, AppState};
+use crate::db::channels::{ChannelChanges, ChannelMemberRow, ChannelRow, NewChannel};
+use crate::db::messages::MessageRow;
+use crate::db::users::UserRow;
+use crate::db::workspaces::MemberRow;
+use crate::db::{self, Conn, Tx};
+use crate::domain::channels::{Access, ChannelKind, ChannelName, NotifyLevel, dm_key, dm_members, parse_topic};
+use crate::domain::events::EventKind;
+use crate::domain::workspaces::Role;
+use crate::error::AppError;
+use crate::events::{self, NewEvent};
+use crate::wire;
+
+/// Unread and mention counts are counted up to this, and shown as "99+" beyond 99.
+pub const COUNT_CAP: i64 = 100;
+
+/// The name of the channel every workspace starts with.
+pub const GENERAL: &str = "general";
+
+/// A channel as one person may use it.
+#[derive(Debug, Clone)]
+pub struct ChannelContext {
+    pub channel: ChannelRow,
+    pub role: Role,
+    pub member: Option<ChannelMemberRow>,
+    pub access: Access,
+}
+
+fn channel_not_found() -> AppError {
+    AppError::not_found("channel_not_found", "No such channel, or you cannot see it.")
+}
+
+/// Loads a channel through the caller's workspace membership and channel access: a channel
+/// the caller may not see is not found, whether it exists or not.
+pub fn context(conn: &mut Conn, user_id: i64, channel_id: i64) -> Result<ChannelContext, AppError> {
+    let channel = ChannelRow::find(conn, channel_id)?.ok_or_else(channel_not_found)?;
+    let ws_member = MemberRow::find(conn, channel.workspace_id, user_id)?
+        .filter(|m| m.deactivated_at.is_none())
+        .ok_or_else(channel_not_found)?;
+    let role = Role::parse(&ws_member.role)?;
+    let member = ChannelMemberRow::find(conn, channel.id, user_id)?;
+    let kind = ChannelKind::parse(&channel.kind)
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("stored kind {}", channel.kind)))?;
+    let access = Access {
+        role,
+        kind,
+        is_member: member.is_some(),
+        is_creator: channel.created_by == user_id,
+        archived: channel.archived_at.is_some(),
+        is_default: channel.is_default,
+    };
+    if !access.can_see() {
+        return Err(channel_not_found());
+    }
+    Ok(ChannelContext { channel, role, member, access })
+}
+
+/// The wire channel with the caller's membership and, for direct messages, its people.
+pub fn channel_view(
+    conn: &mut Conn,
+    channel: &ChannelRow,
+    member: Option<&ChannelMemberRow>,
+) -> Result<wire::Channel, AppError> {
+    let mut view = wire::Channel::from(channel);
+    if let Some(m) = member {
+        view.membership = Some(wire::ChannelMembership {
+            last_read_message_id: m.last_read_message_id,
+            unread_count: m.unread_count(conn, COUNT_CAP)?,
+            mention_count: m.mention_count(conn, COUNT_CAP)?,
+            notify_level: m.notify_level.clone(),
+            muted: m.muted,
+        });
+    }
+    if ChannelKind::parse(&channel.kind).is_some_and(ChannelKind::is_dm) {
+        let people = ChannelMemberRow::list_with_users(conn, channel.id)?;
+        view.dm_members = Some(people.iter().map(|(_, u)| wire::User::from(u)).collect());
+    }
+    Ok(view)
+}
+
+/// Appends a channel event carrying the channel (without anyone's membership).
+fn channel_event(
+    tx: &mut Tx<'_>,
+    kind: EventKind,
+    channel: &ChannelRow,
+    user_id: Option<i64>,
+    extra: serde_json::Value,
+) -> Result<(), AppError> {
+    let mut view = wire::Channel::from(channel);
+    if ChannelKind::parse(&channel.kind).is_some_and(ChannelKind::is_dm) {
+        let people = ChannelMemberRow::list_with_users(tx, channel.id)?;
+        view.dm_members = Some(people.iter().map(|(_, u)| wire::User::from(u)).collect());
+    }
+    let mut payload = json!({ "channel": view });
+    if let (Some(obj), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    events::append(
+        tx,
+        NewEvent { kind, workspace_id: Some(channel.workspace_id), channel_id: Some(channel.id), user_id, payload },
+    )?;
+    Ok(())
+}
+
+/// Adds `user` to the channel, having read everything so far, and appends
+/// `channel.member_added`. Does nothing for someone already in it.
+pub fn add_member_row(tx: &mut Tx<'_>, channel: &ChannelRow, user: &UserRow) -> Result<bool, AppError> {
+    if ChannelMemberRow::find(tx, channel.id, user.id)?.is_some() {
+        return Ok(false);
+    }
+    let last = MessageRow::newest_id(tx, channel.id)?.unwrap_or(0);
+    ChannelMemberRow::new(channel.id, user.id, db::now(), last).insert(tx)?;
+    channel_event(
+        tx,
+        EventKind::ChannelMemberAdded,
+        channel,
+        Some(user.id),
+        json!({ "user": wire::User::from(user) }),
+    )?;
+    Ok(true)
+}
+
+/// Creates the workspace's `#general`, the default channel everyone but guests is in.
+pub fn create_general(tx: &mut Tx<'_>, workspace_id: i64, owner: &UserRow) -> Result<ChannelRow, AppError> {
+    let now = db::now();
+    let channel = NewChannel {
+        workspace_id,
+        kind: ChannelKind::Public.as_str(),
+        name: Some(GENERAL),
+        topic: "",
+        purpose: "Announcements and talk for the whole workspace.",
+        is_default: true,
+        dm_key: None,
+        created_by: owner.id,
+        created_at: now,
+        updated_at: now,
+    }
+    .insert(tx)?;
+    ChannelMemberRow::new(channel.id, owner.id, now, 0).insert(tx)?;
+    channel_event(tx, EventKind::ChannelCreated, &channel, None, json!({}))?;
+    Ok(channel)
+}
+
+/// Puts a new (non-guest) workspace member into the default channels.
+pub fn join_defaults(tx: &mut Tx<'_>, workspace_id: i64, user: &UserRow, role: Role) -> Result<(), AppError> {
+    if role == Role::Guest {
+        return Ok(());
+    }
+    for channel in ChannelRow::list_default(tx, workspace_id)? {
+        add_member_row(tx, &channel, user)?;
+    }
+    Ok(())
+}
+
+/// What a new channel needs.
+#[derive(Debug, Clone, Default)]
+pub struct NewChannelForm {
+    pub name: String,
+    pub private: bool,
+    pub topic: Option<String>,
+    pub purpose: Option<String>,
+}
+
+/// Creates a public or private channel; the creator is its first member.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+    form: NewChannelForm,
+) -> Result<wire::Channel, AppError> {
+    let name = ChannelName::parse(&form.name)?;
+    let topic = parse_topic(form.topic.as_deref().unwrap_or(""), "A topic")?;
+    let purpose = parse_topic(form.purpose.as_deref().unwrap_or(""), "A purpose")?;
+    let kind = if form.private { ChannelKind::Private } else { ChannelKind::Public };
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    state
+        .db
+        .write(move |tx| {
+            let Membership { workspace, role } = membership(tx, &slug, user_id)?;
+            if role == Role::Guest {
+                return Err(AppError::forbidden("guest_cannot_create", "Guests cannot create channels."));
+            }
+            if ChannelRow::name_taken(tx, workspace.id, name.as_str())? {
+                return Err(AppError::conflict(
+                    "channel_name_taken",
+                    format!("A channel named #{} already exists.", name.as_str()),
+                ));
+            }
+            let now = db::now();
+            let channel = NewChannel {
+                workspace_id: workspace.id,
+                kind: kind.as_str(),
+                name: Some(name.as_str()),
+                topic: &topic,
+                purpose: &purpose,
+                is_default: false,
+                dm_key: None,
+                created_by: user_id,
+                created_at: now,
+                updated_at: now,
+            }
+            .insert(tx)?;
+            let member = ChannelMemberRow::new(channel.id, user_id, now, 0);
+            member.insert(tx)?;
+            let view = channel_view(tx, &channel, Some(&member))?;
+            channel_event(tx, EventKind::ChannelCreated, &channel, Some(user_id), json!({}))?;
+            Ok(view)
+        })
+        .await
+}
+
+/// The channels and direct messages the caller is in, with unread and mention counts; or,
+/// with `browse`, the public channels they could join.
+pub async fn list(state: &AppState, actor: &Actor, slug: &str, browse: bool) -> Result<Vec<wire::Channel>, AppError> {
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    state
+        .db
+        .read(move |conn| {
+            let Membership { workspace, role } = membership(conn, &slug, user_id)?;
+            if browse {
+                if role == Role::Guest {
+                    return Ok(Vec::new());
+                }
+                let joined: std::collections::HashSet<i64> =
+                    ChannelRow::ids_joined(conn, user_id)?.into_iter().collect();
+                return Ok(ChannelRow::list_public(conn, workspace.id)?
+                    .iter()
+                    .filter(|c| !joined.contains(&c.id))
+                    .map(wire::Channel::from)
+                    .collect());
+            }
+            let mut out = Vec::new();
+            for (channel, member) in ChannelRow::list_joined(conn, workspace.id, user_id)? {
+                out.push(channel_view(conn, &channel, Some(&member))?);
+            }
+            Ok(out)
+        })
+        .await
+}
+
+pub async fn get(state: &AppState, actor: &Actor, channel_id: i64) -> Result<wire::Channel, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| {
+            let ctx = context(conn, user_id, channel_id)?;
+            channel_view(conn, &ctx.channel, ctx.member.as_ref())
+        })
+        .await
+}
+
+/// A change to a channel's name, topic or purpose.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelPatch {
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    pub purpose: Option<String>,
+}
+
+/// Renames a channel (channel admins) or sets its topic or purpose (members).
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    patch: ChannelPatch,
+) -> Result<wire::Channel, AppError> {
+    let name = patch.name.as_deref().map(ChannelName::parse).transpose()?;
+    let topic = patch.topic.as_deref().map(|t| parse_topic(t, "A topic")).transpose()?;
+    let purpose = patch.purpose.as_deref().map(|p| parse_topic(p, "A purpose")).transpose()?;
+    if name.is_none() && topic.is_none() && purpose.is_none() {
+        return Err(AppError::invalid("nothing_to_change", "Give a name, topic or purpose to change."));
+    }
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let ctx = context(tx, user_id, channel_id)?;
+            if let Some(name) = &name {
+                ctx.access.may_manage("renamed")?;
+                if ctx.access.archived {
+                    return Err(AppError::forbidden("channel_archived", "Unarchive the channel to rename it."));
+                }
+                if ctx.channel.name.as_deref() != Some(name.as_str())
+                    && ChannelRow::name_taken(tx, ctx.channel.workspace_id, name.as_str())?
+                {
+                    return Err(AppError::conflict(
+                        "channel_name_taken",
+                        format!("A channel named #{} already exists.", name.as_str()),
+                    ));
+                }
+            }
+            if topic.is_some() || purpose.is_some() {
+                ctx.access.may_set_topic()?;
+            }
+            let changes = ChannelChanges {
+                name: name.as_ref().map(ChannelName::as_str),
+                topic: topic.as_deref(),
+                purpose: purpose.as_deref(),
+                updated_at: Some(db::now()),
+            };
+            let channel = ChannelRow::update(tx, channel_id, &changes)?;
+            let view = channel_view(tx, &channel, ctx.member.as_ref())?;
+            channel_event(tx, EventKind::ChannelUpdated, &channel, None, json!({}))?;
+            Ok(view)
+        })
+        .await
+}
+
+/// Joins a public channel.
+pub async fn join(state: &AppState, actor: &Actor, channel_id: i64) -> Result<wire::Channel, AppError> {
+    let user = actor.user.clone();
+    state
+        .db
+        .write(move |tx| {
+            let ctx = context(tx, user.id, channel_id)?;
+            if ctx.member.is_none() {
+                ctx.access.may_join()?;
+                add_member_row(tx, &ctx.channel, &user)?;
+            }
+            let member = ChannelMemberRow::find(tx, channel_id, user.id)?;
+            channel_view(tx, &ctx.channel, member.as_ref())
+        })
+        .await
+}
+
+/// Leaves a channel. A private channel left is gone from view.
+pub async fn leave(state: &AppState, actor: &Actor, channel_id: i64) -> Result<(), AppError> {
+    let user = actor.user.clone();
+    state
+        .db
+        .write(move |tx| {
+            let ctx = context(tx, user.id, channel_id)?;
+            ctx.access.may_leave()?;
+            ChannelMemberRow::delete(tx, channel_id, user.id)?;
+            channel_event(
+                tx,
+                EventKind::ChannelMemberRemoved,
+                &ctx.channel,
+                Some(user.id),
+                json!({ "user": wire::User::from(&user) }),
+            )
+        })
+        .await
+}
+
+/// Adds a workspace member to a channel.
+pub async fn add_member(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    target_id: i64,
+) -> Result<wire::User, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let ctx = context(tx, user_id, channel_id)?;
+            ctx.access.may_add_members()?;
+            MemberRow::find(tx, ctx.channel.workspace_id, target_id)?
+                .filter(|m| m.deactivated_at.is_none())
+                .ok_or_else(|| {
+                    AppError::not_found("user_not_found", "That person is not an active member of this workspace.")
+                })?;
+            let target = UserRow::find(tx, target_id)?;
+            if !add_member_row(tx, &ctx.channel, &target)? {
+                return Err(AppError::conflict(
+                    "already_in_channel",
+                    format!("{} is already in this channel.", target.username),
+                ));
+            }
+            Ok(wire::User::from(&target))
+        })
+        .await
+}
+
+/// Removes someone from a channel (channel admins; never from a default channel).
+pub async fn remove_member(state: &AppState, actor: &Actor, channel_id: i64, target_id: i64) -> Result<(), AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let ctx = context(tx, user_id, channel_id)?;
+            ctx.access.may_manage("changed")?;
+            if ctx.channel.is_default {
+                return Err(AppError::forbidden(
+                    "cannot_leave_default",
+                    "Everyone stays in the workspace's default channels.",
+                ));
+            }
+            if ChannelMemberRow::delete(tx, channel_id, target_id)? == 0 {
+                return Err(AppError::not_found("not_in_channel", "That person is not in this channel."));
+            }
+            let target = UserRow::find(tx, target_id)?;
+            channel_event(
+                tx,
+                EventKind::ChannelMemberRemoved,
+                &ctx.channel,
+                Some(target_id),
+                json!({ "user": wire::User::from(&target) }),
+            )
+        })
+        .await
+}
+
+/// The people in a channel.
+pub async fn members(state: &AppState, actor: &Actor, channel_id: i64) -> Result<Vec<wire::User>, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| {
+            let ctx = context(conn, user_id, channel_id)?;
+            Ok(ChannelMemberRow::list_with_users(conn, ctx.channel.id)?
+                .iter()
+                .map(|(_, u)| wire::User::from(u))
+                .collect())
+        })
+        .await
+}
+
+/// Archives (read-only, still readable and searchable) or unarchives a channel.
+pub async fn set_archived(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    archived: bool,
+) -> Result<wire::Channel, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let ctx = context(tx, user_id, channel_id)?;
+            ctx.access.may_archive()?;
+            if ctx.access.archived == archived {
+                return Err(AppError::conflict(
+                    if archived { "already_archived" } else { "not_archived" },
+                    if archived { "The channel is already archived." } else { "The channel is not archived." },
+                ));
+            }
+            let now = db::now();
+            let channel = ChannelRow::set_archived(tx, channel_id, archived.then_some(now), now)?;
+            let view = channel_view(tx, &channel, ctx.member.as_ref())?;
+            let kind = if archived { EventKind::ChannelArchived } else { EventKind::ChannelUnarchived };
+            channel_event(tx, kind, &channel, None, json!({}))?;
+            Ok(view)
+        })
+        .await
+}
+
+/// The one direct message for exactly this set of people, created on first use.
+pub async fn open_dm(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+    user_ids: &[i64],
+) -> Result<(wire::Channel, bool), AppError> {
+    let members = dm_members(actor.id(), user_ids)?;
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    state
+        .db
+        .write(move |tx| {
+            let Membership { workspace, .. } = membership(tx, &slug, user_id)?;
+            let key = dm_key(workspace.id, &members);
+            if let Some(existing) = ChannelRow::find_by_dm_key(tx, &key)? {
+                let member = ChannelMemberRow::find(tx, existing.id, user_id)?;
+                return Ok((channel_view(tx, &existing, member.as_ref())?, false));
+            }
+            let mut people = Vec::new();
+            for id in &members {
+                MemberRow::find(tx, workspace.id, *id)?.filter(|m| m.deactivated_at.is_none()).ok_or_else(|| {
+                    AppError::not_found(
+                        "user_not_found",
+                        format!("User {id} is not an active member of this workspace."),
+                    )
+                })?;
+                people.push(UserRow::find(tx, *id)?);
+            }
+            let now = db::now();
+            let kind = if members.len() == 2 { ChannelKind::Direct } else { ChannelKind::Group };
+            let channel = NewChannel {
+                workspace_id: workspace.id,
+                kind: kind.as_str(),
+                name: None,
+                topic: "",
+                purpose: "",
+                is_default: false,
+                dm_key: Some(&key),
+                created_by: user_id,
+                created_at: now,
+                updated_at: now,
+            }
+            .insert(tx)?;
+            for person in &people {
+                ChannelMemberRow::new(channel.id, person.id, now, 0).insert(tx)?;
+            }
+            let member = ChannelMemberRow::find(tx, channel.id, user_id)?;
+            let view = channel_view(tx, &channel, member.as_ref())?;
+            channel_event(tx, EventKind::ChannelCreated, &channel, None, json!({}))?;
+            Ok((view, true))
+        })
+        .await
+}
+
+/// Moves the caller's read marker to `message_id` (forward or back: "mark unread" moves it
+/// to just before a message).
+fn set_read(tx: &mut Tx<'_>, user_id: i64, channel_id: i64, message_id: i64) -> Result<wire::Channel, AppError> {
+    let ctx = context(tx, user_id, channel_id)?;
+    if ctx.member.is_none() {
+        return Err(AppError::forbidden("not_in_channel", "Join the channel to keep a read marker in it."));
+    }
+    ChannelMemberRow::set_last_read(tx, channel_id, user_id, message_id)?;
+    let member = ChannelMemberRow::find(tx, channel_id, user_id)?;
+    let view = channel_view(tx, &ctx.channel, member.as_ref())?;
+    events::append(
+        tx,
+        NewEvent {
+            kind: EventKind::ChannelRead,
+            workspace_id: Some(ctx.channel.workspace_id),
+            channel_id: Some(channel_id),
+            user_id: Some(user_id),
+            payload: json!({ "channel_id": channel_id, "membership": view.membership }),
+        },
+    )?;
+    Ok(view)
+}
+
+/// Marks the channel read up to a message (the newest when none is given).
+pub async fn mark_read(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    message_id: Option<i64>,
+) -> Result<wire::Channel, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let upto = match message_id {
+                Some(id) => {
+                    let m = MessageRow::find(tx, id)?.filter(|m| m.channel_id == channel_id);
+                    m.ok_or_else(|| AppError::not_found("message_not_found", "That message is not in this channel."))?
+                        .id
+                }
+                None => MessageRow::newest_id(tx, channel_id)?.unwrap_or(0),
+            };
+            set_read(tx, user_id, channel_id, upto)
+        })
+        .await
+}
+
+/// "Mark unread from here": the message and everything after it become unread.
+pub async fn mark_unread(state: &AppState, actor: &Actor, message_id: i64) -> Result<wire::Channel, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let message = MessageRow::find(tx, message_id)?
+                .ok_or_else(|| AppError::not_found("message_not_found", "No such message."))?;
+            let before = MessageRow::id_before(tx, message.channel_id, message.id)?.unwrap_or(0);
+            set_read(tx, user_id, message.channel_id, before)
+        })
+        .await
+}
+
+/// Sets how a channel notifies the caller, and whether it is muted.
+pub async fn set_notify(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    level: Option<&str>,
+    muted: Option<bool>,
+) -> Result<wire::Channel, AppError> {
+    let level = level.map(NotifyLevel::parse).transpose()?;
+    if level.is_none() && muted.is_none() {
+        return Err(AppError::invalid("nothing_to_change", "Give notify_level or muted."));
+    }
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let ctx = context(tx, user_id, channel_id)?;
+            let member = ctx
+                .member
+                .ok_or_else(|| AppError::forbidden("not_in_channel", "Join the channel to set its notifications."))?;
+            let level = level.map(NotifyLevel::as_str).unwrap_or(&member.notify_level).to_owned();
+            let member = ChannelMemberRow::set_notify(tx, channel_id, user_id, &level, muted.unwrap_or(member.muted))?;
+            channel_view(tx, &ctx.channel, Some(&member))
+        })
+        .await
+}

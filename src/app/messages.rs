@@ -1,0 +1,454 @@
+//! Messages: post (idempotently), read history and threads, edit, delete, react, pin.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::channels::{ChannelContext, context};
+use super::{Actor, AppState};
+use crate::db::channels::ChannelRow;
+use crate::db::messages::{self as rows, MessageRow, NewMessage, ReactionRow, Window};
+use crate::db::users::UserRow;
+use crate::db::workspaces::WorkspaceRow;
+use crate::db::{self, Conn, Tx};
+use crate::domain::channels::ChannelKind;
+use crate::domain::events::EventKind;
+use crate::domain::messages::{MessageText, Resolved, parse_emoji, references, render};
+use crate::error::AppError;
+use crate::events::{self, NewEvent};
+use crate::wire;
+
+/// Messages per history page by default, and at most.
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 200;
+
+/// The longest idempotency key accepted.
+const MAX_CLIENT_MSG_ID: usize = 64;
+
+fn message_not_found() -> AppError {
+    AppError::not_found("message_not_found", "No such message, or you cannot see it.")
+}
+
+/// Builds wire messages for rows, loading their authors and reactions in two queries.
+pub fn views(conn: &mut Conn, messages: &[MessageRow]) -> Result<Vec<wire::Message>, AppError> {
+    use diesel::prelude::*;
+    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    let mut author_ids: Vec<i64> = messages.iter().map(|m| m.user_id).collect();
+    author_ids.sort_unstable();
+    author_ids.dedup();
+    let authors: HashMap<i64, UserRow> = crate::db::schema::users::table
+        .filter(crate::db::schema::users::id.eq_any(&author_ids))
+        .select(crate::db::users::COLUMNS)
+        .load::<UserRow>(conn)?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let reactions = ReactionRow::for_messages(conn, &ids)?;
+    messages
+        .iter()
+        .map(|m| {
+            let author = authors
+                .get(&m.user_id)
+                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("message {} has no author", m.id)))?;
+            let mine: Vec<&ReactionRow> = reactions.iter().filter(|r| r.message_id == m.id).collect();
+            Ok(wire::Message::new(m, author, &mine))
+        })
+        .collect()
+}
+
+fn view(conn: &mut Conn, message: &MessageRow) -> Result<wire::Message, AppError> {
+    Ok(views(conn, std::slice::from_ref(message))?.remove(0))
+}
+
+/// Loads a message through the channel access of the caller.
+fn message_context(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(MessageRow, ChannelContext), AppError> {
+    let message = MessageRow::find(conn, message_id)?.ok_or_else(message_not_found)?;
+    let ctx = context(conn, user_id, message.channel_id).map_err(|_| message_not_found())?;
+    Ok((message, ctx))
+}
+
+/// Appends a message event; its payload is the message as `GET /messages/{id}` returns it.
+fn message_event(
+    tx: &mut Tx<'_>,
+    kind: EventKind,
+    channel: &ChannelRow,
+    message: &wire::Message,
+    extra: serde_json::Value,
+) -> Result<(), AppError> {
+    let mut payload = json!({ "message": message });
+    if let (Some(obj), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    events::append(
+        tx,
+        NewEvent {
+            kind,
+            workspace_id: Some(channel.workspace_id),
+            channel_id: Some(channel.id),
+            user_id: None,
+            payload,
+        },
+    )?;
+    Ok(())
+}
+
+/// Looks up the names a text refers to: active members of the workspace by username, and
+/// channels that everyone who can read the message may see (public ones, and this one).
+fn resolve(
+    conn: &mut Conn,
+    channel: &ChannelRow,
+    text: &MessageText,
+) -> Result<(Resolved, Vec<Option<i64>>), AppError> {
+    use crate::db::schema::{users, workspace_members};
+    use diesel::prelude::*;
+    let refs = references(text);
+    let workspace = WorkspaceRow::find(conn, channel.workspace_id)?;
+    let mut resolved = Resolved { workspace: workspace.slug, ..Resolved::default() };
+    if !refs.usernames.is_empty() {
+        let names: Vec<&String> = refs.usernames.iter().collect();
+        let found: Vec<(i64, String)> = users::table
+            .inner_join(workspace_members::table)
+            .filter(workspace_members::workspace_id.eq(channel.workspace_id))
+            .filter(workspace_members::deactivated_at.is_null())
+            .filter(users::username.eq_any(names))
+            .select((users::id, users::username))
+            .load(conn)?;
+        resolved.users = found.into_iter().map(|(id, name)| (name, id)).collect();
+    }
+    if !refs.channels.is_empty() {
+        let names: Vec<String> = refs.channels.iter().cloned().collect();
+        for c in ChannelRow::find_by_names(conn, channel.workspace_id, &names)? {
+            if c.kind == ChannelKind::Public.as_str() || c.id == channel.id {
+                if let Some(name) = c.name {
+                    resolved.channels.insert(name, c.id);
+                }
+            }
+        }
+    }
+    let mut mentioned: Vec<Option<i64>> = resolved.users.values().map(|id| Some(*id)).collect();
+    if !refs.broadcasts.is_empty() {
+        mentioned.push(None);
+    }
+    Ok((resolved, mentioned))
+}
+
+/// What someone posts.
+#[derive(Debug, Clone, Default)]
+pub struct PostForm {
+    pub text: String,
+    pub thread_root_id: Option<i64>,
+    pub also_send_to_channel: bool,
+    pub client_msg_id: Option<String>,
+}
+
+/// A posted message, and whether this call created it (false: the same `client_msg_id`
+/// was posted before, and that message is returned).
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub message: wire::Message,
+    pub created: bool,
+}
+
+/// Posts a message, or a reply in a thread. Replying to a reply attaches to its root.
+pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostForm) -> Result<Posted, AppError> {
+    let text = MessageText::parse(&form.text, state.settings.max_message_chars)?;
+    let key = form.client_msg_id.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
+    if key.as_ref().is_some_and(|k| k.len() > MAX_CLIENT_MSG_ID) {
+        return Err(AppError::invalid(
+            "invalid_client_msg_id",
+            format!("client_msg_id can be at most {MAX_CLIENT_MSG_ID} characters."),
+        ));
+    }
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let ctx = context(tx, user_id, channel_id)?;
+            if let Some(key) = &key {
+                if let Some(existing) = MessageRow::find_by_client_msg_id(tx, user_id, key)? {
+                    if existing.channel_id != channel_id {
+                        return Err(AppError::conflict(
+                            "client_msg_id_reused",
+                            "That client_msg_id was already used for a message in another channel.",
+                        ));
+                    }
+                    return Ok(Posted { message: view(tx, &existing)?, created: false });
+                }
+            }
+            ctx.access.may_post()?;
+            let root = match form.thread_root_id {
+                Some(id) => {
+                    let m = MessageRow::find(tx, id)?.filter(|m| m.channel_id == channel_id).ok_or_else(|| {
+                        AppError::not_found("thread_not_found", "The message to reply to is not in this channel.")
+                    })?;
+                    let root = match m.thread_root_id {
+                        Some(root_id) => MessageRow::find(tx, root_id)?.ok_or_else(message_not_found)?,
+                        None => m,
+                    };
+                    if root.deleted_at.is_some() {
+                        return Err(AppError::invalid(
+                            "thread_root_deleted",
+                            "That message was deleted; its thread takes no new replies.",
+                        ));
+                    }
+                    Some(root)
+                }
+                None => None,
+            };
+            let (names, mentioned) = resolve(tx, &ctx.channel, &text)?;
+            let html = render(&text, &names);
+            let now = db::now();
+            let row = NewMessage {
+                channel_id,
+                user_id,
+                text: text.as_str(),
+                html: &html,
+                thread_root_id: root.as_ref().map(|r| r.id),
+                in_channel: root.is_none() || form.also_send_to_channel,
+                client_msg_id: key.as_deref(),
+                created_at: now,
+            }
+            .insert(tx)?;
+            if !mentioned.is_empty() {
+                rows::insert_mentions(tx, row.id, channel_id, &mentioned)?;
+            }
+            let root = match &root {
+                Some(r) => {
+                    let counted = MessageRow::count_reply(tx, r.id, now)?;
+                    Some(view(tx, &counted)?)
+                }
+                None => None,
+            };
+            let message = view(tx, &row)?;
+            message_event(tx, EventKind::MessageCreated, &ctx.channel, &message, json!({ "thread_root": root }))?;
+            Ok(Posted { message, created: true })
+        })
+        .await
+}
+
+/// Which page of history to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistoryQuery {
+    pub before: Option<i64>,
+    pub after: Option<i64>,
+    pub around: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// A page of a channel's history, newest first.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub messages: Vec<wire::Message>,
+    pub has_more_before: bool,
+    pub has_more_after: bool,
+}
+
+/// A channel's history (thread replies only where also sent to the channel), newest first.
+pub async fn history(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    query: HistoryQuery,
+) -> Result<History, AppError> {
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::malformed("invalid_query", format!("limit must be between 1 and {MAX_PAGE}.")));
+    }
+    if [query.before, query.after, query.around].iter().filter(|q| q.is_some()).count() > 1 {
+        return Err(AppError::malformed("invalid_query", "Give at most one of before, after and around."));
+    }
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| {
+            let ctx = context(conn, user_id, channel_id)?;
+            let rows = match (query.before, query.after, query.around) {
+                (Some(id), _, _) => MessageRow::history(conn, ctx.channel.id, Window::Before(id), limit)?,
+                (_, Some(id), _) => MessageRow::history(conn, ctx.channel.id, Window::After(id), limit)?,
+                (_, _, Some(id)) => {
+                    let centre = MessageRow::find(conn, id)?
+                        .filter(|m| m.channel_id == channel_id)
+                        .ok_or_else(message_not_found)?;
+                    let newer = MessageRow::history(conn, channel_id, Window::After(centre.id), limit / 2)?;
+                    let mut older = MessageRow::history(
+                        conn,
+                        channel_id,
+                        Window::Before(centre.id + 1),
+                        limit - newer.len() as i64,
+                    )?;
+                    let mut rows = newer;
+                    rows.append(&mut older);
+                    rows
+                }
+                _ => MessageRow::history(conn, ctx.channel.id, Window::Latest, limit)?,
+            };
+            let (newest, oldest) = (rows.first().map(|m| m.id), rows.last().map(|m| m.id));
+            let has_more_before = match oldest {
+                Some(o) => MessageRow::has_older(conn, channel_id, o)?,
+                None => false,
+            };
+            let has_more_after = match newest {
+                Some(n) => MessageRow::has_newer(conn, channel_id, n)?,
+                None => query.before.is_some(),
+            };
+            Ok(History { messages: views(conn, &rows)?, has_more_before, has_more_after })
+        })
+        .await
+}
+
+/// One message, as events carry it.
+pub async fn get(state: &AppState, actor: &Actor, message_id: i64) -> Result<wire::Message, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| {
+            let (message, _) = message_context(conn, user_id, message_id)?;
+            view(conn, &message)
+        })
+        .await
+}
+
+/// A thread: its root and replies, oldest first.
+pub async fn thread(
+    state: &AppState,
+    actor: &Actor,
+    message_id: i64,
+) -> Result<(wire::Message, Vec<wire::Message>), AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| {
+            let (message, _) = message_context(conn, user_id, message_id)?;
+            let root = match message.thread_root_id {
+                Some(id) => MessageRow::find(conn, id)?.ok_or_else(message_not_found)?,
+                None => message,
+            };
+            let replies = MessageRow::replies(conn, root.id, 1000)?;
+            Ok((view(conn, &root)?, views(conn, &replies)?))
+        })
+        .await
+}
+
+/// Edits one's own message; it is marked edited.
+pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) -> Result<wire::Message, AppError> {
+    let text = MessageText::parse(text, state.settings.max_message_chars)?;
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let (message, ctx) = message_context(tx, user_id, message_id)?;
+            if message.user_id != user_id {
+                return Err(AppError::forbidden("not_author", "Only the author can edit a message."));
+            }
+            if message.deleted_at.is_some() {
+                return Err(AppError::invalid("message_deleted", "That message was deleted."));
+            }
+            if ctx.access.archived {
+                return Err(AppError::forbidden(
+                    "channel_archived",
+                    "This channel is archived: it can be read but not written to.",
+                ));
+            }
+            let (names, mentioned) = resolve(tx, &ctx.channel, &text)?;
+            let html = render(&text, &names);
+            let row = MessageRow::edit(tx, message_id, text.as_str(), &html, db::now())?;
+            rows::delete_mentions(tx, message_id)?;
+            if !mentioned.is_empty() {
+                rows::insert_mentions(tx, message_id, row.channel_id, &mentioned)?;
+            }
+            let message = view(tx, &row)?;
+            message_event(tx, EventKind::MessageEdited, &ctx.channel, &message, json!({}))?;
+            Ok(message)
+        })
+        .await
+}
+
+/// Deletes a message, leaving a tombstone (author, or a channel admin).
+pub async fn delete(state: &AppState, actor: &Actor, message_id: i64) -> Result<wire::Message, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let (message, ctx) = message_context(tx, user_id, message_id)?;
+            ctx.access.may_delete_message(message.user_id == user_id)?;
+            if message.deleted_at.is_some() {
+                return Err(AppError::gone("message_deleted", "That message was already deleted."));
+            }
+            let row = MessageRow::tombstone(tx, message_id, db::now())?;
+            rows::delete_mentions(tx, message_id)?;
+            let message = view(tx, &row)?;
+            message_event(tx, EventKind::MessageDeleted, &ctx.channel, &message, json!({}))?;
+            Ok(message)
+        })
+        .await
+}
+
+/// Adds or removes the caller's reaction. Adding one that is there, or removing one that is
+/// not, changes nothing and appends nothing.
+pub async fn react(
+    state: &AppState,
+    actor: &Actor,
+    message_id: i64,
+    emoji: &str,
+    add: bool,
+) -> Result<wire::Message, AppError> {
+    let emoji = parse_emoji(emoji)?;
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let (message, ctx) = message_context(tx, user_id, message_id)?;
+            ctx.access.may_post()?;
+            if message.deleted_at.is_some() {
+                return Err(AppError::invalid("message_deleted", "That message was deleted."));
+            }
+            let changed = if add {
+                ReactionRow { message_id, user_id, emoji: emoji.clone(), created_at: db::now() }.add(tx)?
+            } else {
+                ReactionRow::remove(tx, message_id, user_id, &emoji)?
+            };
+            let view = view(tx, &message)?;
+            if changed {
+                let kind = if add { EventKind::ReactionAdded } else { EventKind::ReactionRemoved };
+                message_event(tx, kind, &ctx.channel, &view, json!({ "emoji": emoji, "user_id": user_id }))?;
+            }
+            Ok(view)
+        })
+        .await
+}
+
+/// Pins or unpins a message in its channel (members).
+pub async fn pin(state: &AppState, actor: &Actor, message_id: i64, pinned: bool) -> Result<wire::Message, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            let (message, ctx) = message_context(tx, user_id, message_id)?;
+            ctx.access.may_post()?;
+            if message.deleted_at.is_some() {
+                return Err(AppError::invalid("message_deleted", "That message was deleted."));
+            }
+            if message.pinned_at.is_some() == pinned {
+                return view(tx, &message);
+            }
+            let row = MessageRow::set_pin(tx, message_id, pinned.then(|| (db::now(), user_id)))?;
+            let view = view(tx, &row)?;
+            let kind = if pinned { EventKind::PinAdded } else { EventKind::PinRemoved };
+            message_event(tx, kind, &ctx.channel, &view, json!({ "user_id": user_id }))?;
+            Ok(view)
+        })
+        .await
+}
+
+/// The pinned messages of a channel, most recently pinned first.
+pub async fn pins(state: &AppState, actor: &Actor, channel_id: i64) -> Result<Vec<wire::Message>, AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| {
+            let ctx = context(conn, user_id, channel_id)?;
+            let rows = MessageRow::pinned(conn, ctx.channel.id)?;
+            views(conn, &rows)
+        })
+        .await
+}

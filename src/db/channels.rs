@@ -1,0 +1,279 @@
+//! `channels` and `channel_members`: conversations and who is in them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Conn;
+use super::schema::channel_members::{self, dsl as cm};
+use super::schema::channels::{self, dsl as c};
+use super::schema::mentions::dsl as mn;
+use super::schema::messages::dsl as m;
+use super::users::{self, UserRow};
+
+/// A row of `channels`.
+#[derive(Debug, Clone, Queryable)]
+pub struct ChannelRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub kind: String,
+    pub name: Option<String>,
+    pub topic: String,
+    pub purpose: String,
+    pub is_default: bool,
+    pub dm_key: Option<String>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub archived_at: Option<NaiveDateTime>,
+}
+
+pub const COLUMNS: (
+    channels::id,
+    channels::workspace_id,
+    channels::kind,
+    channels::name,
+    channels::topic,
+    channels::purpose,
+    channels::is_default,
+    channels::dm_key,
+    channels::created_by,
+    channels::created_at,
+    channels::updated_at,
+    channels::archived_at,
+) = (
+    c::id,
+    c::workspace_id,
+    c::kind,
+    c::name,
+    c::topic,
+    c::purpose,
+    c::is_default,
+    c::dm_key,
+    c::created_by,
+    c::created_at,
+    c::updated_at,
+    c::archived_at,
+);
+
+#[derive(Insertable)]
+#[diesel(table_name = channels)]
+pub struct NewChannel<'a> {
+    pub workspace_id: i64,
+    pub kind: &'a str,
+    pub name: Option<&'a str>,
+    pub topic: &'a str,
+    pub purpose: &'a str,
+    pub is_default: bool,
+    pub dm_key: Option<&'a str>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewChannel<'_> {
+    pub fn insert(&self, conn: &mut Conn) -> QueryResult<ChannelRow> {
+        diesel::insert_into(c::channels).values(self).returning(COLUMNS).get_result(conn)
+    }
+}
+
+/// A change to a channel's descriptive fields.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = channels)]
+pub struct ChannelChanges<'a> {
+    pub name: Option<&'a str>,
+    pub topic: Option<&'a str>,
+    pub purpose: Option<&'a str>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+impl ChannelRow {
+    pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<ChannelRow>> {
+        c::channels.find(id).select(COLUMNS).first(conn).optional()
+    }
+
+    pub fn find_by_dm_key(conn: &mut Conn, key: &str) -> QueryResult<Option<ChannelRow>> {
+        c::channels.filter(c::dm_key.eq(key)).select(COLUMNS).first(conn).optional()
+    }
+
+    pub fn name_taken(conn: &mut Conn, workspace_id: i64, name: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            c::channels.filter(c::workspace_id.eq(workspace_id)).filter(c::name.eq(name)),
+        ))
+        .get_result(conn)
+    }
+
+    /// Channels of a workspace by name (for `#channel` links).
+    pub fn find_by_names(conn: &mut Conn, workspace_id: i64, names: &[String]) -> QueryResult<Vec<ChannelRow>> {
+        c::channels.filter(c::workspace_id.eq(workspace_id)).filter(c::name.eq_any(names)).select(COLUMNS).load(conn)
+    }
+
+    /// Public channels of a workspace, by name.
+    pub fn list_public(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<ChannelRow>> {
+        c::channels
+            .filter(c::workspace_id.eq(workspace_id))
+            .filter(c::kind.eq("public"))
+            .order(c::name)
+            .select(COLUMNS)
+            .load(conn)
+    }
+
+    /// The workspace's default channels, which new members join.
+    pub fn list_default(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<ChannelRow>> {
+        c::channels
+            .filter(c::workspace_id.eq(workspace_id))
+            .filter(c::is_default.eq(true))
+            .filter(c::archived_at.is_null())
+            .select(COLUMNS)
+            .load(conn)
+    }
+
+    /// The channels `user_id` is a member of in a workspace, with the membership.
+    pub fn list_joined(
+        conn: &mut Conn,
+        workspace_id: i64,
+        user_id: i64,
+    ) -> QueryResult<Vec<(ChannelRow, ChannelMemberRow)>> {
+        c::channels
+            .inner_join(cm::channel_members)
+            .filter(c::workspace_id.eq(workspace_id))
+            .filter(cm::user_id.eq(user_id))
+            .order((c::kind.desc(), c::name, c::id))
+            .select((COLUMNS, MEMBER_COLUMNS))
+            .load(conn)
+    }
+
+    pub fn update(conn: &mut Conn, id: i64, changes: &ChannelChanges<'_>) -> QueryResult<ChannelRow> {
+        diesel::update(c::channels.find(id)).set(changes).returning(COLUMNS).get_result(conn)
+    }
+
+    pub fn set_archived(
+        conn: &mut Conn,
+        id: i64,
+        at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> QueryResult<ChannelRow> {
+        diesel::update(c::channels.find(id))
+            .set((c::archived_at.eq(at), c::updated_at.eq(now)))
+            .returning(COLUMNS)
+            .get_result(conn)
+    }
+
+    /// Ids of the channels a user is in, everywhere (for the event visibility rule).
+    pub fn ids_joined(conn: &mut Conn, user_id: i64) -> QueryResult<Vec<i64>> {
+        cm::channel_members.filter(cm::user_id.eq(user_id)).select(cm::channel_id).load(conn)
+    }
+
+    /// Ids of the public channels of some workspaces.
+    pub fn ids_public_in(conn: &mut Conn, workspace_ids: &[i64]) -> QueryResult<Vec<i64>> {
+        c::channels.filter(c::workspace_id.eq_any(workspace_ids)).filter(c::kind.eq("public")).select(c::id).load(conn)
+    }
+}
+
+/// A row of `channel_members`.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = channel_members)]
+pub struct ChannelMemberRow {
+    pub channel_id: i64,
+    pub user_id: i64,
+    pub joined_at: NaiveDateTime,
+    pub last_read_message_id: i64,
+    pub notify_level: String,
+    pub muted: bool,
+}
+
+pub const MEMBER_COLUMNS: (
+    channel_members::channel_id,
+    channel_members::user_id,
+    channel_members::joined_at,
+    channel_members::last_read_message_id,
+    channel_members::notify_level,
+    channel_members::muted,
+) = (cm::channel_id, cm::user_id, cm::joined_at, cm::last_read_message_id, cm::notify_level, cm::muted);
+
+impl ChannelMemberRow {
+    /// A new membership that has read everything up to `last_read`.
+    pub fn new(channel_id: i64, user_id: i64, joined_at: NaiveDateTime, last_read: i64) -> ChannelMemberRow {
+        ChannelMemberRow {
+            channel_id,
+            user_id,
+            joined_at,
+            last_read_message_id: last_read,
+            notify_level: "all".into(),
+            muted: false,
+        }
+    }
+
+    pub fn insert(&self, conn: &mut Conn) -> QueryResult<usize> {
+        diesel::insert_into(cm::channel_members).values(self).execute(conn)
+    }
+
+    pub fn find(conn: &mut Conn, channel_id: i64, user_id: i64) -> QueryResult<Option<ChannelMemberRow>> {
+        cm::channel_members.find((channel_id, user_id)).select(MEMBER_COLUMNS).first(conn).optional()
+    }
+
+    pub fn delete(conn: &mut Conn, channel_id: i64, user_id: i64) -> QueryResult<usize> {
+        diesel::delete(cm::channel_members.find((channel_id, user_id))).execute(conn)
+    }
+
+    pub fn list_with_users(conn: &mut Conn, channel_id: i64) -> QueryResult<Vec<(ChannelMemberRow, UserRow)>> {
+        cm::channel_members
+            .inner_join(super::schema::users::table)
+            .filter(cm::channel_id.eq(channel_id))
+            .order(super::schema::users::username)
+            .select((MEMBER_COLUMNS, users::COLUMNS))
+            .load(conn)
+    }
+
+    pub fn user_ids(conn: &mut Conn, channel_id: i64) -> QueryResult<Vec<i64>> {
+        cm::channel_members.filter(cm::channel_id.eq(channel_id)).select(cm::user_id).load(conn)
+    }
+
+    pub fn set_last_read(conn: &mut Conn, channel_id: i64, user_id: i64, message_id: i64) -> QueryResult<usize> {
+        diesel::update(cm::channel_members.find((channel_id, user_id)))
+            .set(cm::last_read_message_id.eq(message_id))
+            .execute(conn)
+    }
+
+    pub fn set_notify(
+        conn: &mut Conn,
+        channel_id: i64,
+        user_id: i64,
+        level: &str,
+        muted: bool,
+    ) -> QueryResult<ChannelMemberRow> {
+        diesel::update(cm::channel_members.find((channel_id, user_id)))
+            .set((cm::notify_level.eq(level), cm::muted.eq(muted)))
+            .returning(MEMBER_COLUMNS)
+            .get_result(conn)
+    }
+
+    /// Messages in the channel after the read marker that others posted, counted up to `cap`.
+    pub fn unread_count(&self, conn: &mut Conn, cap: i64) -> QueryResult<i64> {
+        let ids: Vec<i64> = m::messages
+            .filter(m::channel_id.eq(self.channel_id))
+            .filter(m::in_channel.eq(true))
+            .filter(m::id.gt(self.last_read_message_id))
+            .filter(m::user_id.ne(self.user_id))
+            .filter(m::deleted_at.is_null())
+            .select(m::id)
+            .limit(cap)
+            .load(conn)?;
+        Ok(ids.len() as i64)
+    }
+
+    /// Mentions of this member (or of everyone in the channel) after the read marker.
+    pub fn mention_count(&self, conn: &mut Conn, cap: i64) -> QueryResult<i64> {
+        let ids: Vec<i64> = mn::mentions
+            .inner_join(m::messages)
+            .filter(mn::channel_id.eq(self.channel_id))
+            .filter(mn::user_id.eq(self.user_id).or(mn::user_id.is_null()))
+            .filter(mn::message_id.gt(self.last_read_message_id))
+            .filter(m::user_id.ne(self.user_id))
+            .filter(m::deleted_at.is_null())
+            .select(mn::message_id)
+            .distinct()
+            .limit(cap)
+            .load(conn)?;
+        Ok(ids.len() as i64)
+    }
+}

@@ -1,0 +1,301 @@
+//! Channels and direct messages: names, kinds, and who may see and do what in them.
+
+use super::workspaces::Role;
+use super::{Denied, Invalid, parse_label};
+
+/// What kind of conversation a channel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    Public,
+    Private,
+    /// A direct message between two people.
+    Direct,
+    /// A direct message among three to eight people.
+    Group,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Public => "public",
+            ChannelKind::Private => "private",
+            ChannelKind::Direct => "dm",
+            ChannelKind::Group => "group_dm",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ChannelKind> {
+        match raw {
+            "public" => Some(ChannelKind::Public),
+            "private" => Some(ChannelKind::Private),
+            "dm" => Some(ChannelKind::Direct),
+            "group_dm" => Some(ChannelKind::Group),
+            _ => None,
+        }
+    }
+
+    pub fn is_dm(self) -> bool {
+        matches!(self, ChannelKind::Direct | ChannelKind::Group)
+    }
+}
+
+/// A channel's name: 1–80 characters, lowercase letters (any script), digits, `-` and `_`;
+/// no spaces, no periods, unique in the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChannelName(String);
+
+impl ChannelName {
+    pub const MAX_CHARS: usize = 80;
+
+    pub fn parse(raw: &str) -> Result<ChannelName, Invalid> {
+        let name = raw.trim().trim_start_matches('#');
+        let code = "invalid_channel_name";
+        if name.is_empty() {
+            return Err(Invalid::new(code, "A channel needs a name."));
+        }
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(Invalid::new(
+                code,
+                format!("A channel name can be at most {} characters long.", Self::MAX_CHARS),
+            ));
+        }
+        if name.chars().any(|c| c.is_uppercase()) {
+            return Err(Invalid::new(code, "Channel names are lowercase."));
+        }
+        if !name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+            return Err(Invalid::new(
+                code,
+                "Channel names can only contain letters, digits, '-' and '_' (no spaces or periods).",
+            ));
+        }
+        Ok(ChannelName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A channel topic or purpose: up to 250 printable characters; empty clears it.
+pub fn parse_topic(raw: &str, what: &str) -> Result<String, Invalid> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    parse_label(trimmed, 250, "invalid_topic", what)
+}
+
+/// The most people in a group direct message, the sender included.
+pub const MAX_GROUP_DM: usize = 8;
+
+/// The members of a direct message: the sender and others, deduplicated and sorted, so that
+/// one set of people has exactly one conversation.
+pub fn dm_members(me: i64, others: &[i64]) -> Result<Vec<i64>, Invalid> {
+    let mut ids: Vec<i64> = others.iter().copied().chain(std::iter::once(me)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() < 2 {
+        return Err(Invalid::new("invalid_dm_members", "Name at least one other person to message."));
+    }
+    if ids.len() > MAX_GROUP_DM {
+        return Err(Invalid::new(
+            "too_many_dm_members",
+            format!("A group message can include at most {MAX_GROUP_DM} people, you included."),
+        ));
+    }
+    Ok(ids)
+}
+
+/// The key that makes a set of people's direct message unique in a workspace.
+pub fn dm_key(workspace_id: i64, members: &[i64]) -> String {
+    let ids: Vec<String> = members.iter().map(i64::to_string).collect();
+    format!("{workspace_id}:{}", ids.join(","))
+}
+
+/// What the rules need to know about a person and a channel.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    pub role: Role,
+    pub kind: ChannelKind,
+    pub is_member: bool,
+    pub is_creator: bool,
+    pub archived: bool,
+    pub is_default: bool,
+}
+
+impl Access {
+    /// Can this person see the channel at all (read it, find it)? Private channels and
+    /// direct messages exist only for their members; guests see only what they were added to.
+    pub fn can_see(&self) -> bool {
+        self.is_member || (self.kind == ChannelKind::Public && self.role != Role::Guest)
+    }
+
+    /// Can this person read the messages? Public history is open to non-guest members of the
+    /// workspace, as in Slack.
+    pub fn can_read(&self) -> bool {
+        self.can_see()
+    }
+
+    pub fn may_join(&self) -> Result<(), Denied> {
+        if self.kind != ChannelKind::Public || self.role == Role::Guest {
+            return Err(Denied::new(
+                "cannot_join",
+                "Only public channels can be joined freely; ask a member to add you.",
+            ));
+        }
+        if self.archived {
+            return Err(Denied::new("channel_archived", "This channel is archived."));
+        }
+        Ok(())
+    }
+
+    pub fn may_post(&self) -> Result<(), Denied> {
+        if !self.is_member {
+            return Err(Denied::new("not_in_channel", "Join the channel to post in it."));
+        }
+        if self.archived {
+            return Err(Denied::new(
+                "channel_archived",
+                "This channel is archived: it can be read but not written to.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Channel admins: the creator, and the workspace's owners and admins.
+    pub fn is_channel_admin(&self) -> bool {
+        self.role.is_admin() || (self.is_creator && self.is_member)
+    }
+
+    /// Renaming, archiving and removing people.
+    pub fn may_manage(&self, what: &str) -> Result<(), Denied> {
+        if self.kind.is_dm() {
+            return Err(Denied::new("not_for_dms", format!("Direct messages cannot be {what}.")));
+        }
+        if !self.is_channel_admin() {
+            return Err(Denied::new(
+                "not_channel_admin",
+                "Only the channel's creator and workspace admins can do that.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Topic and purpose: any member who may post.
+    pub fn may_set_topic(&self) -> Result<(), Denied> {
+        if self.kind.is_dm() {
+            return Err(Denied::new("not_for_dms", "Direct messages have no topic."));
+        }
+        self.may_post()
+    }
+
+    pub fn may_add_members(&self) -> Result<(), Denied> {
+        if self.kind.is_dm() {
+            return Err(Denied::new("not_for_dms", "People cannot be added to a direct message; start a new one."));
+        }
+        if self.role == Role::Guest {
+            return Err(Denied::new("guest_cannot_invite", "Guests cannot add people to channels."));
+        }
+        self.may_post()
+    }
+
+    pub fn may_leave(&self) -> Result<(), Denied> {
+        if self.kind.is_dm() {
+            return Err(Denied::new("not_for_dms", "You cannot leave a direct message."));
+        }
+        if self.is_default {
+            return Err(Denied::new("cannot_leave_default", "Everyone stays in the workspace's default channels."));
+        }
+        if !self.is_member {
+            return Err(Denied::new("not_in_channel", "You are not in this channel."));
+        }
+        Ok(())
+    }
+
+    pub fn may_archive(&self) -> Result<(), Denied> {
+        self.may_manage("archived")?;
+        if self.is_default {
+            return Err(Denied::new("cannot_archive_default", "The workspace's default channels cannot be archived."));
+        }
+        Ok(())
+    }
+
+    /// Deleting a message: its author, or a channel admin.
+    pub fn may_delete_message(&self, is_author: bool) -> Result<(), Denied> {
+        if is_author || self.is_channel_admin() {
+            Ok(())
+        } else {
+            Err(Denied::new("cannot_delete", "Only the author and channel admins can delete a message."))
+        }
+    }
+}
+
+/// How loudly a channel may call for attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyLevel {
+    All,
+    Mentions,
+    Nothing,
+}
+
+impl NotifyLevel {
+    pub fn parse(raw: &str) -> Result<NotifyLevel, Invalid> {
+        match raw {
+            "all" => Ok(NotifyLevel::All),
+            "mentions" => Ok(NotifyLevel::Mentions),
+            "nothing" => Ok(NotifyLevel::Nothing),
+            other => Err(Invalid::new(
+                "invalid_notify_level",
+                format!("\"{other}\" is not a level; use all, mentions or nothing."),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyLevel::All => "all",
+            NotifyLevel::Mentions => "mentions",
+            NotifyLevel::Nothing => "nothing",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_names_follow_the_rules() {
+        assert_eq!(ChannelName::parse("#design-team_2").unwrap().as_str(), "design-team_2");
+        assert!(ChannelName::parse("équipe").is_ok(), "any script, lowercase");
+        for bad in ["", "General", "two words", "dots.here", &"x".repeat(81), "#"] {
+            assert!(ChannelName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dm_members_are_a_sorted_set_of_two_to_eight() {
+        assert_eq!(dm_members(5, &[3, 5, 3]).unwrap(), vec![3, 5]);
+        assert!(dm_members(5, &[5]).is_err(), "yourself only");
+        assert!(dm_members(1, &[2, 3, 4, 5, 6, 7, 8]).is_ok());
+        assert!(dm_members(1, &[2, 3, 4, 5, 6, 7, 8, 9]).is_err());
+        assert_eq!(dm_key(1, &[3, 5]), "1:3,5");
+    }
+
+    #[test]
+    fn guests_see_only_what_they_were_added_to() {
+        let a = |role, kind, is_member| Access {
+            role,
+            kind,
+            is_member,
+            is_creator: false,
+            archived: false,
+            is_default: false,
+        };
+        assert!(a(Role::Member, ChannelKind::Public, false).can_see());
+        assert!(!a(Role::Guest, ChannelKind::Public, false).can_see());
+        assert!(a(Role::Guest, ChannelKind::Public, true).can_see());
+        assert!(!a(Role::Admin, ChannelKind::Private, false).can_see());
+        assert!(!a(Role::Owner, ChannelKind::Direct, false).can_see());
+    }
+}
