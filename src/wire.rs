@@ -199,7 +199,7 @@ impl From<&TokenRow> for AccessToken {
 }
 
 /// Someone's place in a channel, as they themselves see it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ChannelMembership {
     pub last_read_message_id: i64,
     /// Unread messages by others, counted up to 100 (shown as 99+).

@@ -593,3 +593,19 @@ pub async fn set_notify(
         })
         .await
 }
+
+/// A channel with what the caller may do in it.
+pub async fn with_access(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+) -> Result<(wire::Channel, Access), AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| {
+            let ctx = context(conn, user_id, channel_id)?;
+            Ok((channel_view(conn, &ctx.channel, ctx.member.as_ref())?, ctx.access))
+        })
+        .await
+}

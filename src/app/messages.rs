@@ -452,3 +452,34 @@ pub async fn pins(state: &AppState, actor: &Actor, channel_id: i64) -> Result<Ve
         })
         .await
 }
+
+/// What the caller may do to a message.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageRights {
+    pub is_author: bool,
+    pub can_delete: bool,
+    /// React and pin: members of a channel that is not archived.
+    pub can_interact: bool,
+}
+
+/// A message with what the caller may do to it.
+pub async fn with_rights(
+    state: &AppState,
+    actor: &Actor,
+    message_id: i64,
+) -> Result<(wire::Message, MessageRights), AppError> {
+    let user_id = actor.id();
+    state
+        .db
+        .read(move |conn| {
+            let (message, ctx) = message_context(conn, user_id, message_id)?;
+            let is_author = message.user_id == user_id;
+            let rights = MessageRights {
+                is_author: is_author && message.deleted_at.is_none(),
+                can_delete: message.deleted_at.is_none() && ctx.access.may_delete_message(is_author).is_ok(),
+                can_interact: message.deleted_at.is_none() && ctx.access.may_post().is_ok(),
+            };
+            Ok((view(conn, &message)?, rights))
+        })
+        .await
+}

@@ -7,6 +7,8 @@ use sha2::{Digest, Sha256};
 
 /// The stylesheet.
 pub const APP_CSS: &str = include_str!("../../static/app.css");
+/// The script that makes pages live; every page works without it.
+pub const APP_JS: &str = include_str!("../../static/app.js");
 
 fn short_hash(content: &str) -> String {
     Sha256::digest(content.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect()
@@ -18,10 +20,17 @@ pub fn css_path() -> &'static str {
     PATH.get_or_init(|| format!("/static/{}/app.css", short_hash(APP_CSS)))
 }
 
+/// `/static/<hash>/app.js`
+pub fn js_path() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| format!("/static/{}/app.js", short_hash(APP_JS)))
+}
+
 /// A static file by name: its content and media type.
 pub fn file(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
         "app.css" => Some((APP_CSS, "text/css; charset=utf-8")),
+        "app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
         _ => None,
     }
 }

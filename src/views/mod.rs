@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod mail;
+pub mod messages;
 pub mod pages;
 
 /// Renders a template; a failure is a bug, logged and reported as one.

@@ -9,6 +9,12 @@ use super::assets;
 pub struct Layout {
     pub title: String,
     pub css: &'static str,
+    pub js: &'static str,
+    /// An extra class on the app frame (`channel-view`).
+    pub app_class: &'static str,
+    /// The signed-in person's id, for the per-page style rule that marks their own
+    /// messages and mentions of them.
+    pub viewer_id: Option<i64>,
     /// The session's CSRF token, for forms and `<meta name="csrf-token">`.
     pub csrf: String,
     pub nav: Option<Nav>,
@@ -18,7 +24,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(title: impl Into<String>) -> Layout {
-        Layout { title: title.into(), css: assets::css_path(), ..Layout::default() }
+        Layout { title: title.into(), css: assets::css_path(), js: assets::js_path(), ..Layout::default() }
     }
 }
 
@@ -30,6 +36,23 @@ pub struct Nav {
     pub workspaces: Vec<NavWorkspace>,
     pub current: Option<NavWorkspace>,
     pub can_create_workspace: bool,
+    pub channels: Vec<NavChannel>,
+    pub dms: Vec<NavChannel>,
+}
+
+/// A channel or direct message in the sidebar.
+#[derive(Debug, Clone, Default)]
+pub struct NavChannel {
+    pub id: i64,
+    pub href: String,
+    pub label: String,
+    pub private: bool,
+    pub active: bool,
+    /// Has messages the viewer has not read.
+    pub unread: bool,
+    pub muted: bool,
+    /// The badge: mentions in channels, unread messages in direct messages ("99+" past 99).
+    pub mentions: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -172,4 +195,145 @@ pub struct AccountPage {
     pub display_name: String,
     pub tokens: Vec<TokenView>,
     pub new_token: Option<String>,
+}
+
+/// A line of a message list: a day divider, or a rendered message partial.
+#[derive(Debug, Clone)]
+pub struct RowView {
+    pub day: Option<String>,
+    pub html: String,
+}
+
+impl From<crate::views::messages::Row> for RowView {
+    fn from(row: crate::views::messages::Row) -> RowView {
+        match row {
+            crate::views::messages::Row::Day(d) => RowView { day: Some(d), html: String::new() },
+            crate::views::messages::Row::Message(html) => RowView { day: None, html },
+        }
+    }
+}
+
+/// An open thread beside the channel.
+#[derive(Debug, Clone)]
+pub struct ThreadView {
+    pub root_id: i64,
+    pub rows: Vec<RowView>,
+    pub can_reply: bool,
+    pub client_msg_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/channel.html")]
+pub struct ChannelPage {
+    pub layout: Layout,
+    pub ws: String,
+    pub channel_id: i64,
+    /// `#name`, or the people of a direct message.
+    pub title: String,
+    pub name: String,
+    pub topic: String,
+    pub is_dm: bool,
+    pub is_member: bool,
+    pub archived: bool,
+    pub member_count: usize,
+    pub rows: Vec<RowView>,
+    pub has_older: bool,
+    pub has_newer: bool,
+    pub oldest_id: i64,
+    pub newest_id: i64,
+    /// Showing the newest messages: viewing marks the channel read.
+    pub at_newest: bool,
+    pub client_msg_id: String,
+    pub draft: String,
+    pub max_chars: usize,
+    pub thread: Option<ThreadView>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/message_actions.html")]
+pub struct MessageActionsPage {
+    pub layout: Layout,
+    pub ws: String,
+    pub message_id: i64,
+    pub channel_id: i64,
+    pub preview: String,
+    pub text: String,
+    pub is_author: bool,
+    pub can_delete: bool,
+    pub pinned: bool,
+    pub quick_reactions: Vec<(&'static str, &'static str)>,
+    pub my_reactions: Vec<(String, String)>,
+    pub thread_link: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/channel_new.html")]
+pub struct ChannelNewPage {
+    pub layout: Layout,
+    pub ws: String,
+    pub name: String,
+    pub purpose: String,
+    pub private: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelLink {
+    pub id: i64,
+    pub name: String,
+    pub purpose: String,
+    pub archived: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/channel_browse.html")]
+pub struct ChannelBrowsePage {
+    pub layout: Layout,
+    pub ws: String,
+    pub channels: Vec<ChannelLink>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/dm_new.html")]
+pub struct DmNewPage {
+    pub layout: Layout,
+    pub ws: String,
+    pub people: Vec<PersonView>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/channel_details.html")]
+pub struct ChannelDetailsPage {
+    pub layout: Layout,
+    pub ws: String,
+    pub channel_id: i64,
+    pub title: String,
+    pub name: String,
+    pub topic: String,
+    pub purpose: String,
+    pub is_dm: bool,
+    pub is_member: bool,
+    pub is_admin: bool,
+    pub is_default: bool,
+    pub archived: bool,
+    pub notify_level: String,
+    pub muted: bool,
+    pub members: Vec<PersonView>,
+    pub addable: Vec<PersonView>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/pins.html")]
+pub struct PinsPage {
+    pub layout: Layout,
+    pub ws: String,
+    pub channel_id: i64,
+    pub title: String,
+    pub rows: Vec<RowView>,
 }

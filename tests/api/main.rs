@@ -3,6 +3,7 @@
 mod accounts;
 mod channels;
 mod cli;
+mod conversations;
 mod events;
 mod health;
 mod helpers;

@@ -6,20 +6,20 @@ use reqwest::header::LOCATION;
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 /// A browser: keeps cookies, does not follow redirects (so tests see them).
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
 }
 
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
 }
 
 impl Page {
     /// The CSRF token the page carries for its forms.
-    fn csrf(&self) -> String {
+    pub fn csrf(&self) -> String {
         let marker = r#"<meta name="csrf-token" content=""#;
         let start = self.body.find(marker).expect("the page carries a CSRF token") + marker.len();
         self.body[start..].split('"').next().unwrap().to_owned()
@@ -27,7 +27,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Browser<'a> {
         let client =
             reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { app, client }
@@ -39,15 +39,15 @@ impl<'a> Browser<'a> {
         Page { status, location, body: res.text().await.unwrap() }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub async fn get(&self, path: &str) -> Page {
         Self::page(self.client.get(self.app.url(path)).send().await.unwrap()).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         Self::page(self.client.post(self.app.url(path)).form(form).send().await.unwrap()).await
     }
 
-    async fn sign_in(&self, login: &str) {
+    pub async fn sign_in(&self, login: &str) {
         let p = self.post("/login", &[("login", login), ("password", PASSWORD), ("next", "/")]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     }
@@ -87,8 +87,10 @@ async fn the_first_person_sets_up_the_server_and_a_workspace_in_the_browser() {
     let made = browser.post("/workspaces/new", &[("csrf_token", &csrf), ("slug", "acme"), ("name", "Acme")]).await;
     assert_eq!(made.location.as_deref(), Some("/w/acme"));
     let home = browser.get("/w/acme").await;
-    assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains("Welcome to Acme"));
+    let general = home.location.expect("the workspace opens on a channel");
+    let channel = browser.get(&general).await;
+    assert_eq!(channel.status, StatusCode::OK);
+    assert!(channel.body.contains("<h1>#general</h1>"));
     assert_eq!(browser.get("/").await.location.as_deref(), Some("/w/acme"));
     assert!(
         browser.get("/signup").await.body.contains("needs an invitation"),
@@ -131,7 +133,8 @@ async fn an_invitation_link_brings_a_new_person_in_through_the_pages() {
         )
         .await;
     assert_eq!(p.location.as_deref(), Some("/w/acme"), "{}", p.body);
-    assert_eq!(bea.get("/w/acme").await.status, StatusCode::OK);
+    let general = bea.get("/w/acme").await.location.expect("opens on #general");
+    assert_eq!(bea.get(&general).await.status, StatusCode::OK);
     let used = Browser::new(&app).get(&format!("/invitations/{token}")).await;
     assert_eq!(used.status, StatusCode::GONE);
     assert!(used.body.contains("already been used"));

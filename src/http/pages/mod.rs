@@ -2,6 +2,7 @@
 //! pages work without JavaScript.
 
 pub mod accounts;
+pub mod channels;
 pub mod workspaces;
 
 use std::fmt;
@@ -13,7 +14,7 @@ use crate::app::{self, Actor, AppState};
 use crate::config::WorkspaceCreation;
 use crate::error::AppError;
 use crate::http::auth::{self, Auth};
-use crate::views::pages::{Layout, Nav, NavWorkspace, NoticePage};
+use crate::views::pages::{Layout, Nav, NavChannel, NavWorkspace, NoticePage};
 use crate::views::{self, assets};
 
 /// An error on a page: sign in first, or an error page.
@@ -174,6 +175,15 @@ pub fn notice_for(code: Option<&str>) -> Option<String> {
     Some(text.into())
 }
 
+/// A badge: empty for none, "99+" past 99.
+fn count_label(n: i64) -> String {
+    match n {
+        0 => String::new(),
+        1..=99 => n.to_string(),
+        _ => "99+".into(),
+    }
+}
+
 /// The frame of an app page for a signed-in person, with `current` as the open workspace.
 pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Option<&str>) -> Result<Layout, AppError> {
     let actor: &Actor = &auth.actor;
@@ -189,8 +199,28 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
         })
         .collect();
     let current = nav_ws.iter().find(|w| w.current).cloned();
+    let (mut channels, mut dms) = (Vec::new(), Vec::new());
+    if let Some(ws) = &current {
+        for c in app::channels::list(state, actor, &ws.slug, false).await? {
+            let membership = c.membership.clone().unwrap_or_default();
+            let is_dm = c.name.is_none();
+            let badge = if is_dm { membership.unread_count } else { membership.mention_count };
+            let entry = NavChannel {
+                id: c.id,
+                href: format!("/w/{}/c/{}", ws.slug, c.id),
+                label: c.name.clone().unwrap_or_else(|| channels::title_of(&c, actor.id())),
+                private: c.kind == "private",
+                active: false,
+                unread: membership.unread_count > 0 && !membership.muted,
+                muted: membership.muted,
+                mentions: count_label(badge),
+            };
+            if is_dm { dms.push(entry) } else { channels.push(entry) }
+        }
+    }
     let mut layout = Layout::new(title);
     layout.csrf = auth.csrf_token(state);
+    layout.viewer_id = Some(actor.id());
     layout.nav = Some(Nav {
         username: actor.user.username.clone(),
         display_name: actor.user.display_name.clone(),
@@ -198,6 +228,8 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
         current,
         can_create_workspace: actor.user.is_server_admin
             || state.settings.workspace_creation == WorkspaceCreation::Anyone,
+        channels,
+        dms,
     });
     Ok(layout)
 }

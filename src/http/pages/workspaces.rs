@@ -56,6 +56,10 @@ pub async fn home(
 ) -> PageResult {
     let workspace = workspaces::get(&state, &user.0.actor, &ws).await?;
     let mut layout = layout_for(&state, &user.0, &workspace.name, Some(&workspace.slug)).await?;
+    let first = layout.nav.as_ref().and_then(|n| n.channels.first().or(n.dms.first())).map(|c| c.href.clone());
+    if let (Some(href), None) = (first, query.done.as_deref()) {
+        return Ok(redirect(&href));
+    }
     layout.notice = notice_for(query.done.as_deref());
     let role = Role::parse(&workspace.role).map_err(AppError::from)?;
     html(&WorkspacePage {

@@ -1,0 +1,661 @@
+//! Pages for conversations: the channel view with its thread pane, posting, message
+//! actions, channel details, pins, creating and browsing channels, and direct messages.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web};
+use serde::Deserialize;
+
+use super::{PageResult, PageUser, html, html_status, layout_for, redirect};
+use crate::app::{AppState, channels, messages, workspaces};
+use crate::error::AppError;
+use crate::views::messages::{MessageView, fragment, rows};
+use crate::views::pages::{
+    ChannelBrowsePage, ChannelDetailsPage, ChannelLink, ChannelNewPage, ChannelPage, DmNewPage, Layout,
+    MessageActionsPage, PersonView, PinsPage, RowView, ThreadView,
+};
+use crate::wire;
+
+/// Emoji offered with one click on a message's action page.
+const QUICK_REACTIONS: [(&str, &str); 6] =
+    [("+1", "👍"), ("tada", "🎉"), ("heart", "❤️"), ("smile", "😄"), ("eyes", "👀"), ("white_check_mark", "✅")];
+
+#[derive(Deserialize, Default)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// How a conversation is called: `#name`, or the other people of a direct message.
+pub fn title_of(channel: &wire::Channel, viewer: i64) -> String {
+    match (&channel.name, &channel.dm_members) {
+        (Some(name), _) => format!("#{name}"),
+        (None, Some(people)) => {
+            let others: Vec<&str> = people.iter().filter(|u| u.id != viewer).map(|u| u.display_name.as_str()).collect();
+            if others.is_empty() { "Just you".into() } else { others.join(", ") }
+        }
+        (None, None) => "Conversation".into(),
+    }
+}
+
+/// Loads a channel of workspace `ws`; a channel of another workspace is not found here.
+async fn channel_in(
+    state: &AppState,
+    user: &PageUser,
+    ws: &str,
+    id: i64,
+) -> Result<(wire::Workspace, wire::Channel), AppError> {
+    let workspace = workspaces::get(state, &user.0.actor, ws).await?;
+    let channel = channels::get(state, &user.0.actor, id).await?;
+    if channel.workspace_id != workspace.id {
+        return Err(AppError::not_found("channel_not_found", "No such channel, or you cannot see it."));
+    }
+    Ok((workspace, channel))
+}
+
+/// The frame of a page inside a conversation, with the conversation marked in the sidebar.
+async fn conversation_layout(
+    state: &AppState,
+    user: &PageUser,
+    title: &str,
+    ws: &str,
+    channel: Option<i64>,
+) -> Result<Layout, AppError> {
+    let mut layout = layout_for(state, &user.0, title, Some(ws)).await?;
+    if let (Some(nav), Some(id)) = (layout.nav.as_mut(), channel) {
+        for c in nav.channels.iter_mut().chain(nav.dms.iter_mut()) {
+            c.active = c.id == id;
+        }
+    }
+    Ok(layout)
+}
+
+fn new_client_msg_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// What to show of a conversation.
+#[derive(Default)]
+struct Show {
+    query: messages::HistoryQuery,
+    thread: Option<i64>,
+    error: Option<String>,
+    draft: String,
+}
+
+async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show: Show) -> PageResult {
+    let actor = &user.0.actor;
+    let (workspace, channel) = channel_in(state, user, ws, id).await?;
+    let history = messages::history(state, actor, id, show.query).await?;
+    let member_count = channels::members(state, actor, id).await?.len();
+    let mut oldest_first = history.messages.clone();
+    oldest_first.reverse();
+    let title = title_of(&channel, actor.id());
+    let thread = match show.thread {
+        Some(root) => {
+            let (root, replies) = messages::thread(state, actor, root).await?;
+            if root.channel_id != id {
+                return Err(AppError::not_found("message_not_found", "No such thread in this conversation.").into());
+            }
+            let all: Vec<wire::Message> = std::iter::once(root.clone()).chain(replies).collect();
+            Some(ThreadView {
+                root_id: root.id,
+                rows: rows(&all, &workspace.slug).into_iter().map(RowView::from).collect(),
+                can_reply: channel.membership.is_some() && !channel.archived && !root.deleted,
+                client_msg_id: new_client_msg_id(),
+            })
+        }
+        None => None,
+    };
+    let mut layout = conversation_layout(state, user, &title, &workspace.slug, Some(id)).await?;
+    layout.app_class = "channel-view";
+    layout.error = show.error;
+    let page = ChannelPage {
+        layout,
+        ws: workspace.slug.clone(),
+        channel_id: id,
+        name: channel.name.clone().unwrap_or_default(),
+        topic: channel.topic.clone(),
+        is_dm: channel.name.is_none(),
+        is_member: channel.membership.is_some(),
+        archived: channel.archived,
+        member_count,
+        rows: rows(&oldest_first, &workspace.slug).into_iter().map(RowView::from).collect(),
+        has_older: history.has_more_before,
+        has_newer: history.has_more_after,
+        oldest_id: oldest_first.first().map(|m| m.id).unwrap_or(0),
+        newest_id: oldest_first.last().map(|m| m.id).unwrap_or(0),
+        at_newest: !history.has_more_after,
+        client_msg_id: new_client_msg_id(),
+        draft: show.draft,
+        max_chars: state.settings.max_message_chars,
+        thread,
+        title,
+    };
+    let status = if page.layout.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    html_status(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct HistoryParams {
+    before: Option<i64>,
+}
+
+/// A channel or direct message.
+#[get("/w/{ws}/c/{id}")]
+pub async fn conversation_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    q: web::Query<HistoryParams>,
+) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let query = messages::HistoryQuery { before: q.before, ..Default::default() };
+    conversation(&state, &user, &ws, id, Show { query, ..Default::default() }).await
+}
+
+/// A permalink: the conversation around one message.
+#[get("/w/{ws}/c/{id}/m/{message}")]
+pub async fn permalink(state: web::Data<AppState>, user: PageUser, path: web::Path<(String, i64, i64)>) -> PageResult {
+    let (ws, id, message) = path.into_inner();
+    let m = messages::get(&state, &user.0.actor, message).await?;
+    if m.thread_root_id.is_some() && !m.also_send_to_channel {
+        return Ok(redirect(&format!("/w/{ws}/c/{id}/t/{}#m{message}", m.thread_root_id.unwrap_or(message))));
+    }
+    let query = messages::HistoryQuery { around: Some(message), ..Default::default() };
+    conversation(&state, &user, &ws, id, Show { query, ..Default::default() }).await
+}
+
+/// The conversation with a thread open beside it.
+#[get("/w/{ws}/c/{id}/t/{root}")]
+pub async fn thread_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64, i64)>,
+) -> PageResult {
+    let (ws, id, root) = path.into_inner();
+    conversation(&state, &user, &ws, id, Show { thread: Some(root), ..Default::default() }).await
+}
+
+#[derive(Deserialize)]
+pub struct PostForm {
+    #[serde(default)]
+    csrf_token: String,
+    text: String,
+    client_msg_id: Option<String>,
+    thread_root_id: Option<i64>,
+    also_send_to_channel: Option<bool>,
+}
+
+#[post("/w/{ws}/c/{id}/messages")]
+pub async fn post_message(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<PostForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    channel_in(&state, &user, &ws, id).await?;
+    let f = form.into_inner();
+    let post = messages::PostForm {
+        text: f.text.clone(),
+        thread_root_id: f.thread_root_id,
+        also_send_to_channel: f.also_send_to_channel.unwrap_or(false),
+        client_msg_id: f.client_msg_id,
+    };
+    match messages::post(&state, &user.0.actor, id, post).await {
+        Ok(posted) => Ok(redirect(&match posted.message.thread_root_id {
+            Some(root) => format!("/w/{ws}/c/{id}/t/{root}#m{}", posted.message.id),
+            None => format!("/w/{ws}/c/{id}#m{}", posted.message.id),
+        })),
+        Err(e @ (AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
+            let show = Show {
+                thread: f.thread_root_id,
+                error: Some(e.problem().message),
+                draft: f.text,
+                ..Default::default()
+            };
+            conversation(&state, &user, &ws, id, show).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[post("/w/{ws}/c/{id}/join")]
+pub async fn join(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    channel_in(&state, &user, &ws, id).await?;
+    channels::join(&state, &user.0.actor, id).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{id}")))
+}
+
+#[post("/w/{ws}/c/{id}/leave")]
+pub async fn leave(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    channel_in(&state, &user, &ws, id).await?;
+    channels::leave(&state, &user.0.actor, id).await?;
+    Ok(redirect(&format!("/w/{ws}")))
+}
+
+/// What someone may do with a message, on its own page (the partial links here, so it stays
+/// the same for every viewer).
+#[get("/w/{ws}/m/{id}")]
+pub async fn message_actions(state: web::Data<AppState>, user: PageUser, path: web::Path<(String, i64)>) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let (message, rights) = messages::with_rights(&state, &user.0.actor, id).await?;
+    let (workspace, _) = channel_in(&state, &user, &ws, message.channel_id).await?;
+    let me = user.0.actor.id();
+    let view = MessageView::new(&message, &workspace.slug);
+    let page = MessageActionsPage {
+        layout: conversation_layout(&state, &user, "Message", &workspace.slug, Some(message.channel_id)).await?,
+        ws: workspace.slug.clone(),
+        message_id: id,
+        channel_id: message.channel_id,
+        preview: fragment(&view, false),
+        text: message.text.clone(),
+        is_author: rights.is_author,
+        can_delete: rights.can_delete,
+        pinned: message.pinned,
+        quick_reactions: QUICK_REACTIONS.to_vec(),
+        my_reactions: message
+            .reactions
+            .iter()
+            .filter(|r| r.user_ids.contains(&me))
+            .map(|r| (r.emoji.clone(), r.glyph.clone()))
+            .collect(),
+        thread_link: view.thread_link,
+    };
+    html(&page)
+}
+
+#[derive(Deserialize)]
+pub struct TextForm {
+    #[serde(default)]
+    csrf_token: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+pub struct EmojiForm {
+    #[serde(default)]
+    csrf_token: String,
+    emoji: String,
+}
+
+/// Back to the message in its conversation.
+async fn back_to(state: &AppState, user: &PageUser, ws: &str, message_id: i64) -> PageResult {
+    let m = messages::get(state, &user.0.actor, message_id).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{}/m/{message_id}", m.channel_id)))
+}
+
+#[post("/w/{ws}/m/{id}/edit")]
+pub async fn edit(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<TextForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    messages::edit(&state, &user.0.actor, id, &form.text).await?;
+    back_to(&state, &user, &ws, id).await
+}
+
+#[post("/w/{ws}/m/{id}/delete")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    messages::delete(&state, &user.0.actor, id).await?;
+    back_to(&state, &user, &ws, id).await
+}
+
+#[post("/w/{ws}/m/{id}/react")]
+pub async fn react(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<EmojiForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    messages::react(&state, &user.0.actor, id, &form.emoji, true).await?;
+    back_to(&state, &user, &ws, id).await
+}
+
+#[post("/w/{ws}/m/{id}/unreact")]
+pub async fn unreact(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<EmojiForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    messages::react(&state, &user.0.actor, id, &form.emoji, false).await?;
+    back_to(&state, &user, &ws, id).await
+}
+
+#[post("/w/{ws}/m/{id}/pin")]
+pub async fn pin(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    messages::pin(&state, &user.0.actor, id, true).await?;
+    back_to(&state, &user, &ws, id).await
+}
+
+#[post("/w/{ws}/m/{id}/unpin")]
+pub async fn unpin(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    messages::pin(&state, &user.0.actor, id, false).await?;
+    back_to(&state, &user, &ws, id).await
+}
+
+#[post("/w/{ws}/m/{id}/unread")]
+pub async fn mark_unread(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    let channel = channels::mark_unread(&state, &user.0.actor, id).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{}/m/{id}", channel.id)))
+}
+
+/// A channel's details: about, notifications, members, leave and archive.
+#[get("/w/{ws}/c/{id}/details")]
+pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path<(String, i64)>) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let actor = &user.0.actor;
+    let (workspace, _) = channel_in(&state, &user, &ws, id).await?;
+    let (channel, access) = channels::with_access(&state, actor, id).await?;
+    let people = channels::members(&state, actor, id).await?;
+    let in_channel: std::collections::HashSet<i64> = people.iter().map(|u| u.id).collect();
+    let addable = workspaces::members(&state, actor, &workspace.slug)
+        .await?
+        .into_iter()
+        .filter(|m| !m.deactivated && !in_channel.contains(&m.user.id))
+        .map(|m| PersonView { id: m.user.id, username: m.user.username, display_name: m.user.display_name })
+        .collect();
+    let title = title_of(&channel, actor.id());
+    let membership = channel.membership.clone();
+    let page = ChannelDetailsPage {
+        layout: conversation_layout(&state, &user, &title, &workspace.slug, Some(id)).await?,
+        ws: workspace.slug.clone(),
+        channel_id: id,
+        name: channel.name.clone().unwrap_or_default(),
+        topic: channel.topic.clone(),
+        purpose: channel.purpose.clone(),
+        is_dm: channel.name.is_none(),
+        is_member: membership.is_some(),
+        is_admin: access.is_channel_admin(),
+        is_default: channel.is_default,
+        archived: channel.archived,
+        notify_level: membership.as_ref().map(|m| m.notify_level.clone()).unwrap_or_default(),
+        muted: membership.is_some_and(|m| m.muted),
+        members: people
+            .into_iter()
+            .map(|u| PersonView { id: u.id, username: u.username, display_name: u.display_name })
+            .collect(),
+        addable,
+        title,
+    };
+    html(&page)
+}
+
+#[derive(Deserialize)]
+pub struct DetailsForm {
+    #[serde(default)]
+    csrf_token: String,
+    name: Option<String>,
+    topic: Option<String>,
+    purpose: Option<String>,
+}
+
+#[post("/w/{ws}/c/{id}/details")]
+pub async fn update_details(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<DetailsForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    let (_, channel) = channel_in(&state, &user, &ws, id).await?;
+    let f = form.into_inner();
+    // An unchanged name is no rename: members who may not rename can still set the topic.
+    let name = f.name.filter(|n| Some(n.trim()) != channel.name.as_deref());
+    channels::update(&state, &user.0.actor, id, channels::ChannelPatch { name, topic: f.topic, purpose: f.purpose })
+        .await?;
+    Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
+}
+
+#[derive(Deserialize)]
+pub struct NotifyForm {
+    #[serde(default)]
+    csrf_token: String,
+    notify_level: String,
+    muted: Option<bool>,
+}
+
+#[post("/w/{ws}/c/{id}/notify")]
+pub async fn notify(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<NotifyForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    channel_in(&state, &user, &ws, id).await?;
+    channels::set_notify(&state, &user.0.actor, id, Some(&form.notify_level), Some(form.muted.unwrap_or(false)))
+        .await?;
+    Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    csrf_token: String,
+    user_id: i64,
+}
+
+#[post("/w/{ws}/c/{id}/members")]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<MemberForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    channel_in(&state, &user, &ws, id).await?;
+    channels::add_member(&state, &user.0.actor, id, form.user_id).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
+}
+
+#[post("/w/{ws}/c/{id}/members/{user_id}/remove")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id, target) = path.into_inner();
+    channel_in(&state, &user, &ws, id).await?;
+    channels::remove_member(&state, &user.0.actor, id, target).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
+}
+
+#[post("/w/{ws}/c/{id}/archive")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    channel_in(&state, &user, &ws, id).await?;
+    channels::set_archived(&state, &user.0.actor, id, true).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{id}")))
+}
+
+#[post("/w/{ws}/c/{id}/unarchive")]
+pub async fn unarchive(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    channel_in(&state, &user, &ws, id).await?;
+    channels::set_archived(&state, &user.0.actor, id, false).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{id}")))
+}
+
+#[get("/w/{ws}/c/{id}/pins")]
+pub async fn pins(state: web::Data<AppState>, user: PageUser, path: web::Path<(String, i64)>) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let (workspace, channel) = channel_in(&state, &user, &ws, id).await?;
+    let pinned = messages::pins(&state, &user.0.actor, id).await?;
+    let title = title_of(&channel, user.0.actor.id());
+    let page = PinsPage {
+        layout: conversation_layout(&state, &user, &format!("Pinned in {title}"), &workspace.slug, Some(id)).await?,
+        ws: workspace.slug.clone(),
+        channel_id: id,
+        rows: rows(&pinned, &workspace.slug).into_iter().map(RowView::from).collect(),
+        title,
+    };
+    html(&page)
+}
+
+#[get("/w/{ws}/channels/new")]
+pub async fn new_channel_page(state: web::Data<AppState>, user: PageUser, ws: web::Path<String>) -> PageResult {
+    let workspace = workspaces::get(&state, &user.0.actor, &ws).await?;
+    let layout = conversation_layout(&state, &user, "Create a channel", &workspace.slug, None).await?;
+    html(&ChannelNewPage { layout, ws: workspace.slug, name: String::new(), purpose: String::new(), private: false })
+}
+
+#[derive(Deserialize)]
+pub struct NewChannelForm {
+    #[serde(default)]
+    csrf_token: String,
+    name: String,
+    purpose: Option<String>,
+    private: Option<bool>,
+}
+
+#[post("/w/{ws}/channels/new")]
+pub async fn create_channel(
+    state: web::Data<AppState>,
+    user: PageUser,
+    ws: web::Path<String>,
+    form: web::Form<NewChannelForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let f = form.into_inner();
+    let new = channels::NewChannelForm {
+        name: f.name.clone(),
+        private: f.private.unwrap_or(false),
+        topic: None,
+        purpose: f.purpose.clone(),
+    };
+    match channels::create(&state, &user.0.actor, &ws, new).await {
+        Ok(c) => Ok(redirect(&format!("/w/{ws}/c/{}", c.id))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            let mut layout = conversation_layout(&state, &user, "Create a channel", &ws, None).await?;
+            layout.error = Some(e.problem().message);
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let page = ChannelNewPage {
+                layout,
+                ws: ws.into_inner(),
+                name: f.name,
+                purpose: f.purpose.unwrap_or_default(),
+                private: f.private.unwrap_or(false),
+            };
+            html_status(status, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[get("/w/{ws}/channels/browse")]
+pub async fn browse(state: web::Data<AppState>, user: PageUser, ws: web::Path<String>) -> PageResult {
+    let workspace = workspaces::get(&state, &user.0.actor, &ws).await?;
+    let found = channels::list(&state, &user.0.actor, &workspace.slug, true).await?;
+    let page = ChannelBrowsePage {
+        layout: conversation_layout(&state, &user, "Browse channels", &workspace.slug, None).await?,
+        ws: workspace.slug.clone(),
+        channels: found
+            .into_iter()
+            .map(|c| ChannelLink {
+                id: c.id,
+                name: c.name.unwrap_or_default(),
+                purpose: c.purpose,
+                archived: c.archived,
+            })
+            .collect(),
+    };
+    html(&page)
+}
+
+#[get("/w/{ws}/dms/new")]
+pub async fn new_dm_page(state: web::Data<AppState>, user: PageUser, ws: web::Path<String>) -> PageResult {
+    let workspace = workspaces::get(&state, &user.0.actor, &ws).await?;
+    let me = user.0.actor.id();
+    let people = workspaces::members(&state, &user.0.actor, &workspace.slug)
+        .await?
+        .into_iter()
+        .filter(|m| !m.deactivated && m.user.id != me)
+        .map(|m| PersonView { id: m.user.id, username: m.user.username, display_name: m.user.display_name })
+        .collect();
+    let layout = conversation_layout(&state, &user, "New message", &workspace.slug, None).await?;
+    html(&DmNewPage { layout, ws: workspace.slug, people })
+}
+
+/// Opens a direct message; the form's checkboxes repeat `user_ids`.
+#[post("/w/{ws}/dms")]
+pub async fn open_dm(
+    state: web::Data<AppState>,
+    user: PageUser,
+    ws: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let csrf = form.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str()).unwrap_or_default();
+    user.0.check_form_csrf(&state, csrf)?;
+    let ids: Vec<i64> = form.iter().filter(|(k, _)| k == "user_ids").filter_map(|(_, v)| v.parse().ok()).collect();
+    let (channel, _) = channels::open_dm(&state, &user.0.actor, &ws, &ids).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{}", channel.id)))
+}

@@ -1,0 +1,129 @@
+//! The one message partial (`templates/messages/_message.html`): the same HTML for every
+//! viewer, used by page renders and, later, by live pushes. What differs per viewer (own
+//! messages' actions, mention highlights) is switched on by a per-page style rule.
+
+use askama::Template;
+
+use crate::wire;
+
+/// A reaction as the partial shows it.
+#[derive(Debug, Clone)]
+pub struct ReactionView {
+    pub emoji: String,
+    pub glyph: String,
+    pub count: usize,
+    /// Space-separated ids of who reacted.
+    pub user_ids: String,
+}
+
+/// Everything the partial needs about one message.
+#[derive(Debug, Clone)]
+pub struct MessageView {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub username: String,
+    pub initial: String,
+    pub html: String,
+    pub created_iso: String,
+    pub created_short: String,
+    pub day: String,
+    pub edited: bool,
+    pub deleted: bool,
+    pub pinned: bool,
+    pub thread_root_id: Option<i64>,
+    pub also_sent: bool,
+    pub reply_count: i64,
+    pub last_reply_iso: Option<String>,
+    pub last_reply_short: String,
+    pub reactions: Vec<ReactionView>,
+    pub permalink: String,
+    pub thread_link: String,
+    pub actions_link: String,
+}
+
+impl MessageView {
+    /// The view of a wire message in workspace `ws`.
+    pub fn new(m: &wire::Message, ws: &str) -> MessageView {
+        let iso = |t: &wire::Time| t.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let short = |t: &wire::Time| t.0.format("%H:%M").to_string();
+        let root = m.thread_root_id.unwrap_or(m.id);
+        MessageView {
+            id: m.id,
+            author_id: m.user.id,
+            author_name: m.user.display_name.clone(),
+            username: m.user.username.clone(),
+            initial: m.user.display_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
+            html: m.html.clone(),
+            created_iso: iso(&m.created_at),
+            created_short: short(&m.created_at),
+            day: m.created_at.0.format("%A, %B %-d, %Y").to_string(),
+            edited: m.edited_at.is_some(),
+            deleted: m.deleted,
+            pinned: m.pinned,
+            thread_root_id: m.thread_root_id,
+            also_sent: m.also_send_to_channel,
+            reply_count: m.reply_count,
+            last_reply_iso: m.last_reply_at.as_ref().map(iso),
+            last_reply_short: m.last_reply_at.as_ref().map(short).unwrap_or_default(),
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| ReactionView {
+                    emoji: r.emoji.clone(),
+                    glyph: r.glyph.clone(),
+                    count: r.count,
+                    user_ids: r.user_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" "),
+                })
+                .collect(),
+            permalink: format!("/w/{ws}/c/{}/m/{}", m.channel_id, m.id),
+            thread_link: format!("/w/{ws}/c/{}/t/{root}", m.channel_id),
+            actions_link: format!("/w/{ws}/m/{}", m.id),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "messages/_message.html")]
+struct Fragment<'a> {
+    m: &'a MessageView,
+    continued: bool,
+}
+
+/// Renders the partial. `continued` hides the author line under a previous message by the
+/// same person.
+pub fn fragment(m: &MessageView, continued: bool) -> String {
+    Fragment { m, continued }.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "message partial failed");
+        String::new()
+    })
+}
+
+/// A message list ready for a page: day dividers, and consecutive messages by one author
+/// within five minutes grouped under one author line.
+#[derive(Debug, Clone)]
+pub enum Row {
+    Day(String),
+    Message(String),
+}
+
+/// Lays out messages given oldest first.
+pub fn rows(messages: &[wire::Message], ws: &str) -> Vec<Row> {
+    let mut out = Vec::new();
+    let mut previous: Option<&wire::Message> = None;
+    let mut day = String::new();
+    for m in messages {
+        let view = MessageView::new(m, ws);
+        if view.day != day {
+            day = view.day.clone();
+            out.push(Row::Day(day.clone()));
+            previous = None;
+        }
+        let continued = previous.is_some_and(|p| {
+            p.user.id == m.user.id && !p.deleted && (m.created_at.0 - p.created_at.0) < chrono::Duration::minutes(5)
+        });
+        out.push(Row::Message(fragment(&view, continued)));
+        previous = Some(m);
+    }
+    out
+}
