@@ -56,7 +56,9 @@ async function markRead() {
   if (!main || !csrf) return;
   try {
     await post(main.dataset.markRead, { message_id: Number(main.dataset.newest) || undefined });
-    document.querySelector(`.sidebar [data-channel="${main.dataset.channel}"]`)?.classList.remove("unread");
+    const entry = document.querySelector(`.sidebar [data-channel="${main.dataset.channel}"]`);
+    entry?.classList.remove("unread");
+    entry?.querySelector(".badge-count")?.remove();
   } catch {
     // The next visit tries again; nothing is lost.
   }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::channels::{ChannelContext, context};
 use super::{Actor, AppState};
-use crate::db::channels::ChannelRow;
+use crate::db::channels::{ChannelMemberRow, ChannelRow};
 use crate::db::messages::{self as rows, MessageRow, NewMessage, ReactionRow, Window};
 use crate::db::users::UserRow;
 use crate::db::workspaces::WorkspaceRow;
@@ -160,6 +160,18 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
         ));
     }
     let user_id = actor.id();
+    // Names are looked up and the text rendered before the write transaction: they only
+    // read, and the writer lock is held for as short a time as possible.
+    let source = text.clone();
+    let (names, mentioned) = state
+        .db
+        .read(move |conn| {
+            let ctx = context(conn, user_id, channel_id)?;
+            resolve(conn, &ctx.channel, &source)
+        })
+        .await?;
+    let html = render(&text, &names);
+    let author = actor.user.clone();
     state
         .db
         .write(move |tx| {
@@ -195,8 +207,6 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
                 }
                 None => None,
             };
-            let (names, mentioned) = resolve(tx, &ctx.channel, &text)?;
-            let html = render(&text, &names);
             let now = db::now();
             let row = NewMessage {
                 channel_id,
@@ -219,7 +229,9 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
                 }
                 None => None,
             };
-            let message = view(tx, &row)?;
+            // Posting reads the channel up to one's own message.
+            ChannelMemberRow::set_last_read(tx, channel_id, user_id, row.id)?;
+            let message = wire::Message::new(&row, &author, &[]);
             message_event(tx, EventKind::MessageCreated, &ctx.channel, &message, json!({ "thread_root": root }))?;
             Ok(Posted { message, created: true })
         })

@@ -163,6 +163,16 @@ impl ChannelRow {
         cm::channel_members.filter(cm::user_id.eq(user_id)).select(cm::channel_id).load(conn)
     }
 
+    /// Ids of the channels a user is in within some workspaces.
+    pub fn ids_joined_in(conn: &mut Conn, user_id: i64, workspace_ids: &[i64]) -> QueryResult<Vec<i64>> {
+        cm::channel_members
+            .inner_join(c::channels)
+            .filter(cm::user_id.eq(user_id))
+            .filter(c::workspace_id.eq_any(workspace_ids))
+            .select(cm::channel_id)
+            .load(conn)
+    }
+
     /// Ids of the public channels of some workspaces.
     pub fn ids_public_in(conn: &mut Conn, workspace_ids: &[i64]) -> QueryResult<Vec<i64>> {
         c::channels.filter(c::workspace_id.eq_any(workspace_ids)).filter(c::kind.eq("public")).select(c::id).load(conn)

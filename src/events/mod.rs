@@ -113,7 +113,9 @@ pub fn viewer(conn: &mut Conn, user_id: i64) -> Result<Viewer, AppError> {
         .into_iter()
         .filter_map(|m| Role::parse(&m.role).ok().map(|r| (m.workspace_id, r)))
         .collect();
-    let channels: HashSet<i64> = ChannelRow::ids_joined(conn, user_id)?.into_iter().collect();
+    // Channels count only in workspaces the viewer is still an active member of.
+    let active: Vec<i64> = workspaces.keys().copied().collect();
+    let channels: HashSet<i64> = ChannelRow::ids_joined_in(conn, user_id, &active)?.into_iter().collect();
     let open_workspaces: Vec<i64> =
         workspaces.iter().filter(|(_, role)| **role != Role::Guest).map(|(id, _)| *id).collect();
     let browsable_channels: HashSet<i64> = ChannelRow::ids_public_in(conn, &open_workspaces)?.into_iter().collect();

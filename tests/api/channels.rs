@@ -360,3 +360,20 @@ async fn a_deactivated_workspace_member_loses_its_channels() {
         "channel_not_found",
     );
 }
+
+#[tokio::test]
+async fn a_deactivated_member_stops_receiving_channel_events() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let (_, pat) = app.post("/api/v1/me/tokens", &bob.token, json!({ "name": "poller" })).await;
+    let poller = pat["token"].as_str().unwrap().to_owned();
+    let general = channel_id(&app, &bob, "general").await;
+    let since = app.get("/api/v1/events?since=0&limit=200", &poller).await.1["next_since"].as_i64().unwrap();
+    app.patch(&format!("/api/v1/workspaces/acme/members/{}", bob.id), &admin.token, json!({ "deactivated": true }))
+        .await;
+    app.post(&format!("/api/v1/channels/{general}/messages"), &admin.token, json!({ "text": "after bob left" })).await;
+    let (_, page) = app.get(&format!("/api/v1/events?since={since}"), &poller).await;
+    let kinds: Vec<&str> = page["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["workspace.member_deactivated"], "{page}");
+}

@@ -1,1 +1,292 @@
-fn main() {}
+//! hearth's benchmark: fills a workspace with messages, then measures posting through the
+//! HTTP API (1 and 16 concurrent clients) and reading a channel's newest page (JSON and
+//! HTML) against the release binary, and appends the figures to BENCHMARKS.md.
+//!
+//! The fill writes rows directly through hearth's own database layer (the HTTP path is what
+//! is measured afterwards, not what builds the data set). Run with:
+//! `cargo run --release -p hearth-load -- --messages 1000000`
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use hearth::app::{Actor, accounts, channels, workspaces};
+use hearth::config::{HashCost, Secret, Settings};
+use hearth::db::messages::NewMessage;
+use hearth::domain::messages::{MessageText, Resolved, render};
+use serde_json::{Value, json};
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// Messages to store before measuring.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: usize,
+    /// Channels they are spread over.
+    #[arg(long, default_value_t = 100)]
+    channels: usize,
+    /// Posts measured at each concurrency.
+    #[arg(long, default_value_t = 20_000)]
+    posts: usize,
+    /// History pages read for each format.
+    #[arg(long, default_value_t = 2_000)]
+    reads: usize,
+    /// A PostgreSQL URL (a fresh, empty database); SQLite in a temporary directory otherwise.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// SQLite durability: normal or full.
+    #[arg(long, default_value = "normal")]
+    sqlite_sync: String,
+    /// The server binary.
+    #[arg(long, default_value = "target/release/hearth")]
+    server: PathBuf,
+    /// Where the figures are appended.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    out: PathBuf,
+}
+
+const PASSWORD: &str = "benchmark passphrase";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let mut settings = Settings::defaults(dir.path());
+    settings.password_hash = HashCost::Test;
+    settings.database_url = args.database_url.clone().map(Secret::new);
+    let database = if args.database_url.is_some() {
+        "PostgreSQL 15".to_owned()
+    } else {
+        format!("SQLite (synchronous={})", args.sqlite_sync)
+    };
+
+    eprintln!("filling {} messages over {} channels ({database})…", args.messages, args.channels);
+    let fill_started = Instant::now();
+    let channel_ids = fill(&settings, &args).await?;
+    let fill_secs = fill_started.elapsed().as_secs_f64();
+
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = tokio::process::Command::new(&args.server)
+        .env("HEARTH_DATA_DIR", dir.path())
+        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+        .env("HEARTH_SQLITE_SYNC", &args.sqlite_sync)
+        .env("HEARTH_LOG", "warn")
+        .envs(args.database_url.iter().map(|u| ("HEARTH_DATABASE_URL", u.clone())))
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {} (build it with cargo build --release)", args.server.display()))?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    wait_ready(&client, &base).await?;
+    let token = login(&client, &base).await?;
+
+    let mut lines = Vec::new();
+    for clients in [1usize, 16] {
+        let (rate, p50, p99) = post_load(&client, &base, &token, &channel_ids, args.posts, clients).await?;
+        eprintln!("{clients:>2} clients: {rate:.0} posts/s, p50 {p50:.2} ms, p99 {p99:.2} ms");
+        lines.push(format!(
+            "| post a message, {clients} concurrent client{} | {rate:.0} posts/s | {p50:.2} ms | {p99:.2} ms |",
+            if clients == 1 { "" } else { "s" }
+        ));
+    }
+    let channel = channel_ids[channel_ids.len() / 2];
+    for (what, path, cookie) in [
+        ("channel history, 50 messages, JSON", format!("/api/v1/channels/{channel}/messages?limit=50"), false),
+        ("channel page, 50 messages, HTML", format!("/w/bench/c/{channel}"), true),
+    ] {
+        let (p50, p99) = read_load(&client, &base, &token, &path, cookie, args.reads).await?;
+        eprintln!("{what}: p50 {p50:.2} ms, p99 {p99:.2} ms");
+        lines.push(format!("| {what} | 1 client | {p50:.2} ms | {p99:.2} ms |"));
+    }
+    server.kill().await.ok();
+
+    let machine = machine();
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    let mut section = format!(
+        "\n## {date}: {} messages in {} channels, {database}\n\nMachine: {machine}. Release build; server and load generator on one machine over loopback. \
+         The data set was written in {fill_secs:.0} s through hearth's database layer; the figures below go through HTTP.\n\n\
+         | what | throughput | p50 | p99 |\n|---|---|---|---|\n",
+        args.messages, args.channels
+    );
+    for l in lines {
+        section.push_str(&l);
+        section.push('\n');
+    }
+    let mut existing = std::fs::read_to_string(&args.out).unwrap_or_else(|_| "# hearth benchmarks\n\nFigures written by `cargo run --release -p hearth-load`. Compare within one run; absolute times on shared machines drift.\n".into());
+    existing.push_str(&section);
+    std::fs::write(&args.out, existing)?;
+    eprintln!("appended to {}", args.out.display());
+    Ok(())
+}
+
+/// Creates the admin, the workspace and its channels through hearth's use cases, then
+/// writes the messages in large transactions.
+async fn fill(settings: &Settings, args: &Args) -> anyhow::Result<Vec<i64>> {
+    let state = hearth::startup::build_state(settings.clone(), "http://127.0.0.1".into())?;
+    let form = accounts::SignupForm {
+        email: "bench@example.com".into(),
+        username: "bench".into(),
+        password: PASSWORD.into(),
+        display_name: None,
+        invite_token: None,
+    };
+    let user = accounts::signup(&state, form, None).await?.user;
+    let actor = Actor { user: user.clone(), session_id: None, token_id: None };
+    workspaces::create(&state, &actor, "bench", "Bench").await?;
+    let mut ids = vec![channels::list(&state, &actor, "bench", false).await?[0].id];
+    for n in 1..args.channels {
+        let form = channels::NewChannelForm { name: format!("room-{n}"), ..Default::default() };
+        ids.push(channels::create(&state, &actor, "bench", form).await?.id);
+    }
+    let per_batch = 20_000;
+    let mut written = 0;
+    while written < args.messages {
+        let batch = per_batch.min(args.messages - written);
+        let (ids, user_id, start) = (ids.clone(), user.id, written);
+        state
+            .db
+            .write(move |tx| {
+                let names = Resolved::default();
+                for n in start..start + batch {
+                    let text = MessageText::parse(
+                        &format!("message {n}: the quick brown fox jumps over the lazy dog *{}*", n % 97),
+                        40_000,
+                    )?;
+                    let html = render(&text, &names);
+                    NewMessage {
+                        channel_id: ids[n % ids.len()],
+                        user_id,
+                        text: text.as_str(),
+                        html: &html,
+                        thread_root_id: None,
+                        in_channel: true,
+                        client_msg_id: None,
+                        created_at: hearth::db::now(),
+                    }
+                    .insert(tx)?;
+                }
+                Ok(())
+            })
+            .await?;
+        written += batch;
+        if written % 100_000 == 0 {
+            eprintln!("  {written}");
+        }
+    }
+    // The reader has caught up, as after a day's work.
+    for id in &ids {
+        channels::mark_read(&state, &actor, *id, None).await?;
+    }
+    Ok(ids)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the server did not become ready")
+}
+
+async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let res: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "login": "bench", "password": PASSWORD }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    res["token"].as_str().map(str::to_owned).context("login failed")
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Posts `total` messages with `clients` concurrent clients; returns posts/s, p50 and p99 ms.
+async fn post_load(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    channels: &[i64],
+    total: usize,
+    clients: usize,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, base, token, channels) = (client.clone(), base.to_owned(), token.to_owned(), channels.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            for n in (c..total).step_by(clients) {
+                let channel = channels[n % channels.len()];
+                let t = Instant::now();
+                let res = client
+                    .post(format!("{base}/api/v1/channels/{channel}/messages"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "text": format!("load {clients}/{n}: hello @bench, see #general :tada:") }))
+                    .send()
+                    .await?;
+                if res.status() != reqwest::StatusCode::CREATED {
+                    bail!("post failed: {} {}", res.status(), res.text().await.unwrap_or_default());
+                }
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(times)
+        }));
+    }
+    let mut times = Vec::new();
+    for t in tasks {
+        times.extend(t.await??);
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    times.sort_by(f64::total_cmp);
+    Ok((rate, percentile(&times, 0.5), percentile(&times, 0.99)))
+}
+
+/// Reads `path` `total` times from one client; returns p50 and p99 ms.
+async fn read_load(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    cookie: bool,
+    total: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let mut times = Vec::with_capacity(total);
+    for _ in 0..total {
+        let req = client.get(format!("{base}{path}"));
+        let req = if cookie { req.header("cookie", format!("hearth_session={token}")) } else { req.bearer_auth(token) };
+        let t = Instant::now();
+        let res = req.send().await?;
+        let status = res.status();
+        let _ = res.bytes().await?;
+        if !status.is_success() {
+            bail!("read {path} failed: {status}");
+        }
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    format!("{cores} × {cpu}, {}", std::env::consts::OS)
+}
