@@ -13,7 +13,7 @@ use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, Conn, Tx};
 use crate::domain::channels::ChannelKind;
 use crate::domain::events::EventKind;
-use crate::domain::messages::{MessageText, Resolved, parse_emoji, references, render};
+use crate::domain::messages::{MessageText, References, Resolved, parse_emoji, references, render};
 use crate::error::AppError;
 use crate::events::{self, NewEvent};
 use crate::wire;
@@ -162,14 +162,19 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
     let user_id = actor.id();
     // Names are looked up and the text rendered before the write transaction: they only
     // read, and the writer lock is held for as short a time as possible.
-    let source = text.clone();
-    let (names, mentioned) = state
-        .db
-        .read(move |conn| {
-            let ctx = context(conn, user_id, channel_id)?;
-            resolve(conn, &ctx.channel, &source)
-        })
-        .await?;
+    // Most messages name nobody: they need no lookup at all.
+    let (names, mentioned) = if references(&text) == References::default() {
+        (Resolved::default(), Vec::new())
+    } else {
+        let source = text.clone();
+        state
+            .db
+            .read(move |conn| {
+                let ctx = context(conn, user_id, channel_id)?;
+                resolve(conn, &ctx.channel, &source)
+            })
+            .await?
+    };
     let html = render(&text, &names);
     let author = actor.user.clone();
     state

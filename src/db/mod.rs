@@ -16,7 +16,7 @@ pub mod users;
 pub mod workspaces;
 
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, SubsecRound};
@@ -106,8 +106,13 @@ impl r2d2::ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut Conn) -> bool {
-        false
+    /// A connection left mid-transaction or cut off is dropped when it comes back.
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            Conn::Postgresql(c) => c.is_broken(),
+            Conn::Sqlite(c) => c.is_broken(),
+        }
     }
 }
 
@@ -121,7 +126,7 @@ pub struct Db {
     pool: Pool,
     backend: Backend,
     url: String,
-    writer: Arc<Mutex<()>>,
+    writer: Arc<tokio::sync::Mutex<()>>,
     appended: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
@@ -166,6 +171,9 @@ impl Db {
             .max_size(options.pool_size)
             .min_idle(options.min_idle)
             .connection_timeout(Duration::from_secs(10))
+            // A broken connection fails its query and is replaced then; testing every checkout
+            // would cost a round trip per query.
+            .test_on_check_out(false)
             .build(manager)?;
         if backend == Backend::Sqlite {
             pool.get()?.batch_execute("PRAGMA journal_mode = WAL;")?;
@@ -175,7 +183,7 @@ impl Db {
             pool,
             backend,
             url: options.url.clone(),
-            writer: Arc::new(Mutex::new(())),
+            writer: Arc::new(tokio::sync::Mutex::new(())),
             appended: Arc::new(appended),
         })
     }
@@ -213,17 +221,40 @@ impl Db {
     /// the transaction: SQLite has one writer anyway, and a deferred transaction that reads
     /// and then writes would otherwise fail with `SQLITE_BUSY_SNAPSHOT`. Retries once on a
     /// busy database (another process) and on PostgreSQL serialization failures.
+    ///
+    /// Writers wait for the lock as futures, not as blocked threads, so a burst of writes
+    /// queues cheaply and only the one holding the lock occupies a blocking thread.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: Fn(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
     {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
         let db = self.clone();
-        blocking(move || db.write_blocking(f)).await
+        blocking(move || {
+            let _guard = guard;
+            db.write_locked(f)
+        })
+        .await
     }
 
     /// `write` for code that already runs on a blocking thread (the CLI, followers).
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: Fn(&mut Tx<'_>) -> Result<T, AppError>,
+    {
+        let _guard = match self.backend {
+            Backend::Sqlite => Some(self.writer.blocking_lock()),
+            Backend::Postgres => None,
+        };
+        self.write_locked(f)
+    }
+
+    /// The transaction itself; on SQLite the caller holds the writer lock.
+    fn write_locked<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: Fn(&mut Tx<'_>) -> Result<T, AppError>,
     {
@@ -232,10 +263,6 @@ impl Db {
         loop {
             attempt += 1;
             let result = {
-                let _guard = match self.backend {
-                    Backend::Sqlite => Some(self.writer.lock().unwrap_or_else(|p| p.into_inner())),
-                    Backend::Postgres => None,
-                };
                 let mut appended = false;
                 let result = conn.transaction::<T, TxError, _>(|conn| {
                     let mut tx = Tx { conn, appended: false };
