@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod mail;
+pub mod realtime;
 pub mod security;
 pub mod startup;
 pub mod views;

@@ -101,14 +101,18 @@ impl Application {
         let workers = settings.workers;
         let state = build_state(settings, public_url)?;
         let stop = Arc::new(AtomicBool::new(false));
+        let (hub, remote) = crate::realtime::Hub::start(state.db.clone(), state.settings.ws_queue)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if state.db.backend() == Backend::Postgres {
-            crate::events::spawn_pg_listener(state.db.clone(), stop.clone())?;
+            crate::events::spawn_pg_listener(state.db.clone(), stop.clone(), remote)?;
         }
+        let hub = web::Data::new(hub);
         spawn_pruner(&state);
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(hub.clone())
                 .wrap(middleware::from_fn(crate::http::renew_session_cookie))
                 .wrap(middleware::NormalizePath::trim())
                 .configure(crate::http::routes)

@@ -233,6 +233,7 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
             let now = db::now();
             UserRow::set_password_hash(tx, user_id, &hash, now)?;
             SessionRow::revoke_all(tx, user_id, keep, now)?;
+            sessions::revoked(tx, user_id, json!({ "all_sessions_except": keep }))?;
             ResetRow::use_all(tx, user_id, now)?;
             Ok(())
         })
@@ -317,6 +318,7 @@ pub async fn confirm_password_reset(state: &AppState, token: &str, new_password:
             UserRow::set_password_hash(tx, reset.user_id, &password_hash, now)?;
             ResetRow::use_all(tx, reset.user_id, now)?;
             SessionRow::revoke_all(tx, reset.user_id, None, now)?;
+            sessions::revoked(tx, reset.user_id, json!({ "all_sessions": true }))?;
             let user = UserRow::find(tx, reset.user_id)?;
             login_failures::clear(tx, &throttle_key(&Login::Username(user.username.clone()), Some(&user)))?;
             Ok(user)

@@ -110,12 +110,42 @@ pub async fn logout(state: &AppState, actor: &Actor) -> Result<(), AppError> {
             "This request is authenticated by an access token; revoke the token instead.",
         )
     })?;
-    state.db.write(move |tx| Ok(SessionRow::revoke(tx, sid, db::now())?)).await?;
+    let user_id = actor.id();
+    state
+        .db
+        .write(move |tx| {
+            SessionRow::revoke(tx, sid, db::now())?;
+            revoked(tx, user_id, serde_json::json!({ "session_id": sid }))
+        })
+        .await
+}
+
+/// Appends `session.revoked` (only its user sees it), so that live connections made with
+/// the revoked credentials close at once. `which` names them: `session_id`, `token_id`,
+/// `all_sessions` or `all_sessions_except`.
+pub fn revoked(tx: &mut crate::db::Tx<'_>, user_id: i64, which: serde_json::Value) -> Result<(), AppError> {
+    crate::events::append(
+        tx,
+        crate::events::NewEvent {
+            kind: crate::domain::events::EventKind::SessionRevoked,
+            workspace_id: None,
+            channel_id: None,
+            user_id: Some(user_id),
+            payload: which,
+        },
+    )?;
     Ok(())
 }
 
 /// Signs out every session of the user, this one included. Access tokens stay.
 pub async fn logout_everywhere(state: &AppState, actor: &Actor) -> Result<usize, AppError> {
     let user_id = actor.id();
-    state.db.write(move |tx| Ok(SessionRow::revoke_all(tx, user_id, None, db::now())?)).await
+    state
+        .db
+        .write(move |tx| {
+            let ended = SessionRow::revoke_all(tx, user_id, None, db::now())?;
+            revoked(tx, user_id, serde_json::json!({ "all_sessions": true }))?;
+            Ok(ended)
+        })
+        .await
 }

@@ -43,7 +43,16 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<wire::AccessTok
 /// Revokes one of the caller's tokens; someone else's is not found.
 pub async fn revoke(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppError> {
     let user_id = actor.id();
-    let revoked = state.db.write(move |tx| Ok(TokenRow::revoke(tx, user_id, id, db::now())?)).await?;
+    let revoked = state
+        .db
+        .write(move |tx| {
+            let revoked = TokenRow::revoke(tx, user_id, id, db::now())?;
+            if revoked > 0 {
+                super::sessions::revoked(tx, user_id, serde_json::json!({ "token_id": id }))?;
+            }
+            Ok(revoked)
+        })
+        .await?;
     if revoked == 0 {
         return Err(AppError::not_found("token_not_found", "No such token."));
     }

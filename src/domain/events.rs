@@ -28,10 +28,11 @@ pub enum EventKind {
     ReactionRemoved,
     PinAdded,
     PinRemoved,
+    SessionRevoked,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::UserUpdated,
         EventKind::WorkspaceCreated,
         EventKind::WorkspaceUpdated,
@@ -52,6 +53,7 @@ impl EventKind {
         EventKind::ReactionRemoved,
         EventKind::PinAdded,
         EventKind::PinRemoved,
+        EventKind::SessionRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +78,7 @@ impl EventKind {
             EventKind::ReactionRemoved => "reaction.removed",
             EventKind::PinAdded => "pin.added",
             EventKind::PinRemoved => "pin.removed",
+            EventKind::SessionRevoked => "session.revoked",
         }
     }
 
@@ -83,9 +86,10 @@ impl EventKind {
         EventKind::ALL.into_iter().find(|k| k.as_str() == raw)
     }
 
-    /// Events only their `user_id` may see (read markers are nobody else's business).
+    /// Events only their `user_id` may see (read markers and sign-outs are nobody else's
+    /// business).
     pub fn is_private(self) -> bool {
-        matches!(self, EventKind::ChannelRead)
+        matches!(self, EventKind::ChannelRead | EventKind::SessionRevoked)
     }
 
     /// Channel events that everyone who could browse the channel may see.

@@ -9,12 +9,18 @@ use diesel::{PgConnection, RunQueryDsl};
 
 use super::NOTIFY_CHANNEL;
 use crate::db::Db;
+use crate::realtime::EPHEMERAL_CHANNEL;
 
 const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Starts the listener thread. It stops when `stop` is set, and after a lost connection it
 /// reconnects with back-off and wakes the followers so that they re-read the log.
-pub fn spawn_pg_listener(db: Db, stop: Arc<std::sync::atomic::AtomicBool>) -> std::io::Result<()> {
+/// Ephemeral frames from other nodes (`hearth_ephemeral`) are passed to `ephemeral`.
+pub fn spawn_pg_listener(
+    db: Db,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    ephemeral: tokio::sync::mpsc::UnboundedSender<String>,
+) -> std::io::Result<()> {
     use std::sync::atomic::Ordering;
     std::thread::Builder::new().name("hearth-listen".into()).spawn(move || {
         let mut backoff = Duration::from_millis(100);
@@ -36,6 +42,9 @@ pub fn spawn_pg_listener(db: Db, stop: Arc<std::sync::atomic::AtomicBool>) -> st
                 let mut failed = false;
                 for n in conn.notifications_iter() {
                     match n {
+                        Ok(n) if n.channel == EPHEMERAL_CHANNEL => {
+                            let _ = ephemeral.send(n.payload);
+                        }
                         Ok(_) => woke = true,
                         Err(e) => {
                             tracing::warn!(error = %e, "lost the LISTEN connection");
@@ -60,5 +69,6 @@ pub fn spawn_pg_listener(db: Db, stop: Arc<std::sync::atomic::AtomicBool>) -> st
 fn listen(url: &str) -> anyhow::Result<PgConnection> {
     let mut conn = PgConnection::establish(url)?;
     diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(&mut conn)?;
+    diesel::sql_query(format!("LISTEN {EPHEMERAL_CHANNEL}")).execute(&mut conn)?;
     Ok(conn)
 }

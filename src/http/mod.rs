@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod health;
 pub mod pages;
+pub mod ws;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -79,6 +80,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::messages::pins)
         // the event log
         .service(api::events::list)
+        .service(ws::connect)
         // pages
         .service(pages::static_file)
         .service(pages::accounts::index)

@@ -316,3 +316,109 @@ pub fn assert_error(response: &(StatusCode, Value), status: StatusCode, code: &s
     assert_eq!(body["error"]["code"], code, "expected {code}: {body}");
     assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
 }
+
+/// A WebSocket client of the live gateway.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// How a socket ended, or what it sent.
+#[derive(Debug)]
+pub enum WsEvent {
+    Frame(Value),
+    Closed(Option<u16>),
+}
+
+impl TestApp {
+    /// Opens `/api/v1/ws` with a bearer token; `query` like `since=5&html=1`.
+    pub async fn ws(&self, token: &str, query: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/api/v1/ws?{query}", self.address.replace("http://", "ws://"));
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("the WebSocket opens");
+        Ws { stream }
+    }
+
+    /// Starts another node on the same database (PostgreSQL), sharing nothing else.
+    pub async fn second_node(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = (*self.state.settings).clone();
+        settings.data_dir = data_dir.path().to_owned();
+        settings.public_url = None;
+        let app = Application::build(settings).expect("the second node builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        TestApp { address, state, client: self.client.clone(), data_dir, handle, database: None }
+    }
+
+    /// Stops the server and starts it again on the same data directory and database.
+    pub async fn restart(&mut self) {
+        self.handle.stop().await;
+        let mut settings = (*self.state.settings).clone();
+        settings.public_url = None;
+        let app = Application::build(settings).expect("the app builds again");
+        self.address = format!("http://127.0.0.1:{}", app.port());
+        self.state = app.state().clone();
+        self.handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+    }
+}
+
+impl Ws {
+    /// The next frame or the close, failing after 10 seconds.
+    pub async fn next(&mut self) -> WsEvent {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let message = tokio::time::timeout(std::time::Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("a frame within 10 s");
+            match message {
+                Some(Ok(Message::Text(t))) => {
+                    return WsEvent::Frame(serde_json::from_str(&t).expect("frames are JSON"));
+                }
+                Some(Ok(Message::Close(frame))) => return WsEvent::Closed(frame.map(|f| u16::from(f.code))),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return WsEvent::Closed(None),
+            }
+        }
+    }
+
+    /// The next frame; a close fails the test.
+    pub async fn frame(&mut self) -> Value {
+        match self.next().await {
+            WsEvent::Frame(f) => f,
+            WsEvent::Closed(code) => panic!("the socket closed ({code:?}) where a frame was expected"),
+        }
+    }
+
+    /// Frames up to and including the first of type `kind` whose `check` holds.
+    pub async fn until(&mut self, kind: &str, check: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let f = self.frame().await;
+            let done = f["type"] == kind && check(&f);
+            seen.push(f);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    /// Reads until the server closes; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            if let WsEvent::Closed(code) = self.next().await {
+                return code;
+            }
+        }
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        use futures_util::SinkExt;
+        self.stream.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into())).await.expect("sent");
+    }
+}

@@ -8,6 +8,7 @@ mod events;
 mod health;
 mod helpers;
 mod invitations;
+mod live;
 mod messages;
 mod pages;
 mod schema;

@@ -1,0 +1,197 @@
+//! `GET /api/v1/ws`: the WebSocket gateway. This module owns the sockets; the hub owns
+//! who receives what. A connection registers with the hub first (so live frames after the
+//! hub's position are buffered), sends `hello`, replays what the client missed from the
+//! log up to that position, then forwards live frames.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::http::auth;
+use crate::realtime::{self, Closing, Connection, Hub, Identity};
+
+/// How often the server pings.
+const HEARTBEAT: Duration = Duration::from_secs(20);
+/// Silence after which a connection is dead.
+const DEAD_AFTER: Duration = Duration::from_secs(60);
+/// How long a close frame may wait behind frames a slow client has not read.
+const CLOSE_GRACE: Duration = Duration::from_secs(60);
+
+#[derive(Deserialize)]
+pub struct WsQuery {
+    /// The last `seq` the client has; everything it may see after it is replayed.
+    since: Option<i64>,
+    /// Message events also carry the rendered partial (`html`).
+    html: Option<String>,
+}
+
+/// Opens a live connection.
+#[get("/api/v1/ws")]
+pub async fn connect(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    hub: web::Data<Hub>,
+    query: web::Query<WsQuery>,
+) -> Result<HttpResponse, AppError> {
+    if req.headers().get(header::AUTHORIZATION).is_none() && req.cookie(auth::SESSION_COOKIE).is_some() {
+        // A browser's upgrade must come from one of this server's pages.
+        let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
+        if origin != Some(state.public_url.as_str()) {
+            return Err(AppError::forbidden(
+                "origin_not_allowed",
+                "Live connections with the session cookie must come from this server's pages.",
+            ));
+        }
+    }
+    let authed = auth::authenticate(&req)
+        .await?
+        .ok_or_else(|| AppError::unauthenticated("Sign in, or send \"Authorization: Bearer <token>\"."))?;
+    if query.since.is_some_and(|s| s < 0) {
+        return Err(AppError::malformed("invalid_query", "since must be 0 or a seq the server sent."));
+    }
+    let html = matches!(query.html.as_deref(), Some("1" | "true"));
+    let actor = &authed.actor;
+    let who = Identity { user_id: actor.id(), session_id: actor.session_id, token_id: actor.token_id, html };
+    let connection = hub.register(who).await?;
+    let (response, session, stream) = match actix_ws::handle(&req, body) {
+        Ok(parts) => parts,
+        Err(e) => {
+            hub.unregister(connection.id);
+            return Err(AppError::malformed("websocket_required", format!("This route speaks WebSocket: {e}")));
+        }
+    };
+    let hub = hub.get_ref().clone();
+    actix_web::rt::spawn(serve(state.into_inner(), hub, connection, session, stream, who, query.since));
+    Ok(response)
+}
+
+fn close_reason(why: Closing) -> CloseReason {
+    CloseReason { code: CloseCode::Other(why.code()), description: Some(why.reason().into()) }
+}
+
+async fn serve(
+    state: Arc<AppState>,
+    hub: Hub,
+    mut conn: Connection,
+    mut session: Session,
+    mut stream: MessageStream,
+    who: Identity,
+    since: Option<i64>,
+) {
+    let id = conn.id;
+    let outcome = run(&state, &hub, &mut conn, &mut session, &mut stream, who, since).await;
+    hub.unregister(id);
+    let reason = match outcome {
+        Ok(None) => None,
+        Ok(Some(why)) => Some(close_reason(why)),
+        Err(()) => return,
+    };
+    if let Some(r) = &reason {
+        if r.code == CloseCode::Other(Closing::Resync.code()) {
+            let _ = session.text(json!({ "type": "resync" }).to_string()).await;
+        }
+    }
+    let _ = tokio::time::timeout(CLOSE_GRACE, session.close(reason)).await;
+}
+
+/// Runs a connection until it ends: `Ok(Some(why))` when the server closes it with a code,
+/// `Ok(None)` when the client left, `Err` when the socket failed.
+async fn run(
+    state: &AppState,
+    hub: &Hub,
+    conn: &mut Connection,
+    session: &mut Session,
+    stream: &mut MessageStream,
+    who: Identity,
+    since: Option<i64>,
+) -> Result<Option<Closing>, ()> {
+    let hello = json!({ "type": "hello", "seq": conn.head, "presence": conn.presence });
+    session.text(hello.to_string()).await.map_err(|_| ())?;
+    if let Some(since) = since {
+        let (user, head, html) = (who.user_id, conn.head, who.html);
+        match state.db.read(move |c| realtime::replay(c, user, since, head, html)).await {
+            Ok(frames) => {
+                for frame in frames {
+                    session.text(frame).await.map_err(|_| ())?;
+                }
+            }
+            Err(AppError::Gone(_)) => return Ok(Some(Closing::Resync)),
+            Err(e) => {
+                tracing::warn!(error = %e, "replay failed");
+                return Err(());
+            }
+        }
+    }
+    let signal = conn.closing.clone();
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            biased;
+            why = signal.closed() => return Ok(Some(why)),
+            frame = conn.frames.recv() => match frame {
+                Some(frame) => {
+                    tokio::select! {
+                        biased;
+                        why = signal.closed() => return Ok(Some(why)),
+                        sent = session.text(frame.to_string()) => sent.map_err(|_| ())?,
+                    }
+                }
+                None => return Ok(Some(signal.closed().await)),
+            },
+            message = stream.recv() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    last_heard = Instant::now();
+                    if let Some(reply) = client_frame(hub, conn.id, &text) {
+                        session.text(reply).await.map_err(|_| ())?;
+                    }
+                }
+                Some(Ok(Message::Ping(bytes))) => {
+                    last_heard = Instant::now();
+                    session.pong(&bytes).await.map_err(|_| ())?;
+                }
+                Some(Ok(Message::Pong(_))) => last_heard = Instant::now(),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(None),
+                Some(Ok(_)) => last_heard = Instant::now(),
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > DEAD_AFTER {
+                    return Ok(None);
+                }
+                session.ping(b"").await.map_err(|_| ())?;
+            }
+        }
+    }
+}
+
+/// Handles a frame from the client; returns a reply to send, if any.
+fn client_frame(hub: &Hub, id: u64, text: &str) -> Option<String> {
+    let frame: Value = serde_json::from_str(text).ok()?;
+    match frame["type"].as_str()? {
+        "ping" => Some(json!({ "type": "pong" }).to_string()),
+        "typing" => {
+            hub.typing(id, frame["channel_id"].as_i64()?);
+            None
+        }
+        "presence" => {
+            let status = match frame["status"].as_str()? {
+                "away" => "away",
+                _ => "online",
+            };
+            hub.presence(id, status);
+            None
+        }
+        _ => Some(
+            json!({ "type": "error", "error": "unknown_frame", "message": "Send ping, typing or presence frames." })
+                .to_string(),
+        ),
+    }
+}

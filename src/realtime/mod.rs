@@ -1,0 +1,525 @@
+//! Live delivery, one hub per node. The hub follows the event log and fans each event out,
+//! as one shared frame, to the WebSocket connections whose user may see it (the same
+//! visibility rule as replay). Each connection has a bounded queue; the hub never waits for
+//! a slow client: a full queue closes that connection (4008) and nobody else slows down.
+//! Ephemeral frames (typing, presence) never touch the log; on PostgreSQL they cross nodes
+//! as `NOTIFY hearth_ephemeral`.
+
+mod frames;
+
+pub use frames::{event_frame, replay};
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::events::EventRow;
+use crate::db::{Backend, Db};
+use crate::domain::events::{EventKind, EventScope, Viewer, visible_to};
+use crate::error::AppError;
+use crate::events::{self, Follower};
+
+/// A frame as sent: JSON text shared by every receiver.
+pub type Frame = Arc<str>;
+
+/// The PostgreSQL channel that carries ephemeral frames between nodes.
+pub const EPHEMERAL_CHANNEL: &str = "hearth_ephemeral";
+
+/// Why the server closes a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// 4001: the session or token was revoked.
+    Revoked,
+    /// 4003: the account was deactivated.
+    Deactivated,
+    /// 4008: the client fell behind; resume with `since`.
+    TooSlow,
+    /// 4009: the cursor is stale or the gap too long; reload and reconnect.
+    Resync,
+}
+
+impl Closing {
+    pub fn code(self) -> u16 {
+        match self {
+            Closing::Revoked => 4001,
+            Closing::Deactivated => 4003,
+            Closing::TooSlow => 4008,
+            Closing::Resync => 4009,
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Closing::Revoked => "session revoked",
+            Closing::Deactivated => "account deactivated",
+            Closing::TooSlow => "too slow: resume with since",
+            Closing::Resync => "resync",
+        }
+    }
+}
+
+/// Who a connection belongs to and how it wants its frames.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    pub user_id: i64,
+    pub session_id: Option<i64>,
+    pub token_id: Option<i64>,
+    /// Message events carry the rendered partial.
+    pub html: bool,
+}
+
+/// How the hub tells a connection's task to close, and why.
+#[derive(Default)]
+pub struct CloseSignal {
+    reason: Mutex<Option<Closing>>,
+    notify: tokio::sync::Notify,
+}
+
+impl CloseSignal {
+    fn close(&self, why: Closing) {
+        *self.reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+        self.notify.notify_one();
+    }
+
+    /// Waits until the hub closes the connection; returns why.
+    pub async fn closed(&self) -> Closing {
+        loop {
+            if let Some(why) = *self.reason.lock().unwrap_or_else(|p| p.into_inner()) {
+                return why;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// A registered connection: its queue of frames, the hub position it registered at, and
+/// the signal by which the hub closes it.
+pub struct Connection {
+    pub id: u64,
+    pub frames: mpsc::Receiver<Frame>,
+    /// Every event up to this `seq` is the replay's to send; the queue holds only later ones.
+    pub head: i64,
+    pub closing: Arc<CloseSignal>,
+    /// Presence of the people who share a workspace with this user, on this node.
+    pub presence: HashMap<i64, &'static str>,
+}
+
+enum Command {
+    Register { who: Identity, reply: oneshot::Sender<Result<Connection, AppError>> },
+    Unregister { id: u64 },
+    Typing { id: u64, channel_id: i64 },
+    Presence { id: u64, status: &'static str },
+    Remote(String),
+}
+
+/// The handle to this node's hub.
+#[derive(Clone)]
+pub struct Hub {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Hub {
+    /// Starts the hub at the head of the log; returns the handle and the sender that
+    /// delivers ephemeral frames from other nodes (fed by the PostgreSQL listener).
+    pub fn start(db: Db, queue: usize) -> Result<(Hub, mpsc::UnboundedSender<String>), AppError> {
+        let head = {
+            let mut conn = db.conn()?;
+            events::head(&mut conn)?
+        };
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let (remote_tx, mut remote_rx) = mpsc::unbounded_channel::<String>();
+        let forward = commands.clone();
+        tokio::spawn(async move {
+            while let Some(payload) = remote_rx.recv().await {
+                if forward.send(Command::Remote(payload)).is_err() {
+                    break;
+                }
+            }
+        });
+        let follower = Follower::new(&db, head);
+        let node = rand::random::<u64>();
+        tokio::spawn(run(State::new(db, queue, node), follower, receiver));
+        Ok((Hub { commands }, remote_tx))
+    }
+
+    /// Registers a connection. Frames of events after the returned `head` are queued for it
+    /// from now on.
+    pub async fn register(&self, who: Identity) -> Result<Connection, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Register { who, reply })
+            .map_err(|_| AppError::unavailable("live delivery", "the hub has stopped"))?;
+        answer.await.map_err(|_| AppError::unavailable("live delivery", "the hub has stopped"))?
+    }
+
+    pub fn unregister(&self, id: u64) {
+        let _ = self.commands.send(Command::Unregister { id });
+    }
+
+    /// Someone is typing in a channel.
+    pub fn typing(&self, id: u64, channel_id: i64) {
+        let _ = self.commands.send(Command::Typing { id, channel_id });
+    }
+
+    /// Someone set their presence: `online` or `away`.
+    pub fn presence(&self, id: u64, status: &'static str) {
+        let _ = self.commands.send(Command::Presence { id, status });
+    }
+}
+
+struct Conn {
+    who: Identity,
+    sender: mpsc::Sender<Frame>,
+    closing: Arc<CloseSignal>,
+    status: &'static str,
+}
+
+struct State {
+    db: Db,
+    queue: usize,
+    node: u64,
+    next_id: u64,
+    conns: HashMap<u64, Conn>,
+    /// The visibility context of every connected user, kept current as memberships change.
+    viewers: HashMap<i64, Viewer>,
+    slugs: HashMap<i64, String>,
+    names: HashMap<i64, String>,
+}
+
+async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::UnboundedReceiver<Command>) {
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(c) => state.handle(c, follower.cursor()).await,
+                None => break,
+            },
+            batch = follower.next_batch(500) => match batch {
+                Ok(rows) => {
+                    for row in rows {
+                        state.deliver(&row).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "live delivery could not read the event log");
+                    tokio::time::sleep(events::POLL_INTERVAL).await;
+                }
+            },
+        }
+    }
+}
+
+impl State {
+    fn new(db: Db, queue: usize, node: u64) -> State {
+        State {
+            db,
+            queue,
+            node,
+            next_id: 1,
+            conns: HashMap::new(),
+            viewers: HashMap::new(),
+            slugs: HashMap::new(),
+            names: HashMap::new(),
+        }
+    }
+
+    async fn handle(&mut self, command: Command, head: i64) {
+        match command {
+            Command::Register { who, reply } => {
+                let result = self.register(who, head).await;
+                let _ = reply.send(result);
+            }
+            Command::Unregister { id } => self.unregister(id).await,
+            Command::Typing { id, channel_id } => self.typing(id, channel_id).await,
+            Command::Presence { id, status } => self.set_presence(id, status).await,
+            Command::Remote(payload) => self.remote(&payload),
+        }
+    }
+
+    async fn register(&mut self, who: Identity, head: i64) -> Result<Connection, AppError> {
+        if !self.viewers.contains_key(&who.user_id) {
+            self.reload_viewer(who.user_id).await?;
+        }
+        let first = !self.conns.values().any(|c| c.who.user_id == who.user_id);
+        let (sender, frames) = mpsc::channel(self.queue);
+        let closing = Arc::new(CloseSignal::default());
+        let id = self.next_id;
+        self.next_id += 1;
+        self.conns.insert(id, Conn { who, sender, closing: closing.clone(), status: "online" });
+        if first {
+            self.announce_presence(who.user_id, "online").await;
+        }
+        let presence = self.presence_for(who.user_id);
+        Ok(Connection { id, frames, head, closing, presence })
+    }
+
+    async fn unregister(&mut self, id: u64) {
+        let Some(conn) = self.conns.remove(&id) else { return };
+        let user = conn.who.user_id;
+        if !self.conns.values().any(|c| c.who.user_id == user) {
+            self.viewers.remove(&user);
+            self.announce_presence(user, "offline").await;
+        }
+    }
+
+    async fn reload_viewer(&mut self, user_id: i64) -> Result<(), AppError> {
+        let viewer = self.db.read(move |conn| events::viewer(conn, user_id)).await?;
+        self.viewers.insert(user_id, viewer);
+        Ok(())
+    }
+
+    async fn slug(&mut self, workspace_id: i64) -> Option<String> {
+        if let Some(s) = self.slugs.get(&workspace_id) {
+            return Some(s.clone());
+        }
+        let found = self
+            .db
+            .read(move |conn| Ok(crate::db::workspaces::WorkspaceRow::find(conn, workspace_id)?.slug))
+            .await
+            .ok()?;
+        self.slugs.insert(workspace_id, found.clone());
+        Some(found)
+    }
+
+    /// Sends one event to everyone who may see it, then applies what it changes about who
+    /// sees what.
+    async fn deliver(&mut self, row: &EventRow) {
+        let Some(kind) = EventKind::parse(&row.kind) else { return };
+        let scope =
+            EventScope { kind, workspace_id: row.workspace_id, channel_id: row.channel_id, user_id: row.user_id };
+        let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+        let receivers: Vec<u64> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| self.viewers.get(&c.who.user_id).is_some_and(|v| visible_to(&scope, v)))
+            .map(|(id, _)| *id)
+            .collect();
+        if !receivers.is_empty() {
+            let plain: Frame = event_frame(row, &data, None).into();
+            let wants_html = receivers.iter().any(|id| self.conns[id].who.html);
+            let slug = match (wants_html, row.workspace_id) {
+                (true, Some(ws)) => self.slug(ws).await,
+                _ => None,
+            };
+            let html: Frame = match &slug {
+                Some(slug) => event_frame(row, &data, Some(slug)).into(),
+                None => plain.clone(),
+            };
+            for id in receivers {
+                let frame = if self.conns[&id].who.html { html.clone() } else { plain.clone() };
+                self.send(id, frame);
+            }
+        }
+        self.apply(kind, row, &data).await;
+    }
+
+    /// Queues a frame; a full queue closes the connection as too slow.
+    fn send(&mut self, id: u64, frame: Frame) {
+        let Some(conn) = self.conns.get(&id) else { return };
+        match conn.sender.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.close(id, Closing::TooSlow),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.conns.remove(&id);
+            }
+        }
+    }
+
+    /// Sends an ephemeral frame, skipping connections whose queue is full: a missed typing
+    /// indicator is not worth closing anyone for.
+    fn send_ephemeral(&self, id: u64, frame: &Frame) {
+        if let Some(conn) = self.conns.get(&id) {
+            let _ = conn.sender.try_send(frame.clone());
+        }
+    }
+
+    /// Closes a connection: its queue is dropped, and its task sends the close code.
+    fn close(&mut self, id: u64, why: Closing) {
+        if let Some(conn) = self.conns.remove(&id) {
+            conn.closing.close(why);
+        }
+    }
+
+    fn close_user(&mut self, user_id: i64, why: Closing, only: impl Fn(&Identity) -> bool) {
+        let ids: Vec<u64> =
+            self.conns.iter().filter(|(_, c)| c.who.user_id == user_id && only(&c.who)).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.close(id, why);
+        }
+    }
+
+    async fn apply(&mut self, kind: EventKind, row: &EventRow, data: &Value) {
+        let connected = |s: &State, u: i64| s.viewers.contains_key(&u);
+        match kind {
+            EventKind::ChannelMemberAdded
+            | EventKind::ChannelMemberRemoved
+            | EventKind::WorkspaceMemberAdded
+            | EventKind::WorkspaceMemberUpdated
+            | EventKind::WorkspaceMemberDeactivated => {
+                if let Some(u) = row.user_id.filter(|u| connected(self, *u)) {
+                    if let Err(e) = self.reload_viewer(u).await {
+                        tracing::warn!(error = %e, "could not refresh a viewer");
+                    }
+                }
+            }
+            EventKind::ChannelCreated | EventKind::WorkspaceCreated => {
+                // New channels change what members of the workspace may see.
+                let users: Vec<i64> = self
+                    .viewers
+                    .iter()
+                    .filter(|(u, v)| {
+                        row.workspace_id.is_some_and(|w| v.workspaces.contains_key(&w)) || row.user_id == Some(**u)
+                    })
+                    .map(|(u, _)| *u)
+                    .collect();
+                for u in users {
+                    let _ = self.reload_viewer(u).await;
+                }
+            }
+            EventKind::UserUpdated => {
+                if data["user"]["deactivated"] == true {
+                    if let Some(u) = row.user_id {
+                        self.close_user(u, Closing::Deactivated, |_| true);
+                    }
+                }
+                if let (Some(u), Some(name)) = (row.user_id, data["user"]["display_name"].as_str()) {
+                    self.names.insert(u, name.to_owned());
+                }
+            }
+            EventKind::SessionRevoked => {
+                let Some(u) = row.user_id else { return };
+                let session = data["session_id"].as_i64();
+                let token = data["token_id"].as_i64();
+                let all_but = data["all_sessions_except"].as_i64();
+                let all = data["all_sessions"] == true;
+                self.close_user(u, Closing::Revoked, |who| {
+                    (session.is_some() && who.session_id == session)
+                        || (token.is_some() && who.token_id == token)
+                        || (who.session_id.is_some() && (all || (all_but.is_some() && who.session_id != all_but)))
+                });
+            }
+            _ => {}
+        }
+    }
+
+    async fn display_name(&mut self, user_id: i64) -> String {
+        if let Some(n) = self.names.get(&user_id) {
+            return n.clone();
+        }
+        let name = self
+            .db
+            .read(move |conn| Ok(crate::db::users::UserRow::find(conn, user_id)?.display_name))
+            .await
+            .unwrap_or_default();
+        self.names.insert(user_id, name.clone());
+        name
+    }
+
+    async fn typing(&mut self, id: u64, channel_id: i64) {
+        let Some(user_id) = self.conns.get(&id).map(|c| c.who.user_id) else { return };
+        let Some(viewer) = self.viewers.get(&user_id) else { return };
+        if !viewer.channels.contains(&channel_id) {
+            return;
+        }
+        let name = self.display_name(user_id).await;
+        let frame = json!({ "type": "typing", "channel_id": channel_id, "user_id": user_id, "display_name": name });
+        self.publish(json!({ "channel_id": channel_id, "from": user_id }), frame);
+    }
+
+    async fn set_presence(&mut self, id: u64, status: &'static str) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        conn.status = status;
+        let user = conn.who.user_id;
+        let best = self.best_status(user);
+        self.announce_presence(user, best).await;
+    }
+
+    /// A user's status on this node: online if any connection is, else away.
+    fn best_status(&self, user_id: i64) -> &'static str {
+        let mut statuses = self.conns.values().filter(|c| c.who.user_id == user_id).map(|c| c.status).peekable();
+        if statuses.peek().is_none() {
+            return "offline";
+        }
+        if statuses.any(|s| s == "online") { "online" } else { "away" }
+    }
+
+    async fn announce_presence(&mut self, user_id: i64, status: &'static str) {
+        let workspaces: Vec<i64> = match self.viewers.get(&user_id) {
+            Some(v) => v.workspaces.keys().copied().collect(),
+            None => match self.db.read(move |conn| events::viewer(conn, user_id)).await {
+                Ok(v) => v.workspaces.keys().copied().collect(),
+                Err(_) => return,
+            },
+        };
+        let frame = json!({ "type": "presence", "user_id": user_id, "status": status });
+        self.publish(json!({ "workspace_ids": workspaces, "from": user_id }), frame);
+    }
+
+    /// The statuses, on this node, of the people who share a workspace with `user_id`.
+    fn presence_for(&self, user_id: i64) -> HashMap<i64, &'static str> {
+        let Some(mine) = self.viewers.get(&user_id) else { return HashMap::new() };
+        let sharers: HashSet<i64> = self
+            .viewers
+            .iter()
+            .filter(|(u, v)| **u != user_id && v.workspaces.keys().any(|w| mine.workspaces.contains_key(w)))
+            .map(|(u, _)| *u)
+            .collect();
+        sharers.into_iter().map(|u| (u, self.best_status(u))).collect()
+    }
+
+    /// Delivers an ephemeral frame here, and on PostgreSQL to the other nodes too.
+    fn publish(&self, target: Value, frame: Value) {
+        let text: Frame = frame.to_string().into();
+        self.deliver_ephemeral(&target, &text);
+        if self.db.backend() == Backend::Postgres {
+            let payload = json!({ "node": self.node, "target": target, "frame": frame }).to_string();
+            if payload.len() <= 7 * 1024 {
+                let db = self.db.clone();
+                tokio::task::spawn_blocking(move || {
+                    use diesel::RunQueryDsl;
+                    if let Ok(mut conn) = db.conn() {
+                        if let crate::db::Conn::Postgresql(pg) = &mut *conn {
+                            let _ = diesel::sql_query("SELECT pg_notify($1, $2)")
+                                .bind::<diesel::sql_types::Text, _>(EPHEMERAL_CHANNEL)
+                                .bind::<diesel::sql_types::Text, _>(&payload)
+                                .execute(pg);
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    fn deliver_ephemeral(&self, target: &Value, frame: &Frame) {
+        let from = target["from"].as_i64();
+        let channel = target["channel_id"].as_i64();
+        let workspaces: Vec<i64> = target["workspace_ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        for (id, conn) in &self.conns {
+            if Some(conn.who.user_id) == from {
+                continue;
+            }
+            let Some(v) = self.viewers.get(&conn.who.user_id) else { continue };
+            let reaches = match channel {
+                Some(c) => v.channels.contains(&c),
+                None => workspaces.iter().any(|w| v.workspaces.contains_key(w)),
+            };
+            if reaches {
+                self.send_ephemeral(*id, frame);
+            }
+        }
+    }
+
+    /// An ephemeral frame from another node.
+    fn remote(&self, payload: &str) {
+        let Ok(message) = serde_json::from_str::<Value>(payload) else { return };
+        if message["node"].as_u64() == Some(self.node) {
+            return;
+        }
+        let frame: Frame = message["frame"].to_string().into();
+        self.deliver_ephemeral(&message["target"], &frame);
+    }
+}

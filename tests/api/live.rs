@@ -1,0 +1,298 @@
+//! The live gateway, through real WebSocket clients.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::channels::{channel_id, create_channel};
+use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
+
+async fn say(app: &TestApp, user: &TestUser, channel: i64, text: &str) -> i64 {
+    let (status, m) =
+        app.post(&format!("/api/v1/channels/{channel}/messages"), &user.token, json!({ "text": text })).await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    m["id"].as_i64().unwrap()
+}
+
+fn is_message(text: &'static str) -> impl Fn(&Value) -> bool {
+    move |f| f["data"]["message"]["text"] == text
+}
+
+fn texts(frames: &[Value]) -> Vec<String> {
+    frames
+        .iter()
+        .filter(|f| f["type"] == "message.created")
+        .map(|f| f["data"]["message"]["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_member_receives_a_message_the_moment_it_is_posted() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let mut ws = app.ws(&bob.token, "html=1").await;
+    let hello = ws.frame().await;
+    assert_eq!(hello["type"], "hello");
+    let head = hello["seq"].as_i64().unwrap();
+
+    let id = say(&app, &admin, general, "hello **bob**").await;
+    let frame = ws.until("message.created", |_| true).await.pop().unwrap();
+    assert!(frame["seq"].as_i64().unwrap() > head);
+    assert_eq!((frame["workspace_id"].is_i64(), frame["channel_id"].as_i64()), (true, Some(general)));
+    let (_, stored) = app.get(&format!("/api/v1/messages/{id}"), &bob.token).await;
+    assert_eq!(frame["data"]["message"], stored, "the frame carries the message as the API returns it");
+    let html = frame["html"].as_str().expect("the rendered partial");
+    assert!(html.contains(&format!(r#"id="m{id}""#)) && html.contains("<strong>bob</strong>"));
+}
+
+#[tokio::test]
+async fn nothing_from_a_private_channel_reaches_a_non_member() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let carol = app.join(&admin, "acme", "carol", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let secret = create_channel(&app, &admin, "secret", true).await;
+    let mut ws = app.ws(&carol.token, "").await;
+    ws.frame().await;
+    say(&app, &admin, secret, "for admins only").await;
+    say(&app, &admin, general, "sentinel").await;
+    let frames = ws.until("message.created", is_message("sentinel")).await;
+    assert!(!frames.iter().any(|f| f["channel_id"] == secret), "{frames:?}");
+}
+
+#[tokio::test]
+async fn someone_removed_from_a_channel_stops_receiving_it_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let secret = create_channel(&app, &admin, "secret", true).await;
+    app.post(&format!("/api/v1/channels/{secret}/members"), &admin.token, json!({ "user_id": bob.id })).await;
+    let mut ws = app.ws(&bob.token, "").await;
+    ws.frame().await;
+    say(&app, &admin, secret, "before").await;
+    app.delete(&format!("/api/v1/channels/{secret}/members/{}", bob.id), &admin.token).await;
+    say(&app, &admin, secret, "after").await;
+    say(&app, &admin, general, "sentinel").await;
+    let frames = ws.until("message.created", is_message("sentinel")).await;
+    let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["message.created", "channel.member_removed", "message.created"], "{frames:?}");
+    assert_eq!(texts(&frames), ["before", "sentinel"]);
+}
+
+#[tokio::test]
+async fn reconnecting_with_since_replays_the_gap_without_duplicates() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let mut ws = app.ws(&bob.token, "").await;
+    let seen = ws.frame().await["seq"].as_i64().unwrap();
+    say(&app, &admin, general, "one").await;
+    let last = ws.until("message.created", is_message("one")).await.pop().unwrap()["seq"].as_i64().unwrap();
+    assert!(last > seen);
+    drop(ws);
+    for text in ["two", "three", "four"] {
+        say(&app, &admin, general, text).await;
+    }
+    let mut ws = app.ws(&bob.token, &format!("since={last}")).await;
+    let hello = ws.frame().await;
+    assert_eq!(hello["type"], "hello");
+    let mut replayed = Vec::new();
+    for _ in 0..3 {
+        replayed.push(ws.frame().await);
+    }
+    assert_eq!(texts(&replayed), ["two", "three", "four"]);
+    assert!(replayed.windows(2).all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64()));
+    assert_eq!(replayed[2]["seq"], hello["seq"], "the replay ends at the hello position");
+    say(&app, &admin, general, "five").await;
+    let next = ws.frame().await;
+    assert_eq!(texts(&[next]), ["five"], "live frames continue after the replay, with none repeated");
+}
+
+#[tokio::test]
+async fn since_works_across_a_server_restart() {
+    let mut app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let mut ws = app.ws(&bob.token, "").await;
+    let seen = ws.frame().await["seq"].as_i64().unwrap();
+    drop(ws);
+    say(&app, &admin, general, "before the restart").await;
+    app.restart().await;
+    say(&app, &admin, general, "after the restart").await;
+    let mut ws = app.ws(&bob.token, &format!("since={seen}")).await;
+    ws.frame().await;
+    let frames = vec![ws.frame().await, ws.frame().await];
+    assert_eq!(texts(&frames), ["before the restart", "after the restart"]);
+}
+
+#[tokio::test]
+async fn a_stale_cursor_is_told_to_resync() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let mut ws = app.ws(&admin.token, "since=999999").await;
+    assert_eq!(ws.frame().await["type"], "hello");
+    assert_eq!(ws.frame().await["type"], "resync");
+    assert_eq!(ws.closed().await, Some(4009));
+    let res = app.client.get(app.url("/api/v1/ws?since=-4")).bearer_auth(&admin.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_slow_consumer_is_closed_while_a_fast_one_keeps_receiving() {
+    let app = spawn_app_with(|s| {
+        s.ws_queue = 8;
+        s.max_message_chars = 40_000;
+    })
+    .await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let mut slow = app.ws(&admin.token, "").await;
+    let mut fast = app.ws(&admin.token, "").await;
+    slow.frame().await;
+    fast.frame().await;
+    let reader = tokio::spawn(async move {
+        let frames = fast.until("message.created", is_message("sentinel")).await;
+        texts(&frames).len()
+    });
+    // Large messages fill the slow client's socket buffers, then its queue of 8.
+    let big = "x".repeat(30_000);
+    for _ in 0..300 {
+        say(&app, &admin, general, &big).await;
+    }
+    say(&app, &admin, general, "sentinel").await;
+    assert_eq!(reader.await.unwrap(), 301, "the fast client got everything");
+    let mut got_sentinel = false;
+    loop {
+        match slow.next().await {
+            crate::helpers::WsEvent::Frame(f) => got_sentinel |= f["data"]["message"]["text"] == "sentinel",
+            crate::helpers::WsEvent::Closed(code) => {
+                assert_eq!(code, Some(4008));
+                break;
+            }
+        }
+    }
+    assert!(!got_sentinel, "the slow client was cut off before the end");
+}
+
+#[tokio::test]
+async fn typing_reaches_the_channel_members_and_no_one_else() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let carol = app.join(&admin, "acme", "carol", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let secret = create_channel(&app, &admin, "secret", true).await;
+    app.post(&format!("/api/v1/channels/{secret}/members"), &admin.token, json!({ "user_id": bob.id })).await;
+    let mut typer = app.ws(&admin.token, "").await;
+    let mut bob_ws = app.ws(&bob.token, "").await;
+    let mut carol_ws = app.ws(&carol.token, "").await;
+    typer.frame().await;
+    bob_ws.frame().await;
+    carol_ws.frame().await;
+    typer.send(json!({ "type": "typing", "channel_id": secret })).await;
+    typer.send(json!({ "type": "typing", "channel_id": general })).await;
+    let frame = bob_ws.until("typing", |_| true).await.pop().unwrap();
+    assert_eq!((frame["channel_id"].as_i64(), frame["user_id"].as_i64()), (Some(secret), Some(admin.id)));
+    assert_eq!(frame["display_name"], "admin");
+    assert!(frame.get("seq").is_none(), "ephemeral frames have no seq");
+    let frames = carol_ws.until("typing", |_| true).await;
+    assert_eq!(frames.last().unwrap()["channel_id"], general, "carol only hears of #general: {frames:?}");
+    typer.send(json!({ "type": "ping" })).await;
+    assert_eq!(typer.until("pong", |_| true).await.last().unwrap()["type"], "pong");
+}
+
+#[tokio::test]
+async fn presence_follows_connections() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let mut bob_ws = app.ws(&bob.token, "").await;
+    bob_ws.frame().await;
+    let mut admin_ws = app.ws(&admin.token, "").await;
+    let hello = admin_ws.frame().await;
+    assert_eq!(hello["presence"][bob.id.to_string()], "online", "{hello}");
+    let online = bob_ws.until("presence", |f| f["user_id"] == admin.id).await.pop().unwrap();
+    assert_eq!(online["status"], "online");
+    admin_ws.send(json!({ "type": "presence", "status": "away" })).await;
+    assert_eq!(bob_ws.until("presence", |f| f["user_id"] == admin.id).await.pop().unwrap()["status"], "away");
+    drop(admin_ws);
+    assert_eq!(bob_ws.until("presence", |f| f["status"] == "offline").await.pop().unwrap()["user_id"], admin.id);
+}
+
+#[tokio::test]
+async fn signing_out_or_revoking_the_token_closes_its_sockets() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let (_, pat) = app.post("/api/v1/me/tokens", &admin.token, json!({ "name": "bot" })).await;
+    let mut by_token = app.ws(pat["token"].as_str().unwrap(), "").await;
+    let mut by_session = app.ws(&admin.token, "").await;
+    by_token.frame().await;
+    by_session.frame().await;
+    app.delete(&format!("/api/v1/me/tokens/{}", pat["id"]), &admin.token).await;
+    assert_eq!(by_token.closed().await, Some(4001));
+    app.post("/api/v1/auth/logout", &admin.token, json!({})).await;
+    assert_eq!(by_session.closed().await, Some(4001));
+}
+
+#[tokio::test]
+async fn deactivation_closes_the_sockets_with_4003() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let mut ws = app.ws(&bob.token, "").await;
+    ws.frame().await;
+    hearth::app::admin::deactivate(&app.state, "bob").await.unwrap();
+    assert_eq!(ws.closed().await, Some(4003));
+    assert!(
+        tokio_tungstenite::connect_async(format!("{}/api/v1/ws", app.address.replace("http", "ws"))).await.is_err(),
+        "no credentials"
+    );
+}
+
+#[tokio::test]
+async fn a_cookie_upgrade_must_come_from_our_own_origin() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    for (origin, ok) in [("https://evil.example", false), (app.address.as_str(), true)] {
+        let mut request =
+            format!("{}/api/v1/ws", app.address.replace("http://", "ws://")).into_client_request().unwrap();
+        request.headers_mut().insert("cookie", format!("hearth_session={}", admin.token).parse().unwrap());
+        request.headers_mut().insert("origin", origin.parse().unwrap());
+        let result = tokio_tungstenite::connect_async(request).await;
+        match (result, ok) {
+            (Ok(_), true) => {}
+            (Err(tokio_tungstenite::tungstenite::Error::Http(res)), false) => assert_eq!(res.status(), 403),
+            (other, _) => panic!("{origin}: unexpected {:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_posted_on_one_node_reaches_a_socket_on_another() {
+    if std::env::var("HEARTH_TEST_DATABASE_URL").is_err() {
+        eprintln!("two nodes need PostgreSQL: this test runs in .ci/run");
+        return;
+    }
+    let a = spawn_app().await;
+    let admin = a.admin_with_workspace().await;
+    let bob = a.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&a, &admin, "general").await;
+    let b = a.second_node().await;
+    let mut ws = b.ws(&bob.token, "").await;
+    ws.frame().await;
+    let mut typing_ws = b.ws(&admin.token, "").await;
+    typing_ws.frame().await;
+    say(&a, &admin, general, "across nodes").await;
+    let frames = ws.until("message.created", is_message("across nodes")).await;
+    assert_eq!(texts(&frames), ["across nodes"]);
+    let mut on_a = a.ws(&admin.token, "").await;
+    on_a.frame().await;
+    on_a.send(json!({ "type": "typing", "channel_id": general })).await;
+    let typing = ws.until("typing", |_| true).await.pop().unwrap();
+    assert_eq!(typing["user_id"], admin.id, "ephemeral frames cross nodes too");
+}
