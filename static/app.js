@@ -1,38 +1,41 @@
 // hearth's page script: a hand-written ES module, no build step. Every page works without
-// it; with it, the composer sends on Enter, times show in local time, the message list
-// opens at the newest message, and viewing a channel marks it read.
+// it; with it, the page is live: new messages, edits, reactions and thread replies appear
+// as they happen, the sidebar keeps its unread badges, people's typing and presence show,
+// messages post without a reload, and mentions raise a notification when the tab is hidden.
 
+const body = document.body;
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+const me = Number(body.dataset.user) || 0;
+const ws = body.dataset.ws ?? "";
+const conversation = document.querySelector(".conversation[data-channel]");
+const channelId = Number(conversation?.dataset.channel) || 0;
+const list = document.querySelector("[data-messages]");
+const threadPane = document.querySelector(".thread-pane[data-thread]");
+const threadRoot = Number(threadPane?.dataset.thread) || 0;
+const baseTitle = document.title;
 
-/** POSTs JSON with the session cookie and the CSRF token. */
-export async function post(url, body = {}) {
+/** Sends JSON with the session cookie and the CSRF token; returns the parsed answer. */
+export async function api(method, url, payload) {
   const res = await fetch(url, {
-    method: "POST",
+    method,
     headers: { "content-type": "application/json", "x-csrf-token": csrf },
-    body: JSON.stringify(body),
+    body: payload === undefined ? undefined : JSON.stringify(payload),
     credentials: "same-origin",
   });
-  if (!res.ok) throw new Error(`${url}: ${res.status}`);
-  return res.json();
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) throw Object.assign(new Error(data?.error?.message ?? `${res.status}`), { status: res.status, data });
+  return data;
 }
 
-/** Enter sends; Shift+Enter starts a new line. */
-function wireComposers(root = document) {
-  for (const area of root.querySelectorAll("textarea[data-composer]")) {
-    area.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        if (area.value.trim() !== "") area.form.requestSubmit();
-      }
-    });
-  }
-}
+// ---------------------------------------------------------------------------------------
+// Times, scrolling
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric", year: "numeric" });
 
 /** Shows every `<time datetime>` in the reader's own time zone. */
-export function localiseTimes(root = document) {
+function localiseTimes(root = document) {
   for (const t of root.querySelectorAll("time[datetime]")) {
     const when = new Date(t.getAttribute("datetime"));
     if (Number.isNaN(when.getTime())) continue;
@@ -41,30 +44,394 @@ export function localiseTimes(root = document) {
   }
 }
 
+const nearBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+
 /** Opens the list at the newest message, or at the message a permalink names. */
 function scrollMessages() {
-  const list = document.querySelector("[data-messages]");
   if (!list) return;
   const target = location.hash && document.getElementById(location.hash.slice(1));
   if (target) target.scrollIntoView({ block: "center" });
   else list.scrollTop = list.scrollHeight;
 }
 
-/** Viewing the newest messages of a channel marks it read. */
-async function markRead() {
-  const main = document.querySelector("[data-mark-read]");
-  if (!main || !csrf) return;
-  try {
-    await post(main.dataset.markRead, { message_id: Number(main.dataset.newest) || undefined });
-    const entry = document.querySelector(`.sidebar [data-channel="${main.dataset.channel}"]`);
-    entry?.classList.remove("unread");
-    entry?.querySelector(".badge-count")?.remove();
-  } catch {
-    // The next visit tries again; nothing is lost.
+// ---------------------------------------------------------------------------------------
+// Read markers, badges, the title
+
+let newestShown = Number(conversation?.dataset.newest) || 0;
+let markTimer = 0;
+let hiddenUnread = 0;
+
+/** Marks the open channel read up to the newest message shown, once things settle. */
+function markRead() {
+  if (!conversation || !conversation.dataset.markRead || !csrf || document.hidden) return;
+  clearTimeout(markTimer);
+  markTimer = setTimeout(async () => {
+    try {
+      await api("POST", conversation.dataset.markRead, newestShown ? { message_id: newestShown } : {});
+      clearBadge(channelId);
+    } catch {
+      // The next view tries again; nothing is lost.
+    }
+  }, 300);
+}
+
+function sidebarEntry(id) {
+  return document.querySelector(`.sidebar [data-channel="${id}"]`);
+}
+
+function clearBadge(id) {
+  const entry = sidebarEntry(id);
+  entry?.classList.remove("unread");
+  entry?.querySelector(".badge-count")?.remove();
+}
+
+function bumpBadge(id) {
+  const entry = sidebarEntry(id);
+  if (!entry) return;
+  let badge = entry.querySelector(".badge-count");
+  if (!badge) {
+    badge = document.createElement("span");
+    badge.className = "badge-count";
+    entry.append(badge);
+  }
+  const n = badge.textContent === "99+" ? 100 : Number(badge.textContent) || 0;
+  badge.textContent = n + 1 > 99 ? "99+" : String(n + 1);
+}
+
+function updateTitle() {
+  document.title = hiddenUnread > 0 ? `(${hiddenUnread > 99 ? "99+" : hiddenUnread}) ${baseTitle}` : baseTitle;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) {
+    hiddenUnread = 0;
+    updateTitle();
+    markRead();
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// Notifications, asked for politely: a button, never a prompt on load
+
+function offerNotifications() {
+  if (!("Notification" in window) || Notification.permission !== "default") return;
+  const nav = document.querySelector(".sidebar .bottom");
+  if (!nav) return;
+  const box = document.createElement("div");
+  box.className = "notify-ask";
+  box.innerHTML = '<button type="button" class="secondary">Enable notifications</button>';
+  box.querySelector("button").addEventListener("click", async () => {
+    await Notification.requestPermission();
+    box.remove();
+  });
+  nav.prepend(box);
+}
+
+function notify(message, isDm) {
+  if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
+  const text = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
+  const n = new Notification(isDm ? message.user.display_name : `${message.user.display_name} mentioned you`, { body: text, tag: `m${message.id}` });
+  n.onclick = () => {
+    window.focus();
+    location.href = `/w/${ws}/c/${message.channel_id}/m/${message.id}`;
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Message fragments
+
+function fragment(html) {
+  const t = document.createElement("template");
+  t.innerHTML = html.trim();
+  const el = t.content.firstElementChild;
+  if (el) localiseTimes(el);
+  return el;
+}
+
+/** Replaces every copy of a message (channel list and thread pane) with fresh HTML. */
+function replaceMessage(id, html) {
+  for (const old of document.querySelectorAll(`article.msg[data-id="${id}"]`)) {
+    const fresh = fragment(html);
+    if (!fresh) continue;
+    if (old.classList.contains("continued")) {
+      fresh.classList.add("continued");
+    }
+    old.replaceWith(fresh);
   }
 }
 
-wireComposers();
+/** Appends a message to a list, unless it is there already (replay, or a reload race). */
+function appendMessage(container, id, html) {
+  if (!container) return;
+  if (container.querySelector(`article.msg[data-id="${id}"]`)) {
+    replaceMessage(id, html);
+    return;
+  }
+  const stick = nearBottom(container);
+  const el = fragment(html);
+  if (!el) return;
+  container.querySelector(".empty-state")?.remove();
+  container.append(el);
+  if (stick) container.scrollTop = container.scrollHeight;
+}
+
+function removePending(clientId) {
+  if (clientId) document.querySelector(`article.msg.pending[data-client-id="${CSS.escape(clientId)}"]`)?.remove();
+}
+
+function onMessage(frame) {
+  const m = frame.data.message;
+  const mine = m.user.id === me;
+  if (m.channel_id === channelId && frame.html) {
+    removePending(m.client_msg_id);
+    if (m.thread_root_id === null || m.also_send_to_channel) {
+      if (!conversation.hasAttribute("data-history")) appendMessage(list, m.id, frame.html);
+      if (m.id > newestShown) newestShown = m.id;
+      markRead();
+    }
+    if (threadRoot && m.thread_root_id === threadRoot) {
+      appendMessage(threadPane.querySelector(".messages"), m.id, frame.html);
+    }
+    if (frame.thread_root_html) replaceMessage(m.thread_root_id, frame.thread_root_html);
+  }
+  if (mine) return;
+  const entry = sidebarEntry(m.channel_id);
+  const isDm = entry?.classList.contains("dm") ?? false;
+  const mentioned = m.mentioned_user_ids.includes(me) || m.html.includes("mention-broadcast");
+  const visible = m.channel_id === channelId && !document.hidden;
+  if (!visible && (m.thread_root_id === null || m.also_send_to_channel)) {
+    entry?.classList.add("unread");
+    if (mentioned || isDm) bumpBadge(m.channel_id);
+  }
+  if (document.hidden) {
+    hiddenUnread += 1;
+    updateTitle();
+  }
+  if (mentioned || isDm) notify(m, isDm);
+}
+
+/** Adds a conversation the viewer just joined, or was just messaged in, to the sidebar. */
+function addToSidebar(channel) {
+  if (!ws || sidebarEntry(channel.id) || channel.workspace_id === undefined) return;
+  const isDm = !channel.name;
+  const anchor = document.querySelector(isDm ? "[data-add-dms]" : "[data-add-channels]");
+  if (!anchor) return;
+  const a = document.createElement("a");
+  a.href = `/w/${ws}/c/${channel.id}`;
+  a.className = isDm ? "chan dm" : "chan";
+  a.dataset.channel = channel.id;
+  const sigil = document.createElement("span");
+  sigil.className = "sigil";
+  sigil.textContent = isDm ? "●" : channel.kind === "private" ? "🔒" : "#";
+  const others = (channel.dm_members ?? []).filter((u) => u.id !== me).map((u) => u.display_name);
+  a.append(sigil, document.createTextNode(isDm ? others.join(", ") || "Just you" : channel.name));
+  anchor.before(a);
+}
+
+// ---------------------------------------------------------------------------------------
+// Typing and presence
+
+const typing = new Map();
+const typingLine = document.querySelector("[data-typing]");
+
+function renderTyping() {
+  if (!typingLine) return;
+  const names = [...typing.values()].map((t) => t.name);
+  typingLine.textContent =
+    names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : "Several people are typing…";
+}
+
+function onTyping(frame) {
+  if (frame.channel_id !== channelId || frame.user_id === me) return;
+  clearTimeout(typing.get(frame.user_id)?.timer);
+  const timer = setTimeout(() => {
+    typing.delete(frame.user_id);
+    renderTyping();
+  }, 6000);
+  typing.set(frame.user_id, { name: frame.display_name, timer });
+  renderTyping();
+}
+
+function showPresence(userId, status) {
+  for (const dot of document.querySelectorAll(`[data-presence="${userId}"]`)) {
+    dot.classList.remove("online", "away");
+    if (status !== "offline") dot.classList.add(status);
+    dot.title = status;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The connection: hello, replay, live; reconnect with back-off and `since`
+
+let socket = null;
+let lastSeq = Number(body.dataset.seq) || 0;
+let backoff = 1000;
+let lastTypingSent = 0;
+
+function connect() {
+  if (!me) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws?html=1&since=${lastSeq}`);
+  socket.addEventListener("message", (e) => {
+    const frame = JSON.parse(e.data);
+    if (typeof frame.seq === "number" && frame.type !== "hello") {
+      if (frame.seq <= lastSeq) return;
+      lastSeq = frame.seq;
+    }
+    handle(frame);
+  });
+  socket.addEventListener("open", () => {
+    backoff = 1000;
+    body.dataset.live = "1";
+  });
+  socket.addEventListener("close", (e) => {
+    socket = null;
+    delete body.dataset.live;
+    if (e.code === 4009) return location.reload();
+    if (e.code === 4001 || e.code === 4003) return location.assign("/login");
+    const wait = e.code === 4008 ? 0 : backoff;
+    backoff = Math.min(backoff * 2, 30000);
+    setTimeout(connect, wait + Math.random() * 250);
+  });
+}
+
+function handle(frame) {
+  switch (frame.type) {
+    case "hello":
+      for (const [user, status] of Object.entries(frame.presence ?? {})) showPresence(user, status);
+      break;
+    case "resync":
+      location.reload();
+      break;
+    case "message.created":
+      onMessage(frame);
+      break;
+    case "message.edited":
+    case "message.deleted":
+    case "reaction.added":
+    case "reaction.removed":
+    case "pin.added":
+    case "pin.removed":
+      if (frame.html) replaceMessage(frame.data.message.id, frame.html);
+      break;
+    case "channel.created":
+      if (frame.data.channel.dm_members?.some((u) => u.id === me) || frame.data.channel.created_by === me) addToSidebar(frame.data.channel);
+      break;
+    case "channel.member_added":
+      if (frame.data.user?.id === me) addToSidebar(frame.data.channel);
+      break;
+    case "channel.read":
+      if (frame.data.membership?.unread_count === 0) clearBadge(frame.channel_id);
+      break;
+    case "channel.updated":
+      if (frame.channel_id === channelId) {
+        const topic = document.querySelector(".conv-head .topic");
+        if (topic) topic.textContent = frame.data.channel.topic;
+      }
+      break;
+    case "channel.archived":
+    case "channel.unarchived":
+      if (frame.channel_id === channelId) location.reload();
+      break;
+    case "channel.member_removed":
+      if (frame.channel_id === channelId && frame.data.user?.id === me) location.reload();
+      break;
+    case "typing":
+      onTyping(frame);
+      break;
+    case "presence":
+      showPresence(frame.user_id, frame.status);
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The composer: Enter sends, Shift+Enter adds a line; posting is optimistic
+
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function pendingMessage(text, clientId) {
+  const el = fragment(
+    `<article class="msg pending" data-client-id="${escapeHtml(clientId)}" data-author="${me}"><div class="msg-gutter"></div><div class="msg-body"><div class="msg-text"><p>${escapeHtml(text)}</p></div></div></article>`,
+  );
+  return el;
+}
+
+async function send(form) {
+  const area = form.querySelector("textarea[name=text]");
+  const text = area.value;
+  if (text.trim() === "") return;
+  const idField = form.querySelector("input[name=client_msg_id]");
+  const clientId = idField.value;
+  const rootField = form.querySelector("input[name=thread_root_id]");
+  const alsoField = form.querySelector("input[name=also_send_to_channel]");
+  const payload = { text, client_msg_id: clientId };
+  if (rootField) payload.thread_root_id = Number(rootField.value);
+  if (alsoField?.checked) payload.also_send_to_channel = true;
+  const target = rootField ? threadPane.querySelector(".messages") : list;
+  const pending = pendingMessage(text, clientId);
+  target?.append(pending);
+  if (target) target.scrollTop = target.scrollHeight;
+  area.value = "";
+  idField.value = crypto.randomUUID();
+  try {
+    const m = await api("POST", `/api/v1/channels/${channelId}/messages`, payload);
+    // The event may have arrived first; otherwise the pending copy waits for it.
+    if (document.querySelector(`article.msg[data-id="${m.id}"]`)) pending.remove();
+    else pending.dataset.id = m.id;
+  } catch (e) {
+    pending.classList.add("failed");
+    pending.title = e.message;
+    area.value = text;
+    idField.value = clientId;
+  }
+}
+
+function wireComposers() {
+  for (const area of document.querySelectorAll("textarea[data-composer]")) {
+    const form = area.form;
+    area.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        if (area.value.trim() !== "") form.requestSubmit();
+      }
+    });
+    area.addEventListener("input", () => {
+      const now = Date.now();
+      if (socket?.readyState === WebSocket.OPEN && now - lastTypingSent > 3000) {
+        lastTypingSent = now;
+        socket.send(JSON.stringify({ type: "typing", channel_id: channelId }));
+      }
+    });
+    if (form.action.endsWith("/messages") && channelId) {
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        send(form);
+      });
+    }
+  }
+}
+
+// Idle for five minutes: away; back: online.
+let idleTimer = 0;
+let away = false;
+function activity() {
+  if (away && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "presence", status: "online" }));
+  away = false;
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    away = true;
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "presence", status: "away" }));
+  }, 5 * 60 * 1000);
+}
+for (const e of ["keydown", "pointerdown", "focus"]) window.addEventListener(e, activity, { passive: true });
+
 localiseTimes();
 scrollMessages();
+wireComposers();
+offerNotifications();
 markRead();
+activity();
+connect();

@@ -28,6 +28,9 @@ pub fn event_frame(row: &EventRow, data: &Value, slug: Option<&str>) -> String {
         if let Ok(message) = serde_json::from_value::<wire::Message>(data["message"].clone()) {
             frame["html"] = Value::String(fragment(&MessageView::new(&message, slug), false));
         }
+        if let Ok(root) = serde_json::from_value::<wire::Message>(data["thread_root"].clone()) {
+            frame["thread_root_html"] = Value::String(fragment(&MessageView::new(&root, slug), false));
+        }
     }
     frame.to_string()
 }

@@ -282,13 +282,15 @@ impl State {
         Some(found)
     }
 
-    /// Sends one event to everyone who may see it, then applies what it changes about who
-    /// sees what.
+    /// Brings the viewers an event concerns up to date, then sends the event to everyone who
+    /// may see it, then closes what it ends. Membership counts as it is now, as in replay: a
+    /// new member of a channel hears of its creation, a removed one of nothing after.
     async fn deliver(&mut self, row: &EventRow) {
         let Some(kind) = EventKind::parse(&row.kind) else { return };
         let scope =
             EventScope { kind, workspace_id: row.workspace_id, channel_id: row.channel_id, user_id: row.user_id };
         let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+        self.refresh(kind, row).await;
         let receivers: Vec<u64> = self
             .conns
             .iter()
@@ -311,7 +313,7 @@ impl State {
                 self.send(id, frame);
             }
         }
-        self.apply(kind, row, &data).await;
+        self.close_ended(kind, row, &data);
     }
 
     /// Queues a frame; a full queue closes the connection as too slow.
@@ -349,7 +351,8 @@ impl State {
         }
     }
 
-    async fn apply(&mut self, kind: EventKind, row: &EventRow, data: &Value) {
+    /// Reloads the viewers whose memberships an event changes.
+    async fn refresh(&mut self, kind: EventKind, row: &EventRow) {
         let connected = |s: &State, u: i64| s.viewers.contains_key(&u);
         match kind {
             EventKind::ChannelMemberAdded
@@ -377,6 +380,13 @@ impl State {
                     let _ = self.reload_viewer(u).await;
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// Closes the connections an event ends (deactivation, sign-out) and notes new names.
+    fn close_ended(&mut self, kind: EventKind, row: &EventRow, data: &Value) {
+        match kind {
             EventKind::UserUpdated => {
                 if data["user"]["deactivated"] == true {
                     if let Some(u) = row.user_id {

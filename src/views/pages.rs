@@ -12,6 +12,10 @@ pub struct Layout {
     pub js: &'static str,
     /// An extra class on the app frame (`channel-view`).
     pub app_class: &'static str,
+    /// The event-log position read before the page's data: live updates resume from it.
+    pub seq: Option<i64>,
+    /// The open workspace's slug, for the page script.
+    pub ws: String,
     /// The signed-in person's id, for the per-page style rule that marks their own
     /// messages and mentions of them.
     pub viewer_id: Option<i64>,
@@ -53,6 +57,8 @@ pub struct NavChannel {
     pub muted: bool,
     /// The badge: mentions in channels, unread messages in direct messages ("99+" past 99).
     pub mentions: String,
+    /// The other person of a one-to-one direct message, for their presence; 0 otherwise.
+    pub peer: i64,
 }
 
 #[derive(Debug, Clone, Default)]

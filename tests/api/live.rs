@@ -105,7 +105,8 @@ async fn reconnecting_with_since_replays_the_gap_without_duplicates() {
     }
     assert_eq!(texts(&replayed), ["two", "three", "four"]);
     assert!(replayed.windows(2).all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64()));
-    assert_eq!(replayed[2]["seq"], hello["seq"], "the replay ends at the hello position");
+    let after = |f: &Value| f["seq"].as_i64().unwrap() > last;
+    assert!(replayed.iter().all(after), "nothing from before the cursor: {replayed:?}");
     say(&app, &admin, general, "five").await;
     let next = ws.frame().await;
     assert_eq!(texts(&[next]), ["five"], "live frames continue after the replay, with none repeated");
@@ -126,7 +127,7 @@ async fn since_works_across_a_server_restart() {
     let mut ws = app.ws(&bob.token, &format!("since={seen}")).await;
     ws.frame().await;
     let frames = vec![ws.frame().await, ws.frame().await];
-    assert_eq!(texts(&frames), ["before the restart", "after the restart"]);
+    assert_eq!(texts(&frames), ["before the restart", "after the restart"], "{frames:?}");
 }
 
 #[tokio::test]

@@ -84,6 +84,8 @@ struct Show {
 
 async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show: Show) -> PageResult {
     let actor = &user.0.actor;
+    // Read before the messages, so that live updates resume exactly after what is shown.
+    let seq = state.db.read(crate::events::head).await?;
     let (workspace, channel) = channel_in(state, user, ws, id).await?;
     let history = messages::history(state, actor, id, show.query).await?;
     let member_count = channels::members(state, actor, id).await?.len();
@@ -108,6 +110,7 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
     };
     let mut layout = conversation_layout(state, user, &title, &workspace.slug, Some(id)).await?;
     layout.app_class = "channel-view";
+    layout.seq = Some(seq);
     layout.error = show.error;
     let page = ChannelPage {
         layout,

@@ -187,6 +187,7 @@ fn count_label(n: i64) -> String {
 /// The frame of an app page for a signed-in person, with `current` as the open workspace.
 pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Option<&str>) -> Result<Layout, AppError> {
     let actor: &Actor = &auth.actor;
+    let seq = state.db.read(crate::events::head).await?;
     let workspaces = app::workspaces::list(state, actor).await?;
     let nav_ws: Vec<NavWorkspace> = workspaces
         .iter()
@@ -214,6 +215,12 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
                 unread: membership.unread_count > 0 && !membership.muted,
                 muted: membership.muted,
                 mentions: count_label(badge),
+                peer: match &c.dm_members {
+                    Some(people) if people.len() == 2 => {
+                        people.iter().find(|u| u.id != actor.id()).map(|u| u.id).unwrap_or(0)
+                    }
+                    _ => 0,
+                },
             };
             if is_dm { dms.push(entry) } else { channels.push(entry) }
         }
@@ -221,6 +228,8 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
     let mut layout = Layout::new(title);
     layout.csrf = auth.csrf_token(state);
     layout.viewer_id = Some(actor.id());
+    layout.seq = Some(seq);
+    layout.ws = current.as_ref().map(|w| w.slug.clone()).unwrap_or_default();
     layout.nav = Some(Nav {
         username: actor.user.username.clone(),
         display_name: actor.user.display_name.clone(),

@@ -1,0 +1,191 @@
+//! The live web UI in headless Chromium (Debian's chromium and chromium-driver). These run
+//! when `HEARTH_E2E=1`, as `.ci/run` sets; plain `cargo test` skips them.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::channels::channel_id;
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+fn enabled() -> bool {
+    if std::env::var("HEARTH_E2E").as_deref() == Ok("1") {
+        return true;
+    }
+    eprintln!("browser tests run with HEARTH_E2E=1 (.ci/run)");
+    false
+}
+
+/// Chromium driven through chromedriver, in its own process group so that nothing outlives
+/// the test.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let mut driver = Command::new("chromedriver")
+            .args(["--port=0", "--log-level=WARNING"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver runs (apt-get install chromium-driver)");
+        let stdout = driver.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(port) = line.split("started successfully on port ").nth(1) {
+                    let _ = tx.send(port.trim().trim_end_matches('.').to_owned());
+                }
+            }
+        });
+        let port = rx.recv_timeout(Duration::from_secs(10)).expect("chromedriver says its port");
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": "/usr/bin/chromium", "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-extensions", "--window-size=1280,800",
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]}),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a browser session");
+        Browser { client, driver, _profile: profile }
+    }
+
+    async fn sign_in(&self, app: &TestApp, login: &str) {
+        let c = &self.client;
+        c.goto(&app.url("/login")).await.unwrap();
+        c.find(Locator::Css("#login")).await.unwrap().send_keys(login).await.unwrap();
+        c.find(Locator::Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+        c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    }
+
+    /// Waits (at most 10 s) until a script returns true.
+    async fn until(&self, what: &str, script: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.client.execute(script, vec![]).await.unwrap();
+            if v == json!(true) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        if let Ok(png) = self.client.screenshot().await {
+            let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // SAFETY: killpg only sends a signal to the driver's own process group.
+        unsafe {
+            libc::killpg(self.driver.id() as i32, libc::SIGKILL);
+        }
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn messages_appear_live_and_post_without_a_reload() {
+    if !enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "admin").await;
+    browser.until("the channel view", "return !!document.querySelector('.conversation')").await;
+    browser.until("the live connection", "return document.body.dataset.live === '1'").await;
+    browser.client.execute("window.__sameDocument = true", vec![]).await.unwrap();
+
+    // Someone else posts: it appears without a reload.
+    app.post(&format!("/api/v1/channels/{general}/messages"), &bob.token, json!({ "text": "hello from **bob**" }))
+        .await;
+    browser
+        .until("bob's message", "return [...document.querySelectorAll('article.msg')].some(m => m.innerHTML.includes('<strong>bob</strong>'))")
+        .await;
+
+    // Typing shows, then the composer posts optimistically and the event reconciles it.
+    let mut bob_ws = app.ws(&bob.token, "").await;
+    bob_ws.frame().await;
+    bob_ws.send(json!({ "type": "typing", "channel_id": general })).await;
+    browser
+        .until(
+            "the typing line",
+            "return document.querySelector('[data-typing]').textContent.includes('bob is typing')",
+        )
+        .await;
+    let composer = browser.client.find(Locator::Css("#composer")).await.unwrap();
+    composer.send_keys("sent from the browser").await.unwrap();
+    composer.send_keys("\u{E007}").await.unwrap();
+    browser
+        .until(
+            "the posted message, reconciled",
+            "const ms = [...document.querySelectorAll('article.msg')].filter(m => m.textContent.includes('sent from the browser'));\
+             return ms.length === 1 && !ms[0].classList.contains('pending') && !!ms[0].dataset.id && !!ms[0].querySelector('.msg-head, .msg-time-hover');",
+        )
+        .await;
+    let still_same = browser.client.execute("return window.__sameDocument === true", vec![]).await.unwrap();
+    assert_eq!(still_same, json!(true), "no page reload happened");
+    let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
+    let count = page["messages"].as_array().unwrap().iter().filter(|m| m["text"] == "sent from the browser").count();
+    assert_eq!(count, 1, "posted once");
+
+    // A mention elsewhere raises the sidebar badge.
+    let (_, other) = app.post("/api/v1/workspaces/acme/dms", &bob.token, json!({ "user_ids": [admin.id] })).await;
+    app.post(&format!("/api/v1/channels/{}/messages", other["id"]), &bob.token, json!({ "text": "psst @admin" })).await;
+    browser
+        .until("a new direct message in the sidebar", "return !!document.querySelector('.sidebar .badge-count') || !!document.querySelector('.sidebar .chan.unread')")
+        .await;
+    browser.screenshot("live-channel").await;
+}
+
+#[tokio::test]
+async fn the_pages_work_without_javascript() {
+    if !enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let browser = Browser::start().await;
+    // Turn scripts off for this session through the DevTools protocol is not needed: the
+    // form works the same; post through it and follow the redirect.
+    browser.sign_in(&app, "admin").await;
+    browser.until("the channel view", "return !!document.querySelector('.conversation')").await;
+    let form = browser.client.form(Locator::Css("form.composer")).await.unwrap();
+    form.set_by_name("text", "posted by the plain form").await.unwrap();
+    browser.client.execute("document.querySelector('form.composer').submit()", vec![]).await.unwrap();
+    browser
+        .until(
+            "the message after the redirect",
+            "return document.body.textContent.includes('posted by the plain form')",
+        )
+        .await;
+    let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
+    assert_eq!(page["messages"][0]["text"], "posted by the plain form");
+}
