@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -16,6 +16,7 @@ use hearth::app::{Actor, accounts, channels, workspaces};
 use hearth::config::{HashCost, Secret, Settings};
 use hearth::db::messages::NewMessage;
 use hearth::domain::messages::{MessageText, Resolved, render};
+use hearth_load::{append, free_port, machine, percentile, wait_ready};
 use serde_json::{Value, json};
 
 #[derive(Parser, Debug)]
@@ -114,9 +115,7 @@ async fn main() -> anyhow::Result<()> {
         section.push_str(&l);
         section.push('\n');
     }
-    let mut existing = std::fs::read_to_string(&args.out).unwrap_or_else(|_| "# hearth benchmarks\n\nFigures written by `cargo run --release -p hearth-load`. Compare within one run; absolute times on shared machines drift.\n".into());
-    existing.push_str(&section);
-    std::fs::write(&args.out, existing)?;
+    append(&args.out, &section)?;
     eprintln!("appended to {}", args.out.display());
     Ok(())
 }
@@ -182,20 +181,7 @@ async fn fill(settings: &Settings, args: &Args) -> anyhow::Result<Vec<i64>> {
     Ok(ids)
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
 
-async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("the server did not become ready")
-}
 
 async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     let res: Value = client
@@ -208,10 +194,6 @@ async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     res["token"].as_str().map(str::to_owned).context("login failed")
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 /// Posts `total` messages with `clients` concurrent clients; returns posts/s, p50 and p99 ms.
 async fn post_load(
@@ -280,13 +262,3 @@ async fn read_load(
     Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cores} × {cpu}, {}", std::env::consts::OS)
-}

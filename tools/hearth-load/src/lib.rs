@@ -1,0 +1,82 @@
+//! Shared pieces of hearth's benchmarks: starting the server, waiting for it, percentiles,
+//! and describing the machine the figures come from.
+
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+
+/// A free TCP port on loopback.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until the server answers `/readyz`.
+pub async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the server did not become ready")
+}
+
+/// The value at fraction `p` of sorted samples.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// "2 × <CPU model>, linux"
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    format!("{cores} × {cpu}, {}", std::env::consts::OS)
+}
+
+/// The server's resident memory in KiB and CPU seconds used so far, from /proc.
+pub fn usage(pid: u32) -> (u64, f64) {
+    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0);
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .map(|s| {
+            let after = s.rsplit(')').next().unwrap_or("");
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0) + fields.get(12).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
+        })
+        .unwrap_or(0.0);
+    (rss, ticks / 100.0)
+}
+
+/// Raises this process's open-file limit to the hard limit (children inherit it).
+pub fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+    lim.rlim_cur
+}
+
+/// Appends a section to the benchmark file, creating it with its heading if needed.
+pub fn append(out: &std::path::Path, section: &str) -> anyhow::Result<()> {
+    let mut existing = std::fs::read_to_string(out).unwrap_or_else(|_| {
+        "# hearth benchmarks\n\nFigures written by the tools under `tools/hearth-load`. Compare within one run; absolute times on shared machines drift.\n".into()
+    });
+    existing.push_str(section);
+    std::fs::write(out, existing)?;
+    Ok(())
+}
+
