@@ -297,9 +297,11 @@ function connect() {
 
 function handle(frame) {
   switch (frame.type) {
-    case "hello":
-      for (const [user, status] of Object.entries(frame.presence ?? {})) showPresence(user, status);
+    case "hello": {
+      const watched = [...new Set([...document.querySelectorAll("[data-presence]")].map((d) => Number(d.dataset.presence)).filter((id) => id > 0))];
+      if (watched.length) socket.send(JSON.stringify({ type: "presence_sub", user_ids: watched }));
       break;
+    }
     case "resync":
       location.reload();
       break;

@@ -136,6 +136,17 @@ impl MemberRow {
             .load(conn)
     }
 
+    /// Which of `user_ids` are active members of any of `workspace_ids`.
+    pub fn active_among(conn: &mut Conn, workspace_ids: &[i64], user_ids: &[i64]) -> QueryResult<Vec<i64>> {
+        m::workspace_members
+            .filter(m::workspace_id.eq_any(workspace_ids))
+            .filter(m::user_id.eq_any(user_ids))
+            .filter(m::deactivated_at.is_null())
+            .select(m::user_id)
+            .distinct()
+            .load(conn)
+    }
+
     pub fn count_active_owners(conn: &mut Conn, workspace_id: i64) -> QueryResult<i64> {
         m::workspace_members
             .filter(m::workspace_id.eq(workspace_id))

@@ -113,7 +113,7 @@ async fn run(
     who: Identity,
     since: Option<i64>,
 ) -> Result<Option<Closing>, ()> {
-    let hello = json!({ "type": "hello", "seq": conn.head, "presence": conn.presence });
+    let hello = json!({ "type": "hello", "seq": conn.head });
     session.text(hello.to_string()).await.map_err(|_| ())?;
     if let Some(since) = since {
         let (user, head, html) = (who.user_id, conn.head, who.html);
@@ -181,6 +181,11 @@ fn client_frame(hub: &Hub, id: u64, text: &str) -> Option<String> {
             hub.typing(id, frame["channel_id"].as_i64()?);
             None
         }
+        "presence_sub" => {
+            let ids = frame["user_ids"].as_array()?.iter().filter_map(Value::as_i64).collect();
+            hub.watch(id, ids);
+            None
+        }
         "presence" => {
             let status = match frame["status"].as_str()? {
                 "away" => "away",
@@ -190,7 +195,7 @@ fn client_frame(hub: &Hub, id: u64, text: &str) -> Option<String> {
             None
         }
         _ => Some(
-            json!({ "type": "error", "error": "unknown_frame", "message": "Send ping, typing or presence frames." })
+            json!({ "type": "error", "error": "unknown_frame", "message": "Send ping, typing, presence or presence_sub frames." })
                 .to_string(),
         ),
     }

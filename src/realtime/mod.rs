@@ -102,15 +102,17 @@ pub struct Connection {
     /// Every event up to this `seq` is the replay's to send; the queue holds only later ones.
     pub head: i64,
     pub closing: Arc<CloseSignal>,
-    /// Presence of the people who share a workspace with this user, on this node.
-    pub presence: HashMap<i64, &'static str>,
 }
+
+/// The most people one connection may watch the presence of.
+pub const MAX_WATCHED: usize = 500;
 
 enum Command {
     Register { who: Identity, reply: oneshot::Sender<Result<Connection, AppError>> },
     Unregister { id: u64 },
     Typing { id: u64, channel_id: i64 },
     Presence { id: u64, status: &'static str },
+    Watch { id: u64, user_ids: Vec<i64> },
     Remote(String),
 }
 
@@ -163,6 +165,13 @@ impl Hub {
         let _ = self.commands.send(Command::Typing { id, channel_id });
     }
 
+    /// A connection wants presence updates of these people (those who share a workspace
+    /// with it); presence goes only to watchers, so a big workspace costs no more than the
+    /// sidebars that show it.
+    pub fn watch(&self, id: u64, user_ids: Vec<i64>) {
+        let _ = self.commands.send(Command::Watch { id, user_ids });
+    }
+
     /// Someone set their presence: `online` or `away`.
     pub fn presence(&self, id: u64, status: &'static str) {
         let _ = self.commands.send(Command::Presence { id, status });
@@ -174,6 +183,7 @@ struct Conn {
     sender: mpsc::Sender<Frame>,
     closing: Arc<CloseSignal>,
     status: &'static str,
+    watching: HashSet<i64>,
 }
 
 struct State {
@@ -186,6 +196,9 @@ struct State {
     viewers: HashMap<i64, Viewer>,
     slugs: HashMap<i64, String>,
     names: HashMap<i64, String>,
+    /// The last status announced for each user from this node (unchanged ones are not
+    /// sent again).
+    announced: HashMap<i64, &'static str>,
 }
 
 async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::UnboundedReceiver<Command>) {
@@ -221,6 +234,7 @@ impl State {
             viewers: HashMap::new(),
             slugs: HashMap::new(),
             names: HashMap::new(),
+            announced: HashMap::new(),
         }
     }
 
@@ -233,6 +247,7 @@ impl State {
             Command::Unregister { id } => self.unregister(id).await,
             Command::Typing { id, channel_id } => self.typing(id, channel_id).await,
             Command::Presence { id, status } => self.set_presence(id, status).await,
+            Command::Watch { id, user_ids } => self.watch(id, user_ids).await,
             Command::Remote(payload) => self.remote(&payload),
         }
     }
@@ -246,12 +261,12 @@ impl State {
         let closing = Arc::new(CloseSignal::default());
         let id = self.next_id;
         self.next_id += 1;
-        self.conns.insert(id, Conn { who, sender, closing: closing.clone(), status: "online" });
+        self.conns
+            .insert(id, Conn { who, sender, closing: closing.clone(), status: "online", watching: HashSet::new() });
         if first {
             self.announce_presence(who.user_id, "online").await;
         }
-        let presence = self.presence_for(who.user_id);
-        Ok(Connection { id, frames, head, closing, presence })
+        Ok(Connection { id, frames, head, closing })
     }
 
     async fn unregister(&mut self, id: u64) {
@@ -455,27 +470,41 @@ impl State {
     }
 
     async fn announce_presence(&mut self, user_id: i64, status: &'static str) {
-        let workspaces: Vec<i64> = match self.viewers.get(&user_id) {
-            Some(v) => v.workspaces.keys().copied().collect(),
-            None => match self.db.read(move |conn| events::viewer(conn, user_id)).await {
-                Ok(v) => v.workspaces.keys().copied().collect(),
-                Err(_) => return,
-            },
-        };
+        if self.announced.get(&user_id) == Some(&status) {
+            return;
+        }
+        if status == "offline" {
+            self.announced.remove(&user_id);
+        } else {
+            self.announced.insert(user_id, status);
+        }
         let frame = json!({ "type": "presence", "user_id": user_id, "status": status });
-        self.publish(json!({ "workspace_ids": workspaces, "from": user_id }), frame);
+        self.publish(json!({ "watchers_of": user_id, "from": user_id }), frame);
     }
 
-    /// The statuses, on this node, of the people who share a workspace with `user_id`.
-    fn presence_for(&self, user_id: i64) -> HashMap<i64, &'static str> {
-        let Some(mine) = self.viewers.get(&user_id) else { return HashMap::new() };
-        let sharers: HashSet<i64> = self
-            .viewers
-            .iter()
-            .filter(|(u, v)| **u != user_id && v.workspaces.keys().any(|w| mine.workspaces.contains_key(w)))
-            .map(|(u, _)| *u)
-            .collect();
-        sharers.into_iter().map(|u| (u, self.best_status(u))).collect()
+    /// Sets whose presence a connection watches: only people who share one of its user's
+    /// workspaces, at most `MAX_WATCHED`. Answers with the statuses known now.
+    async fn watch(&mut self, id: u64, mut user_ids: Vec<i64>) {
+        let Some(user_id) = self.conns.get(&id).map(|c| c.who.user_id) else { return };
+        let Some(viewer) = self.viewers.get(&user_id) else { return };
+        user_ids.sort_unstable();
+        user_ids.dedup();
+        user_ids.truncate(MAX_WATCHED);
+        let workspaces: Vec<i64> = viewer.workspaces.keys().copied().collect();
+        let allowed = self
+            .db
+            .read(move |conn| Ok(crate::db::workspaces::MemberRow::active_among(conn, &workspaces, &user_ids)?))
+            .await
+            .unwrap_or_default();
+        let statuses: Vec<(i64, &'static str)> =
+            allowed.iter().map(|u| (*u, self.best_status(*u))).filter(|(_, s)| *s != "offline").collect();
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.watching = allowed.into_iter().collect();
+        }
+        for (user, status) in statuses {
+            let frame: Frame = json!({ "type": "presence", "user_id": user, "status": status }).to_string().into();
+            self.send_ephemeral(id, &frame);
+        }
     }
 
     /// Delivers an ephemeral frame here, and on PostgreSQL to the other nodes too.
@@ -504,18 +533,16 @@ impl State {
     fn deliver_ephemeral(&self, target: &Value, frame: &Frame) {
         let from = target["from"].as_i64();
         let channel = target["channel_id"].as_i64();
-        let workspaces: Vec<i64> = target["workspace_ids"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default();
+        let watched = target["watchers_of"].as_i64();
         for (id, conn) in &self.conns {
             if Some(conn.who.user_id) == from {
                 continue;
             }
             let Some(v) = self.viewers.get(&conn.who.user_id) else { continue };
-            let reaches = match channel {
-                Some(c) => v.channels.contains(&c),
-                None => workspaces.iter().any(|w| v.workspaces.contains_key(w)),
+            let reaches = match (channel, watched) {
+                (Some(c), _) => v.channels.contains(&c),
+                (None, Some(u)) => conn.watching.contains(&u),
+                (None, None) => false,
             };
             if reaches {
                 self.send_ephemeral(*id, frame);

@@ -211,13 +211,31 @@ async fn presence_follows_connections() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     let bob = app.join(&admin, "acme", "bob", "member").await;
+    let carol = app.join(&admin, "acme", "carol", "member").await;
+    app.post("/api/v1/workspaces", &admin.token, json!({ "slug": "elsewhere", "name": "Elsewhere" })).await;
+    let stranger = app.join(&admin, "elsewhere", "stranger", "member").await;
     let mut bob_ws = app.ws(&bob.token, "").await;
     bob_ws.frame().await;
+    // Bob watches admin, and tries a stranger who shares no workspace with him.
+    bob_ws.send(json!({ "type": "presence_sub", "user_ids": [admin.id, stranger.id] })).await;
+    let mut stranger_ws = app.ws(&stranger.token, "").await;
+    stranger_ws.frame().await;
+    let mut carol_ws = app.ws(&carol.token, "").await;
+    carol_ws.frame().await;
+    carol_ws.send(json!({ "type": "presence_sub", "user_ids": [bob.id] })).await;
+    assert_eq!(
+        carol_ws.until("presence", |_| true).await.pop().unwrap()["user_id"],
+        bob.id,
+        "the status now, on subscribing"
+    );
     let mut admin_ws = app.ws(&admin.token, "").await;
-    let hello = admin_ws.frame().await;
-    assert_eq!(hello["presence"][bob.id.to_string()], "online", "{hello}");
-    let online = bob_ws.until("presence", |f| f["user_id"] == admin.id).await.pop().unwrap();
-    assert_eq!(online["status"], "online");
+    admin_ws.frame().await;
+    let online = bob_ws.until("presence", |_| true).await.pop().unwrap();
+    assert_eq!(
+        (online["user_id"].as_i64(), online["status"].as_str()),
+        (Some(admin.id), Some("online")),
+        "not the stranger's: {online}"
+    );
     admin_ws.send(json!({ "type": "presence", "status": "away" })).await;
     assert_eq!(bob_ws.until("presence", |f| f["user_id"] == admin.id).await.pop().unwrap()["status"], "away");
     drop(admin_ws);

@@ -44,14 +44,17 @@ pub fn machine() -> String {
 pub fn usage(pid: u32) -> (u64, f64) {
     let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0);
     let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .map(|s| {
             let after = s.rsplit(')').next().unwrap_or("");
             let fields: Vec<&str> = after.split_whitespace().collect();
-            fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0) + fields.get(12).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
+            fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
+                + fields.get(12).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
         })
         .unwrap_or(0.0);
     (rss, ticks / 100.0)
@@ -79,4 +82,3 @@ pub fn append(out: &std::path::Path, section: &str) -> anyhow::Result<()> {
     std::fs::write(out, existing)?;
     Ok(())
 }
-

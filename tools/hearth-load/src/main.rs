@@ -181,8 +181,6 @@ async fn fill(settings: &Settings, args: &Args) -> anyhow::Result<Vec<i64>> {
     Ok(ids)
 }
 
-
-
 async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     let res: Value = client
         .post(format!("{base}/api/v1/auth/login"))
@@ -193,7 +191,6 @@ async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
         .await?;
     res["token"].as_str().map(str::to_owned).context("login failed")
 }
-
 
 /// Posts `total` messages with `clients` concurrent clients; returns posts/s, p50 and p99 ms.
 async fn post_load(
@@ -261,4 +258,3 @@ async fn read_load(
     times.sort_by(f64::total_cmp);
     Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
 }
-

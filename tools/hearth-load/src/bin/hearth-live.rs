@@ -66,7 +66,13 @@ struct Fixture {
 /// Creates the people, channels, memberships and tokens through hearth's own layers.
 async fn fixture(settings: &Settings, args: &Args) -> anyhow::Result<Fixture> {
     let state = hearth::startup::build_state(settings.clone(), "http://127.0.0.1".into())?;
-    let form = accounts::SignupForm { email: "admin@bench.test".into(), username: "admin".into(), password: PASSWORD.into(), display_name: None, invite_token: None };
+    let form = accounts::SignupForm {
+        email: "admin@bench.test".into(),
+        username: "admin".into(),
+        password: PASSWORD.into(),
+        display_name: None,
+        invite_token: None,
+    };
     let admin = accounts::signup(&state, form, None).await?.user;
     let actor = Actor { user: admin.clone(), session_id: None, token_id: None };
     let ws = workspaces::create(&state, &actor, "bench", "Bench").await?;
@@ -88,12 +94,34 @@ async fn fixture(settings: &Settings, args: &Args) -> anyhow::Result<Fixture> {
                 for n in &chunk {
                     let name = format!("user{n}");
                     let email = format!("{name}@bench.test");
-                    let user = NewUser { username: &name, email: &email, display_name: &name, password_hash: &hash, is_server_admin: false, created_at: now, updated_at: now }.insert(tx)?;
-                    MemberRow { workspace_id: ws_id, user_id: user.id, role: "member".into(), joined_at: now, deactivated_at: None }.insert(tx)?;
+                    let user = NewUser {
+                        username: &name,
+                        email: &email,
+                        display_name: &name,
+                        password_hash: &hash,
+                        is_server_admin: false,
+                        created_at: now,
+                        updated_at: now,
+                    }
+                    .insert(tx)?;
+                    MemberRow {
+                        workspace_id: ws_id,
+                        user_id: user.id,
+                        role: "member".into(),
+                        joined_at: now,
+                        deactivated_at: None,
+                    }
+                    .insert(tx)?;
                     let channel = n % ids.len();
                     ChannelMemberRow::new(ids[channel], user.id, now, 0).insert(tx)?;
                     let token = hearth::security::random_token(hearth::security::PERSONAL_TOKEN_PREFIX);
-                    NewToken { user_id: user.id, name: "bench", token_hash: &hearth::security::token_hash(&token), created_at: now }.insert(tx)?;
+                    NewToken {
+                        user_id: user.id,
+                        name: "bench",
+                        token_hash: &hearth::security::token_hash(&token),
+                        created_at: now,
+                    }
+                    .insert(tx)?;
                     out.push((token, channel));
                 }
                 Ok(out)
@@ -216,13 +244,17 @@ async fn main() -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     let gate = Arc::new(tokio::sync::Semaphore::new(200));
     for (token, _) in &fx.clients {
-        let (token, tally, stop, ready, gate) = (token.clone(), tally.clone(), stop.clone(), ready.clone(), gate.clone());
+        let (token, tally, stop, ready, gate) =
+            (token.clone(), tally.clone(), stop.clone(), ready.clone(), gate.clone());
         tasks.push(tokio::spawn(client(client_port, token, tally, base, stop, ready, gate)));
     }
     ready.wait().await;
     let (rss_connected, cpu_before) = usage(watched);
     let errors_connecting = tally.errors.load(Ordering::Relaxed);
-    eprintln!("{} clients connected ({errors_connecting} failed); server RSS {rss_before} → {rss_connected} KiB", fx.clients.len());
+    eprintln!(
+        "{} clients connected ({errors_connecting} failed); server RSS {rss_before} → {rss_connected} KiB",
+        fx.clients.len()
+    );
 
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let database = if args.database_url.is_some() { "PostgreSQL 15" } else { "SQLite" };
@@ -231,7 +263,10 @@ async fn main() -> anyhow::Result<()> {
         let section = format!(
             "\n## {date}: {} idle WebSocket connections, {database}\n\nMachine: {}; the generator holds the client ends on the same machine (open-file limit {fd_limit}).\n\n\
              | server RSS before | with the connections | per connection | failed connections |\n|---|---|---|---|\n| {} KiB | {} KiB | {per:.1} KiB | {errors_connecting} |\n",
-            fx.clients.len(), machine(), rss_before, rss_connected
+            fx.clients.len(),
+            machine(),
+            rss_before,
+            rss_connected
         );
         append(&args.out, &section)?;
         eprintln!("{per:.1} KiB per connection");
@@ -249,12 +284,14 @@ async fn main() -> anyhow::Result<()> {
     let posting_started = Instant::now();
     let mut posts = Vec::new();
     let mut expected = 0u64;
-    let per_channel: Vec<u64> = (0..fx.channel_ids.len()).map(|c| fx.clients.iter().filter(|(_, ch)| *ch == c).count() as u64).collect();
+    let per_channel: Vec<u64> =
+        (0..fx.channel_ids.len()).map(|c| fx.clients.iter().filter(|(_, ch)| *ch == c).count() as u64).collect();
     for k in 0..total {
         ticker.tick().await;
         let channel = k % fx.channel_ids.len();
         expected += per_channel[channel];
-        let (http, token, id, errors) = (http.clone(), fx.admin_token.clone(), fx.channel_ids[channel], post_errors.clone());
+        let (http, token, id, errors) =
+            (http.clone(), fx.admin_token.clone(), fx.channel_ids[channel], post_errors.clone());
         posts.push(tokio::spawn(async move {
             let sent = base.elapsed().as_secs_f64() * 1000.0;
             let res = http
@@ -290,7 +327,12 @@ async fn main() -> anyhow::Result<()> {
     let (p50, p95, p99, max) = if latencies.is_empty() {
         (0.0, 0.0, 0.0, 0.0)
     } else {
-        (percentile(&latencies, 0.5), percentile(&latencies, 0.95), percentile(&latencies, 0.99), *latencies.last().unwrap_or(&0.0))
+        (
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.95),
+            percentile(&latencies, 0.99),
+            *latencies.last().unwrap_or(&0.0),
+        )
     };
     let nodes = if args.two_nodes { "two nodes (clients on B, posts through A)" } else { "one node" };
     let section = format!(
