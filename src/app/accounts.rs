@@ -233,7 +233,11 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
             let now = db::now();
             UserRow::set_password_hash(tx, user_id, &hash, now)?;
             SessionRow::revoke_all(tx, user_id, keep, now)?;
-            sessions::revoked(tx, user_id, json!({ "all_sessions_except": keep }))?;
+            let which = match keep {
+                Some(sid) => json!({ "all_sessions_except": sid }),
+                None => json!({ "all_sessions": true }),
+            };
+            sessions::revoked(tx, user_id, which)?;
             ResetRow::use_all(tx, user_id, now)?;
             Ok(())
         })

@@ -102,6 +102,11 @@ pub async fn deactivate(state: &AppState, login: &str) -> Result<UserRow, AppErr
             UserRow::set_deactivated(tx, user.id, Some(now))?;
             SessionRow::revoke_all(tx, user.id, None, now)?;
             TokenRow::revoke_all(tx, user.id, now)?;
+            super::sessions::revoked(
+                tx,
+                user.id,
+                serde_json::json!({ "all_sessions": true, "all_tokens": true, "deactivated": true }),
+            )?;
             let user = UserRow::find(tx, user.id)?;
             let payload = serde_json::json!({ "user": wire::User::from(&user) });
             for m in MemberRow::list_active_for_user(tx, user.id)? {

@@ -540,6 +540,7 @@ pub async fn mark_read(
     state
         .db
         .write(move |tx| {
+            context(tx, user_id, channel_id)?;
             let upto = match message_id {
                 Some(id) => {
                     let m = MessageRow::find(tx, id)?.filter(|m| m.channel_id == channel_id);
@@ -560,6 +561,7 @@ pub async fn mark_unread(state: &AppState, actor: &Actor, message_id: i64) -> Re
         .db
         .write(move |tx| {
             let message = MessageRow::find(tx, message_id)?
+                .filter(|m| context(tx, user_id, m.channel_id).is_ok())
                 .ok_or_else(|| AppError::not_found("message_not_found", "No such message."))?;
             let before = MessageRow::id_before(tx, message.channel_id, message.id)?.unwrap_or(0);
             set_read(tx, user_id, message.channel_id, before)

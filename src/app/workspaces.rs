@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::{Actor, AppState};
 use crate::config::WorkspaceCreation;
+use crate::db::invitations::InvitationRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, NewWorkspace, WorkspaceRow};
 use crate::db::{self, Conn};
@@ -12,6 +13,9 @@ use crate::domain::workspaces::{MemberChange, Role, WorkspaceName, WorkspaceSlug
 use crate::error::AppError;
 use crate::events::{self, NewEvent};
 use crate::wire;
+
+/// Advisory-lock key space for changes to a workspace's owners ("owners").
+const OWNERS_LOCK: i64 = 0x6f77_6e65_7273 << 16;
 
 /// A workspace seen through the caller's active membership.
 #[derive(Debug, Clone)]
@@ -175,6 +179,8 @@ pub async fn update_member(
         .db
         .write(move |tx| {
             let Membership { workspace, role: actor_role } = membership(tx, &slug, user_id)?;
+            // Two owners demoting each other at once must not leave the workspace ownerless.
+            super::serialize_with(tx, OWNERS_LOCK ^ workspace.id)?;
             let target = MemberRow::find(tx, workspace.id, target_id)?.ok_or_else(|| {
                 AppError::not_found("member_not_found", "That person is not a member of this workspace.")
             })?;
@@ -191,6 +197,10 @@ pub async fn update_member(
             };
             let member = MemberRow::update(tx, workspace.id, target_id, new_role.as_str(), deactivated_at)?;
             let user = UserRow::find(tx, target_id)?;
+            if member.deactivated_at.is_some() {
+                // A spare invitation must not undo the deactivation.
+                InvitationRow::expire_for(tx, workspace.id, &user.email, db::now())?;
+            }
             let kind = if member.deactivated_at.is_some() && target.deactivated_at.is_none() {
                 EventKind::WorkspaceMemberDeactivated
             } else {

@@ -75,6 +75,19 @@ impl InvitationRow {
             .execute(conn)
     }
 
+    /// Ends every open invitation of `email` to a workspace.
+    pub fn expire_for(conn: &mut Conn, workspace_id: i64, email: &str, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            i::invitations
+                .filter(i::workspace_id.eq(workspace_id))
+                .filter(i::email.eq(email))
+                .filter(i::accepted_at.is_null())
+                .filter(i::expires_at.gt(now)),
+        )
+        .set(i::expires_at.eq(now))
+        .execute(conn)
+    }
+
     pub fn list_pending(conn: &mut Conn, workspace_id: i64, now: NaiveDateTime) -> QueryResult<Vec<InvitationRow>> {
         i::invitations
             .filter(i::workspace_id.eq(workspace_id))

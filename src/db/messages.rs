@@ -99,6 +99,10 @@ impl MessageRow {
         m::messages.find(id).select(COLUMNS).first(conn).optional()
     }
 
+    pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<MessageRow>> {
+        m::messages.filter(m::id.eq_any(ids)).select(COLUMNS).load(conn)
+    }
+
     pub fn find_by_client_msg_id(conn: &mut Conn, user_id: i64, key: &str) -> QueryResult<Option<MessageRow>> {
         m::messages
             .filter(m::user_id.eq(user_id))

@@ -127,6 +127,37 @@ pub fn is_visible(row: &EventRow, viewer: &Viewer) -> bool {
     scope_of(row).is_some_and(|scope| visible_to(&scope, viewer))
 }
 
+/// Brings the messages inside stored event payloads up to date before they are replayed: a
+/// message deleted since shows as deleted, an edited one with its new text. The log keeps
+/// what was said when it was said, but replay never hands out words their author took back.
+pub fn scrub(conn: &mut Conn, payloads: &mut [&mut serde_json::Value]) -> Result<(), AppError> {
+    const FIELDS: [&str; 2] = ["message", "thread_root"];
+    let ids: Vec<i64> = payloads.iter().flat_map(|p| FIELDS.iter().filter_map(|f| p[*f]["id"].as_i64())).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let current: HashMap<i64, crate::db::messages::MessageRow> =
+        crate::db::messages::MessageRow::find_many(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
+    for payload in payloads.iter_mut() {
+        for field in FIELDS {
+            let Some(stored) = payload.get_mut(field).filter(|m| m.is_object()) else { continue };
+            let Some(now) = stored["id"].as_i64().and_then(|id| current.get(&id)) else { continue };
+            if now.deleted_at.is_some() {
+                stored["text"] = "".into();
+                stored["html"] = "".into();
+                stored["deleted"] = true.into();
+                stored["mentioned_user_ids"] = serde_json::json!([]);
+                stored["reactions"] = serde_json::json!([]);
+            } else if stored["text"].as_str() != Some(now.text.as_str()) {
+                stored["text"] = now.text.clone().into();
+                stored["html"] = now.html.clone().into();
+                stored["edited_at"] = serde_json::to_value(now.edited_at.map(Time)).unwrap_or_default();
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A page of the log as one viewer sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventPage {
@@ -161,11 +192,15 @@ pub fn page_for(conn: &mut Conn, user_id: i64, since: i64, limit: usize) -> Resu
             if is_visible(&row, &viewer) {
                 events.push(Event::from_row(row));
                 if events.len() == limit {
+                    let mut payloads: Vec<&mut serde_json::Value> = events.iter_mut().map(|e| &mut e.data).collect();
+                    scrub(conn, &mut payloads)?;
                     return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
                 }
             }
         }
         if exhausted || scanned >= SCAN_LIMIT {
+            let mut payloads: Vec<&mut serde_json::Value> = events.iter_mut().map(|e| &mut e.data).collect();
+            scrub(conn, &mut payloads)?;
             return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
         }
     }
@@ -183,7 +218,8 @@ pub fn check_cursor(conn: &mut Conn, since: i64, newest: i64) -> Result<(), AppE
         ));
     }
     let pruned: i64 = db::server_settings::get(conn, PRUNED_THROUGH)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-    if since < pruned {
+    // 0 means "from the oldest event kept", never stale.
+    if since != 0 && since < pruned {
         return Err(AppError::gone(
             "resync_required",
             format!("Events after {since} are no longer kept; reload state and start from the newest."),

@@ -21,6 +21,8 @@ use crate::realtime::{self, Closing, Connection, Hub, Identity};
 const HEARTBEAT: Duration = Duration::from_secs(20);
 /// Silence after which a connection is dead.
 const DEAD_AFTER: Duration = Duration::from_secs(60);
+/// Client frames (typing, presence, ping) accepted per second; more are ignored.
+const CLIENT_FRAMES_PER_SECOND: u32 = 10;
 /// How long a close frame may wait behind frames a slow client has not read.
 const CLOSE_GRACE: Duration = Duration::from_secs(60);
 
@@ -133,6 +135,8 @@ async fn run(
     let signal = conn.closing.clone();
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     let mut last_heard = Instant::now();
+    // Client frames are cheap to send and fan out to many: at most this many a second.
+    let mut window = (Instant::now(), 0u32);
     loop {
         tokio::select! {
             biased;
@@ -150,6 +154,13 @@ async fn run(
             message = stream.recv() => match message {
                 Some(Ok(Message::Text(text))) => {
                     last_heard = Instant::now();
+                    if window.0.elapsed() >= Duration::from_secs(1) {
+                        window = (Instant::now(), 0);
+                    }
+                    window.1 += 1;
+                    if window.1 > CLIENT_FRAMES_PER_SECOND {
+                        continue;
+                    }
                     if let Some(reply) = client_frame(hub, conn.id, &text) {
                         session.text(reply).await.map_err(|_| ())?;
                     }

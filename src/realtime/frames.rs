@@ -44,39 +44,45 @@ pub fn replay(conn: &mut Conn, user_id: i64, since: i64, until: i64, html: bool)
         return Err(too_far());
     }
     let viewer = events::viewer(conn, user_id)?;
-    let mut frames = Vec::new();
+    let mut picked: Vec<(EventRow, Value)> = Vec::new();
     let mut cursor = since;
     let mut slugs: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
-    while cursor < until {
+    'read: while cursor < until {
         let rows = EventRow::after(conn, cursor, 500)?;
         if rows.is_empty() {
             break;
         }
         for row in rows {
             if row.seq > until {
-                return Ok(frames);
+                break 'read;
             }
             cursor = row.seq;
             if !events::is_visible(&row, &viewer) {
                 continue;
             }
-            if frames.len() == MAX_REPLAY {
+            if picked.len() == MAX_REPLAY {
                 return Err(too_far());
             }
             let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
-            let slug = match (html, row.workspace_id) {
-                (true, Some(ws)) => Some(match slugs.get(&ws) {
-                    Some(s) => s.clone(),
-                    None => {
-                        let s = WorkspaceRow::find(conn, ws)?.slug;
-                        slugs.insert(ws, s.clone());
-                        s
-                    }
-                }),
-                _ => None,
-            };
-            frames.push(event_frame(&row, &data, slug.as_deref()));
+            picked.push((row, data));
         }
+    }
+    let mut payloads: Vec<&mut Value> = picked.iter_mut().map(|(_, d)| d).collect();
+    events::scrub(conn, &mut payloads)?;
+    let mut frames = Vec::new();
+    for (row, data) in picked {
+        let slug = match (html, row.workspace_id) {
+            (true, Some(ws)) => Some(match slugs.get(&ws) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = WorkspaceRow::find(conn, ws)?.slug;
+                    slugs.insert(ws, s.clone());
+                    s
+                }
+            }),
+            _ => None,
+        };
+        frames.push(event_frame(&row, &data, slug.as_deref()));
     }
     Ok(frames)
 }

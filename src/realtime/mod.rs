@@ -142,7 +142,7 @@ impl Hub {
         });
         let follower = Follower::new(&db, head);
         let node = rand::random::<u64>();
-        tokio::spawn(run(State::new(db, queue, node), follower, receiver));
+        tokio::spawn(run(State::new(db, queue, node, head), follower, receiver));
         Ok((Hub { commands }, remote_tx))
     }
 
@@ -188,6 +188,8 @@ struct Conn {
 
 struct State {
     db: Db,
+    /// The last event delivered: a connection registered now gets every later one.
+    position: i64,
     queue: usize,
     node: u64,
     next_id: u64,
@@ -202,31 +204,45 @@ struct State {
 }
 
 async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::UnboundedReceiver<Command>) {
-    loop {
-        tokio::select! {
-            command = commands.recv() => match command {
-                Some(c) => state.handle(c, follower.cursor()).await,
-                None => break,
-            },
-            batch = follower.next_batch(500) => match batch {
+    // The follower reads in its own task, so that no stream of commands can starve it.
+    let (batches_tx, mut batches) = mpsc::channel::<Vec<EventRow>>(4);
+    let reader = tokio::spawn(async move {
+        loop {
+            match follower.next_batch(500).await {
                 Ok(rows) => {
-                    for row in rows {
-                        state.deliver(&row).await;
+                    if batches_tx.send(rows).await.is_err() {
+                        break;
                     }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "live delivery could not read the event log");
                     tokio::time::sleep(events::POLL_INTERVAL).await;
                 }
+            }
+        }
+    });
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(c) => state.handle(c).await,
+                None => break,
+            },
+            Some(rows) = batches.recv() => {
+                for row in rows {
+                    state.deliver(&row).await;
+                    state.position = row.seq;
+                }
             },
         }
     }
+    reader.abort();
 }
 
 impl State {
-    fn new(db: Db, queue: usize, node: u64) -> State {
+    fn new(db: Db, queue: usize, node: u64, position: i64) -> State {
         State {
             db,
+            position,
             queue,
             node,
             next_id: 1,
@@ -238,10 +254,10 @@ impl State {
         }
     }
 
-    async fn handle(&mut self, command: Command, head: i64) {
+    async fn handle(&mut self, command: Command) {
         match command {
             Command::Register { who, reply } => {
-                let result = self.register(who, head).await;
+                let result = self.register(who, self.position).await;
                 let _ = reply.send(result);
             }
             Command::Unregister { id } => self.unregister(id).await,
@@ -264,18 +280,24 @@ impl State {
         self.conns
             .insert(id, Conn { who, sender, closing: closing.clone(), status: "online", watching: HashSet::new() });
         if first {
-            self.announce_presence(who.user_id, "online").await;
+            self.announce_presence(who.user_id, "online");
         }
         Ok(Connection { id, frames, head, closing })
     }
 
     async fn unregister(&mut self, id: u64) {
-        let Some(conn) = self.conns.remove(&id) else { return };
+        self.forget(id);
+    }
+
+    /// Drops a connection; the last one of a user takes their viewer and presence with it.
+    fn forget(&mut self, id: u64) -> Option<Conn> {
+        let conn = self.conns.remove(&id)?;
         let user = conn.who.user_id;
         if !self.conns.values().any(|c| c.who.user_id == user) {
             self.viewers.remove(&user);
-            self.announce_presence(user, "offline").await;
+            self.announce_presence(user, "offline");
         }
+        Some(conn)
     }
 
     async fn reload_viewer(&mut self, user_id: i64) -> Result<(), AppError> {
@@ -338,7 +360,7 @@ impl State {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => self.close(id, Closing::TooSlow),
             Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.conns.remove(&id);
+                self.forget(id);
             }
         }
     }
@@ -353,7 +375,7 @@ impl State {
 
     /// Closes a connection: its queue is dropped, and its task sends the close code.
     fn close(&mut self, id: u64, why: Closing) {
-        if let Some(conn) = self.conns.remove(&id) {
+        if let Some(conn) = self.forget(id) {
             conn.closing.close(why);
         }
     }
@@ -381,18 +403,34 @@ impl State {
                     }
                 }
             }
-            EventKind::ChannelCreated | EventKind::WorkspaceCreated => {
-                // New channels change what members of the workspace may see.
-                let users: Vec<i64> = self
-                    .viewers
-                    .iter()
-                    .filter(|(u, v)| {
-                        row.workspace_id.is_some_and(|w| v.workspaces.contains_key(&w)) || row.user_id == Some(**u)
-                    })
-                    .map(|(u, _)| *u)
-                    .collect();
-                for u in users {
+            EventKind::WorkspaceCreated => {
+                if let Some(u) = row.user_id.filter(|u| connected(self, *u)) {
                     let _ = self.reload_viewer(u).await;
+                }
+            }
+            EventKind::ChannelCreated => {
+                let Some(channel) = row.channel_id else { return };
+                let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+                let members: Vec<i64> = match data["channel"]["dm_members"].as_array() {
+                    // A direct message: its people are in it from the start.
+                    Some(people) => people.iter().filter_map(|u| u["id"].as_i64()).collect(),
+                    // A channel: its creator is its first member (#general's is the owner).
+                    None => data["channel"]["created_by"].as_i64().into_iter().collect(),
+                };
+                for u in members {
+                    if let Some(v) = self.viewers.get_mut(&u) {
+                        v.channels.insert(channel);
+                    }
+                }
+                // Everyone but guests may browse a public channel of their workspace.
+                if data["channel"]["kind"] == "public" {
+                    if let Some(ws) = row.workspace_id {
+                        for v in self.viewers.values_mut() {
+                            if v.workspaces.get(&ws).is_some_and(|r| *r != crate::domain::workspaces::Role::Guest) {
+                                v.browsable_channels.insert(channel);
+                            }
+                        }
+                    }
                 }
             }
             _ => {}
@@ -418,9 +456,12 @@ impl State {
                 let token = data["token_id"].as_i64();
                 let all_but = data["all_sessions_except"].as_i64();
                 let all = data["all_sessions"] == true;
-                self.close_user(u, Closing::Revoked, |who| {
+                let all_tokens = data["all_tokens"] == true;
+                let why = if data["deactivated"] == true { Closing::Deactivated } else { Closing::Revoked };
+                self.close_user(u, why, |who| {
                     (session.is_some() && who.session_id == session)
                         || (token.is_some() && who.token_id == token)
+                        || (all_tokens && who.token_id.is_some())
                         || (who.session_id.is_some() && (all || (all_but.is_some() && who.session_id != all_but)))
                 });
             }
@@ -457,7 +498,7 @@ impl State {
         conn.status = status;
         let user = conn.who.user_id;
         let best = self.best_status(user);
-        self.announce_presence(user, best).await;
+        self.announce_presence(user, best);
     }
 
     /// A user's status on this node: online if any connection is, else away.
@@ -469,7 +510,7 @@ impl State {
         if statuses.any(|s| s == "online") { "online" } else { "away" }
     }
 
-    async fn announce_presence(&mut self, user_id: i64, status: &'static str) {
+    fn announce_presence(&mut self, user_id: i64, status: &'static str) {
         if self.announced.get(&user_id) == Some(&status) {
             return;
         }

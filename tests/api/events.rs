@@ -247,7 +247,10 @@ async fn pruning_keeps_the_newest_event_and_makes_older_cursors_stale() {
         .unwrap();
     assert_eq!(through, Some(newest - 1), "everything but the newest");
 
-    assert_error(&app.get("/api/v1/events?since=0", &admin.token).await, StatusCode::GONE, "resync_required");
+    assert_error(&app.get("/api/v1/events?since=1", &admin.token).await, StatusCode::GONE, "resync_required");
+    let (status, page) = app.get("/api/v1/events?since=0", &admin.token).await;
+    assert_eq!(status, StatusCode::OK, "0 starts at the oldest event kept");
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
     let (status, page) = app.get(&format!("/api/v1/events?since={}", newest - 1), &admin.token).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["events"].as_array().unwrap().len(), 1);

@@ -161,3 +161,19 @@ async fn an_existing_account_accepts_with_the_invited_address_only() {
     assert_eq!(ws["slug"], "beta");
     assert_eq!(ws["role"], "member");
 }
+
+#[tokio::test]
+async fn a_spare_invitation_does_not_undo_a_deactivation() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
+    let first = app.invitation_token("bob@example.com");
+    app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
+    let spare = app.invitation_token("bob@example.com");
+    let bob = app.signup("bob", Some(&first)).await;
+    app.patch(&format!("/api/v1/workspaces/acme/members/{}", bob.id), &admin.token, json!({ "deactivated": true }))
+        .await;
+    let res = app.post(&format!("/api/v1/invitations/{spare}/accept"), &bob.token, json!({})).await;
+    assert_error(&res, StatusCode::GONE, "invitation_expired");
+    assert_eq!(app.get("/api/v1/workspaces/acme", &bob.token).await.0, StatusCode::NOT_FOUND);
+}

@@ -76,7 +76,9 @@ async fn someone_removed_from_a_channel_stops_receiving_it_at_once() {
     say(&app, &admin, secret, "after").await;
     say(&app, &admin, general, "sentinel").await;
     let frames = ws.until("message.created", is_message("sentinel")).await;
-    let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
+    // The hub may still have been catching up with bob's own addition when he connected.
+    let kinds: Vec<&str> =
+        frames.iter().map(|f| f["type"].as_str().unwrap()).filter(|k| *k != "channel.member_added").collect();
     assert_eq!(kinds, ["message.created", "channel.member_removed", "message.created"], "{frames:?}");
     assert_eq!(texts(&frames), ["before", "sentinel"]);
 }
@@ -99,10 +101,12 @@ async fn reconnecting_with_since_replays_the_gap_without_duplicates() {
     let mut ws = app.ws(&bob.token, &format!("since={last}")).await;
     let hello = ws.frame().await;
     assert_eq!(hello["type"], "hello");
-    let mut replayed = Vec::new();
-    for _ in 0..3 {
-        replayed.push(ws.frame().await);
-    }
+    let replayed: Vec<Value> = ws
+        .until("message.created", is_message("four"))
+        .await
+        .into_iter()
+        .filter(|f| f["type"] == "message.created")
+        .collect();
     assert_eq!(texts(&replayed), ["two", "three", "four"]);
     assert!(replayed.windows(2).all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64()));
     let after = |f: &Value| f["seq"].as_i64().unwrap() > last;
@@ -126,7 +130,8 @@ async fn since_works_across_a_server_restart() {
     say(&app, &admin, general, "after the restart").await;
     let mut ws = app.ws(&bob.token, &format!("since={seen}")).await;
     ws.frame().await;
-    let frames = vec![ws.frame().await, ws.frame().await];
+    // Events of bob's own arrival may come first, if the hub had not reached them yet.
+    let frames = ws.until("message.created", is_message("after the restart")).await;
     assert_eq!(texts(&frames), ["before the restart", "after the restart"], "{frames:?}");
 }
 
@@ -314,4 +319,48 @@ async fn a_message_posted_on_one_node_reaches_a_socket_on_another() {
     on_a.send(json!({ "type": "typing", "channel_id": general })).await;
     let typing = ws.until("typing", |_| true).await.pop().unwrap();
     assert_eq!(typing["user_id"], admin.id, "ephemeral frames cross nodes too");
+}
+
+#[tokio::test]
+async fn replay_never_hands_out_deleted_or_superseded_words() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let since = app.get("/api/v1/events?since=0&limit=200", &bob.token).await.1["next_since"].as_i64().unwrap();
+    let secret = say(&app, &admin, general, "the password is hunter2").await;
+    let typo = say(&app, &admin, general, "teh plan").await;
+    app.delete(&format!("/api/v1/messages/{secret}"), &admin.token).await;
+    app.patch(&format!("/api/v1/messages/{typo}"), &admin.token, json!({ "text": "the plan" })).await;
+
+    let (_, page) = app.get(&format!("/api/v1/events?since={since}"), &bob.token).await;
+    let polled = page.to_string();
+    let mut ws = app.ws(&bob.token, &format!("since={since}&html=1")).await;
+    ws.frame().await;
+    let frames = ws.until("message.edited", |_| true).await;
+    let replayed = serde_json::to_string(&frames).unwrap();
+    for text in [polled, replayed] {
+        assert!(!text.contains("hunter2"), "deleted words stay deleted: {text}");
+        assert!(!text.contains("teh plan"), "edited words are replaced: {text}");
+        assert!(text.contains("the plan"));
+    }
+}
+
+#[tokio::test]
+async fn changing_the_password_with_a_token_closes_every_session_socket() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let (_, pat) = app.post("/api/v1/me/tokens", &admin.token, json!({ "name": "cli" })).await;
+    let pat = pat["token"].as_str().unwrap().to_owned();
+    let mut by_session = app.ws(&admin.token, "").await;
+    by_session.frame().await;
+    let res = app
+        .post(
+            "/api/v1/me/password",
+            &pat,
+            json!({ "current_password": crate::helpers::PASSWORD, "new_password": "a different passphrase" }),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::NO_CONTENT);
+    assert_eq!(by_session.closed().await, Some(4001));
 }

@@ -150,8 +150,10 @@ async fn signing_in_shows_errors_redirects_safely_and_refuses_other_origins() {
     assert!(wrong.body.contains("Wrong username, email or password"));
     assert!(wrong.body.contains(r#"value="ada""#), "the login is kept");
 
-    let away = b.post("/login", &[("login", "ada"), ("password", PASSWORD), ("next", "//evil.example/x")]).await;
-    assert_eq!(away.location.as_deref(), Some("/"), "no redirect off the site");
+    for next in ["//evil.example/x", "/\t/evil.example", "/\\evil.example", "https://evil.example"] {
+        let away = b.post("/login", &[("login", "ada"), ("password", PASSWORD), ("next", next)]).await;
+        assert_eq!(away.location.as_deref(), Some("/"), "no redirect off the site for {next:?}");
+    }
     let home = b.post("/login", &[("login", "ada"), ("password", PASSWORD), ("next", "/settings")]).await;
     assert_eq!(home.location.as_deref(), Some("/settings"));
 

@@ -142,7 +142,13 @@ pub fn encode(value: &str) -> String {
 /// A local path to go to after signing in; anything else (other sites, `//host`) is `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains(['\r', '\n']) => {
+        // A path on this server: no scheme, no host, and nothing a browser would strip or
+        // reinterpret (`/\t/evil.example` becomes `//evil.example`).
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
             n.to_owned()
         }
         _ => "/".into(),
