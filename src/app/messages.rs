@@ -67,6 +67,17 @@ fn message_context(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(Me
     Ok((message, ctx))
 }
 
+/// A message someone may react to or pin: theirs to see, in a channel they may post in,
+/// not deleted.
+fn live_message(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(MessageRow, ChannelContext), AppError> {
+    let (message, ctx) = message_context(conn, user_id, message_id)?;
+    ctx.access.may_post()?;
+    if message.deleted_at.is_some() {
+        return Err(AppError::invalid("message_deleted", "That message was deleted."));
+    }
+    Ok((message, ctx))
+}
+
 /// Appends a message event; its payload is the message as `GET /messages/{id}` returns it.
 fn message_event(
     tx: &mut Tx<'_>,
@@ -414,11 +425,7 @@ pub async fn react(
     state
         .db
         .write(move |tx| {
-            let (message, ctx) = message_context(tx, user_id, message_id)?;
-            ctx.access.may_post()?;
-            if message.deleted_at.is_some() {
-                return Err(AppError::invalid("message_deleted", "That message was deleted."));
-            }
+            let (message, ctx) = live_message(tx, user_id, message_id)?;
             let changed = if add {
                 ReactionRow { message_id, user_id, emoji: emoji.clone(), created_at: db::now() }.add(tx)?
             } else {
@@ -440,11 +447,7 @@ pub async fn pin(state: &AppState, actor: &Actor, message_id: i64, pinned: bool)
     state
         .db
         .write(move |tx| {
-            let (message, ctx) = message_context(tx, user_id, message_id)?;
-            ctx.access.may_post()?;
-            if message.deleted_at.is_some() {
-                return Err(AppError::invalid("message_deleted", "That message was deleted."));
-            }
+            let (message, ctx) = live_message(tx, user_id, message_id)?;
             if message.pinned_at.is_some() == pinned {
                 return view(tx, &message);
             }

@@ -52,6 +52,30 @@ async fn channel_in(
     Ok((workspace, channel))
 }
 
+/// The start of every form post about a message: the CSRF token, then the path.
+fn form_post(
+    state: &AppState,
+    user: &PageUser,
+    path: web::Path<(String, i64)>,
+    csrf: &str,
+) -> Result<(String, i64), AppError> {
+    user.0.check_form_csrf(state, csrf)?;
+    Ok(path.into_inner())
+}
+
+/// The start of every form post about a channel: the CSRF token, then the channel, which
+/// must be one of this workspace's.
+async fn channel_form(
+    state: &AppState,
+    user: &PageUser,
+    path: web::Path<(String, i64)>,
+    csrf: &str,
+) -> Result<(String, i64), AppError> {
+    let (ws, id) = form_post(state, user, path, csrf)?;
+    channel_in(state, user, &ws, id).await?;
+    Ok((ws, id))
+}
+
 /// The frame of a page inside a conversation, with the conversation marked in the sidebar.
 async fn conversation_layout(
     state: &AppState,
@@ -196,9 +220,7 @@ pub async fn post_message(
     path: web::Path<(String, i64)>,
     form: web::Form<PostForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
-    channel_in(&state, &user, &ws, id).await?;
+    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
     let f = form.into_inner();
     let post = messages::PostForm {
         text: f.text.clone(),
@@ -231,9 +253,7 @@ pub async fn join(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
-    channel_in(&state, &user, &ws, id).await?;
+    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
     channels::join(&state, &user.0.actor, id).await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}")))
 }
@@ -245,9 +265,7 @@ pub async fn leave(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
-    channel_in(&state, &user, &ws, id).await?;
+    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
     channels::leave(&state, &user.0.actor, id).await?;
     Ok(redirect(&format!("/w/{ws}")))
 }
@@ -310,8 +328,7 @@ pub async fn edit(
     path: web::Path<(String, i64)>,
     form: web::Form<TextForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
+    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
     messages::edit(&state, &user.0.actor, id, &form.text).await?;
     back_to(&state, &user, &ws, id).await
 }
@@ -323,8 +340,7 @@ pub async fn delete(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
+    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
     messages::delete(&state, &user.0.actor, id).await?;
     back_to(&state, &user, &ws, id).await
 }
@@ -336,8 +352,7 @@ pub async fn react(
     path: web::Path<(String, i64)>,
     form: web::Form<EmojiForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
+    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
     messages::react(&state, &user.0.actor, id, &form.emoji, true).await?;
     back_to(&state, &user, &ws, id).await
 }
@@ -349,8 +364,7 @@ pub async fn unreact(
     path: web::Path<(String, i64)>,
     form: web::Form<EmojiForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
+    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
     messages::react(&state, &user.0.actor, id, &form.emoji, false).await?;
     back_to(&state, &user, &ws, id).await
 }
@@ -362,8 +376,7 @@ pub async fn pin(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
+    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
     messages::pin(&state, &user.0.actor, id, true).await?;
     back_to(&state, &user, &ws, id).await
 }
@@ -375,8 +388,7 @@ pub async fn unpin(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
+    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
     messages::pin(&state, &user.0.actor, id, false).await?;
     back_to(&state, &user, &ws, id).await
 }
@@ -477,9 +489,7 @@ pub async fn notify(
     path: web::Path<(String, i64)>,
     form: web::Form<NotifyForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
-    channel_in(&state, &user, &ws, id).await?;
+    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
     channels::set_notify(&state, &user.0.actor, id, Some(&form.notify_level), Some(form.muted.unwrap_or(false)))
         .await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
@@ -499,9 +509,7 @@ pub async fn add_member(
     path: web::Path<(String, i64)>,
     form: web::Form<MemberForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
-    channel_in(&state, &user, &ws, id).await?;
+    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
     channels::add_member(&state, &user.0.actor, id, form.user_id).await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
 }
@@ -527,9 +535,7 @@ pub async fn archive(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
-    channel_in(&state, &user, &ws, id).await?;
+    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
     channels::set_archived(&state, &user.0.actor, id, true).await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}")))
 }
@@ -541,9 +547,7 @@ pub async fn unarchive(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
-    channel_in(&state, &user, &ws, id).await?;
+    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
     channels::set_archived(&state, &user.0.actor, id, false).await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}")))
 }
