@@ -8,6 +8,7 @@ pub mod login_failures;
 pub mod messages;
 pub mod migrations;
 pub mod password_resets;
+pub mod presence;
 pub mod schema;
 pub mod server_settings;
 pub mod sessions;

@@ -217,4 +217,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     reactions,
     mentions,
+    presence,
 );
+
+diesel::table! {
+    presence (user_id, node) {
+        user_id -> BigInt,
+        node -> BigInt,
+        status -> Text,
+        updated_at -> Timestamp,
+    }
+}

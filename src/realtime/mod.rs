@@ -104,15 +104,55 @@ pub struct Connection {
     pub closing: Arc<CloseSignal>,
 }
 
+/// How often a node refreshes its presence rows, and how old a row may get before it no
+/// longer counts (its node is gone).
+const PRESENCE_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+const PRESENCE_EXPIRY: chrono::Duration = chrono::Duration::seconds(90);
+
+/// The best of several statuses: online, then away, then offline.
+fn best_of<'a>(statuses: impl IntoIterator<Item = &'a str>) -> &'static str {
+    let mut best = "offline";
+    for s in statuses {
+        match s {
+            "online" => return "online",
+            "away" => best = "away",
+            _ => {}
+        }
+    }
+    best
+}
+
 /// The most people one connection may watch the presence of.
 pub const MAX_WATCHED: usize = 500;
 
 enum Command {
-    Register { who: Identity, reply: oneshot::Sender<Result<Connection, AppError>> },
-    Unregister { id: u64 },
-    Typing { id: u64, channel_id: i64 },
-    Presence { id: u64, status: &'static str },
-    Watch { id: u64, user_ids: Vec<i64> },
+    Register {
+        who: Identity,
+        reply: oneshot::Sender<Result<Connection, AppError>>,
+    },
+    Unregister {
+        id: u64,
+    },
+    Typing {
+        id: u64,
+        channel_id: i64,
+    },
+    Presence {
+        id: u64,
+        status: &'static str,
+    },
+    Watch {
+        id: u64,
+        user_ids: Vec<i64>,
+    },
+    /// A person's status across nodes, worked out from the presence rows.
+    Resolved {
+        user_id: i64,
+        generation: u64,
+        status: &'static str,
+    },
+    /// Keep this node's presence rows alive; forget those of nodes that died.
+    RefreshPresence,
     Remote(String),
 }
 
@@ -142,7 +182,17 @@ impl Hub {
         });
         let follower = Follower::new(&db, head);
         let node = rand::random::<u64>();
-        tokio::spawn(run(State::new(db, queue, node, head), follower, receiver));
+        let ticks = commands.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(PRESENCE_REFRESH);
+            loop {
+                every.tick().await;
+                if ticks.send(Command::RefreshPresence).is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::spawn(run(State::new(db, queue, node, head, commands.clone()), follower, receiver));
         Ok((Hub { commands }, remote_tx))
     }
 
@@ -201,6 +251,9 @@ struct State {
     /// The last status announced for each user from this node (unchanged ones are not
     /// sent again).
     announced: HashMap<i64, &'static str>,
+    /// Each user's latest presence change, so that a late answer for an older one is dropped.
+    generations: HashMap<i64, u64>,
+    commands: mpsc::UnboundedSender<Command>,
 }
 
 async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::UnboundedReceiver<Command>) {
@@ -239,8 +292,10 @@ async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::Unbou
 }
 
 impl State {
-    fn new(db: Db, queue: usize, node: u64, position: i64) -> State {
+    fn new(db: Db, queue: usize, node: u64, position: i64, commands: mpsc::UnboundedSender<Command>) -> State {
         State {
+            generations: HashMap::new(),
+            commands,
             db,
             position,
             queue,
@@ -264,6 +319,23 @@ impl State {
             Command::Typing { id, channel_id } => self.typing(id, channel_id).await,
             Command::Presence { id, status } => self.set_presence(id, status).await,
             Command::Watch { id, user_ids } => self.watch(id, user_ids).await,
+            Command::Resolved { user_id, generation, status } => {
+                if self.generations.get(&user_id) == Some(&generation) {
+                    self.publish_presence(user_id, status);
+                }
+            }
+            Command::RefreshPresence => {
+                let (db, node) = (self.db.clone(), self.node as i64);
+                tokio::spawn(async move {
+                    let now = crate::db::now();
+                    let _ = db
+                        .write(move |tx| {
+                            crate::db::presence::refresh(tx, node, now)?;
+                            Ok(crate::db::presence::expire(tx, now - PRESENCE_EXPIRY)?)
+                        })
+                        .await;
+                });
+            }
             Command::Remote(payload) => self.remote(&payload),
         }
     }
@@ -510,7 +582,32 @@ impl State {
         if statuses.any(|s| s == "online") { "online" } else { "away" }
     }
 
+    /// Records a person's status on this node, then (once the row is written) announces
+    /// their status across all nodes.
     fn announce_presence(&mut self, user_id: i64, status: &'static str) {
+        let generation = self.generations.get(&user_id).map_or(1, |g| g + 1);
+        self.generations.insert(user_id, generation);
+        let (db, node, commands) = (self.db.clone(), self.node as i64, self.commands.clone());
+        tokio::spawn(async move {
+            let now = crate::db::now();
+            let best = db
+                .write(move |tx| {
+                    crate::db::presence::lock_person(tx, user_id)?;
+                    match status {
+                        "offline" => crate::db::presence::clear(tx, user_id, node)?,
+                        _ => crate::db::presence::set(tx, user_id, node, status, now)?,
+                    };
+                    let rows = crate::db::presence::statuses(tx, &[user_id], now - PRESENCE_EXPIRY)?;
+                    Ok(best_of(rows.iter().map(|(_, s)| s.as_str())))
+                })
+                .await
+                .unwrap_or(status);
+            let _ = commands.send(Command::Resolved { user_id, generation, status: best });
+        });
+    }
+
+    /// Sends a status to the person's watchers, unless it is the one last sent.
+    fn publish_presence(&mut self, user_id: i64, status: &'static str) {
         if self.announced.get(&user_id) == Some(&status) {
             return;
         }
@@ -537,8 +634,18 @@ impl State {
             .read(move |conn| Ok(crate::db::workspaces::MemberRow::active_among(conn, &workspaces, &user_ids)?))
             .await
             .unwrap_or_default();
-        let statuses: Vec<(i64, &'static str)> =
-            allowed.iter().map(|u| (*u, self.best_status(*u))).filter(|(_, s)| *s != "offline").collect();
+        let since = crate::db::now() - PRESENCE_EXPIRY;
+        let watched = allowed.clone();
+        let rows = self
+            .db
+            .read(move |conn| Ok(crate::db::presence::statuses(conn, &watched, since)?))
+            .await
+            .unwrap_or_default();
+        let statuses: Vec<(i64, &'static str)> = allowed
+            .iter()
+            .map(|u| (*u, best_of(rows.iter().filter(|(r, _)| r == u).map(|(_, s)| s.as_str()))))
+            .filter(|(_, s)| *s != "offline")
+            .collect();
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.watching = allowed.into_iter().collect();
         }

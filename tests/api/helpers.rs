@@ -375,7 +375,7 @@ impl Ws {
         loop {
             let message = tokio::time::timeout(std::time::Duration::from_secs(10), self.stream.next())
                 .await
-                .expect("a frame within 10 s");
+                .unwrap_or_else(|_| panic!("no frame within 10 s"));
             match message {
                 Some(Ok(Message::Text(t))) => {
                     return WsEvent::Frame(serde_json::from_str(&t).expect("frames are JSON"));
@@ -399,7 +399,10 @@ impl Ws {
     pub async fn until(&mut self, kind: &str, check: impl Fn(&Value) -> bool) -> Vec<Value> {
         let mut seen = Vec::new();
         loop {
-            let f = self.frame().await;
+            let f = match self.next().await {
+                WsEvent::Frame(f) => f,
+                WsEvent::Closed(code) => panic!("closed ({code:?}) while waiting for {kind}; saw {seen:?}"),
+            };
             let done = f["type"] == kind && check(&f);
             seen.push(f);
             if done {

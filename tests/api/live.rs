@@ -319,6 +319,18 @@ async fn a_message_posted_on_one_node_reaches_a_socket_on_another() {
     on_a.send(json!({ "type": "typing", "channel_id": general })).await;
     let typing = ws.until("typing", |_| true).await.pop().unwrap();
     assert_eq!(typing["user_id"], admin.id, "ephemeral frames cross nodes too");
+
+    // Presence is the best across nodes: leaving node A while still on B is not "offline".
+    ws.send(json!({ "type": "presence_sub", "user_ids": [admin.id] })).await;
+    let first = ws.until("presence", |f| f["user_id"] == admin.id).await.pop().unwrap();
+    assert_eq!(first["status"], "online");
+    drop(on_a);
+    ws.send(json!({ "type": "presence_sub", "user_ids": [admin.id] })).await;
+    let still = ws.until("presence", |f| f["user_id"] == admin.id).await.pop().unwrap();
+    assert_eq!(still["status"], "online", "still connected to node B");
+    drop(typing_ws);
+    let gone = ws.until("presence", |f| f["user_id"] == admin.id && f["status"] != "online").await.pop().unwrap();
+    assert_eq!(gone["status"], "offline");
 }
 
 #[tokio::test]

@@ -1,0 +1,58 @@
+//! `presence`: one row per person per node they are connected to, refreshed while they
+//! stay; a person's status is the best across nodes, and rows not refreshed for a while
+//! (a node that died) no longer count.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Conn;
+use super::schema::presence::dsl as p;
+
+/// On PostgreSQL, serialises the presence changes of one person across nodes, so that two
+/// nodes they leave at once do not each still see the other's row and both call them online.
+pub fn lock_person(conn: &mut Conn, user_id: i64) -> QueryResult<()> {
+    if let Conn::Postgresql(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({})", PRESENCE_LOCK ^ user_id)).execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Advisory-lock key space for presence ("presnc").
+const PRESENCE_LOCK: i64 = 0x7072_6573_6e63 << 16;
+
+/// Records `status` for a person on a node.
+pub fn set(conn: &mut Conn, user_id: i64, node: i64, status: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    let updated = diesel::update(p::presence.filter(p::user_id.eq(user_id)).filter(p::node.eq(node)))
+        .set((p::status.eq(status), p::updated_at.eq(now)))
+        .execute(conn)?;
+    if updated > 0 {
+        return Ok(updated);
+    }
+    diesel::insert_into(p::presence)
+        .values((p::user_id.eq(user_id), p::node.eq(node), p::status.eq(status), p::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// The person left this node.
+pub fn clear(conn: &mut Conn, user_id: i64, node: i64) -> QueryResult<usize> {
+    diesel::delete(p::presence.filter(p::user_id.eq(user_id)).filter(p::node.eq(node))).execute(conn)
+}
+
+/// Keeps a node's rows alive.
+pub fn refresh(conn: &mut Conn, node: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(p::presence.filter(p::node.eq(node))).set(p::updated_at.eq(now)).execute(conn)
+}
+
+/// Forgets rows last refreshed before `before`.
+pub fn expire(conn: &mut Conn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(p::presence.filter(p::updated_at.lt(before))).execute(conn)
+}
+
+/// The statuses of some people across nodes, fresh since `since`: (user, status) rows.
+pub fn statuses(conn: &mut Conn, user_ids: &[i64], since: NaiveDateTime) -> QueryResult<Vec<(i64, String)>> {
+    p::presence
+        .filter(p::user_id.eq_any(user_ids))
+        .filter(p::updated_at.ge(since))
+        .select((p::user_id, p::status))
+        .load(conn)
+}
