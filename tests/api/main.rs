@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod invitations;
 mod live;
+mod mail;
 mod messages;
 mod pages;
 mod schema;
