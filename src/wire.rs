@@ -101,18 +101,21 @@ pub struct Workspace {
     pub name: String,
     /// The caller's role: owner, admin, member or guest.
     pub role: String,
+    /// People with addresses at these domains may sign up without an invitation.
+    pub signup_domains: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Time,
 }
 
 impl Workspace {
     pub fn new(ws: &WorkspaceRow, member: &MemberRow) -> Workspace {
-        let WorkspaceRow { id, slug, name, created_by: _, created_at, updated_at: _ } = ws;
+        let WorkspaceRow { id, slug, name, created_by: _, created_at, updated_at: _, signup_domains } = ws;
         Workspace {
             id: *id,
             slug: slug.clone(),
             name: name.clone(),
             role: member.role.clone(),
+            signup_domains: crate::domain::workspaces::signup_domains(signup_domains),
             created_at: Time(*created_at),
         }
     }

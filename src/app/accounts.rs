@@ -10,9 +10,11 @@ use crate::db::login_failures;
 use crate::db::password_resets::{NewReset, ResetRow};
 use crate::db::sessions::SessionRow;
 use crate::db::users::{NewUser, UserRow};
+use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, workspaces::MemberRow};
 use crate::domain::accounts::{DisplayName, Email, Login, Password, Username};
 use crate::domain::events::EventKind;
+use crate::domain::workspaces::Role;
 use crate::error::AppError;
 use crate::events::{self, NewEvent};
 use crate::mail::Mail;
@@ -84,14 +86,19 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
             let first = UserRow::count(tx)? == 0;
             let invitation = match &invite_hash {
                 Some(hash) => Some(invitations::check(tx, hash, email.as_str())?),
-                None if first => None,
-                None => {
-                    return Err(AppError::forbidden(
-                        "signup_requires_invitation",
-                        "Signing up needs an invitation; ask a workspace admin to invite you.",
-                    ));
-                }
+                None => None,
             };
+            // Without an invitation, a workspace open to the address's domain lets one in.
+            let open = match (&invitation, first) {
+                (None, false) => WorkspaceRow::open_to_domain(tx, email.domain())?,
+                _ => Vec::new(),
+            };
+            if invitation.is_none() && !first && open.is_empty() {
+                return Err(AppError::forbidden(
+                    "signup_requires_invitation",
+                    "Signing up needs an invitation; ask a workspace admin to invite you.",
+                ));
+            }
             let now = db::now();
             let user = NewUser {
                 username: username.as_str(),
@@ -109,7 +116,12 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
                     invitations::join(tx, &invitation, &user)?;
                     Some(workspace.slug)
                 }
-                None => None,
+                None => {
+                    for workspace in &open {
+                        invitations::add_to_workspace(tx, workspace.id, &user, Role::Member.as_str())?;
+                    }
+                    open.first().map(|w| w.slug.clone())
+                }
             };
             Ok((user, session, slug))
         })

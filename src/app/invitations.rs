@@ -169,19 +169,22 @@ pub fn join(tx: &mut Tx<'_>, invitation: &InvitationRow, user: &UserRow) -> Resu
     if InvitationRow::accept(tx, invitation.id, user.id, now)? == 0 {
         return Err(AppError::gone("invitation_used", "That invitation has already been used."));
     }
-    let member = match MemberRow::find(tx, invitation.workspace_id, user.id)? {
-        Some(m) if m.deactivated_at.is_none() => {
-            return Err(AppError::conflict("already_member", "You are already a member of this workspace."));
+    if MemberRow::find(tx, invitation.workspace_id, user.id)?.is_some_and(|m| m.deactivated_at.is_none()) {
+        return Err(AppError::conflict("already_member", "You are already a member of this workspace."));
+    }
+    add_to_workspace(tx, invitation.workspace_id, user, &invitation.role)
+}
+
+/// Makes `user` an active member with `role` (a deactivated member is reactivated), puts
+/// them in the default channels, and appends `workspace.member_added`.
+pub fn add_to_workspace(tx: &mut Tx<'_>, workspace_id: i64, user: &UserRow, role: &str) -> Result<MemberRow, AppError> {
+    let now = db::now();
+    let member = match MemberRow::find(tx, workspace_id, user.id)? {
+        Some(_) => MemberRow::update(tx, workspace_id, user.id, role, None)?,
+        None => {
+            MemberRow { workspace_id, user_id: user.id, role: role.to_owned(), joined_at: now, deactivated_at: None }
+                .insert(tx)?
         }
-        Some(_) => MemberRow::update(tx, invitation.workspace_id, user.id, &invitation.role, None)?,
-        None => MemberRow {
-            workspace_id: invitation.workspace_id,
-            user_id: user.id,
-            role: invitation.role.clone(),
-            joined_at: now,
-            deactivated_at: None,
-        }
-        .insert(tx)?,
     };
     events::append(
         tx,

@@ -9,7 +9,9 @@ use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, NewWorkspace, WorkspaceRow};
 use crate::db::{self, Conn};
 use crate::domain::events::EventKind;
-use crate::domain::workspaces::{MemberChange, Role, WorkspaceName, WorkspaceSlug, may_change_member};
+use crate::domain::workspaces::{
+    MemberChange, Role, WorkspaceName, WorkspaceSlug, may_change_member, parse_signup_domains,
+};
 use crate::error::AppError;
 use crate::events::{self, NewEvent};
 use crate::wire;
@@ -102,9 +104,26 @@ pub async fn get(state: &AppState, actor: &Actor, slug: &str) -> Result<wire::Wo
         .await
 }
 
-/// Renames a workspace (owners and admins).
-pub async fn rename(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
-    let name = WorkspaceName::parse(name)?;
+/// A change to a workspace's settings.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspacePatch {
+    pub name: Option<String>,
+    /// Email domains whose people may sign up without an invitation; empty for none.
+    pub signup_domains: Option<Vec<String>>,
+}
+
+/// Renames a workspace or sets who may sign up into it (owners and admins).
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+    patch: WorkspacePatch,
+) -> Result<wire::Workspace, AppError> {
+    let name = patch.name.as_deref().map(WorkspaceName::parse).transpose()?;
+    let domains = patch.signup_domains.as_deref().map(parse_signup_domains).transpose()?;
+    if name.is_none() && domains.is_none() {
+        return Err(AppError::invalid("nothing_to_change", "Give a name or signup_domains to change."));
+    }
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
         .db
@@ -113,10 +132,16 @@ pub async fn rename(state: &AppState, actor: &Actor, slug: &str, name: &str) -> 
             if !role.is_admin() {
                 return Err(AppError::forbidden(
                     "not_workspace_admin",
-                    "Only workspace owners and admins can rename the workspace.",
+                    "Only workspace owners and admins can change the workspace.",
                 ));
             }
-            let workspace = WorkspaceRow::set_name(tx, workspace.id, name.as_str(), db::now())?;
+            let mut workspace = workspace;
+            if let Some(name) = &name {
+                workspace = WorkspaceRow::set_name(tx, workspace.id, name.as_str(), db::now())?;
+            }
+            if let Some(domains) = &domains {
+                workspace = WorkspaceRow::set_signup_domains(tx, workspace.id, domains, db::now())?;
+            }
             let member = MemberRow::find(tx, workspace.id, user_id)?.ok_or_else(no_such_workspace)?;
             events::append(
                 tx,

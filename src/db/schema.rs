@@ -52,6 +52,7 @@ diesel::table! {
         created_by -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        signup_domains -> Text,
     }
 }
 

@@ -17,6 +17,9 @@ pub struct WorkspaceRow {
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `,example.com,example.org,`: people with these addresses may sign up without an
+    /// invitation and join as members.
+    pub signup_domains: String,
 }
 
 pub const COLUMNS: (
@@ -26,7 +29,8 @@ pub const COLUMNS: (
     workspaces::created_by,
     workspaces::created_at,
     workspaces::updated_at,
-) = (w::id, w::slug, w::name, w::created_by, w::created_at, w::updated_at);
+    workspaces::signup_domains,
+) = (w::id, w::slug, w::name, w::created_by, w::created_at, w::updated_at, w::signup_domains);
 
 #[derive(Insertable)]
 #[diesel(table_name = workspaces)]
@@ -51,6 +55,18 @@ impl WorkspaceRow {
 
     pub fn slug_taken(conn: &mut Conn, slug: &str) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(w::workspaces.filter(w::slug.eq(slug)))).get_result(conn)
+    }
+
+    /// Workspaces that let people with addresses at `domain` sign up without an invitation.
+    pub fn open_to_domain(conn: &mut Conn, domain: &str) -> QueryResult<Vec<WorkspaceRow>> {
+        w::workspaces.filter(w::signup_domains.like(format!("%,{domain},%"))).select(COLUMNS).load(conn)
+    }
+
+    pub fn set_signup_domains(conn: &mut Conn, id: i64, domains: &str, at: NaiveDateTime) -> QueryResult<WorkspaceRow> {
+        diesel::update(w::workspaces.find(id))
+            .set((w::signup_domains.eq(domains), w::updated_at.eq(at)))
+            .returning(COLUMNS)
+            .get_result(conn)
     }
 
     pub fn set_name(conn: &mut Conn, id: i64, name: &str, at: NaiveDateTime) -> QueryResult<WorkspaceRow> {

@@ -71,6 +71,29 @@ impl WorkspaceName {
     }
 }
 
+/// The email domains whose people may sign up without an invitation, stored as
+/// `,a.example,b.example,` (empty for none). At most 20; each a valid domain.
+pub fn parse_signup_domains(raw: &[String]) -> Result<String, Invalid> {
+    if raw.len() > 20 {
+        return Err(Invalid::new("invalid_signup_domains", "List at most 20 email domains."));
+    }
+    let mut domains = Vec::new();
+    for d in raw {
+        let domain = d.trim().trim_start_matches('@').to_lowercase();
+        let email = super::accounts::Email::parse(&format!("someone@{domain}"))
+            .map_err(|_| Invalid::new("invalid_signup_domains", format!("\"{}\" is not an email domain.", d.trim())))?;
+        domains.push(email.domain().to_owned());
+    }
+    domains.sort();
+    domains.dedup();
+    Ok(if domains.is_empty() { String::new() } else { format!(",{},", domains.join(",")) })
+}
+
+/// The stored list as domains.
+pub fn signup_domains(stored: &str) -> Vec<String> {
+    stored.split(',').filter(|d| !d.is_empty()).map(str::to_owned).collect()
+}
+
 /// A member's role in a workspace, most powerful first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {

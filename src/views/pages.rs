@@ -182,6 +182,8 @@ pub struct MembersPage {
     pub members: Vec<MemberRowView>,
     pub invitations: Vec<InvitationView>,
     pub role_choices: Vec<&'static str>,
+    /// The domains open to sign-up, comma-separated.
+    pub signup_domains: String,
 }
 
 #[derive(Debug, Clone)]

@@ -192,3 +192,46 @@ async fn a_deactivated_member_loses_the_workspace_at_once_and_can_be_reactivated
     assert_eq!(m["deactivated"], false);
     assert_eq!(app.get("/api/v1/workspaces/acme", &bob.token).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_workspace_open_to_an_email_domain_lets_its_people_sign_up() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let path = "/api/v1/workspaces/acme";
+    assert_error(
+        &app.patch(path, &bob.token, json!({ "signup_domains": ["example.org"] })).await,
+        StatusCode::FORBIDDEN,
+        "not_workspace_admin",
+    );
+    assert_error(
+        &app.patch(path, &admin.token, json!({ "signup_domains": ["not a domain"] })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_signup_domains",
+    );
+    let (status, ws) =
+        app.patch(path, &admin.token, json!({ "signup_domains": ["Example.org", "@example.org"] })).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ws["signup_domains"], json!(["example.org"]));
+
+    let signup = |email: &'static str, username: &'static str| {
+        app.call(
+            reqwest::Method::POST,
+            "/api/v1/auth/signup",
+            None,
+            Some(json!({ "email": email, "username": username, "password": crate::helpers::PASSWORD })),
+        )
+    };
+    assert_error(&signup("mallory@example.com", "mallory").await, StatusCode::FORBIDDEN, "signup_requires_invitation");
+    assert_error(&signup("eve@sub.example.org", "eve2").await, StatusCode::FORBIDDEN, "signup_requires_invitation");
+    let (status, body) = signup("eve@example.org", "eve").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["workspace"], "acme");
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/workspaces/acme", token).await.1["role"], "member");
+    let (_, channels) = app.get("/api/v1/workspaces/acme/channels", token).await;
+    assert_eq!(channels["channels"][0]["name"], "general", "joined the default channels");
+
+    app.patch(path, &admin.token, json!({ "signup_domains": [] })).await;
+    assert_error(&signup("zed@example.org", "zed").await, StatusCode::FORBIDDEN, "signup_requires_invitation");
+}

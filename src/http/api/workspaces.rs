@@ -58,6 +58,9 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct WorkspacePatch {
     pub name: Option<String>,
+    /// Email domains whose people may sign up without an invitation and join as members;
+    /// an empty list closes sign-up again.
+    pub signup_domains: Option<Vec<String>>,
 }
 
 /// Rename a workspace (owners and admins).
@@ -70,10 +73,8 @@ pub async fn update(
     ws: web::Path<String>,
     body: web::Json<WorkspacePatch>,
 ) -> Result<web::Json<wire::Workspace>, AppError> {
-    let Some(name) = &body.name else {
-        return Err(AppError::invalid("nothing_to_change", "Give a name to change."));
-    };
-    Ok(web::Json(workspaces::rename(&state, &user.0, &ws, name).await?))
+    let WorkspacePatch { name, signup_domains } = body.into_inner();
+    Ok(web::Json(workspaces::update(&state, &user.0, &ws, workspaces::WorkspacePatch { name, signup_domains }).await?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -116,6 +116,7 @@ async fn members_page(
             })
             .collect(),
         role_choices: assignable_roles(role).into_iter().map(Role::as_str).collect(),
+        signup_domains: workspace.signup_domains.join(", "),
     };
     html(&page)
 }
@@ -148,6 +149,7 @@ pub struct RenameForm {
     #[serde(default)]
     csrf_token: String,
     name: String,
+    signup_domains: Option<String>,
 }
 
 #[post("/w/{ws}/settings")]
@@ -158,7 +160,12 @@ pub async fn rename(
     form: web::Form<RenameForm>,
 ) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
-    match workspaces::rename(&state, &user.0.actor, &ws, &form.name).await {
+    let domains = form
+        .signup_domains
+        .as_deref()
+        .map(|d| d.split([',', ' ', '\n']).filter(|s| !s.trim().is_empty()).map(str::to_owned).collect());
+    let patch = workspaces::WorkspacePatch { name: Some(form.name.clone()), signup_domains: domains };
+    match workspaces::update(&state, &user.0.actor, &ws, patch).await {
         Ok(w) => Ok(redirect(&format!("/w/{}/settings?done=saved", w.slug))),
         Err(e) => members_error(&state, &user, &ws, e).await,
     }

@@ -1,0 +1,1 @@
+ALTER TABLE workspaces ADD COLUMN signup_domains TEXT NOT NULL DEFAULT '';
