@@ -79,6 +79,14 @@ async fn threads_reactions_edits_pins_and_deletes_work_from_the_pages() {
     assert!(b.get(&format!("/w/acme/c/{general}/m/{root}")).await.body.contains(r#"data-emoji="tada""#));
     let bad = b.post(&format!("/w/acme/m/{root}/react"), &[("csrf_token", &csrf), ("emoji", "no-such-emoji")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = b.post(&format!("/w/acme/m/{root}/react"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST, "no emoji given");
+    assert_eq!(
+        b.post(&format!("/w/acme/m/{root}/explode"), &[("csrf_token", &csrf)]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let forged = b.post(&format!("/w/acme/m/{root}/delete"), &[("csrf_token", "forged")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "no deletion without the page's token");
 
     b.post(&format!("/w/acme/m/{root}/edit"), &[("csrf_token", &csrf), ("text", "root message, edited")]).await;
     b.post(&format!("/w/acme/m/{root}/pin"), &[("csrf_token", &csrf)]).await;

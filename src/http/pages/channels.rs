@@ -301,109 +301,49 @@ pub async fn message_actions(state: web::Data<AppState>, user: PageUser, path: w
     html(&page)
 }
 
-#[derive(Deserialize)]
-pub struct TextForm {
-    #[serde(default)]
-    csrf_token: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-pub struct EmojiForm {
-    #[serde(default)]
-    csrf_token: String,
-    emoji: String,
-}
-
 /// Back to the message in its conversation.
 async fn back_to(state: &AppState, user: &PageUser, ws: &str, message_id: i64) -> PageResult {
     let m = messages::get(state, &user.0.actor, message_id).await?;
     Ok(redirect(&format!("/w/{ws}/c/{}/m/{message_id}", m.channel_id)))
 }
 
-#[post("/w/{ws}/m/{id}/edit")]
-pub async fn edit(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<(String, i64)>,
-    form: web::Form<TextForm>,
-) -> PageResult {
-    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
-    messages::edit(&state, &user.0.actor, id, &form.text).await?;
-    back_to(&state, &user, &ws, id).await
+#[derive(Deserialize)]
+pub struct MessageForm {
+    #[serde(default)]
+    csrf_token: String,
+    text: Option<String>,
+    emoji: Option<String>,
 }
 
-#[post("/w/{ws}/m/{id}/delete")]
-pub async fn delete(
+/// Every form post about one message, named by its last path segment: edit, delete,
+/// react, unreact, pin, unpin, unread.
+#[post("/w/{ws}/m/{id}/{action}")]
+pub async fn message_action(
     state: web::Data<AppState>,
     user: PageUser,
-    path: web::Path<(String, i64)>,
-    form: web::Form<CsrfForm>,
-) -> PageResult {
-    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
-    messages::delete(&state, &user.0.actor, id).await?;
-    back_to(&state, &user, &ws, id).await
-}
-
-#[post("/w/{ws}/m/{id}/react")]
-pub async fn react(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<(String, i64)>,
-    form: web::Form<EmojiForm>,
-) -> PageResult {
-    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
-    messages::react(&state, &user.0.actor, id, &form.emoji, true).await?;
-    back_to(&state, &user, &ws, id).await
-}
-
-#[post("/w/{ws}/m/{id}/unreact")]
-pub async fn unreact(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<(String, i64)>,
-    form: web::Form<EmojiForm>,
-) -> PageResult {
-    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
-    messages::react(&state, &user.0.actor, id, &form.emoji, false).await?;
-    back_to(&state, &user, &ws, id).await
-}
-
-#[post("/w/{ws}/m/{id}/pin")]
-pub async fn pin(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<(String, i64)>,
-    form: web::Form<CsrfForm>,
-) -> PageResult {
-    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
-    messages::pin(&state, &user.0.actor, id, true).await?;
-    back_to(&state, &user, &ws, id).await
-}
-
-#[post("/w/{ws}/m/{id}/unpin")]
-pub async fn unpin(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<(String, i64)>,
-    form: web::Form<CsrfForm>,
-) -> PageResult {
-    let (ws, id) = form_post(&state, &user, path, &form.csrf_token)?;
-    messages::pin(&state, &user.0.actor, id, false).await?;
-    back_to(&state, &user, &ws, id).await
-}
-
-#[post("/w/{ws}/m/{id}/unread")]
-pub async fn mark_unread(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<(String, i64)>,
-    form: web::Form<CsrfForm>,
+    path: web::Path<(String, i64, String)>,
+    form: web::Form<MessageForm>,
 ) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
-    let (ws, id) = path.into_inner();
-    let channel = channels::mark_unread(&state, &user.0.actor, id).await?;
-    Ok(redirect(&format!("/w/{ws}/c/{}/m/{id}", channel.id)))
+    let (ws, id, action) = path.into_inner();
+    let actor = &user.0.actor;
+    let field = |value: &Option<String>, name: &str| {
+        value.clone().ok_or_else(|| AppError::malformed("invalid_form", format!("The form needs a {name}.")))
+    };
+    match action.as_str() {
+        "edit" => drop(messages::edit(&state, actor, id, &field(&form.text, "text")?).await?),
+        "delete" => drop(messages::delete(&state, actor, id).await?),
+        "react" | "unreact" => {
+            drop(messages::react(&state, actor, id, &field(&form.emoji, "emoji")?, action == "react").await?)
+        }
+        "pin" | "unpin" => drop(messages::pin(&state, actor, id, action == "pin").await?),
+        "unread" => {
+            let channel = channels::mark_unread(&state, actor, id).await?;
+            return Ok(redirect(&format!("/w/{ws}/c/{}/m/{id}", channel.id)));
+        }
+        _ => return Err(AppError::not_found("not_found", "There is no such action on a message.").into()),
+    }
+    back_to(&state, &user, &ws, id).await
 }
 
 /// A channel's details: about, notifications, members, leave and archive.
