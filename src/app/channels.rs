@@ -1,6 +1,8 @@
 //! Channels and direct messages: create, find, join and leave, manage members, archive,
 //! read markers and notification settings.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::workspaces::{Membership, membership};
@@ -67,12 +69,27 @@ pub fn channel_view(
     channel: &ChannelRow,
     member: Option<&ChannelMemberRow>,
 ) -> Result<wire::Channel, AppError> {
+    channel_view_counted(conn, channel, member, None)
+}
+
+/// `channel_view` with the unread and mention counts already known (the channel list
+/// counts every channel in one query).
+fn channel_view_counted(
+    conn: &mut Conn,
+    channel: &ChannelRow,
+    member: Option<&ChannelMemberRow>,
+    counts: Option<(i64, i64)>,
+) -> Result<wire::Channel, AppError> {
     let mut view = wire::Channel::from(channel);
     if let Some(m) = member {
+        let (unread, mentions) = match counts {
+            Some(c) => c,
+            None => (m.unread_count(conn, COUNT_CAP)?, m.mention_count(conn, COUNT_CAP)?),
+        };
         view.membership = Some(wire::ChannelMembership {
             last_read_message_id: m.last_read_message_id,
-            unread_count: m.unread_count(conn, COUNT_CAP)?,
-            mention_count: m.mention_count(conn, COUNT_CAP)?,
+            unread_count: unread,
+            mention_count: mentions,
             notify_level: m.notify_level.clone(),
             muted: m.muted,
         });
@@ -235,9 +252,14 @@ pub async fn list(state: &AppState, actor: &Actor, slug: &str, browse: bool) -> 
                     .map(wire::Channel::from)
                     .collect());
             }
+            let counts: HashMap<i64, (i64, i64)> = ChannelMemberRow::counts(conn, user_id, workspace.id, COUNT_CAP)?
+                .into_iter()
+                .map(|(c, unread, mentions)| (c, (unread, mentions)))
+                .collect();
             let mut out = Vec::new();
             for (channel, member) in ChannelRow::list_joined(conn, workspace.id, user_id)? {
-                out.push(channel_view(conn, &channel, Some(&member))?);
+                let known = counts.get(&channel.id).copied();
+                out.push(channel_view_counted(conn, &channel, Some(&member), known)?);
             }
             Ok(out)
         })

@@ -257,6 +257,35 @@ impl ChannelMemberRow {
             .get_result(conn)
     }
 
+    /// Unread and mention counts (each up to `cap`) of every channel `user_id` is in within a
+    /// workspace, in one query: the sidebar's numbers.
+    pub fn counts(conn: &mut Conn, user_id: i64, workspace_id: i64, cap: i64) -> QueryResult<Vec<(i64, i64, i64)>> {
+        #[derive(QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            channel_id: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            unread: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            mentions: i64,
+        }
+        let sql = format!(
+            "SELECT cm.channel_id AS channel_id, \
+               (SELECT COUNT(*) FROM (SELECT 1 AS one FROM messages m WHERE m.channel_id = cm.channel_id AND m.in_channel = TRUE \
+                  AND m.id > cm.last_read_message_id AND m.user_id <> cm.user_id AND m.deleted_at IS NULL LIMIT {cap}) u) AS unread, \
+               (SELECT COUNT(*) FROM (SELECT DISTINCT mn.message_id FROM mentions mn JOIN messages m ON m.id = mn.message_id \
+                  WHERE mn.channel_id = cm.channel_id AND (mn.user_id = cm.user_id OR mn.user_id IS NULL) \
+                  AND mn.message_id > cm.last_read_message_id AND m.user_id <> cm.user_id AND m.deleted_at IS NULL LIMIT {cap}) x) AS mentions \
+             FROM channel_members cm JOIN channels c ON c.id = cm.channel_id \
+             WHERE cm.user_id = {user_id} AND c.workspace_id = {workspace_id}"
+        );
+        let rows: Vec<Counts> = match conn {
+            Conn::Postgresql(pg) => diesel::sql_query(sql).load(pg)?,
+            Conn::Sqlite(lite) => diesel::sql_query(sql).load(lite)?,
+        };
+        Ok(rows.into_iter().map(|r| (r.channel_id, r.unread, r.mentions)).collect())
+    }
+
     /// Messages in the channel after the read marker that others posted, counted up to `cap`.
     pub fn unread_count(&self, conn: &mut Conn, cap: i64) -> QueryResult<i64> {
         let ids: Vec<i64> = m::messages
