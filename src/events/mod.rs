@@ -286,6 +286,16 @@ impl Follower {
         self.cursor
     }
 
+    /// Moves the cursor (forward only).
+    pub fn skip_to(&mut self, seq: i64) {
+        self.cursor = self.cursor.max(seq);
+    }
+
+    /// Waits for the next wake-up, or a poll interval, without reading.
+    pub async fn idle(&mut self) {
+        let _ = tokio::time::timeout(POLL_INTERVAL, self.wake.changed()).await;
+    }
+
     /// The next events after the cursor, oldest first, waiting until there are some.
     /// The cursor advances past what is returned.
     pub async fn next_batch(&mut self, limit: i64) -> Result<Vec<EventRow>, AppError> {

@@ -253,14 +253,28 @@ struct State {
     announced: HashMap<i64, &'static str>,
     /// Each user's latest presence change, so that a late answer for an older one is dropped.
     generations: HashMap<i64, u64>,
+    /// How many connections there are, for the reader (which rests when there are none).
+    active: Arc<std::sync::atomic::AtomicUsize>,
+    /// Where the reader resumes after resting (0: carry on).
+    resume_at: Arc<std::sync::atomic::AtomicI64>,
     commands: mpsc::UnboundedSender<Command>,
 }
 
 async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::UnboundedReceiver<Command>) {
-    // The follower reads in its own task, so that no stream of commands can starve it.
+    // The follower reads in its own task, so that no stream of commands can starve it. With
+    // nobody connected it reads nothing: the first connection resumes it from the head.
     let (batches_tx, mut batches) = mpsc::channel::<Vec<EventRow>>(4);
+    let (active, resume_at) = (state.active.clone(), state.resume_at.clone());
     let reader = tokio::spawn(async move {
         loop {
+            if active.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                follower.idle().await;
+                continue;
+            }
+            let resume = resume_at.swap(0, std::sync::atomic::Ordering::AcqRel);
+            if resume > 0 {
+                follower.skip_to(resume);
+            }
             match follower.next_batch(500).await {
                 Ok(rows) => {
                     if batches_tx.send(rows).await.is_err() {
@@ -282,6 +296,11 @@ async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::Unbou
             },
             Some(rows) = batches.recv() => {
                 for row in rows {
+                    // Rows read before an idle spell may trail the position a new
+                    // connection was given; replay covers those.
+                    if row.seq <= state.position {
+                        continue;
+                    }
                     state.deliver(&row).await;
                     state.position = row.seq;
                 }
@@ -294,6 +313,8 @@ async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::Unbou
 impl State {
     fn new(db: Db, queue: usize, node: u64, position: i64, commands: mpsc::UnboundedSender<Command>) -> State {
         State {
+            active: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            resume_at: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             generations: HashMap::new(),
             commands,
             db,
@@ -341,6 +362,16 @@ impl State {
     }
 
     async fn register(&mut self, who: Identity, head: i64) -> Result<Connection, AppError> {
+        let head = if self.conns.is_empty() {
+            // The reader has been resting: everything up to the head is the replay's.
+            let now = self.db.read(events::head).await?.max(head);
+            self.position = now;
+            self.resume_at.store(now, std::sync::atomic::Ordering::Release);
+            self.names.clear();
+            now
+        } else {
+            head
+        };
         if !self.viewers.contains_key(&who.user_id) {
             self.reload_viewer(who.user_id).await?;
         }
@@ -351,6 +382,7 @@ impl State {
         self.next_id += 1;
         self.conns
             .insert(id, Conn { who, sender, closing: closing.clone(), status: "online", watching: HashSet::new() });
+        self.active.store(self.conns.len(), std::sync::atomic::Ordering::Release);
         if first {
             self.announce_presence(who.user_id, "online");
         }
@@ -364,6 +396,7 @@ impl State {
     /// Drops a connection; the last one of a user takes their viewer and presence with it.
     fn forget(&mut self, id: u64) -> Option<Conn> {
         let conn = self.conns.remove(&id)?;
+        self.active.store(self.conns.len(), std::sync::atomic::Ordering::Release);
         let user = conn.who.user_id;
         if !self.conns.values().any(|c| c.who.user_id == user) {
             self.viewers.remove(&user);
