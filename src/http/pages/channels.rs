@@ -475,9 +475,7 @@ pub async fn archive(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
-    channels::set_archived(&state, &user.0.actor, id, true).await?;
-    Ok(redirect(&format!("/w/{ws}/c/{id}")))
+    set_archived(&state, &user, path, &form.csrf_token, true).await
 }
 
 #[post("/w/{ws}/c/{id}/unarchive")]
@@ -487,8 +485,19 @@ pub async fn unarchive(
     path: web::Path<(String, i64)>,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
-    channels::set_archived(&state, &user.0.actor, id, false).await?;
+    set_archived(&state, &user, path, &form.csrf_token, false).await
+}
+
+/// Archives or unarchives from the details page, then shows the conversation.
+async fn set_archived(
+    state: &AppState,
+    user: &PageUser,
+    path: web::Path<(String, i64)>,
+    csrf: &str,
+    archived: bool,
+) -> PageResult {
+    let (ws, id) = channel_form(state, user, path, csrf).await?;
+    channels::set_archived(state, &user.0.actor, id, archived).await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}")))
 }
 
