@@ -311,8 +311,11 @@ pub struct Message {
 }
 
 impl Message {
-    /// Builds the wire message from its row, its author and its reactions (oldest first).
-    pub fn new(row: &MessageRow, author: &UserRow, reactions: &[&ReactionRow]) -> Message {
+    /// Builds the wire message from its row, its author, its reactions (oldest first) and
+    /// the people it mentions by name (as resolved when it was written).
+    pub fn new(row: &MessageRow, author: &UserRow, reactions: &[&ReactionRow], mut mentioned: Vec<i64>) -> Message {
+        mentioned.sort_unstable();
+        mentioned.dedup();
         let MessageRow {
             id,
             channel_id,
@@ -350,7 +353,7 @@ impl Message {
             channel_id: *channel_id,
             user: User::from(author),
             text: text.clone(),
-            mentioned_user_ids: crate::domain::messages::mentioned_user_ids(html),
+            mentioned_user_ids: mentioned,
             html: html.clone(),
             thread_root_id: *thread_root_id,
             also_send_to_channel: thread_root_id.is_some() && *in_channel,

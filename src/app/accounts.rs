@@ -1,22 +1,21 @@
 //! Accounts: sign-up, sign-in, profile and password changes, password resets.
 
 use chrono::Duration;
-use serde_json::json;
 
 use super::invitations::{self, InvitationCheck};
 use super::sessions::{self, SessionToken};
-use super::{Actor, AppState, serialize_with};
+use super::{Actor, AppState};
 use crate::db::login_failures;
 use crate::db::password_resets::{NewReset, ResetRow};
 use crate::db::sessions::SessionRow;
 use crate::db::users::{NewUser, UserRow};
 use crate::db::workspaces::WorkspaceRow;
-use crate::db::{self, workspaces::MemberRow};
+use crate::db::{self, Tx, workspaces::MemberRow};
 use crate::domain::accounts::{DisplayName, Email, Login, Password, Username};
-use crate::domain::events::EventKind;
+use crate::domain::events::Revocation;
 use crate::domain::workspaces::Role;
 use crate::error::AppError;
-use crate::events::{self, NewEvent};
+use crate::events::{self, EventData, Scope};
 use crate::mail::Mail;
 use crate::security;
 use crate::views;
@@ -32,9 +31,6 @@ pub const THROTTLE_PER_ADDRESS: i64 = 100;
 pub const RESET_LIFETIME: Duration = Duration::hours(1);
 /// Reset links one account may be sent per hour.
 const RESETS_PER_HOUR: i64 = 3;
-
-/// Key of the advisory lock that serialises sign-ups on PostgreSQL ("signup").
-const SIGNUP_LOCK: i64 = 0x7369_676e_7570;
 
 /// What a person fills in to sign up.
 #[derive(Debug, Clone)]
@@ -70,7 +66,7 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
     let (user, session, workspace_slug) = state
         .db
         .write(move |tx| {
-            serialize_with(tx, SIGNUP_LOCK)?;
+            db::lock(tx, db::Lock::Signup)?;
             if UserRow::email_taken(tx, email.as_str())? {
                 return Err(AppError::conflict(
                     "email_taken",
@@ -212,22 +208,19 @@ pub async fn update_profile(state: &AppState, actor: &Actor, display_name: &str)
         .db
         .write(move |tx| {
             let user = UserRow::set_display_name(tx, user_id, name.as_str(), db::now())?;
-            let payload = json!({ "user": wire::User::from(&user) });
-            for membership in MemberRow::list_active_for_user(tx, user_id)? {
-                events::append(
-                    tx,
-                    NewEvent {
-                        kind: EventKind::UserUpdated,
-                        workspace_id: Some(membership.workspace_id),
-                        channel_id: None,
-                        user_id: Some(user_id),
-                        payload: payload.clone(),
-                    },
-                )?;
-            }
+            user_updated(tx, &user)?;
             Ok(user)
         })
         .await
+}
+
+/// Tells every workspace the person is in that their profile changed.
+pub(super) fn user_updated(tx: &mut Tx<'_>, user: &UserRow) -> Result<(), AppError> {
+    let data = EventData::UserUpdated { user: wire::User::from(user) };
+    for membership in MemberRow::list_active_for_user(tx, user.id)? {
+        events::append(tx, Scope::workspace(membership.workspace_id).about(user.id), &data)?;
+    }
+    Ok(())
 }
 
 /// Changes the password after checking the current one; other sessions are signed out.
@@ -245,11 +238,7 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
             let now = db::now();
             UserRow::set_password_hash(tx, user_id, &hash, now)?;
             SessionRow::revoke_all(tx, user_id, keep, now)?;
-            let which = match keep {
-                Some(sid) => json!({ "all_sessions_except": sid }),
-                None => json!({ "all_sessions": true }),
-            };
-            sessions::revoked(tx, user_id, which)?;
+            sessions::revoked(tx, user_id, Revocation::all_sessions_except(keep))?;
             ResetRow::use_all(tx, user_id, now)?;
             Ok(())
         })
@@ -334,7 +323,7 @@ pub async fn confirm_password_reset(state: &AppState, token: &str, new_password:
             UserRow::set_password_hash(tx, reset.user_id, &password_hash, now)?;
             ResetRow::use_all(tx, reset.user_id, now)?;
             SessionRow::revoke_all(tx, reset.user_id, None, now)?;
-            sessions::revoked(tx, reset.user_id, json!({ "all_sessions": true }))?;
+            sessions::revoked(tx, reset.user_id, Revocation::all_sessions())?;
             let user = UserRow::find(tx, reset.user_id)?;
             login_failures::clear(tx, &throttle_key(&Login::Username(user.username.clone()), Some(&user)))?;
             Ok(user)

@@ -6,12 +6,10 @@ use super::{Actor, AppState, workspaces};
 use crate::db::sessions::SessionRow;
 use crate::db::tokens::TokenRow;
 use crate::db::users::{NewUser, UserRow};
-use crate::db::workspaces::MemberRow;
 use crate::db::{self, Conn};
 use crate::domain::accounts::{DisplayName, Email, Login, Password, Username};
-use crate::domain::events::EventKind;
+use crate::domain::events::Revocation;
 use crate::error::AppError;
-use crate::events::{self, NewEvent};
 use crate::wire;
 
 /// Creates an account directly.
@@ -102,25 +100,9 @@ pub async fn deactivate(state: &AppState, login: &str) -> Result<UserRow, AppErr
             UserRow::set_deactivated(tx, user.id, Some(now))?;
             SessionRow::revoke_all(tx, user.id, None, now)?;
             TokenRow::revoke_all(tx, user.id, now)?;
-            super::sessions::revoked(
-                tx,
-                user.id,
-                serde_json::json!({ "all_sessions": true, "all_tokens": true, "deactivated": true }),
-            )?;
+            super::sessions::revoked(tx, user.id, Revocation::deactivation())?;
             let user = UserRow::find(tx, user.id)?;
-            let payload = serde_json::json!({ "user": wire::User::from(&user) });
-            for m in MemberRow::list_active_for_user(tx, user.id)? {
-                events::append(
-                    tx,
-                    NewEvent {
-                        kind: EventKind::UserUpdated,
-                        workspace_id: Some(m.workspace_id),
-                        channel_id: None,
-                        user_id: Some(user.id),
-                        payload: payload.clone(),
-                    },
-                )?;
-            }
+            super::accounts::user_updated(tx, &user)?;
             Ok(user)
         })
         .await

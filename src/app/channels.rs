@@ -3,20 +3,17 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
-
-use super::workspaces::{Membership, membership};
+use super::access::{self, Membership};
 use super::{Actor, AppState};
 use crate::db::channels::{ChannelChanges, ChannelMemberRow, ChannelRow, NewChannel};
 use crate::db::messages::MessageRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::MemberRow;
 use crate::db::{self, Conn, Tx};
-use crate::domain::channels::{Access, ChannelKind, ChannelName, NotifyLevel, dm_key, dm_members, parse_topic};
-use crate::domain::events::EventKind;
-use crate::domain::workspaces::Role;
+use crate::domain::channels::{ChannelKind, ChannelName, NotifyLevel, Rights, dm_key, dm_members, parse_topic};
+use crate::domain::workspaces::{Role, may_browse_channels, may_create_channel};
 use crate::error::AppError;
-use crate::events::{self, NewEvent};
+use crate::events::{self, EventData, Scope};
 use crate::wire;
 
 /// Unread and mention counts are counted up to this, and shown as "99+" beyond 99.
@@ -24,44 +21,6 @@ pub const COUNT_CAP: i64 = 100;
 
 /// The name of the channel every workspace starts with.
 pub const GENERAL: &str = "general";
-
-/// A channel as one person may use it.
-#[derive(Debug, Clone)]
-pub struct ChannelContext {
-    pub channel: ChannelRow,
-    pub role: Role,
-    pub member: Option<ChannelMemberRow>,
-    pub access: Access,
-}
-
-fn channel_not_found() -> AppError {
-    AppError::not_found("channel_not_found", "No such channel, or you cannot see it.")
-}
-
-/// Loads a channel through the caller's workspace membership and channel access: a channel
-/// the caller may not see is not found, whether it exists or not.
-pub fn context(conn: &mut Conn, user_id: i64, channel_id: i64) -> Result<ChannelContext, AppError> {
-    let channel = ChannelRow::find(conn, channel_id)?.ok_or_else(channel_not_found)?;
-    let ws_member = MemberRow::find(conn, channel.workspace_id, user_id)?
-        .filter(|m| m.deactivated_at.is_none())
-        .ok_or_else(channel_not_found)?;
-    let role = Role::parse(&ws_member.role)?;
-    let member = ChannelMemberRow::find(conn, channel.id, user_id)?;
-    let kind = ChannelKind::parse(&channel.kind)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("stored kind {}", channel.kind)))?;
-    let access = Access {
-        role,
-        kind,
-        is_member: member.is_some(),
-        is_creator: channel.created_by == user_id,
-        archived: channel.archived_at.is_some(),
-        is_default: channel.is_default,
-    };
-    if !access.can_see() {
-        return Err(channel_not_found());
-    }
-    Ok(ChannelContext { channel, role, member, access })
-}
 
 /// The wire channel with the caller's membership and, for direct messages, its people.
 pub fn channel_view(
@@ -101,27 +60,42 @@ fn channel_view_counted(
     Ok(view)
 }
 
-/// Appends a channel event carrying the channel (without anyone's membership).
-fn channel_event(
-    tx: &mut Tx<'_>,
-    kind: EventKind,
-    channel: &ChannelRow,
-    user_id: Option<i64>,
-    extra: serde_json::Value,
-) -> Result<(), AppError> {
+/// What a channel event says of the channel.
+enum ChannelChange {
+    /// Created (by someone who then sees it whatever becomes of their membership).
+    Created(Option<i64>),
+    Updated,
+    Archived,
+    Unarchived,
+    MemberAdded(wire::User),
+    MemberRemoved(wire::User),
+}
+
+/// Appends a channel event carrying the channel (without anyone's membership); a member
+/// event is about that member, who sees it even when no longer in the channel.
+fn channel_event(tx: &mut Tx<'_>, channel: &ChannelRow, change: ChannelChange) -> Result<(), AppError> {
     let mut view = wire::Channel::from(channel);
     if ChannelKind::parse(&channel.kind).is_some_and(ChannelKind::is_dm) {
         let people = ChannelMemberRow::list_with_users(tx, channel.id)?;
         view.dm_members = Some(people.iter().map(|(_, u)| wire::User::from(u)).collect());
     }
-    let mut payload = json!({ "channel": view });
-    if let (Some(obj), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
-        obj.extend(more);
-    }
-    events::append(
-        tx,
-        NewEvent { kind, workspace_id: Some(channel.workspace_id), channel_id: Some(channel.id), user_id, payload },
-    )?;
+    let scope = Scope::channel(channel.workspace_id, channel.id);
+    let (scope, data) = match change {
+        ChannelChange::Created(by) => {
+            let scope = by.map_or(scope, |u| scope.about(u));
+            (scope, EventData::ChannelCreated { channel: view })
+        }
+        ChannelChange::Updated => (scope, EventData::ChannelUpdated { channel: view }),
+        ChannelChange::Archived => (scope, EventData::ChannelArchived { channel: view }),
+        ChannelChange::Unarchived => (scope, EventData::ChannelUnarchived { channel: view }),
+        ChannelChange::MemberAdded(user) => {
+            (scope.about(user.id), EventData::ChannelMemberAdded { channel: view, user })
+        }
+        ChannelChange::MemberRemoved(user) => {
+            (scope.about(user.id), EventData::ChannelMemberRemoved { channel: view, user })
+        }
+    };
+    events::append(tx, scope, &data)?;
     Ok(())
 }
 
@@ -133,13 +107,7 @@ pub fn add_member_row(tx: &mut Tx<'_>, channel: &ChannelRow, user: &UserRow) -> 
     }
     let last = MessageRow::newest_id(tx, channel.id)?.unwrap_or(0);
     ChannelMemberRow::new(channel.id, user.id, db::now(), last).insert(tx)?;
-    channel_event(
-        tx,
-        EventKind::ChannelMemberAdded,
-        channel,
-        Some(user.id),
-        json!({ "user": wire::User::from(user) }),
-    )?;
+    channel_event(tx, channel, ChannelChange::MemberAdded(wire::User::from(user)))?;
     Ok(true)
 }
 
@@ -160,13 +128,13 @@ pub fn create_general(tx: &mut Tx<'_>, workspace_id: i64, owner: &UserRow) -> Re
     }
     .insert(tx)?;
     ChannelMemberRow::new(channel.id, owner.id, now, 0).insert(tx)?;
-    channel_event(tx, EventKind::ChannelCreated, &channel, None, json!({}))?;
+    channel_event(tx, &channel, ChannelChange::Created(None))?;
     Ok(channel)
 }
 
 /// Puts a new (non-guest) workspace member into the default channels.
 pub fn join_defaults(tx: &mut Tx<'_>, workspace_id: i64, user: &UserRow, role: Role) -> Result<(), AppError> {
-    if role == Role::Guest {
+    if !may_browse_channels(role) {
         return Ok(());
     }
     for channel in ChannelRow::list_default(tx, workspace_id)? {
@@ -199,10 +167,8 @@ pub async fn create(
     state
         .db
         .write(move |tx| {
-            let Membership { workspace, role } = membership(tx, &slug, user_id)?;
-            if role == Role::Guest {
-                return Err(AppError::forbidden("guest_cannot_create", "Guests cannot create channels."));
-            }
+            let Membership { workspace, role, .. } = access::workspace(tx, &slug, user_id)?;
+            may_create_channel(role)?;
             if ChannelRow::name_taken(tx, workspace.id, name.as_str())? {
                 return Err(AppError::conflict(
                     "channel_name_taken",
@@ -226,7 +192,7 @@ pub async fn create(
             let member = ChannelMemberRow::new(channel.id, user_id, now, 0);
             member.insert(tx)?;
             let view = channel_view(tx, &channel, Some(&member))?;
-            channel_event(tx, EventKind::ChannelCreated, &channel, Some(user_id), json!({}))?;
+            channel_event(tx, &channel, ChannelChange::Created(Some(user_id)))?;
             Ok(view)
         })
         .await
@@ -239,9 +205,9 @@ pub async fn list(state: &AppState, actor: &Actor, slug: &str, browse: bool) -> 
     state
         .db
         .read(move |conn| {
-            let Membership { workspace, role } = membership(conn, &slug, user_id)?;
+            let Membership { workspace, role, .. } = access::workspace(conn, &slug, user_id)?;
             if browse {
-                if role == Role::Guest {
+                if !may_browse_channels(role) {
                     return Ok(Vec::new());
                 }
                 let joined: std::collections::HashSet<i64> =
@@ -271,7 +237,7 @@ pub async fn get(state: &AppState, actor: &Actor, channel_id: i64) -> Result<wir
     state
         .db
         .read(move |conn| {
-            let ctx = context(conn, user_id, channel_id)?;
+            let ctx = access::channel(conn, user_id, channel_id)?;
             channel_view(conn, &ctx.channel, ctx.member.as_ref())
         })
         .await
@@ -285,7 +251,8 @@ pub struct ChannelPatch {
     pub purpose: Option<String>,
 }
 
-/// Renames a channel (channel admins) or sets its topic or purpose (members).
+/// Renames a channel (channel admins) or sets its topic or purpose (members). Values sent
+/// back unchanged are left alone.
 pub async fn update(
     state: &AppState,
     actor: &Actor,
@@ -302,15 +269,18 @@ pub async fn update(
     state
         .db
         .write(move |tx| {
-            let ctx = context(tx, user_id, channel_id)?;
-            if let Some(name) = &name {
-                ctx.access.may_manage("renamed")?;
-                if ctx.access.archived {
-                    return Err(AppError::forbidden("channel_archived", "Unarchive the channel to rename it."));
-                }
-                if ctx.channel.name.as_deref() != Some(name.as_str())
-                    && ChannelRow::name_taken(tx, ctx.channel.workspace_id, name.as_str())?
-                {
+            let ctx = access::channel(tx, user_id, channel_id)?;
+            // A value sent back unchanged is no change, so that a form holding every field
+            // asks only for what it changes (and the API answers the same).
+            let name = name.as_ref().filter(|n| ctx.channel.name.as_deref() != Some(n.as_str()));
+            let topic = topic.as_ref().filter(|t| **t != ctx.channel.topic);
+            let purpose = purpose.as_ref().filter(|p| **p != ctx.channel.purpose);
+            if name.is_none() && topic.is_none() && purpose.is_none() {
+                return channel_view(tx, &ctx.channel, ctx.member.as_ref());
+            }
+            if let Some(name) = name {
+                ctx.access.may_rename()?;
+                if ChannelRow::name_taken(tx, ctx.channel.workspace_id, name.as_str())? {
                     return Err(AppError::conflict(
                         "channel_name_taken",
                         format!("A channel named #{} already exists.", name.as_str()),
@@ -321,14 +291,14 @@ pub async fn update(
                 ctx.access.may_set_topic()?;
             }
             let changes = ChannelChanges {
-                name: name.as_ref().map(ChannelName::as_str),
-                topic: topic.as_deref(),
-                purpose: purpose.as_deref(),
+                name: name.map(ChannelName::as_str),
+                topic: topic.map(String::as_str),
+                purpose: purpose.map(String::as_str),
                 updated_at: Some(db::now()),
             };
             let channel = ChannelRow::update(tx, channel_id, &changes)?;
             let view = channel_view(tx, &channel, ctx.member.as_ref())?;
-            channel_event(tx, EventKind::ChannelUpdated, &channel, None, json!({}))?;
+            channel_event(tx, &channel, ChannelChange::Updated)?;
             Ok(view)
         })
         .await
@@ -340,7 +310,7 @@ pub async fn join(state: &AppState, actor: &Actor, channel_id: i64) -> Result<wi
     state
         .db
         .write(move |tx| {
-            let ctx = context(tx, user.id, channel_id)?;
+            let ctx = access::channel(tx, user.id, channel_id)?;
             if ctx.member.is_none() {
                 ctx.access.may_join()?;
                 add_member_row(tx, &ctx.channel, &user)?;
@@ -357,16 +327,10 @@ pub async fn leave(state: &AppState, actor: &Actor, channel_id: i64) -> Result<(
     state
         .db
         .write(move |tx| {
-            let ctx = context(tx, user.id, channel_id)?;
+            let ctx = access::channel(tx, user.id, channel_id)?;
             ctx.access.may_leave()?;
             ChannelMemberRow::delete(tx, channel_id, user.id)?;
-            channel_event(
-                tx,
-                EventKind::ChannelMemberRemoved,
-                &ctx.channel,
-                Some(user.id),
-                json!({ "user": wire::User::from(&user) }),
-            )
+            channel_event(tx, &ctx.channel, ChannelChange::MemberRemoved(wire::User::from(&user)))
         })
         .await
 }
@@ -382,7 +346,7 @@ pub async fn add_member(
     state
         .db
         .write(move |tx| {
-            let ctx = context(tx, user_id, channel_id)?;
+            let ctx = access::channel(tx, user_id, channel_id)?;
             ctx.access.may_add_members()?;
             MemberRow::find(tx, ctx.channel.workspace_id, target_id)?
                 .filter(|m| m.deactivated_at.is_none())
@@ -407,25 +371,13 @@ pub async fn remove_member(state: &AppState, actor: &Actor, channel_id: i64, tar
     state
         .db
         .write(move |tx| {
-            let ctx = context(tx, user_id, channel_id)?;
-            ctx.access.may_manage("changed")?;
-            if ctx.channel.is_default {
-                return Err(AppError::forbidden(
-                    "cannot_leave_default",
-                    "Everyone stays in the workspace's default channels.",
-                ));
-            }
+            let ctx = access::channel(tx, user_id, channel_id)?;
+            ctx.access.may_remove_member()?;
             if ChannelMemberRow::delete(tx, channel_id, target_id)? == 0 {
                 return Err(AppError::not_found("not_in_channel", "That person is not in this channel."));
             }
             let target = UserRow::find(tx, target_id)?;
-            channel_event(
-                tx,
-                EventKind::ChannelMemberRemoved,
-                &ctx.channel,
-                Some(target_id),
-                json!({ "user": wire::User::from(&target) }),
-            )
+            channel_event(tx, &ctx.channel, ChannelChange::MemberRemoved(wire::User::from(&target)))
         })
         .await
 }
@@ -436,7 +388,7 @@ pub async fn members(state: &AppState, actor: &Actor, channel_id: i64) -> Result
     state
         .db
         .read(move |conn| {
-            let ctx = context(conn, user_id, channel_id)?;
+            let ctx = access::channel(conn, user_id, channel_id)?;
             Ok(ChannelMemberRow::list_with_users(conn, ctx.channel.id)?
                 .iter()
                 .map(|(_, u)| wire::User::from(u))
@@ -456,7 +408,7 @@ pub async fn set_archived(
     state
         .db
         .write(move |tx| {
-            let ctx = context(tx, user_id, channel_id)?;
+            let ctx = access::channel(tx, user_id, channel_id)?;
             ctx.access.may_archive()?;
             if ctx.access.archived == archived {
                 return Err(AppError::conflict(
@@ -467,8 +419,8 @@ pub async fn set_archived(
             let now = db::now();
             let channel = ChannelRow::set_archived(tx, channel_id, archived.then_some(now), now)?;
             let view = channel_view(tx, &channel, ctx.member.as_ref())?;
-            let kind = if archived { EventKind::ChannelArchived } else { EventKind::ChannelUnarchived };
-            channel_event(tx, kind, &channel, None, json!({}))?;
+            let change = if archived { ChannelChange::Archived } else { ChannelChange::Unarchived };
+            channel_event(tx, &channel, change)?;
             Ok(view)
         })
         .await
@@ -486,7 +438,7 @@ pub async fn open_dm(
     state
         .db
         .write(move |tx| {
-            let Membership { workspace, .. } = membership(tx, &slug, user_id)?;
+            let Membership { workspace, .. } = access::workspace(tx, &slug, user_id)?;
             let key = dm_key(workspace.id, &members);
             if let Some(existing) = ChannelRow::find_by_dm_key(tx, &key)? {
                 let member = ChannelMemberRow::find(tx, existing.id, user_id)?;
@@ -522,7 +474,7 @@ pub async fn open_dm(
             }
             let member = ChannelMemberRow::find(tx, channel.id, user_id)?;
             let view = channel_view(tx, &channel, member.as_ref())?;
-            channel_event(tx, EventKind::ChannelCreated, &channel, None, json!({}))?;
+            channel_event(tx, &channel, ChannelChange::Created(None))?;
             Ok((view, true))
         })
         .await
@@ -531,23 +483,15 @@ pub async fn open_dm(
 /// Moves the caller's read marker to `message_id` (forward or back: "mark unread" moves it
 /// to just before a message).
 fn set_read(tx: &mut Tx<'_>, user_id: i64, channel_id: i64, message_id: i64) -> Result<wire::Channel, AppError> {
-    let ctx = context(tx, user_id, channel_id)?;
+    let ctx = access::channel(tx, user_id, channel_id)?;
     if ctx.member.is_none() {
         return Err(AppError::forbidden("not_in_channel", "Join the channel to keep a read marker in it."));
     }
     ChannelMemberRow::set_last_read(tx, channel_id, user_id, message_id)?;
     let member = ChannelMemberRow::find(tx, channel_id, user_id)?;
     let view = channel_view(tx, &ctx.channel, member.as_ref())?;
-    events::append(
-        tx,
-        NewEvent {
-            kind: EventKind::ChannelRead,
-            workspace_id: Some(ctx.channel.workspace_id),
-            channel_id: Some(channel_id),
-            user_id: Some(user_id),
-            payload: json!({ "channel_id": channel_id, "membership": view.membership }),
-        },
-    )?;
+    let data = EventData::ChannelRead { channel_id, membership: view.membership.clone() };
+    events::append(tx, Scope::channel(ctx.channel.workspace_id, channel_id).about(user_id), &data)?;
     Ok(view)
 }
 
@@ -562,7 +506,7 @@ pub async fn mark_read(
     state
         .db
         .write(move |tx| {
-            context(tx, user_id, channel_id)?;
+            access::channel(tx, user_id, channel_id)?;
             let upto = match message_id {
                 Some(id) => {
                     let m = MessageRow::find(tx, id)?.filter(|m| m.channel_id == channel_id);
@@ -583,7 +527,7 @@ pub async fn mark_unread(state: &AppState, actor: &Actor, message_id: i64) -> Re
         .db
         .write(move |tx| {
             let message = MessageRow::find(tx, message_id)?
-                .filter(|m| context(tx, user_id, m.channel_id).is_ok())
+                .filter(|m| access::channel(tx, user_id, m.channel_id).is_ok())
                 .ok_or_else(|| AppError::not_found("message_not_found", "No such message."))?;
             let before = MessageRow::id_before(tx, message.channel_id, message.id)?.unwrap_or(0);
             set_read(tx, user_id, message.channel_id, before)
@@ -607,7 +551,7 @@ pub async fn set_notify(
     state
         .db
         .write(move |tx| {
-            let ctx = context(tx, user_id, channel_id)?;
+            let ctx = access::channel(tx, user_id, channel_id)?;
             let member = ctx
                 .member
                 .ok_or_else(|| AppError::forbidden("not_in_channel", "Join the channel to set its notifications."))?;
@@ -623,13 +567,13 @@ pub async fn with_access(
     state: &AppState,
     actor: &Actor,
     channel_id: i64,
-) -> Result<(wire::Channel, Access), AppError> {
+) -> Result<(wire::Channel, Rights), AppError> {
     let user_id = actor.id();
     state
         .db
         .read(move |conn| {
-            let ctx = context(conn, user_id, channel_id)?;
-            Ok((channel_view(conn, &ctx.channel, ctx.member.as_ref())?, ctx.access))
+            let ctx = access::channel(conn, user_id, channel_id)?;
+            Ok((channel_view(conn, &ctx.channel, ctx.member.as_ref())?, ctx.rights))
         })
         .await
 }

@@ -2,19 +2,17 @@
 //! expires; following it signs up or signs in and joins the workspace.
 
 use chrono::Duration;
-use serde_json::json;
 
-use super::workspaces::{self, Membership};
+use super::access::{self, Membership};
 use super::{Actor, AppState};
 use crate::db::invitations::{InvitationRow, NewInvitation};
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
 use crate::db::{self, Conn, Tx};
 use crate::domain::accounts::Email;
-use crate::domain::events::EventKind;
-use crate::domain::workspaces::{Role, may_invite};
+use crate::domain::workspaces::{Role, may_administer, may_invite};
 use crate::error::AppError;
-use crate::events::{self, NewEvent};
+use crate::events::{self, EventData, Scope};
 use crate::mail::Mail;
 use crate::security;
 use crate::views;
@@ -39,7 +37,7 @@ pub async fn invite(
     let (invitation, workspace) = state
         .db
         .write(move |tx| {
-            let Membership { workspace, role: actor_role } = workspaces::membership(tx, &slug, user_id)?;
+            let Membership { workspace, role: actor_role, .. } = access::workspace(tx, &slug, user_id)?;
             may_invite(actor_role, role)?;
             if let Some(existing) = UserRow::find_by_email(tx, email.as_str())? {
                 if MemberRow::find(tx, workspace.id, existing.id)?.is_some_and(|m| m.deactivated_at.is_none()) {
@@ -75,13 +73,8 @@ pub async fn list_pending(state: &AppState, actor: &Actor, slug: &str) -> Result
     state
         .db
         .read(move |conn| {
-            let Membership { workspace, role } = workspaces::membership(conn, &slug, user_id)?;
-            if !role.is_admin() {
-                return Err(AppError::forbidden(
-                    "not_workspace_admin",
-                    "Only workspace owners and admins can see invitations.",
-                ));
-            }
+            let Membership { workspace, role, .. } = access::workspace(conn, &slug, user_id)?;
+            may_administer(role, "see invitations")?;
             Ok(InvitationRow::list_pending(conn, workspace.id, db::now())?.iter().map(wire::Invitation::from).collect())
         })
         .await
@@ -186,16 +179,8 @@ pub fn add_to_workspace(tx: &mut Tx<'_>, workspace_id: i64, user: &UserRow, role
                 .insert(tx)?
         }
     };
-    events::append(
-        tx,
-        NewEvent {
-            kind: EventKind::WorkspaceMemberAdded,
-            workspace_id: Some(member.workspace_id),
-            channel_id: None,
-            user_id: Some(user.id),
-            payload: json!({ "member": wire::Member::new(&member, user) }),
-        },
-    )?;
+    let data = EventData::WorkspaceMemberAdded { member: wire::Member::new(&member, user) };
+    events::append(tx, Scope::workspace(member.workspace_id).about(user.id), &data)?;
     let role = Role::parse(&member.role)?;
     super::channels::join_defaults(tx, member.workspace_id, user, role)?;
     Ok(member)

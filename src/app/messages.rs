@@ -2,9 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
-
-use super::channels::{ChannelContext, context};
+use super::access::{self, ChannelContext};
 use super::{Actor, AppState};
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
 use crate::db::messages::{self as rows, MessageRow, NewMessage, ReactionRow, Window};
@@ -12,10 +10,10 @@ use crate::db::users::UserRow;
 use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, Conn, Tx};
 use crate::domain::channels::ChannelKind;
-use crate::domain::events::EventKind;
+use crate::domain::channels::MessageRights;
 use crate::domain::messages::{MessageText, References, Resolved, parse_emoji, references, render};
 use crate::error::AppError;
-use crate::events::{self, NewEvent};
+use crate::events::{self, EventData, Scope};
 use crate::wire;
 
 /// Messages per history page by default, and at most.
@@ -31,19 +29,14 @@ fn message_not_found() -> AppError {
 
 /// Builds wire messages for rows, loading their authors and reactions in two queries.
 pub fn views(conn: &mut Conn, messages: &[MessageRow]) -> Result<Vec<wire::Message>, AppError> {
-    use diesel::prelude::*;
     let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
     let mut author_ids: Vec<i64> = messages.iter().map(|m| m.user_id).collect();
     author_ids.sort_unstable();
     author_ids.dedup();
-    let authors: HashMap<i64, UserRow> = crate::db::schema::users::table
-        .filter(crate::db::schema::users::id.eq_any(&author_ids))
-        .select(crate::db::users::COLUMNS)
-        .load::<UserRow>(conn)?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let authors: HashMap<i64, UserRow> =
+        UserRow::find_many(conn, &author_ids)?.into_iter().map(|u| (u.id, u)).collect();
     let reactions = ReactionRow::for_messages(conn, &ids)?;
+    let mentions = rows::mentioned_users(conn, &ids)?;
     messages
         .iter()
         .map(|m| {
@@ -51,7 +44,8 @@ pub fn views(conn: &mut Conn, messages: &[MessageRow]) -> Result<Vec<wire::Messa
                 .get(&m.user_id)
                 .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("message {} has no author", m.id)))?;
             let mine: Vec<&ReactionRow> = reactions.iter().filter(|r| r.message_id == m.id).collect();
-            Ok(wire::Message::new(m, author, &mine))
+            let named = mentions.iter().filter(|(message, _)| *message == m.id).map(|(_, user)| *user).collect();
+            Ok(wire::Message::new(m, author, &mine, named))
         })
         .collect()
 }
@@ -63,7 +57,7 @@ fn view(conn: &mut Conn, message: &MessageRow) -> Result<wire::Message, AppError
 /// Loads a message through the channel access of the caller.
 fn message_context(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(MessageRow, ChannelContext), AppError> {
     let message = MessageRow::find(conn, message_id)?.ok_or_else(message_not_found)?;
-    let ctx = context(conn, user_id, message.channel_id).map_err(|_| message_not_found())?;
+    let ctx = access::channel(conn, user_id, message.channel_id).map_err(|_| message_not_found())?;
     Ok((message, ctx))
 }
 
@@ -71,35 +65,17 @@ fn message_context(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(Me
 /// not deleted.
 fn live_message(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(MessageRow, ChannelContext), AppError> {
     let (message, ctx) = message_context(conn, user_id, message_id)?;
-    ctx.access.may_post()?;
+    ctx.access.may_interact()?;
     if message.deleted_at.is_some() {
         return Err(AppError::invalid("message_deleted", "That message was deleted."));
     }
     Ok((message, ctx))
 }
 
-/// Appends a message event; its payload is the message as `GET /messages/{id}` returns it.
-fn message_event(
-    tx: &mut Tx<'_>,
-    kind: EventKind,
-    channel: &ChannelRow,
-    message: &wire::Message,
-    extra: serde_json::Value,
-) -> Result<(), AppError> {
-    let mut payload = json!({ "message": message });
-    if let (Some(obj), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
-        obj.extend(more);
-    }
-    events::append(
-        tx,
-        NewEvent {
-            kind,
-            workspace_id: Some(channel.workspace_id),
-            channel_id: Some(channel.id),
-            user_id: None,
-            payload,
-        },
-    )?;
+/// Appends a message event to the channel; it carries the message as `GET /messages/{id}`
+/// returns it.
+fn message_event(tx: &mut Tx<'_>, channel: &ChannelRow, data: &EventData) -> Result<(), AppError> {
+    events::append(tx, Scope::channel(channel.workspace_id, channel.id), data)?;
     Ok(())
 }
 
@@ -110,20 +86,12 @@ fn resolve(
     channel: &ChannelRow,
     text: &MessageText,
 ) -> Result<(Resolved, Vec<Option<i64>>), AppError> {
-    use crate::db::schema::{users, workspace_members};
-    use diesel::prelude::*;
     let refs = references(text);
     let workspace = WorkspaceRow::find(conn, channel.workspace_id)?;
     let mut resolved = Resolved { workspace: workspace.slug, ..Resolved::default() };
     if !refs.usernames.is_empty() {
         let names: Vec<&String> = refs.usernames.iter().collect();
-        let found: Vec<(i64, String)> = users::table
-            .inner_join(workspace_members::table)
-            .filter(workspace_members::workspace_id.eq(channel.workspace_id))
-            .filter(workspace_members::deactivated_at.is_null())
-            .filter(users::username.eq_any(names))
-            .select((users::id, users::username))
-            .load(conn)?;
+        let found = UserRow::active_members_named(conn, channel.workspace_id, &names)?;
         resolved.users = found.into_iter().map(|(id, name)| (name, id)).collect();
     }
     if !refs.channels.is_empty() {
@@ -181,7 +149,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
         state
             .db
             .read(move |conn| {
-                let ctx = context(conn, user_id, channel_id)?;
+                let ctx = access::channel(conn, user_id, channel_id)?;
                 resolve(conn, &ctx.channel, &source)
             })
             .await?
@@ -191,7 +159,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
     state
         .db
         .write(move |tx| {
-            let ctx = context(tx, user_id, channel_id)?;
+            let ctx = access::channel(tx, user_id, channel_id)?;
             if let Some(key) = &key {
                 if let Some(existing) = MessageRow::find_by_client_msg_id(tx, user_id, key)? {
                     if existing.channel_id != channel_id {
@@ -247,8 +215,13 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             };
             // Posting reads the channel up to one's own message.
             ChannelMemberRow::set_last_read(tx, channel_id, user_id, row.id)?;
-            let message = wire::Message::new(&row, &author, &[]);
-            message_event(tx, EventKind::MessageCreated, &ctx.channel, &message, json!({ "thread_root": root }))?;
+            let named = mentioned.iter().flatten().copied().collect();
+            let message = wire::Message::new(&row, &author, &[], named);
+            message_event(
+                tx,
+                &ctx.channel,
+                &EventData::MessageCreated { message: message.clone(), thread_root: root.map(Box::new) },
+            )?;
             Ok(Posted { message, created: true })
         })
         .await
@@ -278,50 +251,62 @@ pub async fn history(
     channel_id: i64,
     query: HistoryQuery,
 ) -> Result<History, AppError> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::malformed("invalid_query", format!("limit must be between 1 and {MAX_PAGE}.")));
-    }
-    if [query.before, query.after, query.around].iter().filter(|q| q.is_some()).count() > 1 {
-        return Err(AppError::malformed("invalid_query", "Give at most one of before, after and around."));
-    }
+    query.check()?;
     let user_id = actor.id();
     state
         .db
         .read(move |conn| {
-            let ctx = context(conn, user_id, channel_id)?;
-            let rows = match (query.before, query.after, query.around) {
-                (Some(id), _, _) => MessageRow::history(conn, ctx.channel.id, Window::Before(id), limit)?,
-                (_, Some(id), _) => MessageRow::history(conn, ctx.channel.id, Window::After(id), limit)?,
-                (_, _, Some(id)) => {
-                    let centre = MessageRow::find(conn, id)?
-                        .filter(|m| m.channel_id == channel_id)
-                        .ok_or_else(message_not_found)?;
-                    let newer = MessageRow::history(conn, channel_id, Window::After(centre.id), limit / 2)?;
-                    let mut older = MessageRow::history(
-                        conn,
-                        channel_id,
-                        Window::Before(centre.id + 1),
-                        limit - newer.len() as i64,
-                    )?;
-                    let mut rows = newer;
-                    rows.append(&mut older);
-                    rows
-                }
-                _ => MessageRow::history(conn, ctx.channel.id, Window::Latest, limit)?,
-            };
-            let (newest, oldest) = (rows.first().map(|m| m.id), rows.last().map(|m| m.id));
-            let has_more_before = match oldest {
-                Some(o) => MessageRow::has_older(conn, channel_id, o)?,
-                None => false,
-            };
-            let has_more_after = match newest {
-                Some(n) => MessageRow::has_newer(conn, channel_id, n)?,
-                None => query.before.is_some(),
-            };
-            Ok(History { messages: views(conn, &rows)?, has_more_before, has_more_after })
+            let ctx = access::channel(conn, user_id, channel_id)?;
+            history_in(conn, &ctx, query)
         })
         .await
+}
+
+impl HistoryQuery {
+    /// The page size asked for, and at most one anchor.
+    pub fn check(&self) -> Result<(), AppError> {
+        if !(1..=MAX_PAGE).contains(&self.limit()) {
+            return Err(AppError::malformed("invalid_query", format!("limit must be between 1 and {MAX_PAGE}.")));
+        }
+        if [self.before, self.after, self.around].iter().filter(|q| q.is_some()).count() > 1 {
+            return Err(AppError::malformed("invalid_query", "Give at most one of before, after and around."));
+        }
+        Ok(())
+    }
+
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(DEFAULT_PAGE)
+    }
+}
+
+/// A page of a channel's history, for a caller whose access is already loaded.
+pub(super) fn history_in(conn: &mut Conn, ctx: &ChannelContext, query: HistoryQuery) -> Result<History, AppError> {
+    let (channel_id, limit) = (ctx.channel.id, query.limit());
+    let rows = match (query.before, query.after, query.around) {
+        (Some(id), _, _) => MessageRow::history(conn, ctx.channel.id, Window::Before(id), limit)?,
+        (_, Some(id), _) => MessageRow::history(conn, ctx.channel.id, Window::After(id), limit)?,
+        (_, _, Some(id)) => {
+            let centre =
+                MessageRow::find(conn, id)?.filter(|m| m.channel_id == channel_id).ok_or_else(message_not_found)?;
+            let newer = MessageRow::history(conn, channel_id, Window::After(centre.id), limit / 2)?;
+            let mut older =
+                MessageRow::history(conn, channel_id, Window::Before(centre.id + 1), limit - newer.len() as i64)?;
+            let mut rows = newer;
+            rows.append(&mut older);
+            rows
+        }
+        _ => MessageRow::history(conn, ctx.channel.id, Window::Latest, limit)?,
+    };
+    let (newest, oldest) = (rows.first().map(|m| m.id), rows.last().map(|m| m.id));
+    let has_more_before = match oldest {
+        Some(o) => MessageRow::has_older(conn, channel_id, o)?,
+        None => false,
+    };
+    let has_more_after = match newest {
+        Some(n) => MessageRow::has_newer(conn, channel_id, n)?,
+        None => query.before.is_some(),
+    };
+    Ok(History { messages: views(conn, &rows)?, has_more_before, has_more_after })
 }
 
 /// One message, as events carry it.
@@ -343,18 +328,22 @@ pub async fn thread(
     message_id: i64,
 ) -> Result<(wire::Message, Vec<wire::Message>), AppError> {
     let user_id = actor.id();
-    state
-        .db
-        .read(move |conn| {
-            let (message, _) = message_context(conn, user_id, message_id)?;
-            let root = match message.thread_root_id {
-                Some(id) => MessageRow::find(conn, id)?.ok_or_else(message_not_found)?,
-                None => message,
-            };
-            let replies = MessageRow::replies(conn, root.id, 1000)?;
-            Ok((view(conn, &root)?, views(conn, &replies)?))
-        })
-        .await
+    state.db.read(move |conn| thread_in(conn, user_id, message_id)).await
+}
+
+/// A thread (its root and replies, oldest first) on the caller's connection.
+pub(super) fn thread_in(
+    conn: &mut Conn,
+    user_id: i64,
+    message_id: i64,
+) -> Result<(wire::Message, Vec<wire::Message>), AppError> {
+    let (message, _) = message_context(conn, user_id, message_id)?;
+    let root = match message.thread_root_id {
+        Some(id) => MessageRow::find(conn, id)?.ok_or_else(message_not_found)?,
+        None => message,
+    };
+    let replies = MessageRow::replies(conn, root.id, 1000)?;
+    Ok((view(conn, &root)?, views(conn, &replies)?))
 }
 
 /// Edits one's own message; it is marked edited.
@@ -365,17 +354,9 @@ pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) 
         .db
         .write(move |tx| {
             let (message, ctx) = message_context(tx, user_id, message_id)?;
-            if message.user_id != user_id {
-                return Err(AppError::forbidden("not_author", "Only the author can edit a message."));
-            }
+            ctx.access.may_edit_message(message.user_id == user_id)?;
             if message.deleted_at.is_some() {
                 return Err(AppError::invalid("message_deleted", "That message was deleted."));
-            }
-            if ctx.access.archived {
-                return Err(AppError::forbidden(
-                    "channel_archived",
-                    "This channel is archived: it can be read but not written to.",
-                ));
             }
             let (names, mentioned) = resolve(tx, &ctx.channel, &text)?;
             let html = render(&text, &names);
@@ -385,7 +366,7 @@ pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) 
                 rows::insert_mentions(tx, message_id, row.channel_id, &mentioned)?;
             }
             let message = view(tx, &row)?;
-            message_event(tx, EventKind::MessageEdited, &ctx.channel, &message, json!({}))?;
+            message_event(tx, &ctx.channel, &EventData::MessageEdited { message: message.clone() })?;
             Ok(message)
         })
         .await
@@ -405,7 +386,7 @@ pub async fn delete(state: &AppState, actor: &Actor, message_id: i64) -> Result<
             let row = MessageRow::tombstone(tx, message_id, db::now())?;
             rows::delete_mentions(tx, message_id)?;
             let message = view(tx, &row)?;
-            message_event(tx, EventKind::MessageDeleted, &ctx.channel, &message, json!({}))?;
+            message_event(tx, &ctx.channel, &EventData::MessageDeleted { message: message.clone() })?;
             Ok(message)
         })
         .await
@@ -433,8 +414,13 @@ pub async fn react(
             };
             let view = view(tx, &message)?;
             if changed {
-                let kind = if add { EventKind::ReactionAdded } else { EventKind::ReactionRemoved };
-                message_event(tx, kind, &ctx.channel, &view, json!({ "emoji": emoji, "user_id": user_id }))?;
+                let (message, emoji) = (view.clone(), emoji.clone());
+                let data = if add {
+                    EventData::ReactionAdded { message, emoji, user_id }
+                } else {
+                    EventData::ReactionRemoved { message, emoji, user_id }
+                };
+                message_event(tx, &ctx.channel, &data)?;
             }
             Ok(view)
         })
@@ -453,8 +439,13 @@ pub async fn pin(state: &AppState, actor: &Actor, message_id: i64, pinned: bool)
             }
             let row = MessageRow::set_pin(tx, message_id, pinned.then(|| (db::now(), user_id)))?;
             let view = view(tx, &row)?;
-            let kind = if pinned { EventKind::PinAdded } else { EventKind::PinRemoved };
-            message_event(tx, kind, &ctx.channel, &view, json!({ "user_id": user_id }))?;
+            let message = view.clone();
+            let data = if pinned {
+                EventData::PinAdded { message, user_id }
+            } else {
+                EventData::PinRemoved { message, user_id }
+            };
+            message_event(tx, &ctx.channel, &data)?;
             Ok(view)
         })
         .await
@@ -466,20 +457,11 @@ pub async fn pins(state: &AppState, actor: &Actor, channel_id: i64) -> Result<Ve
     state
         .db
         .read(move |conn| {
-            let ctx = context(conn, user_id, channel_id)?;
+            let ctx = access::channel(conn, user_id, channel_id)?;
             let rows = MessageRow::pinned(conn, ctx.channel.id)?;
             views(conn, &rows)
         })
         .await
-}
-
-/// What the caller may do to a message.
-#[derive(Debug, Clone, Copy)]
-pub struct MessageRights {
-    pub is_author: bool,
-    pub can_delete: bool,
-    /// React and pin: members of a channel that is not archived.
-    pub can_interact: bool,
 }
 
 /// A message with what the caller may do to it.
@@ -493,12 +475,7 @@ pub async fn with_rights(
         .db
         .read(move |conn| {
             let (message, ctx) = message_context(conn, user_id, message_id)?;
-            let is_author = message.user_id == user_id;
-            let rights = MessageRights {
-                is_author: is_author && message.deleted_at.is_none(),
-                can_delete: message.deleted_at.is_none() && ctx.access.may_delete_message(is_author).is_ok(),
-                can_interact: message.deleted_at.is_none() && ctx.access.may_post().is_ok(),
-            };
+            let rights = ctx.access.message_rights(message.user_id == user_id, message.deleted_at.is_some());
             Ok((view(conn, &message)?, rights))
         })
         .await

@@ -2,9 +2,11 @@
 //! entry point. Each checks permissions, writes its rows and appends its event in one
 //! transaction.
 
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod channels;
+pub mod conversations;
 pub mod invitations;
 pub mod messages;
 pub mod sessions;
@@ -14,9 +16,8 @@ pub mod workspaces;
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::db::Db;
 use crate::db::users::UserRow;
-use crate::db::{Conn, Db};
-use crate::error::AppError;
 use crate::mail::Mailer;
 use crate::security::{Keys, PasswordHasher};
 
@@ -53,15 +54,4 @@ impl Actor {
     pub fn id(&self) -> i64 {
         self.user.id
     }
-}
-
-/// On PostgreSQL, serialises transactions that check-then-insert across nodes (the first
-/// account becoming server admin, say) with a transaction-scoped advisory lock. SQLite
-/// transactions are already serialised by the writer lock.
-pub(crate) fn serialize_with(conn: &mut Conn, key: i64) -> Result<(), AppError> {
-    use diesel::RunQueryDsl;
-    if let Conn::Postgresql(pg) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(pg)?;
-    }
-    Ok(())
 }

@@ -7,7 +7,9 @@ use super::{Actor, AppState};
 use crate::db::sessions::{NewSession, SessionRow};
 use crate::db::tokens::TokenRow;
 use crate::db::{self, Conn};
+use crate::domain::events::Revocation;
 use crate::error::AppError;
+use crate::events::{self, EventData, Scope};
 use crate::security::{self, Claims, PERSONAL_TOKEN_PREFIX, Purpose};
 
 /// How long a session lasts without use.
@@ -115,25 +117,15 @@ pub async fn logout(state: &AppState, actor: &Actor) -> Result<(), AppError> {
         .db
         .write(move |tx| {
             SessionRow::revoke(tx, sid, db::now())?;
-            revoked(tx, user_id, serde_json::json!({ "session_id": sid }))
+            revoked(tx, user_id, Revocation::session(sid))
         })
         .await
 }
 
 /// Appends `session.revoked` (only its user sees it), so that live connections made with
-/// the revoked credentials close at once. `which` names them: `session_id`, `token_id`,
-/// `all_sessions` or `all_sessions_except`.
-pub fn revoked(tx: &mut crate::db::Tx<'_>, user_id: i64, which: serde_json::Value) -> Result<(), AppError> {
-    crate::events::append(
-        tx,
-        crate::events::NewEvent {
-            kind: crate::domain::events::EventKind::SessionRevoked,
-            workspace_id: None,
-            channel_id: None,
-            user_id: Some(user_id),
-            payload: which,
-        },
-    )?;
+/// the revoked credentials close at once.
+pub fn revoked(tx: &mut crate::db::Tx<'_>, user_id: i64, which: Revocation) -> Result<(), AppError> {
+    events::append(tx, Scope::person(user_id), &EventData::SessionRevoked(which))?;
     Ok(())
 }
 
@@ -144,7 +136,7 @@ pub async fn logout_everywhere(state: &AppState, actor: &Actor) -> Result<usize,
         .db
         .write(move |tx| {
             let ended = SessionRow::revoke_all(tx, user_id, None, db::now())?;
-            revoked(tx, user_id, serde_json::json!({ "all_sessions": true }))?;
+            revoked(tx, user_id, Revocation::all_sessions())?;
             Ok(ended)
         })
         .await

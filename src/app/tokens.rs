@@ -4,6 +4,7 @@ use super::{Actor, AppState};
 use crate::db;
 use crate::db::tokens::{NewToken, TokenRow};
 use crate::domain::accounts::parse_token_name;
+use crate::domain::events::Revocation;
 use crate::error::AppError;
 use crate::security::{self, PERSONAL_TOKEN_PREFIX};
 use crate::wire;
@@ -48,7 +49,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
         .write(move |tx| {
             let revoked = TokenRow::revoke(tx, user_id, id, db::now())?;
             if revoked > 0 {
-                super::sessions::revoked(tx, user_id, serde_json::json!({ "token_id": id }))?;
+                super::sessions::revoked(tx, user_id, Revocation::token(id))?;
             }
             Ok(revoked)
         })

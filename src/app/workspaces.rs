@@ -1,42 +1,18 @@
 //! Workspaces and their members: create, list, rename, change roles, deactivate.
 
-use serde_json::json;
-
+use super::access::{self, Membership, no_such_workspace};
 use super::{Actor, AppState};
 use crate::config::WorkspaceCreation;
+use crate::db;
 use crate::db::invitations::InvitationRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, NewWorkspace, WorkspaceRow};
-use crate::db::{self, Conn};
-use crate::domain::events::EventKind;
 use crate::domain::workspaces::{
-    MemberChange, Role, WorkspaceName, WorkspaceSlug, may_change_member, parse_signup_domains,
+    MemberChange, Role, WorkspaceName, WorkspaceSlug, may_administer, may_change_member, parse_signup_domains,
 };
 use crate::error::AppError;
-use crate::events::{self, NewEvent};
+use crate::events::{self, EventData, Scope};
 use crate::wire;
-
-/// Advisory-lock key space for changes to a workspace's owners ("owners").
-const OWNERS_LOCK: i64 = 0x6f77_6e65_7273 << 16;
-
-/// A workspace seen through the caller's active membership.
-#[derive(Debug, Clone)]
-pub struct Membership {
-    pub workspace: WorkspaceRow,
-    pub role: Role,
-}
-
-fn no_such_workspace() -> AppError {
-    AppError::not_found("workspace_not_found", "No such workspace, or you are not a member of it.")
-}
-
-/// Loads a workspace through the caller's active membership: a workspace the caller is not
-/// in is not found, whether it exists or not.
-pub fn membership(conn: &mut Conn, slug: &str, user_id: i64) -> Result<Membership, AppError> {
-    let (workspace, member) = WorkspaceRow::find_for_member(conn, slug, user_id)?.ok_or_else(no_such_workspace)?;
-    let role = Role::parse(&member.role).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored role: {e}")))?;
-    Ok(Membership { workspace, role })
-}
 
 /// Creates a workspace; its creator is its owner.
 pub async fn create(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
@@ -58,23 +34,33 @@ pub async fn create_as(state: &AppState, actor: &Actor, slug: &str, name: &str) 
         .db
         .write(move |tx| {
             if WorkspaceRow::slug_taken(tx, slug.as_str())? {
-                return Err(AppError::conflict("workspace_slug_taken", format!("The URL name \"{}\" is taken.", slug.as_str())));
+                return Err(AppError::conflict(
+                    "workspace_slug_taken",
+                    format!("The URL name \"{}\" is taken.", slug.as_str()),
+                ));
             }
             let now = db::now();
-            let workspace = NewWorkspace { slug: slug.as_str(), name: name.as_str(), created_by: user.id, created_at: now, updated_at: now }
-                .insert(tx)?;
-            let member = MemberRow { workspace_id: workspace.id, user_id: user.id, role: Role::Owner.as_str().into(), joined_at: now, deactivated_at: None }
-                .insert(tx)?;
-            events::append(
-                tx,
-                NewEvent {
-                    kind: EventKind::WorkspaceCreated,
-                    workspace_id: Some(workspace.id),
-                    channel_id: None,
-                    user_id: Some(user.id),
-                    payload: json!({ "workspace": wire::WorkspaceInfo::from(&workspace), "member": wire::Member::new(&member, &user) }),
-                },
-            )?;
+            let workspace = NewWorkspace {
+                slug: slug.as_str(),
+                name: name.as_str(),
+                created_by: user.id,
+                created_at: now,
+                updated_at: now,
+            }
+            .insert(tx)?;
+            let member = MemberRow {
+                workspace_id: workspace.id,
+                user_id: user.id,
+                role: Role::Owner.as_str().into(),
+                joined_at: now,
+                deactivated_at: None,
+            }
+            .insert(tx)?;
+            let data = EventData::WorkspaceCreated {
+                workspace: wire::WorkspaceInfo::from(&workspace),
+                member: wire::Member::new(&member, &user),
+            };
+            events::append(tx, Scope::workspace(workspace.id).about(user.id), &data)?;
             super::channels::create_general(tx, workspace.id, &user)?;
             Ok(wire::Workspace::new(&workspace, &member))
         })
@@ -128,13 +114,8 @@ pub async fn update(
     state
         .db
         .write(move |tx| {
-            let Membership { workspace, role } = membership(tx, &slug, user_id)?;
-            if !role.is_admin() {
-                return Err(AppError::forbidden(
-                    "not_workspace_admin",
-                    "Only workspace owners and admins can change the workspace.",
-                ));
-            }
+            let Membership { workspace, role, .. } = access::workspace(tx, &slug, user_id)?;
+            may_administer(role, "change the workspace")?;
             let mut workspace = workspace;
             if let Some(name) = &name {
                 workspace = WorkspaceRow::set_name(tx, workspace.id, name.as_str(), db::now())?;
@@ -143,16 +124,8 @@ pub async fn update(
                 workspace = WorkspaceRow::set_signup_domains(tx, workspace.id, domains, db::now())?;
             }
             let member = MemberRow::find(tx, workspace.id, user_id)?.ok_or_else(no_such_workspace)?;
-            events::append(
-                tx,
-                NewEvent {
-                    kind: EventKind::WorkspaceUpdated,
-                    workspace_id: Some(workspace.id),
-                    channel_id: None,
-                    user_id: None,
-                    payload: json!({ "workspace": wire::WorkspaceInfo::from(&workspace) }),
-                },
-            )?;
+            let data = EventData::WorkspaceUpdated { workspace: wire::WorkspaceInfo::from(&workspace) };
+            events::append(tx, Scope::workspace(workspace.id), &data)?;
             Ok(wire::Workspace::new(&workspace, &member))
         })
         .await
@@ -164,7 +137,7 @@ pub async fn members(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<
     state
         .db
         .read(move |conn| {
-            let Membership { workspace, .. } = membership(conn, &slug, user_id)?;
+            let Membership { workspace, .. } = access::workspace(conn, &slug, user_id)?;
             Ok(MemberRow::list_with_users(conn, workspace.id)?.iter().map(|(m, u)| wire::Member::new(m, u)).collect())
         })
         .await
@@ -203,9 +176,9 @@ pub async fn update_member(
     state
         .db
         .write(move |tx| {
-            let Membership { workspace, role: actor_role } = membership(tx, &slug, user_id)?;
+            let Membership { workspace, role: actor_role, .. } = access::workspace(tx, &slug, user_id)?;
             // Two owners demoting each other at once must not leave the workspace ownerless.
-            super::serialize_with(tx, OWNERS_LOCK ^ workspace.id)?;
+            db::lock(tx, db::Lock::Owners { workspace_id: workspace.id })?;
             let target = MemberRow::find(tx, workspace.id, target_id)?.ok_or_else(|| {
                 AppError::not_found("member_not_found", "That person is not a member of this workspace.")
             })?;
@@ -226,22 +199,13 @@ pub async fn update_member(
                 // A spare invitation must not undo the deactivation.
                 InvitationRow::expire_for(tx, workspace.id, &user.email, db::now())?;
             }
-            let kind = if member.deactivated_at.is_some() && target.deactivated_at.is_none() {
-                EventKind::WorkspaceMemberDeactivated
-            } else {
-                EventKind::WorkspaceMemberUpdated
-            };
             let wire_member = wire::Member::new(&member, &user);
-            events::append(
-                tx,
-                NewEvent {
-                    kind,
-                    workspace_id: Some(workspace.id),
-                    channel_id: None,
-                    user_id: Some(target_id),
-                    payload: json!({ "member": wire_member }),
-                },
-            )?;
+            let data = if member.deactivated_at.is_some() && target.deactivated_at.is_none() {
+                EventData::WorkspaceMemberDeactivated { member: wire_member.clone() }
+            } else {
+                EventData::WorkspaceMemberUpdated { member: wire_member.clone() }
+            };
+            events::append(tx, Scope::workspace(workspace.id).about(target_id), &data)?;
             Ok(wire_member)
         })
         .await

@@ -234,6 +234,12 @@ impl ChannelMemberRow {
             .load(conn)
     }
 
+    /// How many people are in a channel.
+    pub fn count(conn: &mut Conn, channel_id: i64) -> QueryResult<usize> {
+        let n: i64 = cm::channel_members.filter(cm::channel_id.eq(channel_id)).count().get_result(conn)?;
+        Ok(usize::try_from(n).unwrap_or_default())
+    }
+
     pub fn user_ids(conn: &mut Conn, channel_id: i64) -> QueryResult<Vec<i64>> {
         cm::channel_members.filter(cm::channel_id.eq(channel_id)).select(cm::user_id).load(conn)
     }

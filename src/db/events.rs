@@ -8,6 +8,16 @@ use super::Conn;
 use super::schema::events::{self, dsl as e};
 use super::schema::follower_cursors::dsl as c;
 
+/// The PostgreSQL channel that carries "the log grew" between nodes.
+pub const NOTIFY_CHANNEL: &str = "hearth_events";
+
+/// Takes the append lock and queues the NOTIFY that wakes other nodes; both last until
+/// commit (PostgreSQL only: SQLite's writer lock already orders commits).
+pub fn lock_for_append(conn: &mut Conn) -> QueryResult<()> {
+    super::lock(conn, super::Lock::Append)?;
+    super::notify(conn, NOTIFY_CHANNEL, "")
+}
+
 /// A row of `events`.
 #[derive(Debug, Clone, Queryable)]
 pub struct EventRow {

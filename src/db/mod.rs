@@ -4,6 +4,7 @@
 pub mod channels;
 pub mod events;
 pub mod invitations;
+pub mod locks;
 pub mod login_failures;
 pub mod messages;
 pub mod migrations;
@@ -15,6 +16,8 @@ pub mod sessions;
 pub mod tokens;
 pub mod users;
 pub mod workspaces;
+
+pub use locks::{Lock, lock, notify, try_lock};
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;

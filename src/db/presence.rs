@@ -11,14 +11,8 @@ use super::schema::presence::dsl as p;
 /// On PostgreSQL, serialises the presence changes of one person across nodes, so that two
 /// nodes they leave at once do not each still see the other's row and both call them online.
 pub fn lock_person(conn: &mut Conn, user_id: i64) -> QueryResult<()> {
-    if let Conn::Postgresql(pg) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({})", PRESENCE_LOCK ^ user_id)).execute(pg)?;
-    }
-    Ok(())
+    super::lock(conn, super::Lock::Presence { user_id })
 }
-
-/// Advisory-lock key space for presence ("presnc").
-const PRESENCE_LOCK: i64 = 0x7072_6573_6e63 << 16;
 
 /// Records `status` for a person on a node.
 pub fn set(conn: &mut Conn, user_id: i64, node: i64, status: &str, now: NaiveDateTime) -> QueryResult<usize> {

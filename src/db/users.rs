@@ -66,6 +66,27 @@ impl UserRow {
         u::users.find(id).select(COLUMNS).first(conn)
     }
 
+    /// The accounts with these ids (in no particular order).
+    pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<UserRow>> {
+        u::users.filter(u::id.eq_any(ids)).select(COLUMNS).load(conn)
+    }
+
+    /// `(id, username)` of the active members of a workspace with these usernames.
+    pub fn active_members_named(
+        conn: &mut Conn,
+        workspace_id: i64,
+        usernames: &[&String],
+    ) -> QueryResult<Vec<(i64, String)>> {
+        use super::schema::workspace_members::dsl as wm;
+        u::users
+            .inner_join(wm::workspace_members)
+            .filter(wm::workspace_id.eq(workspace_id))
+            .filter(wm::deactivated_at.is_null())
+            .filter(u::username.eq_any(usernames))
+            .select((u::id, u::username))
+            .load(conn)
+    }
+
     pub fn find_by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<UserRow>> {
         u::users.filter(u::email.eq(email)).select(COLUMNS).first(conn).optional()
     }

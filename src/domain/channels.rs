@@ -199,6 +199,29 @@ impl Access {
         self.may_post()
     }
 
+    /// Renaming: channel admins, while the channel is not archived.
+    pub fn may_rename(&self) -> Result<(), Denied> {
+        self.may_manage("renamed")?;
+        if self.archived {
+            return Err(Denied::new("channel_archived", "Unarchive the channel to rename it."));
+        }
+        Ok(())
+    }
+
+    /// Removing someone else: channel admins, never from a default channel.
+    pub fn may_remove_member(&self) -> Result<(), Denied> {
+        self.may_manage("changed")?;
+        if self.is_default {
+            return Err(Denied::new("cannot_leave_default", "Everyone stays in the workspace's default channels."));
+        }
+        Ok(())
+    }
+
+    /// Reacting to and pinning messages: whoever may post.
+    pub fn may_interact(&self) -> Result<(), Denied> {
+        self.may_post()
+    }
+
     pub fn may_leave(&self) -> Result<(), Denied> {
         if self.kind.is_dm() {
             return Err(Denied::new("not_for_dms", "You cannot leave a direct message."));
@@ -228,6 +251,73 @@ impl Access {
             Err(Denied::new("cannot_delete", "Only the author and channel admins can delete a message."))
         }
     }
+
+    /// Editing a message: its author only, and not in an archived channel.
+    pub fn may_edit_message(&self, is_author: bool) -> Result<(), Denied> {
+        if !is_author {
+            return Err(Denied::new("not_author", "Only the author can edit a message."));
+        }
+        if self.archived {
+            return Err(Denied::new(
+                "channel_archived",
+                "This channel is archived: it can be read but not written to.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Everything this person may do here, worked out once for pages and API answers.
+    pub fn rights(&self) -> Rights {
+        Rights {
+            post: self.may_post().is_ok(),
+            join: !self.is_member && self.may_join().is_ok(),
+            leave: self.may_leave().is_ok(),
+            set_topic: self.may_set_topic().is_ok(),
+            rename: self.may_rename().is_ok(),
+            archive: !self.archived && self.may_archive().is_ok(),
+            unarchive: self.archived && self.may_archive().is_ok(),
+            add_members: self.may_add_members().is_ok(),
+            remove_members: self.may_remove_member().is_ok(),
+            interact: self.may_interact().is_ok(),
+            moderate: self.is_channel_admin(),
+        }
+    }
+
+    /// What this person may do to one message.
+    pub fn message_rights(&self, is_author: bool, deleted: bool) -> MessageRights {
+        MessageRights {
+            edit: !deleted && self.may_edit_message(is_author).is_ok(),
+            delete: !deleted && self.may_delete_message(is_author).is_ok(),
+            interact: !deleted && self.may_interact().is_ok(),
+        }
+    }
+}
+
+/// What someone may do in a channel: the rules of `Access`, answered once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rights {
+    pub post: bool,
+    pub join: bool,
+    pub leave: bool,
+    pub set_topic: bool,
+    pub rename: bool,
+    pub archive: bool,
+    pub unarchive: bool,
+    pub add_members: bool,
+    pub remove_members: bool,
+    /// React to and pin messages.
+    pub interact: bool,
+    /// Delete anyone's messages (channel admins).
+    pub moderate: bool,
+}
+
+/// What someone may do to one message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageRights {
+    pub edit: bool,
+    pub delete: bool,
+    /// React and pin.
+    pub interact: bool,
 }
 
 /// How loudly a channel may call for attention.
@@ -280,6 +370,66 @@ mod tests {
         assert!(dm_members(1, &[2, 3, 4, 5, 6, 7, 8]).is_ok());
         assert!(dm_members(1, &[2, 3, 4, 5, 6, 7, 8, 9]).is_err());
         assert_eq!(dm_key(1, &[3, 5]), "1:3,5");
+    }
+
+    fn access(role: Role, kind: ChannelKind) -> Access {
+        Access { role, kind, is_member: true, is_creator: false, archived: false, is_default: false }
+    }
+
+    /// One rule, asked of one person.
+    type Rule = fn(&Access) -> bool;
+
+    #[test]
+    fn who_may_do_what_in_a_channel() {
+        use ChannelKind::{Direct, Private, Public};
+        use Role::{Admin, Guest, Member, Owner};
+        let outsider = Access { is_member: false, ..access(Member, Public) };
+        let archived = Access { archived: true, ..access(Member, Public) };
+        let creator = Access { is_creator: true, ..access(Member, Private) };
+        let default = Access { is_default: true, ..access(Admin, Public) };
+        #[rustfmt::skip]
+        let cases: [(&str, Access, Rule, bool); 26] = [
+            ("a member posts", access(Member, Public), |a| a.may_post().is_ok(), true),
+            ("an outsider cannot post", outsider, |a| a.may_post().is_ok(), false),
+            ("nobody posts in an archived channel", archived, |a| a.may_post().is_ok(), false),
+            ("an outsider joins a public channel", outsider, |a| a.may_join().is_ok(), true),
+            ("a guest cannot join freely", Access { is_member: false, ..access(Guest, Public) }, |a| a.may_join().is_ok(), false),
+            ("nobody joins a private channel", Access { is_member: false, ..access(Owner, Private) }, |a| a.may_join().is_ok(), false),
+            ("a member leaves", access(Member, Public), |a| a.may_leave().is_ok(), true),
+            ("nobody leaves a default channel", default, |a| a.may_leave().is_ok(), false),
+            ("nobody leaves a DM", access(Member, Direct), |a| a.may_leave().is_ok(), false),
+            ("a member sets the topic", access(Member, Public), |a| a.may_set_topic().is_ok(), true),
+            ("a DM has no topic", access(Member, Direct), |a| a.may_set_topic().is_ok(), false),
+            ("a member cannot rename", access(Member, Public), |a| a.may_rename().is_ok(), false),
+            ("the creator renames", creator, |a| a.may_rename().is_ok(), true),
+            ("a workspace admin renames", access(Admin, Public), |a| a.may_rename().is_ok(), true),
+            ("nobody renames an archived channel", Access { archived: true, ..access(Owner, Public) }, |a| a.may_rename().is_ok(), false),
+            ("an admin archives", access(Admin, Public), |a| a.may_archive().is_ok(), true),
+            ("nobody archives a default channel", default, |a| a.may_archive().is_ok(), false),
+            ("a member adds people", access(Member, Private), |a| a.may_add_members().is_ok(), true),
+            ("a guest cannot add people", access(Guest, Private), |a| a.may_add_members().is_ok(), false),
+            ("a member cannot remove people", access(Member, Public), |a| a.may_remove_member().is_ok(), false),
+            ("the creator removes people", creator, |a| a.may_remove_member().is_ok(), true),
+            ("nobody is removed from a default channel", default, |a| a.may_remove_member().is_ok(), false),
+            ("an author edits", access(Member, Public), |a| a.may_edit_message(true).is_ok(), true),
+            ("an admin cannot edit others' words", access(Owner, Public), |a| a.may_edit_message(false).is_ok(), false),
+            ("an admin deletes anyone's message", access(Admin, Public), |a| a.may_delete_message(false).is_ok(), true),
+            ("a member deletes only their own", access(Member, Public), |a| a.may_delete_message(false).is_ok(), false),
+        ];
+        for (why, access, rule, expected) in cases {
+            assert_eq!(rule(&access), expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn rights_answer_the_rules() {
+        let member = access(Role::Member, ChannelKind::Public).rights();
+        assert!(member.post && member.leave && member.set_topic && member.interact);
+        assert!(!member.rename && !member.archive && !member.remove_members && !member.moderate && !member.join);
+        let archived = Access { archived: true, ..access(Role::Admin, ChannelKind::Public) }.rights();
+        assert!(archived.unarchive && !archived.archive && !archived.post && !archived.rename);
+        let on_deleted = access(Role::Owner, ChannelKind::Public).message_rights(true, true);
+        assert_eq!(on_deleted, MessageRights::default(), "nothing is done to a deleted message");
     }
 
     #[test]

@@ -104,6 +104,68 @@ impl EventKind {
     }
 }
 
+/// Which credentials a `session.revoked` event ends. Live connections opened with any of
+/// them close at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revocation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<i64>,
+    /// Every session but this one (a password change keeps the one that made it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_sessions_except: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub all_sessions: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub all_tokens: bool,
+    /// The account was deactivated (its connections close with 4003, not 4001).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deactivated: bool,
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Revocation {
+    pub fn session(id: i64) -> Revocation {
+        Revocation { session_id: Some(id), ..Revocation::default() }
+    }
+
+    pub fn token(id: i64) -> Revocation {
+        Revocation { token_id: Some(id), ..Revocation::default() }
+    }
+
+    pub fn all_sessions() -> Revocation {
+        Revocation { all_sessions: true, ..Revocation::default() }
+    }
+
+    /// Every session but `keep`, or every session when there is none to keep.
+    pub fn all_sessions_except(keep: Option<i64>) -> Revocation {
+        match keep {
+            Some(sid) => Revocation { all_sessions_except: Some(sid), ..Revocation::default() },
+            None => Revocation::all_sessions(),
+        }
+    }
+
+    /// Every credential of a deactivated account.
+    pub fn deactivation() -> Revocation {
+        Revocation { all_sessions: true, all_tokens: true, deactivated: true, ..Revocation::default() }
+    }
+
+    /// Does this revocation end a connection made with this session or token?
+    pub fn ends(&self, session_id: Option<i64>, token_id: Option<i64>) -> bool {
+        (self.session_id.is_some() && session_id == self.session_id)
+            || (self.token_id.is_some() && token_id == self.token_id)
+            || (self.all_tokens && token_id.is_some())
+            || (session_id.is_some()
+                && (self.all_sessions
+                    || (self.all_sessions_except.is_some() && session_id != self.all_sessions_except)))
+    }
+}
+
 /// Where an event belongs. `user_id` is the person the event is about or for: the member a
 /// `*.member_*` event names, or the owner of a private event; never merely the actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +223,26 @@ mod tests {
 
     fn scope(kind: EventKind, ws: Option<i64>, ch: Option<i64>, user: Option<i64>) -> EventScope {
         EventScope { kind, workspace_id: ws, channel_id: ch, user_id: user }
+    }
+
+    #[test]
+    fn which_connections_a_revocation_ends() {
+        let (session, token) = ((Some(5), None), (None, Some(9)));
+        let cases = [
+            (Revocation::session(5), session, true, "that session"),
+            (Revocation::session(6), session, false, "another session"),
+            (Revocation::session(5), token, false, "a token is not a session"),
+            (Revocation::token(9), token, true, "that token"),
+            (Revocation::all_sessions(), session, true, "every session"),
+            (Revocation::all_sessions(), token, false, "tokens stay"),
+            (Revocation::all_sessions_except(Some(5)), session, false, "the session that changed the password"),
+            (Revocation::all_sessions_except(Some(4)), session, true, "the other sessions"),
+            (Revocation::all_sessions_except(None), session, true, "no session to keep"),
+            (Revocation::deactivation(), token, true, "deactivation ends tokens too"),
+        ];
+        for (revocation, (s, t), expected, why) in cases {
+            assert_eq!(revocation.ends(s, t), expected, "{why}");
+        }
     }
 
     #[test]

@@ -304,18 +304,6 @@ fn sanitize(html: &str) -> String {
         .to_string()
 }
 
-/// The ids in the mention markup of rendered HTML: who a message mentions by name.
-pub fn mentioned_user_ids(html: &str) -> Vec<i64> {
-    let marker = "data-user-id=\"";
-    let mut ids: Vec<i64> = html
-        .match_indices(marker)
-        .filter_map(|(at, _)| html[at + marker.len()..].split('"').next()?.parse().ok())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
 /// A reaction's emoji: a shortcode (`tada`, `:tada:`) or the emoji itself, as its shortcode.
 pub fn parse_emoji(raw: &str) -> Result<String, Invalid> {
     let raw = raw.trim();
@@ -445,10 +433,6 @@ mod tests {
         assert_eq!(parse_emoji("tada").unwrap(), "tada");
         assert_eq!(parse_emoji("🎉").unwrap(), "tada");
         assert_eq!(parse_emoji("not-an-emoji").unwrap_err().code, "invalid_emoji");
-        assert_eq!(
-            mentioned_user_ids(r#"<span class="mention" data-user-id="7">@a</span><span data-user-id="3"></span>"#),
-            vec![3, 7]
-        );
     }
 
     #[test]

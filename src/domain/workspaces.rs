@@ -134,6 +134,49 @@ impl Role {
     }
 }
 
+/// Creating channels: everyone but guests.
+pub fn may_create_channel(actor: Role) -> Result<(), Denied> {
+    match actor {
+        Role::Guest => Err(Denied::new("guest_cannot_create", "Guests cannot create channels.")),
+        _ => Ok(()),
+    }
+}
+
+/// Browsing the public channels and being put in the default ones: everyone but guests,
+/// who see only the channels they were added to.
+pub fn may_browse_channels(actor: Role) -> bool {
+    actor != Role::Guest
+}
+
+/// Running the workspace (its settings, its pending invitations): owners and admins.
+/// `what` finishes the sentence "Only workspace owners and admins can …".
+pub fn may_administer(actor: Role, what: &str) -> Result<(), Denied> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(Denied::new("not_workspace_admin", format!("Only workspace owners and admins can {what}.")))
+    }
+}
+
+/// What a member may do in the workspace as a whole, answered once for pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkspaceRights {
+    pub create_channel: bool,
+    pub browse_channels: bool,
+    /// Invite people, see pending invitations, change the settings.
+    pub administer: bool,
+}
+
+impl WorkspaceRights {
+    pub fn of(actor: Role) -> WorkspaceRights {
+        WorkspaceRights {
+            create_channel: may_create_channel(actor).is_ok(),
+            browse_channels: may_browse_channels(actor),
+            administer: may_administer(actor, "do that").is_ok(),
+        }
+    }
+}
+
 /// May `actor` invite someone with role `role`? Admins invite members and guests; only
 /// owners make admins; owners are made by promotion, never by invitation.
 pub fn may_invite(actor: Role, role: Role) -> Result<(), Denied> {
@@ -212,6 +255,19 @@ pub fn may_manage(actor: Role, actor_is_target: bool, target: Role) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workspace_wide_rights_by_role() {
+        let cases = [
+            (Role::Owner, WorkspaceRights { create_channel: true, browse_channels: true, administer: true }),
+            (Role::Admin, WorkspaceRights { create_channel: true, browse_channels: true, administer: true }),
+            (Role::Member, WorkspaceRights { create_channel: true, browse_channels: true, administer: false }),
+            (Role::Guest, WorkspaceRights { create_channel: false, browse_channels: false, administer: false }),
+        ];
+        for (role, expected) in cases {
+            assert_eq!(WorkspaceRights::of(role), expected, "{role:?}");
+        }
+    }
 
     #[test]
     fn slugs_follow_the_rules() {

@@ -1,8 +1,10 @@
 //! The event log: append inside a write transaction, read `seq > cursor` through the
 //! visibility rule, follow it per node or cluster-wide, and wake followers after commits.
 
+mod data;
 mod listen;
 
+pub use data::EventData;
 pub use listen::spawn_pg_listener;
 
 use std::collections::{HashMap, HashSet};
@@ -12,6 +14,7 @@ use serde::Serialize;
 
 use crate::db::channels::ChannelRow;
 use crate::db::events::{EventRow, NewEventRow};
+use crate::db::messages::MessageRow;
 use crate::db::workspaces::MemberRow;
 use crate::db::{self, Conn, Db, Tx};
 use crate::domain::events::{EventKind, EventScope, Viewer, visible_to};
@@ -19,49 +22,57 @@ use crate::domain::workspaces::Role;
 use crate::error::AppError;
 use crate::wire::Time;
 
-/// Key of the transaction-scoped advisory lock every PostgreSQL append takes, so that `seq`
-/// order equals commit order and a follower reading `seq > cursor` never skips a row that
-/// commits late.
-const APPEND_LOCK: i64 = 0x6576_656e_7473;
-
-/// Key of the advisory lock that lets one node at a time prune the log.
-const PRUNE_LOCK: i64 = 0x0070_7275_6e65;
-
 /// Where the log remembers how far it has been pruned.
 const PRUNED_THROUGH: &str = "events_pruned_through";
 
-/// The PostgreSQL channel that carries "the log grew" between nodes.
-pub const NOTIFY_CHANNEL: &str = "hearth_events";
+pub use crate::db::events::NOTIFY_CHANNEL;
 
 /// How often followers re-read the log when no wake-up came (NOTIFY is only a hint).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
-/// An event to append.
-#[derive(Debug, Clone)]
-pub struct NewEvent {
-    pub kind: EventKind,
+/// Where an event belongs: its workspace and channel, and the person it is about or for
+/// (the member a `*.member_*` event names, the owner of a private event; never merely the
+/// actor). Together with the kind, this is all the visibility rule reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scope {
     pub workspace_id: Option<i64>,
     pub channel_id: Option<i64>,
     pub user_id: Option<i64>,
-    /// The public wire object after the change; never secrets, hashes or private emails.
-    pub payload: serde_json::Value,
+}
+
+impl Scope {
+    /// Everyone in a channel (and, for directory kinds, everyone who may browse it).
+    pub fn channel(workspace_id: i64, channel_id: i64) -> Scope {
+        Scope { workspace_id: Some(workspace_id), channel_id: Some(channel_id), user_id: None }
+    }
+
+    /// Every active member of a workspace.
+    pub fn workspace(workspace_id: i64) -> Scope {
+        Scope { workspace_id: Some(workspace_id), ..Scope::default() }
+    }
+
+    /// One person only (private kinds), wherever they are.
+    pub fn person(user_id: i64) -> Scope {
+        Scope { user_id: Some(user_id), ..Scope::default() }
+    }
+
+    /// The same place, about this person (who sees it even when not, or no longer, in it).
+    pub fn about(self, user_id: i64) -> Scope {
+        Scope { user_id: Some(user_id), ..self }
+    }
 }
 
 /// Appends an event. Call it as the last statement of the use case's transaction: on
 /// PostgreSQL it takes the append lock, held until commit, and queues the NOTIFY that the
 /// commit delivers.
-pub fn append(tx: &mut Tx<'_>, event: NewEvent) -> Result<i64, AppError> {
-    use diesel::RunQueryDsl;
-    let payload = event.payload.to_string();
-    if let Conn::Postgresql(pg) = &mut **tx {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(pg)?;
-        diesel::sql_query(format!("NOTIFY {NOTIFY_CHANNEL}")).execute(pg)?;
-    }
+pub fn append(tx: &mut Tx<'_>, scope: Scope, data: &EventData) -> Result<i64, AppError> {
+    let payload = data.to_stored().map_err(|e| AppError::Unexpected(e.into()))?;
+    db::events::lock_for_append(tx)?;
     let seq = NewEventRow {
-        workspace_id: event.workspace_id,
-        channel_id: event.channel_id,
-        user_id: event.user_id,
-        kind: event.kind.as_str(),
+        workspace_id: scope.workspace_id,
+        channel_id: scope.channel_id,
+        user_id: scope.user_id,
+        kind: data.kind().as_str(),
         payload: &payload,
         created_at: db::now(),
     }
@@ -70,30 +81,47 @@ pub fn append(tx: &mut Tx<'_>, event: NewEvent) -> Result<i64, AppError> {
     Ok(seq)
 }
 
-/// An event as clients receive it.
+/// An event as clients receive it: `{"seq", "type", "workspace_id", "channel_id", "data",
+/// "created_at"}`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub seq: i64,
-    #[serde(rename = "type")]
-    pub kind: String,
     pub workspace_id: Option<i64>,
     pub channel_id: Option<i64>,
+    /// The person the event is about or for (not on the wire: it only scopes delivery).
+    #[serde(skip)]
+    pub user_id: Option<i64>,
+    /// `type` and `data`.
+    #[serde(flatten)]
     #[schema(value_type = Object)]
-    pub data: serde_json::Value,
+    pub data: EventData,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Time,
 }
 
 impl Event {
-    fn from_row(row: EventRow) -> Event {
-        let EventRow { seq, workspace_id, channel_id, user_id: _, kind, payload, created_at } = row;
-        Event {
-            seq,
-            kind,
-            workspace_id,
-            channel_id,
-            data: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-            created_at: Time(created_at),
+    /// Reads a stored event. An unknown kind (written by a newer node) is `None`: nobody is
+    /// shown what this node cannot vouch for. A payload that does not fit its kind is a
+    /// fault, reported as such.
+    pub fn from_row(row: EventRow) -> Result<Option<Event>, AppError> {
+        let EventRow { seq, workspace_id, channel_id, user_id, kind, payload, created_at } = row;
+        let Some(kind) = EventKind::parse(&kind) else { return Ok(None) };
+        let data = EventData::from_stored(kind, &payload).map_err(|e| {
+            AppError::Unexpected(anyhow::anyhow!(
+                "event {seq} ({}) has a payload that does not fit: {e}",
+                kind.as_str()
+            ))
+        })?;
+        Ok(Some(Event { seq, workspace_id, channel_id, user_id, data, created_at: Time(created_at) }))
+    }
+
+    /// What the visibility rule reads.
+    pub fn scope(&self) -> EventScope {
+        EventScope {
+            kind: self.data.kind(),
+            workspace_id: self.workspace_id,
+            channel_id: self.channel_id,
+            user_id: self.user_id,
         }
     }
 }
@@ -123,39 +151,85 @@ pub fn viewer(conn: &mut Conn, user_id: i64) -> Result<Viewer, AppError> {
 }
 
 /// Does this viewer see this stored event? Unknown kinds (from a newer node) are hidden.
+/// Decided from the row's columns alone, so invisible payloads are never parsed.
 pub fn is_visible(row: &EventRow, viewer: &Viewer) -> bool {
     scope_of(row).is_some_and(|scope| visible_to(&scope, viewer))
 }
 
-/// Brings the messages inside stored event payloads up to date before they are replayed: a
-/// message deleted since shows as deleted, an edited one with its new text. The log keeps
-/// what was said when it was said, but replay never hands out words their author took back.
-pub fn scrub(conn: &mut Conn, payloads: &mut [&mut serde_json::Value]) -> Result<(), AppError> {
-    const FIELDS: [&str; 2] = ["message", "thread_root"];
-    let ids: Vec<i64> = payloads.iter().flat_map(|p| FIELDS.iter().filter_map(|f| p[*f]["id"].as_i64())).collect();
+/// Brings the messages inside events up to date before they are replayed: a message
+/// deleted since shows as deleted, an edited one with its new text. The log keeps what was
+/// said when it was said, but replay never hands out words their author took back.
+pub fn scrub(conn: &mut Conn, events: &mut [Event]) -> Result<(), AppError> {
+    let ids: Vec<i64> = events.iter_mut().flat_map(|e| e.data.messages_mut()).map(|m| m.id).collect();
     if ids.is_empty() {
         return Ok(());
     }
-    let current: HashMap<i64, crate::db::messages::MessageRow> =
-        crate::db::messages::MessageRow::find_many(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
-    for payload in payloads.iter_mut() {
-        for field in FIELDS {
-            let Some(stored) = payload.get_mut(field).filter(|m| m.is_object()) else { continue };
-            let Some(now) = stored["id"].as_i64().and_then(|id| current.get(&id)) else { continue };
-            if now.deleted_at.is_some() {
-                stored["text"] = "".into();
-                stored["html"] = "".into();
-                stored["deleted"] = true.into();
-                stored["mentioned_user_ids"] = serde_json::json!([]);
-                stored["reactions"] = serde_json::json!([]);
-            } else if stored["text"].as_str() != Some(now.text.as_str()) {
-                stored["text"] = now.text.clone().into();
-                stored["html"] = now.html.clone().into();
-                stored["edited_at"] = serde_json::to_value(now.edited_at.map(Time)).unwrap_or_default();
-            }
+    let current: HashMap<i64, MessageRow> = MessageRow::find_many(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
+    for stored in events.iter_mut().flat_map(|e| e.data.messages_mut()) {
+        let Some(now) = current.get(&stored.id) else { continue };
+        if now.deleted_at.is_some() {
+            stored.text.clear();
+            stored.html.clear();
+            stored.deleted = true;
+            stored.mentioned_user_ids.clear();
+            stored.reactions.clear();
+        } else if stored.text != now.text {
+            stored.text.clone_from(&now.text);
+            stored.html.clone_from(&now.html);
+            stored.edited_at = now.edited_at.map(Time);
         }
     }
     Ok(())
+}
+
+/// Rows read per query while filtering.
+const SCAN_BATCH: i64 = 500;
+
+/// What one scan of the log found for a viewer.
+pub struct Scanned {
+    /// The visible events, oldest first, brought up to date (`scrub`).
+    pub events: Vec<Event>,
+    /// The `seq` of the last row read: the scan resumes after it.
+    pub cursor: i64,
+}
+
+/// The events after `since` and up to `until` that `viewer` may see, oldest first: at most
+/// `want` of them, reading at most `scan` rows. Replay and the JSON endpoint both read the
+/// log through this.
+pub fn scan(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    since: i64,
+    until: i64,
+    want: usize,
+    scan: i64,
+) -> Result<Scanned, AppError> {
+    let mut events = Vec::new();
+    let (mut cursor, mut scanned) = (since, 0);
+    'read: while cursor < until && scanned < scan && events.len() < want {
+        let rows = EventRow::after(conn, cursor, SCAN_BATCH)?;
+        let exhausted = (rows.len() as i64) < SCAN_BATCH;
+        for row in rows {
+            if row.seq > until {
+                break 'read;
+            }
+            cursor = row.seq;
+            scanned += 1;
+            if is_visible(&row, viewer) {
+                if let Some(event) = Event::from_row(row)? {
+                    events.push(event);
+                }
+                if events.len() == want {
+                    break 'read;
+                }
+            }
+        }
+        if exhausted {
+            break;
+        }
+    }
+    scrub(conn, &mut events)?;
+    Ok(Scanned { events, cursor })
 }
 
 /// A page of the log as one viewer sees it.
@@ -168,8 +242,6 @@ pub struct EventPage {
     pub has_more: bool,
 }
 
-/// Rows read per query while filtering a page.
-const SCAN_BATCH: i64 = 500;
 /// Rows one request may scan before it answers with what it has.
 const SCAN_LIMIT: i64 = 10_000;
 
@@ -180,30 +252,8 @@ pub fn page_for(conn: &mut Conn, user_id: i64, since: i64, limit: usize) -> Resu
     let newest = EventRow::max_seq(conn)?.unwrap_or(0);
     check_cursor(conn, since, newest)?;
     let viewer = viewer(conn, user_id)?;
-    let mut events = Vec::new();
-    let mut cursor = since;
-    let mut scanned = 0;
-    loop {
-        let rows = EventRow::after(conn, cursor, SCAN_BATCH)?;
-        let exhausted = (rows.len() as i64) < SCAN_BATCH;
-        scanned += rows.len() as i64;
-        for row in rows {
-            cursor = row.seq;
-            if is_visible(&row, &viewer) {
-                events.push(Event::from_row(row));
-                if events.len() == limit {
-                    let mut payloads: Vec<&mut serde_json::Value> = events.iter_mut().map(|e| &mut e.data).collect();
-                    scrub(conn, &mut payloads)?;
-                    return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
-                }
-            }
-        }
-        if exhausted || scanned >= SCAN_LIMIT {
-            let mut payloads: Vec<&mut serde_json::Value> = events.iter_mut().map(|e| &mut e.data).collect();
-            scrub(conn, &mut payloads)?;
-            return Ok(EventPage { events, has_more: cursor < newest, next_since: cursor });
-        }
-    }
+    let Scanned { events, cursor } = scan(conn, &viewer, since, newest, limit, SCAN_LIMIT)?;
+    Ok(EventPage { events, has_more: cursor < newest, next_since: cursor })
 }
 
 /// A cursor is stale when events after it were pruned, or when it is ahead of the log (a
@@ -233,18 +283,8 @@ pub fn check_cursor(conn: &mut Conn, since: i64, newest: i64) -> Result<(), AppE
 /// Returns how far the log is now pruned. One node prunes at a time.
 pub fn prune(db: &Db, retention: std::time::Duration) -> Result<Option<i64>, AppError> {
     db.write_blocking(|tx| {
-        if let Conn::Postgresql(pg) = &mut **tx {
-            use diesel::RunQueryDsl;
-            #[derive(diesel::QueryableByName)]
-            struct Locked {
-                #[diesel(sql_type = diesel::sql_types::Bool)]
-                locked: bool,
-            }
-            let got: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({PRUNE_LOCK}) AS locked"))
-                .get_result(pg)?;
-            if !got.locked {
-                return Ok(None);
-            }
+        if !db::try_lock(tx, db::Lock::Prune)? {
+            return Ok(None);
         }
         let Some(newest) = EventRow::max_seq(tx)? else {
             return Ok(None);

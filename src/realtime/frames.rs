@@ -1,38 +1,39 @@
 //! Event frames, the same for live delivery and replay.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::db::Conn;
-use crate::db::events::EventRow;
 use crate::db::workspaces::WorkspaceRow;
 use crate::error::AppError;
-use crate::events;
+use crate::events::{self, Event, Scanned};
 use crate::views::messages::{MessageView, fragment};
-use crate::wire::{self, Time};
+use crate::wire;
 
 /// The most events a reconnecting client is replayed; past it, it must resync.
 pub const MAX_REPLAY: usize = 10_000;
 
+/// An event as a frame: the event itself, and for `?html=1` clients the message partial of
+/// its message (and of its thread's root), rendered once for everyone.
+#[derive(Serialize)]
+struct EventFrame<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    html: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_root_html: Option<String>,
+}
+
 /// `{"seq", "type", "workspace_id", "channel_id", "data", "created_at"}`, and for message
 /// events with `slug` given, `"html"`: the message partial, rendered once for everyone.
-pub fn event_frame(row: &EventRow, data: &Value, slug: Option<&str>) -> String {
-    let mut frame = json!({
-        "seq": row.seq,
-        "type": row.kind,
-        "workspace_id": row.workspace_id,
-        "channel_id": row.channel_id,
-        "data": data,
-        "created_at": Time(row.created_at),
-    });
-    if let Some(slug) = slug {
-        if let Ok(message) = serde_json::from_value::<wire::Message>(data["message"].clone()) {
-            frame["html"] = Value::String(fragment(&MessageView::new(&message, slug), false));
-        }
-        if let Ok(root) = serde_json::from_value::<wire::Message>(data["thread_root"].clone()) {
-            frame["thread_root_html"] = Value::String(fragment(&MessageView::new(&root, slug), false));
-        }
-    }
-    frame.to_string()
+pub fn event_frame(event: &Event, slug: Option<&str>) -> Result<String, AppError> {
+    let render = |m: &wire::Message, slug: &str| fragment(&MessageView::new(m, slug), false);
+    let frame = EventFrame {
+        event,
+        html: slug.and_then(|s| Some(render(event.data.message()?, s))),
+        thread_root_html: slug.and_then(|s| Some(render(event.data.thread_root()?, s))),
+    };
+    serde_json::to_string(&frame).map_err(|e| AppError::Unexpected(e.into()))
 }
 
 /// The frames a client missed: events after `since` up to `until` that `user_id` may see,
@@ -44,34 +45,14 @@ pub fn replay(conn: &mut Conn, user_id: i64, since: i64, until: i64, html: bool)
         return Err(too_far());
     }
     let viewer = events::viewer(conn, user_id)?;
-    let mut picked: Vec<(EventRow, Value)> = Vec::new();
-    let mut cursor = since;
-    let mut slugs: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
-    'read: while cursor < until {
-        let rows = EventRow::after(conn, cursor, 500)?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in rows {
-            if row.seq > until {
-                break 'read;
-            }
-            cursor = row.seq;
-            if !events::is_visible(&row, &viewer) {
-                continue;
-            }
-            if picked.len() == MAX_REPLAY {
-                return Err(too_far());
-            }
-            let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
-            picked.push((row, data));
-        }
+    let Scanned { events, .. } = events::scan(conn, &viewer, since, until, MAX_REPLAY + 1, i64::MAX)?;
+    if events.len() > MAX_REPLAY {
+        return Err(too_far());
     }
-    let mut payloads: Vec<&mut Value> = picked.iter_mut().map(|(_, d)| d).collect();
-    events::scrub(conn, &mut payloads)?;
-    let mut frames = Vec::new();
-    for (row, data) in picked {
-        let slug = match (html, row.workspace_id) {
+    let mut slugs: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let mut frames = Vec::with_capacity(events.len());
+    for event in &events {
+        let slug = match (html, event.workspace_id) {
             (true, Some(ws)) => Some(match slugs.get(&ws) {
                 Some(s) => s.clone(),
                 None => {
@@ -82,7 +63,7 @@ pub fn replay(conn: &mut Conn, user_id: i64, since: i64, until: i64, html: bool)
             }),
             _ => None,
         };
-        frames.push(event_frame(&row, &data, slug.as_deref()));
+        frames.push(event_frame(event, slug.as_deref())?);
     }
     Ok(frames)
 }

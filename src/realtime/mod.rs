@@ -5,21 +5,26 @@
 //! Ephemeral frames (typing, presence) never touch the log; on PostgreSQL they cross nodes
 //! as `NOTIFY hearth_ephemeral`.
 
+mod ephemeral;
 mod frames;
 
+pub use ephemeral::{Ephemeral, Target};
 pub use frames::{event_frame, replay};
+
+use ephemeral::{MAX_RELAYED, Relayed};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::events::EventRow;
 use crate::db::{Backend, Db};
-use crate::domain::events::{EventKind, EventScope, Viewer, visible_to};
+use crate::domain::channels::ChannelKind;
+use crate::domain::events::{Viewer, visible_to};
+use crate::domain::workspaces::Role;
 use crate::error::AppError;
-use crate::events::{self, Follower};
+use crate::events::{self, Event, EventData, Follower};
 
 /// A frame as sent: JSON text shared by every receiver.
 pub type Frame = Arc<str>;
@@ -298,11 +303,12 @@ async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::Unbou
                 for row in rows {
                     // Rows read before an idle spell may trail the position a new
                     // connection was given; replay covers those.
-                    if row.seq <= state.position {
+                    let seq = row.seq;
+                    if seq <= state.position {
                         continue;
                     }
-                    state.deliver(&row).await;
-                    state.position = row.seq;
+                    state.deliver(row).await;
+                    state.position = seq;
                 }
             },
         }
@@ -427,12 +433,18 @@ impl State {
     /// Brings the viewers an event concerns up to date, then sends the event to everyone who
     /// may see it, then closes what it ends. Membership counts as it is now, as in replay: a
     /// new member of a channel hears of its creation, a removed one of nothing after.
-    async fn deliver(&mut self, row: &EventRow) {
-        let Some(kind) = EventKind::parse(&row.kind) else { return };
-        let scope =
-            EventScope { kind, workspace_id: row.workspace_id, channel_id: row.channel_id, user_id: row.user_id };
-        let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
-        self.refresh(kind, row).await;
+    async fn deliver(&mut self, row: EventRow) {
+        let event = match Event::from_row(row) {
+            Ok(Some(event)) => event,
+            // A kind from a newer node: nobody is shown what this node cannot vouch for.
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "live delivery skipped an event it could not read");
+                return;
+            }
+        };
+        let scope = event.scope();
+        self.refresh(&event).await;
         let receivers: Vec<u64> = self
             .conns
             .iter()
@@ -440,22 +452,31 @@ impl State {
             .map(|(id, _)| *id)
             .collect();
         if !receivers.is_empty() {
-            let plain: Frame = event_frame(row, &data, None).into();
-            let wants_html = receivers.iter().any(|id| self.conns[id].who.html);
-            let slug = match (wants_html, row.workspace_id) {
-                (true, Some(ws)) => self.slug(ws).await,
-                _ => None,
-            };
-            let html: Frame = match &slug {
-                Some(slug) => event_frame(row, &data, Some(slug)).into(),
-                None => plain.clone(),
-            };
-            for id in receivers {
-                let frame = if self.conns[&id].who.html { html.clone() } else { plain.clone() };
-                self.send(id, frame);
+            if let Err(e) = self.fan_out(&event, receivers).await {
+                tracing::error!(error = %e, "live delivery could not frame an event");
             }
         }
-        self.close_ended(kind, row, &data);
+        self.close_ended(&event);
+    }
+
+    /// Frames an event once (and once more with its partial, when anyone wants HTML) and
+    /// queues it for each receiver.
+    async fn fan_out(&mut self, event: &Event, receivers: Vec<u64>) -> Result<(), AppError> {
+        let plain: Frame = event_frame(event, None)?.into();
+        let wants_html = receivers.iter().any(|id| self.conns[id].who.html);
+        let slug = match (wants_html, event.workspace_id) {
+            (true, Some(ws)) => self.slug(ws).await,
+            _ => None,
+        };
+        let html: Frame = match &slug {
+            Some(slug) => event_frame(event, Some(slug))?.into(),
+            None => plain.clone(),
+        };
+        for id in receivers {
+            let frame = if self.conns[&id].who.html { html.clone() } else { plain.clone() };
+            self.send(id, frame);
+        }
+        Ok(())
     }
 
     /// Queues a frame; a full queue closes the connection as too slow.
@@ -494,46 +515,37 @@ impl State {
     }
 
     /// Reloads the viewers whose memberships an event changes.
-    async fn refresh(&mut self, kind: EventKind, row: &EventRow) {
-        let connected = |s: &State, u: i64| s.viewers.contains_key(&u);
-        match kind {
-            EventKind::ChannelMemberAdded
-            | EventKind::ChannelMemberRemoved
-            | EventKind::WorkspaceMemberAdded
-            | EventKind::WorkspaceMemberUpdated
-            | EventKind::WorkspaceMemberDeactivated => {
-                if let Some(u) = row.user_id.filter(|u| connected(self, *u)) {
+    async fn refresh(&mut self, event: &Event) {
+        match &event.data {
+            EventData::ChannelMemberAdded { .. }
+            | EventData::ChannelMemberRemoved { .. }
+            | EventData::WorkspaceMemberAdded { .. }
+            | EventData::WorkspaceMemberUpdated { .. }
+            | EventData::WorkspaceMemberDeactivated { .. }
+            | EventData::WorkspaceCreated { .. } => {
+                if let Some(u) = event.user_id.filter(|u| self.viewers.contains_key(u)) {
                     if let Err(e) = self.reload_viewer(u).await {
                         tracing::warn!(error = %e, "could not refresh a viewer");
                     }
                 }
             }
-            EventKind::WorkspaceCreated => {
-                if let Some(u) = row.user_id.filter(|u| connected(self, *u)) {
-                    let _ = self.reload_viewer(u).await;
-                }
-            }
-            EventKind::ChannelCreated => {
-                let Some(channel) = row.channel_id else { return };
-                let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
-                let members: Vec<i64> = match data["channel"]["dm_members"].as_array() {
+            EventData::ChannelCreated { channel } => {
+                let members: Vec<i64> = match &channel.dm_members {
                     // A direct message: its people are in it from the start.
-                    Some(people) => people.iter().filter_map(|u| u["id"].as_i64()).collect(),
+                    Some(people) => people.iter().map(|u| u.id).collect(),
                     // A channel: its creator is its first member (#general's is the owner).
-                    None => data["channel"]["created_by"].as_i64().into_iter().collect(),
+                    None => vec![channel.created_by],
                 };
                 for u in members {
                     if let Some(v) = self.viewers.get_mut(&u) {
-                        v.channels.insert(channel);
+                        v.channels.insert(channel.id);
                     }
                 }
                 // Everyone but guests may browse a public channel of their workspace.
-                if data["channel"]["kind"] == "public" {
-                    if let Some(ws) = row.workspace_id {
-                        for v in self.viewers.values_mut() {
-                            if v.workspaces.get(&ws).is_some_and(|r| *r != crate::domain::workspaces::Role::Guest) {
-                                v.browsable_channels.insert(channel);
-                            }
+                if ChannelKind::parse(&channel.kind) == Some(ChannelKind::Public) {
+                    for v in self.viewers.values_mut() {
+                        if v.workspaces.get(&channel.workspace_id).is_some_and(|r| *r != Role::Guest) {
+                            v.browsable_channels.insert(channel.id);
                         }
                     }
                 }
@@ -543,32 +555,18 @@ impl State {
     }
 
     /// Closes the connections an event ends (deactivation, sign-out) and notes new names.
-    fn close_ended(&mut self, kind: EventKind, row: &EventRow, data: &Value) {
-        match kind {
-            EventKind::UserUpdated => {
-                if data["user"]["deactivated"] == true {
-                    if let Some(u) = row.user_id {
-                        self.close_user(u, Closing::Deactivated, |_| true);
-                    }
+    fn close_ended(&mut self, event: &Event) {
+        match &event.data {
+            EventData::UserUpdated { user } => {
+                if user.deactivated {
+                    self.close_user(user.id, Closing::Deactivated, |_| true);
                 }
-                if let (Some(u), Some(name)) = (row.user_id, data["user"]["display_name"].as_str()) {
-                    self.names.insert(u, name.to_owned());
-                }
+                self.names.insert(user.id, user.display_name.clone());
             }
-            EventKind::SessionRevoked => {
-                let Some(u) = row.user_id else { return };
-                let session = data["session_id"].as_i64();
-                let token = data["token_id"].as_i64();
-                let all_but = data["all_sessions_except"].as_i64();
-                let all = data["all_sessions"] == true;
-                let all_tokens = data["all_tokens"] == true;
-                let why = if data["deactivated"] == true { Closing::Deactivated } else { Closing::Revoked };
-                self.close_user(u, why, |who| {
-                    (session.is_some() && who.session_id == session)
-                        || (token.is_some() && who.token_id == token)
-                        || (all_tokens && who.token_id.is_some())
-                        || (who.session_id.is_some() && (all || (all_but.is_some() && who.session_id != all_but)))
-                });
+            EventData::SessionRevoked(revocation) => {
+                let Some(u) = event.user_id else { return };
+                let why = if revocation.deactivated { Closing::Deactivated } else { Closing::Revoked };
+                self.close_user(u, why, |who| revocation.ends(who.session_id, who.token_id));
             }
             _ => {}
         }
@@ -594,8 +592,8 @@ impl State {
             return;
         }
         let name = self.display_name(user_id).await;
-        let frame = json!({ "type": "typing", "channel_id": channel_id, "user_id": user_id, "display_name": name });
-        self.publish(json!({ "channel_id": channel_id, "from": user_id }), frame);
+        let frame = Ephemeral::Typing { channel_id, user_id, display_name: name };
+        self.publish(Target::Channel(channel_id), user_id, frame);
     }
 
     async fn set_presence(&mut self, id: u64, status: &'static str) {
@@ -649,8 +647,7 @@ impl State {
         } else {
             self.announced.insert(user_id, status);
         }
-        let frame = json!({ "type": "presence", "user_id": user_id, "status": status });
-        self.publish(json!({ "watchers_of": user_id, "from": user_id }), frame);
+        self.publish(Target::WatchersOf(user_id), user_id, Ephemeral::presence(user_id, status));
     }
 
     /// Sets whose presence a connection watches: only people who share one of its user's
@@ -683,47 +680,38 @@ impl State {
             conn.watching = allowed.into_iter().collect();
         }
         for (user, status) in statuses {
-            let frame: Frame = json!({ "type": "presence", "user_id": user, "status": status }).to_string().into();
+            let frame: Frame = Ephemeral::presence(user, status).text().into();
             self.send_ephemeral(id, &frame);
         }
     }
 
     /// Delivers an ephemeral frame here, and on PostgreSQL to the other nodes too.
-    fn publish(&self, target: Value, frame: Value) {
-        let text: Frame = frame.to_string().into();
-        self.deliver_ephemeral(&target, &text);
+    fn publish(&self, target: Target, from: i64, frame: Ephemeral) {
+        let text: Frame = frame.text().into();
+        self.deliver_ephemeral(target, from, &text);
         if self.db.backend() == Backend::Postgres {
-            let payload = json!({ "node": self.node, "target": target, "frame": frame }).to_string();
-            if payload.len() <= 7 * 1024 {
+            let relayed = Relayed { node: self.node, target, from, frame };
+            let Ok(payload) = serde_json::to_string(&relayed) else { return };
+            if payload.len() <= MAX_RELAYED {
                 let db = self.db.clone();
                 tokio::task::spawn_blocking(move || {
-                    use diesel::RunQueryDsl;
                     if let Ok(mut conn) = db.conn() {
-                        if let crate::db::Conn::Postgresql(pg) = &mut *conn {
-                            let _ = diesel::sql_query("SELECT pg_notify($1, $2)")
-                                .bind::<diesel::sql_types::Text, _>(EPHEMERAL_CHANNEL)
-                                .bind::<diesel::sql_types::Text, _>(&payload)
-                                .execute(pg);
-                        }
+                        let _ = crate::db::notify(&mut conn, EPHEMERAL_CHANNEL, &payload);
                     }
                 });
             }
         }
     }
 
-    fn deliver_ephemeral(&self, target: &Value, frame: &Frame) {
-        let from = target["from"].as_i64();
-        let channel = target["channel_id"].as_i64();
-        let watched = target["watchers_of"].as_i64();
+    fn deliver_ephemeral(&self, target: Target, from: i64, frame: &Frame) {
         for (id, conn) in &self.conns {
-            if Some(conn.who.user_id) == from {
+            if conn.who.user_id == from {
                 continue;
             }
             let Some(v) = self.viewers.get(&conn.who.user_id) else { continue };
-            let reaches = match (channel, watched) {
-                (Some(c), _) => v.channels.contains(&c),
-                (None, Some(u)) => conn.watching.contains(&u),
-                (None, None) => false,
+            let reaches = match target {
+                Target::Channel(c) => v.channels.contains(&c),
+                Target::WatchersOf(u) => conn.watching.contains(&u),
             };
             if reaches {
                 self.send_ephemeral(*id, frame);
@@ -733,11 +721,11 @@ impl State {
 
     /// An ephemeral frame from another node.
     fn remote(&self, payload: &str) {
-        let Ok(message) = serde_json::from_str::<Value>(payload) else { return };
-        if message["node"].as_u64() == Some(self.node) {
+        let Ok(relayed) = serde_json::from_str::<Relayed>(payload) else { return };
+        if relayed.node == self.node {
             return;
         }
-        let frame: Frame = message["frame"].to_string().into();
-        self.deliver_ephemeral(&message["target"], &frame);
+        let frame: Frame = relayed.frame.text().into();
+        self.deliver_ephemeral(relayed.target, relayed.from, &frame);
     }
 }

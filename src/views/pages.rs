@@ -241,6 +241,8 @@ pub struct ChannelPage {
     pub name: String,
     pub topic: String,
     pub is_dm: bool,
+    /// What the viewer may do here (the same rules the API applies).
+    pub rights: crate::domain::channels::Rights,
     pub is_member: bool,
     pub archived: bool,
     pub member_count: usize,
@@ -266,8 +268,8 @@ pub struct MessageActionsPage {
     pub channel_id: i64,
     pub preview: String,
     pub text: String,
-    pub is_author: bool,
-    pub can_delete: bool,
+    /// What the viewer may do to the message (the same rules the API applies).
+    pub rights: crate::domain::channels::MessageRights,
     pub pinned: bool,
     pub quick_reactions: Vec<(&'static str, &'static str)>,
     pub my_reactions: Vec<(String, String)>,
@@ -327,8 +329,8 @@ pub struct ChannelDetailsPage {
     pub purpose: String,
     pub is_dm: bool,
     pub is_member: bool,
-    pub is_admin: bool,
-    pub is_default: bool,
+    /// What the viewer may do here (the same rules the API applies).
+    pub rights: crate::domain::channels::Rights,
     pub archived: bool,
     pub notify_level: String,
     pub muted: bool,

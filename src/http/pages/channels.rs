@@ -6,7 +6,7 @@ use actix_web::{get, post, web};
 use serde::Deserialize;
 
 use super::{PageResult, PageUser, html, html_status, layout_for, redirect};
-use crate::app::{AppState, channels, messages, workspaces};
+use crate::app::{AppState, channels, conversations, messages, workspaces};
 use crate::error::AppError;
 use crate::views::messages::{MessageView, fragment, rows};
 use crate::views::pages::{
@@ -108,45 +108,37 @@ struct Show {
 
 async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show: Show) -> PageResult {
     let actor = &user.0.actor;
-    // Read before the messages, so that live updates resume exactly after what is shown.
-    let seq = state.db.read(crate::events::head).await?;
-    let (workspace, channel) = channel_in(state, user, ws, id).await?;
-    let history = messages::history(state, actor, id, show.query).await?;
-    let member_count = channels::members(state, actor, id).await?.len();
-    let mut oldest_first = history.messages.clone();
+    let conversations::Conversation { seq, workspace_slug: slug, channel, rights, history, member_count, thread } =
+        conversations::open(state, actor, ws, id, show.query, show.thread).await?;
+    let mut oldest_first = history.messages;
     oldest_first.reverse();
     let title = title_of(&channel, actor.id());
-    let thread = match show.thread {
-        Some(root) => {
-            let (root, replies) = messages::thread(state, actor, root).await?;
-            if root.channel_id != id {
-                return Err(AppError::not_found("message_not_found", "No such thread in this conversation.").into());
-            }
-            let all: Vec<wire::Message> = std::iter::once(root.clone()).chain(replies).collect();
-            Some(ThreadView {
-                root_id: root.id,
-                rows: rows(&all, &workspace.slug).into_iter().map(RowView::from).collect(),
-                can_reply: channel.membership.is_some() && !channel.archived && !root.deleted,
-                client_msg_id: new_client_msg_id(),
-            })
+    let thread = thread.map(|(root, replies)| {
+        let can_reply = rights.post && !root.deleted;
+        let root_id = root.id;
+        let all: Vec<wire::Message> = std::iter::once(root).chain(replies).collect();
+        ThreadView {
+            root_id,
+            rows: rows(&all, &slug).into_iter().map(RowView::from).collect(),
+            can_reply,
+            client_msg_id: new_client_msg_id(),
         }
-        None => None,
-    };
-    let mut layout = conversation_layout(state, user, &title, &workspace.slug, Some(id)).await?;
+    });
+    let mut layout = conversation_layout(state, user, &title, &slug, Some(id)).await?;
     layout.app_class = "channel-view";
     layout.seq = Some(seq);
     layout.error = show.error;
     let page = ChannelPage {
         layout,
-        ws: workspace.slug.clone(),
         channel_id: id,
         name: channel.name.clone().unwrap_or_default(),
         topic: channel.topic.clone(),
         is_dm: channel.name.is_none(),
+        rights,
         is_member: channel.membership.is_some(),
         archived: channel.archived,
         member_count,
-        rows: rows(&oldest_first, &workspace.slug).into_iter().map(RowView::from).collect(),
+        rows: rows(&oldest_first, &slug).into_iter().map(RowView::from).collect(),
         has_older: history.has_more_before,
         has_newer: history.has_more_after,
         oldest_id: oldest_first.first().map(|m| m.id).unwrap_or(0),
@@ -157,6 +149,7 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
         max_chars: state.settings.max_message_chars,
         thread,
         title,
+        ws: slug,
     };
     let status = if page.layout.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     html_status(status, &page)
@@ -286,8 +279,7 @@ pub async fn message_actions(state: web::Data<AppState>, user: PageUser, path: w
         channel_id: message.channel_id,
         preview: fragment(&view, false),
         text: message.text.clone(),
-        is_author: rights.is_author,
-        can_delete: rights.can_delete,
+        rights,
         pinned: message.pinned,
         quick_reactions: QUICK_REACTIONS.to_vec(),
         my_reactions: message
@@ -352,7 +344,7 @@ pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path
     let (ws, id) = path.into_inner();
     let actor = &user.0.actor;
     let (workspace, _) = channel_in(&state, &user, &ws, id).await?;
-    let (channel, access) = channels::with_access(&state, actor, id).await?;
+    let (channel, rights) = channels::with_access(&state, actor, id).await?;
     let people = channels::members(&state, actor, id).await?;
     let in_channel: std::collections::HashSet<i64> = people.iter().map(|u| u.id).collect();
     let addable = workspaces::members(&state, actor, &workspace.slug)
@@ -372,8 +364,7 @@ pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path
         purpose: channel.purpose.clone(),
         is_dm: channel.name.is_none(),
         is_member: membership.is_some(),
-        is_admin: access.is_channel_admin(),
-        is_default: channel.is_default,
+        rights,
         archived: channel.archived,
         notify_level: membership.as_ref().map(|m| m.notify_level.clone()).unwrap_or_default(),
         muted: membership.is_some_and(|m| m.muted),
@@ -405,12 +396,15 @@ pub async fn update_details(
 ) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     let (ws, id) = path.into_inner();
-    let (_, channel) = channel_in(&state, &user, &ws, id).await?;
+    channel_in(&state, &user, &ws, id).await?;
     let f = form.into_inner();
-    // An unchanged name is no rename: members who may not rename can still set the topic.
-    let name = f.name.filter(|n| Some(n.trim()) != channel.name.as_deref());
-    channels::update(&state, &user.0.actor, id, channels::ChannelPatch { name, topic: f.topic, purpose: f.purpose })
-        .await?;
+    channels::update(
+        &state,
+        &user.0.actor,
+        id,
+        channels::ChannelPatch { name: f.name, topic: f.topic, purpose: f.purpose },
+    )
+    .await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
 }
 

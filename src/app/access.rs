@@ -1,0 +1,78 @@
+//! Access, loaded once per request: a workspace through the caller's active membership, a
+//! channel through that and the caller's place in it. The rules themselves are domain
+//! functions (`domain::channels::Access`, `domain::workspaces`); this module gathers the
+//! facts they read and answers with `Rights` that pages, templates and API answers share,
+//! so that the web UI and the API cannot disagree.
+
+use crate::db::Conn;
+use crate::db::channels::{ChannelMemberRow, ChannelRow};
+use crate::db::workspaces::{MemberRow, WorkspaceRow};
+use crate::domain::channels::{Access, ChannelKind, Rights};
+use crate::domain::workspaces::{Role, WorkspaceRights};
+use crate::error::AppError;
+
+/// A workspace seen through the caller's active membership.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub workspace: WorkspaceRow,
+    pub role: Role,
+    pub rights: WorkspaceRights,
+}
+
+pub(super) fn no_such_workspace() -> AppError {
+    AppError::not_found("workspace_not_found", "No such workspace, or you are not a member of it.")
+}
+
+/// Loads a workspace through the caller's active membership: a workspace the caller is not
+/// in is not found, whether it exists or not.
+pub fn workspace(conn: &mut Conn, slug: &str, user_id: i64) -> Result<Membership, AppError> {
+    let (workspace, member) = WorkspaceRow::find_for_member(conn, slug, user_id)?.ok_or_else(no_such_workspace)?;
+    let role = stored_role(&member.role)?;
+    Ok(Membership { workspace, role, rights: WorkspaceRights::of(role) })
+}
+
+/// A channel as one person may use it.
+#[derive(Debug, Clone)]
+pub struct ChannelContext {
+    pub channel: ChannelRow,
+    pub role: Role,
+    pub member: Option<ChannelMemberRow>,
+    /// The facts the rules read; ask it `may_…` for an action with its reason.
+    pub access: Access,
+    /// Everything the caller may do here, for pages and API answers.
+    pub rights: Rights,
+}
+
+fn channel_not_found() -> AppError {
+    AppError::not_found("channel_not_found", "No such channel, or you cannot see it.")
+}
+
+/// Loads a channel through the caller's workspace membership and channel access: a channel
+/// the caller may not see is not found, whether it exists or not.
+pub fn channel(conn: &mut Conn, user_id: i64, channel_id: i64) -> Result<ChannelContext, AppError> {
+    let channel = ChannelRow::find(conn, channel_id)?.ok_or_else(channel_not_found)?;
+    let ws_member = MemberRow::find(conn, channel.workspace_id, user_id)?
+        .filter(|m| m.deactivated_at.is_none())
+        .ok_or_else(channel_not_found)?;
+    let role = stored_role(&ws_member.role)?;
+    let member = ChannelMemberRow::find(conn, channel.id, user_id)?;
+    let kind = ChannelKind::parse(&channel.kind)
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("stored channel kind {:?}", channel.kind)))?;
+    let access = Access {
+        role,
+        kind,
+        is_member: member.is_some(),
+        is_creator: channel.created_by == user_id,
+        archived: channel.archived_at.is_some(),
+        is_default: channel.is_default,
+    };
+    if !access.can_see() {
+        return Err(channel_not_found());
+    }
+    Ok(ChannelContext { channel, role, member, rights: access.rights(), access })
+}
+
+/// A role as stored: anything else is a fault of the database, not of the caller.
+fn stored_role(raw: &str) -> Result<Role, AppError> {
+    Role::parse(raw).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored role: {e}")))
+}
