@@ -235,6 +235,10 @@ async fn topics_names_and_archiving_follow_the_rules() {
         "channel_name_taken",
     );
     assert_error(&app.patch(&path, &bob.token, json!({})).await, StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_change");
+    let (status, ch) =
+        app.patch(&path, &carol.token, json!({ "name": "plans", "topic": "Q4 plans", "purpose": "" })).await;
+    assert_eq!(status, StatusCode::OK, "the unchanged name is no rename, as in the details form: {ch}");
+    assert_eq!((ch["name"].as_str(), ch["topic"].as_str()), (Some("plans"), Some("Q4 plans")));
     assert_eq!(
         app.patch(&path, &bob.token, json!({ "name": "roadmap" })).await.1["name"],
         "roadmap",

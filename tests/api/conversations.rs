@@ -216,3 +216,34 @@ async fn a_group_message_is_opened_from_the_page() {
     let none = b.post("/w/acme/dms", &[("csrf_token", &page.csrf())]).await;
     assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn the_pages_offer_exactly_what_the_api_allows() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let (_, c) = app.post("/api/v1/workspaces/acme/channels", &bob.token, json!({ "name": "old-plans" })).await;
+    let c = c["id"].as_i64().unwrap();
+    let (_, m) = app.post(&format!("/api/v1/channels/{c}/messages"), &bob.token, json!({ "text": "the plan" })).await;
+    let m = m["id"].as_i64().unwrap();
+    let b = Browser::new(&app);
+    b.sign_in("bob").await;
+
+    let open = b.get(&format!("/w/acme/m/{m}")).await;
+    assert!(open.body.contains("Save changes") && open.body.contains("Pin to channel"), "the author may edit and pin");
+    let details = b.get(&format!("/w/acme/c/{c}/details")).await;
+    assert!(details.body.contains("Archive channel"), "the creator may archive");
+
+    app.post(&format!("/api/v1/channels/{c}/archive"), &bob.token, json!({})).await;
+    let archived = b.get(&format!("/w/acme/m/{m}")).await;
+    assert_eq!(archived.status, StatusCode::OK);
+    assert!(!archived.body.contains("Save changes"), "no edit form where the API refuses edits");
+    assert!(!archived.body.contains("Pin to channel"), "no pinning where the API refuses it");
+    assert!(archived.body.contains("Delete message"), "the author may still delete");
+    let (status, _) = app.patch(&format!("/api/v1/messages/{m}"), &bob.token, json!({ "text": "changed" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "and the API agrees");
+    let details = b.get(&format!("/w/acme/c/{c}/details")).await;
+    assert!(details.body.contains("Unarchive channel") && !details.body.contains(r#"name="name""#));
+    let page = b.get(&format!("/w/acme/c/{c}")).await;
+    assert!(page.body.contains("This channel is archived") && !page.body.contains(r#"data-composer"#));
+}
