@@ -231,7 +231,7 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
         return Err(AppError::forbidden("wrong_password", "The current password is not correct."));
     }
     let hash = state.hasher.hash(new.expose()).await?;
-    let (user_id, keep) = (actor.id(), actor.session_id);
+    let (user_id, keep) = (actor.id(), actor.session_id());
     state
         .db
         .write(move |tx| {

@@ -2,7 +2,7 @@
 //! invitation or workspace-creation rule applies, but every value is validated the same.
 
 use super::accounts::issue_reset;
-use super::{Actor, AppState, workspaces};
+use super::{Actor, AppState, Credential, workspaces};
 use crate::db::sessions::SessionRow;
 use crate::db::tokens::TokenRow;
 use crate::db::users::{NewUser, UserRow};
@@ -68,7 +68,7 @@ pub async fn create_workspace(
 ) -> Result<wire::Workspace, AppError> {
     let owner = owner.to_owned();
     let user = state.db.read(move |conn| find_user(conn, &owner)).await?;
-    let actor = Actor { user, session_id: None, token_id: None };
+    let actor = Actor { user, credential: Credential::Operator };
     workspaces::create_as(state, &actor, slug, name).await
 }
 

@@ -40,18 +40,59 @@ impl AppState {
     }
 }
 
-/// Who is acting: the signed-in user and the credential used.
+/// Who is acting: the account, and the credential it acts with.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user: UserRow,
-    /// The session, when signed in with a session (cookie or session token).
-    pub session_id: Option<i64>,
-    /// The personal access token, when signed in with one.
-    pub token_id: Option<i64>,
+    pub credential: Credential,
+}
+
+/// How an actor proved who it is. Bot and webhook tokens will join these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A signed-in session (the browser's cookie, or the `token` a login returned).
+    Session(i64),
+    /// A personal access token (`hpat_…`).
+    PersonalToken(i64),
+    /// The operator at the server's command line.
+    Operator,
+}
+
+/// What kind of principal an actor is, so that use cases can tell people from software.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// A person, through any of their credentials.
+    Person,
+    /// A bot user acting with its bot token.
+    Bot,
+    /// An integration (an incoming webhook, a slash command's reply) acting for its creator.
+    Integration,
 }
 
 impl Actor {
     pub fn id(&self) -> i64 {
         self.user.id
+    }
+
+    /// The session acted with, if any.
+    pub fn session_id(&self) -> Option<i64> {
+        match self.credential {
+            Credential::Session(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The personal access token acted with, if any.
+    pub fn token_id(&self) -> Option<i64> {
+        match self.credential {
+            Credential::PersonalToken(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn principal(&self) -> Principal {
+        match self.credential {
+            Credential::Session(_) | Credential::PersonalToken(_) | Credential::Operator => Principal::Person,
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::{Actor, AppState};
+use super::{Actor, AppState, Credential};
 use crate::db::sessions::{NewSession, SessionRow};
 use crate::db::tokens::TokenRow;
 use crate::db::{self, Conn};
@@ -86,7 +86,7 @@ pub async fn authenticate(state: &AppState, credential: &str) -> Result<Authenti
         state.db.write(move |tx| Ok(SessionRow::extend(tx, sid, expires_at)?)).await?;
         renewed = Some(sign_session(state, &SessionRow { expires_at, ..session.clone() }));
     }
-    Ok(Authenticated { actor: Actor { user, session_id: Some(session.id), token_id: None }, renewed })
+    Ok(Authenticated { actor: Actor { user, credential: Credential::Session(session.id) }, renewed })
 }
 
 async fn authenticate_token(state: &AppState, token: &str) -> Result<Authenticated, AppError> {
@@ -101,12 +101,12 @@ async fn authenticate_token(state: &AppState, token: &str) -> Result<Authenticat
         let id = row.id;
         state.db.write(move |tx| Ok(TokenRow::touch(tx, id, now)?)).await?;
     }
-    Ok(Authenticated { actor: Actor { user, session_id: None, token_id: Some(row.id) }, renewed: None })
+    Ok(Authenticated { actor: Actor { user, credential: Credential::PersonalToken(row.id) }, renewed: None })
 }
 
 /// Signs out the current session.
 pub async fn logout(state: &AppState, actor: &Actor) -> Result<(), AppError> {
-    let sid = actor.session_id.ok_or_else(|| {
+    let sid = actor.session_id().ok_or_else(|| {
         AppError::invalid(
             "not_a_session",
             "This request is authenticated by an access token; revoke the token instead.",

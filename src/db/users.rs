@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use super::Conn;
 use super::schema::users::{self, dsl as u};
 
-/// A row of `users`.
-#[derive(Debug, Clone, Queryable)]
+/// A row of `users`. Its `Debug` output leaves out the password hash, so that no log line
+/// or panic message ever carries one.
+#[derive(Clone, Queryable)]
 pub struct UserRow {
     pub id: i64,
     pub username: String,
@@ -58,6 +59,33 @@ pub struct NewUser<'a> {
 impl NewUser<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<UserRow> {
         diesel::insert_into(u::users).values(self).returning(COLUMNS).get_result(conn)
+    }
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let UserRow {
+            id,
+            username,
+            email,
+            display_name,
+            password_hash: _,
+            is_server_admin,
+            deactivated_at,
+            created_at,
+            updated_at,
+        } = self;
+        f.debug_struct("UserRow")
+            .field("id", id)
+            .field("username", username)
+            .field("email", email)
+            .field("display_name", display_name)
+            .field("password_hash", &"<redacted>")
+            .field("is_server_admin", is_server_admin)
+            .field("deactivated_at", deactivated_at)
+            .field("created_at", created_at)
+            .field("updated_at", updated_at)
+            .finish()
     }
 }
 
@@ -124,5 +152,30 @@ impl UserRow {
 
     pub fn set_deactivated(conn: &mut Conn, id: i64, at: Option<NaiveDateTime>) -> QueryResult<usize> {
         diesel::update(u::users.find(id)).set(u::deactivated_at.eq(at)).execute(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_password_hash() {
+        let now = chrono::NaiveDateTime::default();
+        let user = UserRow {
+            id: 1,
+            username: "alice".into(),
+            email: "alice@example.com".into(),
+            display_name: "Alice".into(),
+            password_hash: "$argon2id$v=19$secret-hash".into(),
+            is_server_admin: false,
+            deactivated_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let actor = crate::app::Actor { user, credential: crate::app::Credential::Session(2) };
+        let shown = format!("{actor:?}");
+        assert!(shown.contains("alice") && shown.contains("<redacted>"), "{shown}");
+        assert!(!shown.contains("argon2id"), "{shown}");
     }
 }

@@ -59,7 +59,7 @@ impl ChannelName {
                 format!("A channel name can be at most {} characters long.", Self::MAX_CHARS),
             ));
         }
-        if name.chars().any(|c| c.is_uppercase()) {
+        if name.chars().any(char::is_uppercase) {
             return Err(Invalid::new(code, "Channel names are lowercase."));
         }
         if !name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {

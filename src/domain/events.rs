@@ -247,8 +247,8 @@ mod tests {
 
     #[test]
     fn the_visibility_rule() {
-        let v = viewer();
         use EventKind::*;
+        let v = viewer();
         let cases = [
             (scope(MessageCreated, Some(10), Some(100), None), true, "member of the channel"),
             (scope(MessageCreated, Some(10), Some(101), None), false, "public channel not joined"),

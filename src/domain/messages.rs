@@ -1,7 +1,8 @@
 //! Message text: its limits, the mentions and channel links in it, and its rendering from
-//! a CommonMark subset to sanitised, viewer-independent HTML.
+//! a `CommonMark` subset to sanitised, viewer-independent HTML.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
@@ -240,35 +241,36 @@ pub fn render(text: &MessageText, names: &Resolved) -> String {
             Event::Text(t) if in_code == 0 => {
                 let mut html = String::new();
                 for piece in pieces(&t) {
-                    match piece {
-                        Piece::Text(s) => html.push_str(&escape(s)),
+                    // Writing to a String cannot fail.
+                    let _ = match piece {
+                        Piece::Text(s) => write!(html, "{}", escape(s)),
                         Piece::Url(u) if in_link == 0 => {
                             let u = escape(u);
-                            html.push_str(&format!(r#"<a href="{u}">{u}</a>"#));
+                            write!(html, r#"<a href="{u}">{u}</a>"#)
                         }
-                        Piece::Url(u) => html.push_str(&escape(u)),
+                        Piece::Url(u) => write!(html, "{}", escape(u)),
                         Piece::Emoji(e, code) => {
-                            html.push_str(&format!(r#"<span class="emoji" title=":{}:">{e}</span>"#, escape(code)))
+                            write!(html, r#"<span class="emoji" title=":{}:">{e}</span>"#, escape(code))
                         }
                         Piece::User(name) if matches!(name, "channel" | "here" | "everyone") => {
-                            html.push_str(&format!(r#"<span class="mention mention-broadcast">@{name}</span>"#));
+                            write!(html, r#"<span class="mention mention-broadcast">@{name}</span>"#)
                         }
                         Piece::User(name) => match names.users.get(name) {
-                            Some(id) => html.push_str(&format!(
-                                r#"<span class="mention" data-user-id="{id}">@{}</span>"#,
-                                escape(name)
-                            )),
-                            None => html.push_str(&escape(&format!("@{name}"))),
+                            Some(id) => {
+                                write!(html, r#"<span class="mention" data-user-id="{id}">@{}</span>"#, escape(name))
+                            }
+                            None => write!(html, "{}", escape(&format!("@{name}"))),
                         },
                         Piece::Channel(name) => match names.channels.get(name) {
-                            Some(id) if in_link == 0 => html.push_str(&format!(
+                            Some(id) if in_link == 0 => write!(
+                                html,
                                 r#"<a class="channel-link" href="/w/{}/c/{id}">#{}</a>"#,
                                 escape(&names.workspace),
                                 escape(name)
-                            )),
-                            _ => html.push_str(&escape(&format!("#{name}"))),
+                            ),
+                            _ => write!(html, "{}", escape(&format!("#{name}"))),
                         },
-                    }
+                    };
                 }
                 events.push(Event::InlineHtml(CowStr::from(html)));
             }
@@ -317,7 +319,7 @@ pub fn parse_emoji(raw: &str) -> Result<String, Invalid> {
 
 /// The emoji for a shortcode.
 pub fn emoji_glyph(shortcode: &str) -> Option<&'static str> {
-    emojis::get_by_shortcode(shortcode).map(|e| e.as_str())
+    emojis::get_by_shortcode(shortcode).map(emojis::Emoji::as_str)
 }
 
 #[cfg(test)]
@@ -400,7 +402,7 @@ mod tests {
             let html = render(&text(input), &names());
             for tag in tags(&html) {
                 let name: String =
-                    tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                    tag.trim_start_matches('/').chars().take_while(char::is_ascii_alphanumeric).collect();
                 assert!(
                     ["p", "a", "br", "em", "strong", "code", "pre", "span"].contains(&name.as_str()),
                     "{input:?} made <{tag}>"

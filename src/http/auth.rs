@@ -35,7 +35,7 @@ pub struct Auth {
 impl Auth {
     /// The CSRF token of this session, for forms and `<meta name="csrf-token">`.
     pub fn csrf_token(&self, state: &AppState) -> String {
-        self.actor.session_id.map(|sid| state.keys.csrf_token(sid)).unwrap_or_default()
+        self.actor.session_id().map(|sid| state.keys.csrf_token(sid)).unwrap_or_default()
     }
 
     /// Checks a form's hidden `csrf_token` field for cookie-authenticated requests.
@@ -43,7 +43,7 @@ impl Auth {
         if !self.via_cookie || self.csrf_header_ok {
             return Ok(());
         }
-        match self.actor.session_id {
+        match self.actor.session_id() {
             Some(sid) if state.keys.csrf_matches(sid, token) => Ok(()),
             _ => Err(csrf_missing()),
         }
@@ -90,7 +90,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
     if let Some(renewed) = authed.renewed {
         req.extensions_mut().insert(RenewedSession(renewed));
     }
-    let csrf_header_ok = match (authed.actor.session_id, req.headers().get(CSRF_HEADER)) {
+    let csrf_header_ok = match (authed.actor.session_id(), req.headers().get(CSRF_HEADER)) {
         (Some(sid), Some(v)) => state.keys.csrf_matches(sid, v.to_str().unwrap_or_default()),
         _ => false,
     };

@@ -61,7 +61,7 @@ pub async fn connect(
     }
     let html = matches!(query.html.as_deref(), Some("1" | "true"));
     let actor = &authed.actor;
-    let who = Identity { user_id: actor.id(), session_id: actor.session_id, token_id: actor.token_id, html };
+    let who = Identity { user_id: actor.id(), session_id: actor.session_id(), token_id: actor.token_id(), html };
     let connection = hub.register(who).await?;
     let (response, session, stream) = match actix_ws::handle(&req, body) {
         Ok(parts) => parts,

@@ -100,6 +100,7 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         // SAFETY: killpg only sends a signal to the driver's own process group.
+        #[allow(unsafe_code, reason = "libc has no safe killpg")]
         unsafe {
             libc::killpg(self.driver.id() as i32, libc::SIGKILL);
         }

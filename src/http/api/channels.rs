@@ -124,10 +124,11 @@ pub async fn update(
     if describes {
         channel = Some(channels::update(&state, &user.0, *id, channels::ChannelPatch { name, topic, purpose }).await?);
     }
-    if notifies {
-        channel = Some(channels::set_notify(&state, &user.0, *id, notify_level.as_deref(), muted).await?);
-    }
-    Ok(web::Json(channel.expect("one of the two changes ran")))
+    let channel = match channel {
+        Some(described) if !notifies => described,
+        _ => channels::set_notify(&state, &user.0, *id, notify_level.as_deref(), muted).await?,
+    };
+    Ok(web::Json(channel))
 }
 
 /// Join a public channel.
