@@ -1,0 +1,155 @@
+//! The conversation: its history, the thread pane beside it, and posting from the form.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web};
+use serde::Deserialize;
+
+use super::{channel_form, conversation_layout, new_client_msg_id, title_of};
+use crate::app::{AppState, conversations, messages};
+use crate::error::AppError;
+use crate::http::pages::{PageResult, PageUser, html_status, redirect};
+use crate::views::messages::rows;
+use crate::views::pages::{ChannelPage, RowView, ThreadView};
+use crate::wire;
+
+/// What to show of a conversation.
+#[derive(Default)]
+struct Show {
+    query: messages::HistoryQuery,
+    thread: Option<i64>,
+    error: Option<String>,
+    draft: String,
+}
+
+async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show: Show) -> PageResult {
+    let actor = &user.0.actor;
+    let conversations::Conversation { seq, workspace_slug: slug, channel, rights, history, member_count, thread } =
+        conversations::open(state, actor, ws, id, show.query, show.thread).await?;
+    let mut oldest_first = history.messages;
+    oldest_first.reverse();
+    let title = title_of(&channel, actor.id());
+    let thread = thread.map(|(root, replies)| {
+        let can_reply = rights.post && !root.deleted;
+        let root_id = root.id;
+        let all: Vec<wire::Message> = std::iter::once(root).chain(replies).collect();
+        ThreadView {
+            root_id,
+            rows: rows(&all, &slug).into_iter().map(RowView::from).collect(),
+            can_reply,
+            client_msg_id: new_client_msg_id(),
+        }
+    });
+    let mut layout = conversation_layout(state, user, &title, &slug, Some(id)).await?;
+    layout.app_class = "channel-view";
+    layout.seq = Some(seq);
+    layout.error = show.error;
+    let page = ChannelPage {
+        layout,
+        channel_id: id,
+        name: channel.name.clone().unwrap_or_default(),
+        topic: channel.topic.clone(),
+        is_dm: channel.name.is_none(),
+        rights,
+        is_member: channel.membership.is_some(),
+        archived: channel.archived,
+        member_count,
+        rows: rows(&oldest_first, &slug).into_iter().map(RowView::from).collect(),
+        has_older: history.has_more_before,
+        has_newer: history.has_more_after,
+        oldest_id: oldest_first.first().map(|m| m.id).unwrap_or(0),
+        newest_id: oldest_first.last().map(|m| m.id).unwrap_or(0),
+        at_newest: !history.has_more_after,
+        client_msg_id: new_client_msg_id(),
+        draft: show.draft,
+        max_chars: state.settings.max_message_chars,
+        thread,
+        title,
+        ws: slug,
+    };
+    let status = if page.layout.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    html_status(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct HistoryParams {
+    before: Option<i64>,
+}
+
+/// A channel or direct message.
+#[get("/w/{ws}/c/{id}")]
+pub async fn conversation_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    q: web::Query<HistoryParams>,
+) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let query = messages::HistoryQuery { before: q.before, ..Default::default() };
+    conversation(&state, &user, &ws, id, Show { query, ..Default::default() }).await
+}
+
+/// A permalink: the conversation around one message.
+#[get("/w/{ws}/c/{id}/m/{message}")]
+pub async fn permalink(state: web::Data<AppState>, user: PageUser, path: web::Path<(String, i64, i64)>) -> PageResult {
+    let (ws, id, message) = path.into_inner();
+    let m = messages::get(&state, &user.0.actor, message).await?;
+    if m.thread_root_id.is_some() && !m.also_send_to_channel {
+        return Ok(redirect(&format!("/w/{ws}/c/{id}/t/{}#m{message}", m.thread_root_id.unwrap_or(message))));
+    }
+    let query = messages::HistoryQuery { around: Some(message), ..Default::default() };
+    conversation(&state, &user, &ws, id, Show { query, ..Default::default() }).await
+}
+
+/// The conversation with a thread open beside it.
+#[get("/w/{ws}/c/{id}/t/{root}")]
+pub async fn thread_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64, i64)>,
+) -> PageResult {
+    let (ws, id, root) = path.into_inner();
+    conversation(&state, &user, &ws, id, Show { thread: Some(root), ..Default::default() }).await
+}
+
+#[derive(Deserialize)]
+pub struct PostForm {
+    #[serde(default)]
+    csrf_token: String,
+    text: String,
+    client_msg_id: Option<String>,
+    thread_root_id: Option<i64>,
+    also_send_to_channel: Option<bool>,
+}
+
+#[post("/w/{ws}/c/{id}/messages")]
+pub async fn post_message(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<PostForm>,
+) -> PageResult {
+    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
+    let f = form.into_inner();
+    let post = messages::PostForm {
+        text: f.text.clone(),
+        thread_root_id: f.thread_root_id,
+        also_send_to_channel: f.also_send_to_channel.unwrap_or(false),
+        client_msg_id: f.client_msg_id,
+    };
+    match messages::post(&state, &user.0.actor, id, post).await {
+        Ok(posted) => Ok(redirect(&match posted.message.thread_root_id {
+            Some(root) => format!("/w/{ws}/c/{id}/t/{root}#m{}", posted.message.id),
+            None => format!("/w/{ws}/c/{id}#m{}", posted.message.id),
+        })),
+        Err(e @ (AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
+            let show = Show {
+                thread: f.thread_root_id,
+                error: Some(e.problem().message),
+                draft: f.text,
+                ..Default::default()
+            };
+            conversation(&state, &user, &ws, id, show).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
