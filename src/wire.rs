@@ -11,6 +11,8 @@ use crate::db::messages::{MessageRow, ReactionRow};
 use crate::db::tokens::TokenRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
+use crate::domain::channels::ChannelKind;
+use crate::domain::workspaces::Role;
 
 /// A moment in UTC, written as RFC 3339 with microseconds and `Z`
 /// (`2026-11-25T10:50:17.123456Z`).
@@ -100,7 +102,8 @@ pub struct Workspace {
     pub slug: String,
     pub name: String,
     /// The caller's role: owner, admin, member or guest.
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     /// People with addresses at these domains may sign up without an invitation.
     pub signup_domains: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
@@ -114,7 +117,7 @@ impl Workspace {
             id: *id,
             slug: slug.clone(),
             name: name.clone(),
-            role: member.role.clone(),
+            role: member.role,
             signup_domains: crate::domain::workspaces::signup_domains(signup_domains),
             created_at: Time(*created_at),
         }
@@ -139,7 +142,8 @@ impl From<&WorkspaceRow> for WorkspaceInfo {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Member {
     pub user: User,
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     pub deactivated: bool,
     #[schema(value_type = String, format = DateTime)]
     pub joined_at: Time,
@@ -150,7 +154,7 @@ impl Member {
         let MemberRow { workspace_id: _, user_id: _, role, joined_at, deactivated_at } = member;
         Member {
             user: User::from(user),
-            role: role.clone(),
+            role: *role,
             deactivated: deactivated_at.is_some(),
             joined_at: Time(*joined_at),
         }
@@ -162,7 +166,8 @@ impl Member {
 pub struct Invitation {
     pub id: i64,
     pub email: String,
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     pub invited_by: i64,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Time,
@@ -175,7 +180,7 @@ impl From<&InvitationRow> for Invitation {
         Invitation {
             id: row.id,
             email: row.email.clone(),
-            role: row.role.clone(),
+            role: row.role,
             invited_by: row.invited_by,
             created_at: Time(row.created_at),
             expires_at: Time(row.expires_at),
@@ -220,7 +225,8 @@ pub struct Channel {
     pub id: i64,
     pub workspace_id: i64,
     /// public, private, dm or group_dm.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: ChannelKind,
     /// The name; none for direct messages.
     pub name: Option<String>,
     pub topic: String,
@@ -257,7 +263,7 @@ impl From<&ChannelRow> for Channel {
         Channel {
             id: *id,
             workspace_id: *workspace_id,
-            kind: kind.clone(),
+            kind: *kind,
             name: name.clone(),
             topic: topic.clone(),
             purpose: purpose.clone(),

@@ -7,7 +7,7 @@
 use crate::db::Conn;
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
-use crate::domain::channels::{Access, ChannelKind, Rights};
+use crate::domain::channels::{Access, Rights};
 use crate::domain::workspaces::{Role, WorkspaceRights};
 use crate::error::AppError;
 
@@ -27,7 +27,7 @@ pub(super) fn no_such_workspace() -> AppError {
 /// in is not found, whether it exists or not.
 pub fn workspace(conn: &mut Conn, slug: &str, user_id: i64) -> Result<Membership, AppError> {
     let (workspace, member) = WorkspaceRow::find_for_member(conn, slug, user_id)?.ok_or_else(no_such_workspace)?;
-    let role = stored_role(&member.role)?;
+    let role = member.role;
     Ok(Membership { workspace, role, rights: WorkspaceRights::of(role) })
 }
 
@@ -54,10 +54,9 @@ pub fn channel(conn: &mut Conn, user_id: i64, channel_id: i64) -> Result<Channel
     let ws_member = MemberRow::find(conn, channel.workspace_id, user_id)?
         .filter(|m| m.deactivated_at.is_none())
         .ok_or_else(channel_not_found)?;
-    let role = stored_role(&ws_member.role)?;
+    let role = ws_member.role;
     let member = ChannelMemberRow::find(conn, channel.id, user_id)?;
-    let kind = ChannelKind::parse(&channel.kind)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("stored channel kind {:?}", channel.kind)))?;
+    let kind = channel.kind;
     let access = Access {
         role,
         kind,
@@ -70,9 +69,4 @@ pub fn channel(conn: &mut Conn, user_id: i64, channel_id: i64) -> Result<Channel
         return Err(channel_not_found());
     }
     Ok(ChannelContext { channel, role, member, rights: access.rights(), access })
-}
-
-/// A role as stored: anything else is a fault of the database, not of the caller.
-fn stored_role(raw: &str) -> Result<Role, AppError> {
-    Role::parse(raw).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored role: {e}")))
 }

@@ -114,7 +114,7 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
                 }
                 None => {
                     for workspace in &open {
-                        invitations::add_to_workspace(tx, workspace.id, &user, Role::Member.as_str())?;
+                        invitations::add_to_workspace(tx, workspace.id, &user, Role::Member)?;
                     }
                     open.first().map(|w| w.slug.clone())
                 }

@@ -53,7 +53,7 @@ fn channel_view_counted(
             muted: m.muted,
         });
     }
-    if ChannelKind::parse(&channel.kind).is_some_and(ChannelKind::is_dm) {
+    if channel.kind.is_dm() {
         let people = ChannelMemberRow::list_with_users(conn, channel.id)?;
         view.dm_members = Some(people.iter().map(|(_, u)| wire::User::from(u)).collect());
     }
@@ -75,7 +75,7 @@ enum ChannelChange {
 /// event is about that member, who sees it even when no longer in the channel.
 fn channel_event(tx: &mut Tx<'_>, channel: &ChannelRow, change: ChannelChange) -> Result<(), AppError> {
     let mut view = wire::Channel::from(channel);
-    if ChannelKind::parse(&channel.kind).is_some_and(ChannelKind::is_dm) {
+    if channel.kind.is_dm() {
         let people = ChannelMemberRow::list_with_users(tx, channel.id)?;
         view.dm_members = Some(people.iter().map(|(_, u)| wire::User::from(u)).collect());
     }

@@ -116,7 +116,7 @@ fn find_usable(conn: &mut Conn, hash: &str) -> Result<InvitationRow, AppError> {
 #[derive(Debug, Clone)]
 pub struct InvitationPreview {
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub workspace_name: String,
     pub workspace_slug: String,
     pub has_account: bool,
@@ -165,23 +165,19 @@ pub fn join(tx: &mut Tx<'_>, invitation: &InvitationRow, user: &UserRow) -> Resu
     if MemberRow::find(tx, invitation.workspace_id, user.id)?.is_some_and(|m| m.deactivated_at.is_none()) {
         return Err(AppError::conflict("already_member", "You are already a member of this workspace."));
     }
-    add_to_workspace(tx, invitation.workspace_id, user, &invitation.role)
+    add_to_workspace(tx, invitation.workspace_id, user, invitation.role)
 }
 
 /// Makes `user` an active member with `role` (a deactivated member is reactivated), puts
 /// them in the default channels, and appends `workspace.member_added`.
-pub fn add_to_workspace(tx: &mut Tx<'_>, workspace_id: i64, user: &UserRow, role: &str) -> Result<MemberRow, AppError> {
+pub fn add_to_workspace(tx: &mut Tx<'_>, workspace_id: i64, user: &UserRow, role: Role) -> Result<MemberRow, AppError> {
     let now = db::now();
     let member = match MemberRow::find(tx, workspace_id, user.id)? {
         Some(_) => MemberRow::update(tx, workspace_id, user.id, role, None)?,
-        None => {
-            MemberRow { workspace_id, user_id: user.id, role: role.to_owned(), joined_at: now, deactivated_at: None }
-                .insert(tx)?
-        }
+        None => MemberRow { workspace_id, user_id: user.id, role, joined_at: now, deactivated_at: None }.insert(tx)?,
     };
     let data = EventData::WorkspaceMemberAdded { member: wire::Member::new(&member, user) };
     events::append(tx, Scope::workspace(member.workspace_id).about(user.id), &data)?;
-    let role = Role::parse(&member.role)?;
-    super::channels::join_defaults(tx, member.workspace_id, user, role)?;
+    super::channels::join_defaults(tx, member.workspace_id, user, member.role)?;
     Ok(member)
 }

@@ -97,7 +97,7 @@ fn resolve(
     if !refs.channels.is_empty() {
         let names: Vec<String> = refs.channels.iter().cloned().collect();
         for c in ChannelRow::find_by_names(conn, channel.workspace_id, &names)? {
-            if c.kind == ChannelKind::Public.as_str() || c.id == channel.id {
+            if c.kind == ChannelKind::Public || c.id == channel.id {
                 if let Some(name) = c.name {
                     resolved.channels.insert(name, c.id);
                 }

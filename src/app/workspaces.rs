@@ -51,7 +51,7 @@ pub async fn create_as(state: &AppState, actor: &Actor, slug: &str, name: &str) 
             let member = MemberRow {
                 workspace_id: workspace.id,
                 user_id: user.id,
-                role: Role::Owner.as_str().into(),
+                role: Role::Owner,
                 joined_at: now,
                 deactivated_at: None,
             }
@@ -182,7 +182,7 @@ pub async fn update_member(
             let target = MemberRow::find(tx, workspace.id, target_id)?.ok_or_else(|| {
                 AppError::not_found("member_not_found", "That person is not a member of this workspace.")
             })?;
-            let target_role = Role::parse(&target.role)?;
+            let target_role = target.role;
             let owners = MemberRow::count_active_owners(tx, workspace.id)? as usize;
             for change in &changes {
                 may_change_member(actor_role, target_id == user_id, target_role, *change, owners)?;
@@ -193,7 +193,7 @@ pub async fn update_member(
                 Some(false) => None,
                 None => target.deactivated_at,
             };
-            let member = MemberRow::update(tx, workspace.id, target_id, new_role.as_str(), deactivated_at)?;
+            let member = MemberRow::update(tx, workspace.id, target_id, new_role, deactivated_at)?;
             let user = UserRow::find(tx, target_id)?;
             if member.deactivated_at.is_some() {
                 // A spare invitation must not undo the deactivation.

@@ -9,13 +9,15 @@ use super::schema::channels::{self, dsl as c};
 use super::schema::mentions::dsl as mn;
 use super::schema::messages::dsl as m;
 use super::users::{self, UserRow};
+use crate::domain::channels::ChannelKind;
 
-/// A row of `channels`.
+/// A row of `channels`; the kind is read into the domain's `ChannelKind` here, once.
 #[derive(Debug, Clone, Queryable)]
 pub struct ChannelRow {
     pub id: i64,
     pub workspace_id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: ChannelKind,
     pub name: Option<String>,
     pub topic: String,
     pub purpose: String,
@@ -111,7 +113,7 @@ impl ChannelRow {
     pub fn list_public(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<ChannelRow>> {
         c::channels
             .filter(c::workspace_id.eq(workspace_id))
-            .filter(c::kind.eq("public"))
+            .filter(c::kind.eq(ChannelKind::Public.as_str()))
             .order(c::name)
             .select(COLUMNS)
             .load(conn)
@@ -175,7 +177,11 @@ impl ChannelRow {
 
     /// Ids of the public channels of some workspaces.
     pub fn ids_public_in(conn: &mut Conn, workspace_ids: &[i64]) -> QueryResult<Vec<i64>> {
-        c::channels.filter(c::workspace_id.eq_any(workspace_ids)).filter(c::kind.eq("public")).select(c::id).load(conn)
+        c::channels
+            .filter(c::workspace_id.eq_any(workspace_ids))
+            .filter(c::kind.eq(ChannelKind::Public.as_str()))
+            .select(c::id)
+            .load(conn)
     }
 }
 

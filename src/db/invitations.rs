@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::Conn;
 use super::schema::invitations::{self, dsl as i};
+use crate::domain::workspaces::Role;
 
 /// A row of `invitations`.
 #[derive(Debug, Clone, Queryable)]
@@ -12,7 +13,8 @@ pub struct InvitationRow {
     pub id: i64,
     pub workspace_id: i64,
     pub email: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub token_hash: String,
     pub invited_by: i64,
     pub created_at: NaiveDateTime,

@@ -7,6 +7,7 @@ use super::Conn;
 use super::schema::workspace_members::{self, dsl as m};
 use super::schema::workspaces::{self, dsl as w};
 use super::users::{self, UserRow};
+use crate::domain::workspaces::Role;
 
 /// A row of `workspaces`.
 #[derive(Debug, Clone, Queryable)]
@@ -104,13 +105,13 @@ impl WorkspaceRow {
     }
 }
 
-/// A row of `workspace_members`.
-#[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = workspace_members)]
+/// A row of `workspace_members`; the role is read into the domain's `Role` here, once.
+#[derive(Debug, Clone, Queryable)]
 pub struct MemberRow {
     pub workspace_id: i64,
     pub user_id: i64,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub joined_at: NaiveDateTime,
     pub deactivated_at: Option<NaiveDateTime>,
 }
@@ -125,7 +126,16 @@ pub const MEMBER_COLUMNS: (
 
 impl MemberRow {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<MemberRow> {
-        diesel::insert_into(m::workspace_members).values(self).returning(MEMBER_COLUMNS).get_result(conn)
+        diesel::insert_into(m::workspace_members)
+            .values((
+                m::workspace_id.eq(self.workspace_id),
+                m::user_id.eq(self.user_id),
+                m::role.eq(self.role.as_str()),
+                m::joined_at.eq(self.joined_at),
+                m::deactivated_at.eq(self.deactivated_at),
+            ))
+            .returning(MEMBER_COLUMNS)
+            .get_result(conn)
     }
 
     /// Any membership, active or not.
@@ -166,7 +176,7 @@ impl MemberRow {
     pub fn count_active_owners(conn: &mut Conn, workspace_id: i64) -> QueryResult<i64> {
         m::workspace_members
             .filter(m::workspace_id.eq(workspace_id))
-            .filter(m::role.eq("owner"))
+            .filter(m::role.eq(Role::Owner.as_str()))
             .filter(m::deactivated_at.is_null())
             .count()
             .get_result(conn)
@@ -176,11 +186,11 @@ impl MemberRow {
         conn: &mut Conn,
         workspace_id: i64,
         user_id: i64,
-        role: &str,
+        role: Role,
         deactivated_at: Option<NaiveDateTime>,
     ) -> QueryResult<MemberRow> {
         diesel::update(m::workspace_members.find((workspace_id, user_id)))
-            .set((m::role.eq(role), m::deactivated_at.eq(deactivated_at)))
+            .set((m::role.eq(role.as_str()), m::deactivated_at.eq(deactivated_at)))
             .returning(MEMBER_COLUMNS)
             .get_result(conn)
     }

@@ -3,15 +3,30 @@
 use super::workspaces::Role;
 use super::{Denied, Invalid, parse_label};
 
-/// What kind of conversation a channel is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What kind of conversation a channel is. On the wire and in the database: `public`,
+/// `private`, `dm` or `group_dm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ChannelKind {
+    #[serde(rename = "public")]
     Public,
+    #[serde(rename = "private")]
     Private,
     /// A direct message between two people.
+    #[serde(rename = "dm")]
     Direct,
     /// A direct message among three to eight people.
+    #[serde(rename = "group_dm")]
     Group,
+}
+
+/// A stored kind (the database holds the names `as_str` writes).
+impl TryFrom<String> for ChannelKind {
+    type Error = Invalid;
+
+    fn try_from(stored: String) -> Result<ChannelKind, Invalid> {
+        ChannelKind::parse(&stored)
+            .ok_or_else(|| Invalid::new("invalid_channel_kind", format!("\"{stored}\" is not a kind of channel.")))
+    }
 }
 
 impl ChannelKind {

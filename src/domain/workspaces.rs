@@ -94,8 +94,10 @@ pub fn signup_domains(stored: &str) -> Vec<String> {
     stored.split(',').filter(|d| !d.is_empty()).map(str::to_owned).collect()
 }
 
-/// A member's role in a workspace, most powerful first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A member's role in a workspace, most powerful first. On the wire and in the database it
+/// is its lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
     Admin,
@@ -128,9 +130,26 @@ impl Role {
         }
     }
 
+    /// "an admin", "a member": for sentences.
+    pub fn with_article(self) -> String {
+        match self {
+            Role::Owner | Role::Admin => format!("an {}", self.as_str()),
+            Role::Member | Role::Guest => format!("a {}", self.as_str()),
+        }
+    }
+
     /// Owners and admins run the workspace.
     pub fn is_admin(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// A stored role (the database holds the names `as_str` writes).
+impl TryFrom<String> for Role {
+    type Error = Invalid;
+
+    fn try_from(stored: String) -> Result<Role, Invalid> {
+        Role::parse(&stored)
     }
 }
 

@@ -137,10 +137,8 @@ fn scope_of(row: &EventRow) -> Option<EventScope> {
 
 /// Loads what the visibility rule needs to know about `user_id`, as things stand now.
 pub fn viewer(conn: &mut Conn, user_id: i64) -> Result<Viewer, AppError> {
-    let workspaces: HashMap<i64, Role> = MemberRow::list_active_for_user(conn, user_id)?
-        .into_iter()
-        .filter_map(|m| Role::parse(&m.role).ok().map(|r| (m.workspace_id, r)))
-        .collect();
+    let workspaces: HashMap<i64, Role> =
+        MemberRow::list_active_for_user(conn, user_id)?.into_iter().map(|m| (m.workspace_id, m.role)).collect();
     // Channels count only in workspaces the viewer is still an active member of.
     let active: Vec<i64> = workspaces.keys().copied().collect();
     let channels: HashSet<i64> = ChannelRow::ids_joined_in(conn, user_id, &active)?.into_iter().collect();

@@ -542,7 +542,7 @@ impl State {
                     }
                 }
                 // Everyone but guests may browse a public channel of their workspace.
-                if ChannelKind::parse(&channel.kind) == Some(ChannelKind::Public) {
+                if channel.kind == ChannelKind::Public {
                     for v in self.viewers.values_mut() {
                         if v.workspaces.get(&channel.workspace_id).is_some_and(|r| *r != Role::Guest) {
                             v.browsable_channels.insert(channel.id);

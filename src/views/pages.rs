@@ -119,7 +119,7 @@ pub struct InvitationPage {
     pub layout: Layout,
     pub token: String,
     pub workspace_name: String,
-    pub role: String,
+    pub role: &'static str,
     pub email: String,
     pub has_account: bool,
     /// Username of the signed-in person, empty when nobody is.
@@ -141,8 +141,8 @@ pub struct WorkspacePage {
     pub layout: Layout,
     pub slug: String,
     pub name: String,
-    pub role: String,
-    pub role_article: &'static str,
+    /// "an admin", "a member".
+    pub role_with_article: String,
     pub is_admin: bool,
 }
 
@@ -158,7 +158,7 @@ pub struct MemberRowView {
     pub user_id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: &'static str,
     pub deactivated: bool,
     /// The viewer may change this member.
     pub manageable: bool,
@@ -167,7 +167,7 @@ pub struct MemberRowView {
 #[derive(Debug, Clone)]
 pub struct InvitationView {
     pub email: String,
-    pub role: String,
+    pub role: &'static str,
     pub expires_at: String,
 }
 

@@ -12,6 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
 
 use crate::app::{self, Actor, AppState};
 use crate::config::WorkspaceCreation;
+use crate::domain::channels::ChannelKind;
 use crate::error::AppError;
 use crate::http::auth::{self, Auth};
 use crate::views::pages::{Layout, Nav, NavChannel, NavWorkspace, NoticePage};
@@ -201,7 +202,7 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
             slug: w.slug.clone(),
             name: w.name.clone(),
             initial: w.name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
-            is_admin: w.role == "owner" || w.role == "admin",
+            is_admin: w.role.is_admin(),
             current: Some(w.slug.as_str()) == current,
         })
         .collect();
@@ -216,7 +217,7 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
                 id: c.id,
                 href: format!("/w/{}/c/{}", ws.slug, c.id),
                 label: c.name.clone().unwrap_or_else(|| channels::title_of(&c, actor.id())),
-                private: c.kind == "private",
+                private: c.kind == ChannelKind::Private,
                 active: false,
                 unread: membership.unread_count > 0 && !membership.muted,
                 muted: membership.muted,

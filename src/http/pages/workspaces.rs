@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{MaybeUser, PageResult, PageUser, html, html_status, layout_for, notice_for, redirect};
 use crate::app::{AppState, invitations, workspaces};
-use crate::domain::workspaces::{Role, assignable_roles, may_manage};
+use crate::domain::workspaces::{Role, WorkspaceRights, assignable_roles, may_manage};
 use crate::error::AppError;
 use crate::views::pages::{
     InvitationPage, InvitationView, Layout, MemberRowView, MembersPage, WorkspaceNewPage, WorkspacePage,
@@ -61,14 +61,13 @@ pub async fn home(
         return Ok(redirect(&href));
     }
     layout.notice = notice_for(query.done.as_deref());
-    let role = Role::parse(&workspace.role).map_err(AppError::from)?;
+    let role = workspace.role;
     html(&WorkspacePage {
         layout,
         slug: workspace.slug,
         name: workspace.name,
-        role_article: if role == Role::Owner || role == Role::Admin { "an" } else { "a" },
-        role: workspace.role,
-        is_admin: role.is_admin(),
+        role_with_article: role.with_article(),
+        is_admin: WorkspaceRights::of(role).administer,
     })
 }
 
@@ -81,9 +80,10 @@ async fn members_page(
 ) -> PageResult {
     let actor = &user.0.actor;
     let workspace = workspaces::get(state, actor, slug).await?;
-    let role = Role::parse(&workspace.role).map_err(AppError::from)?;
+    let role = workspace.role;
+    let rights = WorkspaceRights::of(role);
     let members = workspaces::members(state, actor, slug).await?;
-    let invitations = if role.is_admin() { invitations::list_pending(state, actor, slug).await? } else { Vec::new() };
+    let invitations = if rights.administer { invitations::list_pending(state, actor, slug).await? } else { Vec::new() };
     let mut layout = layout_for(state, &user.0, &format!("{}: members", workspace.name), Some(&workspace.slug)).await?;
     layout.error = error;
     layout.notice = notice;
@@ -91,27 +91,24 @@ async fn members_page(
         layout,
         slug: workspace.slug.clone(),
         workspace_name: workspace.name.clone(),
-        is_admin: role.is_admin(),
+        is_admin: rights.administer,
         is_owner: role == Role::Owner,
         members: members
             .into_iter()
-            .map(|m| {
-                let target = Role::parse(&m.role).unwrap_or(Role::Guest);
-                MemberRowView {
-                    manageable: may_manage(role, m.user.id == actor.id(), target),
-                    user_id: m.user.id,
-                    username: m.user.username,
-                    display_name: m.user.display_name,
-                    role: m.role,
-                    deactivated: m.deactivated,
-                }
+            .map(|m| MemberRowView {
+                manageable: may_manage(role, m.user.id == actor.id(), m.role),
+                user_id: m.user.id,
+                username: m.user.username,
+                display_name: m.user.display_name,
+                role: m.role.as_str(),
+                deactivated: m.deactivated,
             })
             .collect(),
         invitations: invitations
             .into_iter()
             .map(|i| InvitationView {
                 email: i.email,
-                role: i.role,
+                role: i.role.as_str(),
                 expires_at: i.expires_at.0.format("%Y-%m-%d").to_string(),
             })
             .collect(),
@@ -233,7 +230,7 @@ pub async fn invitation(state: web::Data<AppState>, user: MaybeUser, token: web:
         layout,
         token: token.into_inner(),
         workspace_name: preview.workspace_name,
-        role: preview.role,
+        role: preview.role.as_str(),
         email: preview.email,
         has_account: preview.has_account,
         signed_in_as,
