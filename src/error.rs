@@ -1,13 +1,14 @@
 //! `AppError`: every failure a request can meet, with its status, a stable machine-readable
 //! code and a sentence for people. Mapped to HTTP once, in `http::error`.
 
-use std::borrow::Cow;
 use std::fmt;
+
+pub use crate::domain::Code;
 
 /// A stable error code (`channel_name_taken`) and a human sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub code: Cow<'static, str>,
+    pub code: Code,
     pub message: String,
 }
 
@@ -40,46 +41,46 @@ pub enum AppError {
     Unexpected(anyhow::Error),
 }
 
-fn problem(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Problem {
-    Problem { code: code.into(), message: message.into() }
+fn problem(code: Code, message: impl Into<String>) -> Problem {
+    Problem { code, message: message.into() }
 }
 
 impl AppError {
-    pub fn malformed(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn malformed(code: Code, message: impl Into<String>) -> Self {
         AppError::Malformed(problem(code, message))
     }
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        AppError::Unauthenticated(problem("not_authenticated", message))
+        AppError::Unauthenticated(problem(Code::NotAuthenticated, message))
     }
-    pub fn forbidden(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: Code, message: impl Into<String>) -> Self {
         AppError::Forbidden(problem(code, message))
     }
-    pub fn not_found(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn not_found(code: Code, message: impl Into<String>) -> Self {
         AppError::NotFound(problem(code, message))
     }
-    pub fn conflict(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn conflict(code: Code, message: impl Into<String>) -> Self {
         AppError::Conflict(problem(code, message))
     }
-    pub fn gone(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn gone(code: Code, message: impl Into<String>) -> Self {
         AppError::Gone(problem(code, message))
     }
     pub fn too_large(message: impl Into<String>) -> Self {
-        AppError::TooLarge(problem("payload_too_large", message))
+        AppError::TooLarge(problem(Code::PayloadTooLarge, message))
     }
     pub fn unsupported_media_type(message: impl Into<String>) -> Self {
-        AppError::UnsupportedMediaType(problem("unsupported_media_type", message))
+        AppError::UnsupportedMediaType(problem(Code::UnsupportedMediaType, message))
     }
-    pub fn invalid(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn invalid(code: Code, message: impl Into<String>) -> Self {
         AppError::Invalid(problem(code, message))
     }
     pub fn rate_limited(retry_after_secs: u64, message: impl Into<String>) -> Self {
-        AppError::RateLimited { problem: problem("rate_limited", message), retry_after_secs }
+        AppError::RateLimited { problem: problem(Code::RateLimited, message), retry_after_secs }
     }
     /// A backing service failed; the cause is logged, the client hears only which service.
     pub fn unavailable(service: &str, cause: impl fmt::Display) -> Self {
         tracing::error!(service, error = %cause, "backing service unavailable");
         AppError::Unavailable(problem(
-            "service_unavailable",
+            Code::ServiceUnavailable,
             format!("The {service} is unavailable; try again shortly."),
         ))
     }
@@ -116,7 +117,7 @@ impl AppError {
             | AppError::Invalid(p)
             | AppError::Unavailable(p)
             | AppError::RateLimited { problem: p, .. } => p.clone(),
-            AppError::Unexpected(_) => problem("internal_error", "Something went wrong on our side."),
+            AppError::Unexpected(_) => problem(Code::InternalError, "Something went wrong on our side."),
         }
     }
 }

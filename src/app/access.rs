@@ -7,6 +7,7 @@
 use crate::db::Conn;
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
+use crate::domain::Code;
 use crate::domain::channels::{Access, Rights};
 use crate::domain::workspaces::{Role, WorkspaceRights};
 use crate::error::AppError;
@@ -20,7 +21,7 @@ pub struct Membership {
 }
 
 pub(super) fn no_such_workspace() -> AppError {
-    AppError::not_found("workspace_not_found", "No such workspace, or you are not a member of it.")
+    AppError::not_found(Code::WorkspaceNotFound, "No such workspace, or you are not a member of it.")
 }
 
 /// Loads a workspace through the caller's active membership: a workspace the caller is not
@@ -44,7 +45,7 @@ pub struct ChannelContext {
 }
 
 fn channel_not_found() -> AppError {
-    AppError::not_found("channel_not_found", "No such channel, or you cannot see it.")
+    AppError::not_found(Code::ChannelNotFound, "No such channel, or you cannot see it.")
 }
 
 /// Loads a channel through the caller's workspace membership and channel access: a channel

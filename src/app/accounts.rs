@@ -1,5 +1,6 @@
 //! Accounts: sign-up, sign-in, profile and password changes, password resets.
 
+use crate::domain::Code;
 use chrono::Duration;
 
 use super::invitations::{self, InvitationCheck};
@@ -69,13 +70,13 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
             db::lock(tx, db::Lock::Signup)?;
             if UserRow::email_taken(tx, email.as_str())? {
                 return Err(AppError::conflict(
-                    "email_taken",
+                    Code::EmailTaken,
                     "An account with that email address already exists; sign in instead.",
                 ));
             }
             if UserRow::username_taken(tx, username.as_str())? {
                 return Err(AppError::conflict(
-                    "username_taken",
+                    Code::UsernameTaken,
                     format!("The username \"{}\" is taken.", username.as_str()),
                 ));
             }
@@ -91,7 +92,7 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
             };
             if invitation.is_none() && !first && open.is_empty() {
                 return Err(AppError::forbidden(
-                    "signup_requires_invitation",
+                    Code::SignupRequiresInvitation,
                     "Signing up needs an invitation; ask a workspace admin to invite you.",
                 ));
             }
@@ -187,7 +188,7 @@ pub async fn login(
         return Err(AppError::unauthenticated("Wrong username, email or password."));
     };
     if user.deactivated_at.is_some() {
-        return Err(AppError::forbidden("account_deactivated", "This account has been deactivated."));
+        return Err(AppError::forbidden(Code::AccountDeactivated, "This account has been deactivated."));
     }
     let user_id = user.id;
     let session = state
@@ -228,7 +229,7 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
     let current = Password::parse_attempt(current)?;
     let new = Password::parse_new(new, &[&actor.user.username, &actor.user.email])?;
     if !state.hasher.verify(current.expose(), &actor.user.password_hash).await? {
-        return Err(AppError::forbidden("wrong_password", "The current password is not correct."));
+        return Err(AppError::forbidden(Code::WrongPassword, "The current password is not correct."));
     }
     let hash = state.hasher.hash(new.expose()).await?;
     let (user_id, keep) = (actor.id(), actor.session_id());
@@ -299,12 +300,15 @@ pub async fn check_password_reset(state: &AppState, token: &str) -> Result<UserR
 
 fn usable_reset(conn: &mut db::Conn, hash: &str) -> Result<ResetRow, AppError> {
     let reset = ResetRow::find_by_hash(conn, hash)?
-        .ok_or_else(|| AppError::not_found("reset_not_found", "That password-reset link is not valid."))?;
+        .ok_or_else(|| AppError::not_found(Code::ResetNotFound, "That password-reset link is not valid."))?;
     if reset.used_at.is_some() {
-        return Err(AppError::gone("reset_used", "That password-reset link has already been used; request a new one."));
+        return Err(AppError::gone(
+            Code::ResetUsed,
+            "That password-reset link has already been used; request a new one.",
+        ));
     }
     if reset.expires_at <= db::now() {
-        return Err(AppError::gone("reset_expired", "That password-reset link has expired; request a new one."));
+        return Err(AppError::gone(Code::ResetExpired, "That password-reset link has expired; request a new one."));
     }
     Ok(reset)
 }

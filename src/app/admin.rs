@@ -7,6 +7,7 @@ use crate::db::sessions::SessionRow;
 use crate::db::tokens::TokenRow;
 use crate::db::users::{NewUser, UserRow};
 use crate::db::{self, Conn};
+use crate::domain::Code;
 use crate::domain::accounts::{DisplayName, Email, Login, Password, Username};
 use crate::domain::events::Revocation;
 use crate::error::AppError;
@@ -29,10 +30,10 @@ pub async fn create_user(
         .db
         .write(move |tx| {
             if UserRow::email_taken(tx, email.as_str())? {
-                return Err(AppError::conflict("email_taken", "An account with that email address already exists."));
+                return Err(AppError::conflict(Code::EmailTaken, "An account with that email address already exists."));
             }
             if UserRow::username_taken(tx, username.as_str())? {
-                return Err(AppError::conflict("username_taken", "That username is taken."));
+                return Err(AppError::conflict(Code::UsernameTaken, "That username is taken."));
             }
             let now = db::now();
             let first = UserRow::count(tx)? == 0;
@@ -56,7 +57,7 @@ pub fn find_user(conn: &mut Conn, login: &str) -> Result<UserRow, AppError> {
         Login::Email(e) => UserRow::find_by_email(conn, e.as_str())?,
         Login::Username(u) => UserRow::find_by_username(conn, &u)?,
     };
-    found.ok_or_else(|| AppError::not_found("user_not_found", format!("No account is named \"{login}\".")))
+    found.ok_or_else(|| AppError::not_found(Code::UserNotFound, format!("No account is named \"{login}\".")))
 }
 
 /// Creates a workspace owned by `owner`.

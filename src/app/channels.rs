@@ -1,6 +1,7 @@
 //! Channels and direct messages: create, find, join and leave, manage members, archive,
 //! read markers and notification settings.
 
+use crate::domain::Code;
 use std::collections::HashMap;
 
 use super::access::{self, Membership};
@@ -171,7 +172,7 @@ pub async fn create(
             may_create_channel(role)?;
             if ChannelRow::name_taken(tx, workspace.id, name.as_str())? {
                 return Err(AppError::conflict(
-                    "channel_name_taken",
+                    Code::ChannelNameTaken,
                     format!("A channel named #{} already exists.", name.as_str()),
                 ));
             }
@@ -263,7 +264,7 @@ pub async fn update(
     let topic = patch.topic.as_deref().map(|t| parse_topic(t, "A topic")).transpose()?;
     let purpose = patch.purpose.as_deref().map(|p| parse_topic(p, "A purpose")).transpose()?;
     if name.is_none() && topic.is_none() && purpose.is_none() {
-        return Err(AppError::invalid("nothing_to_change", "Give a name, topic or purpose to change."));
+        return Err(AppError::invalid(Code::NothingToChange, "Give a name, topic or purpose to change."));
     }
     let user_id = actor.id();
     state
@@ -282,7 +283,7 @@ pub async fn update(
                 ctx.access.may_rename()?;
                 if ChannelRow::name_taken(tx, ctx.channel.workspace_id, name.as_str())? {
                     return Err(AppError::conflict(
-                        "channel_name_taken",
+                        Code::ChannelNameTaken,
                         format!("A channel named #{} already exists.", name.as_str()),
                     ));
                 }
@@ -351,12 +352,12 @@ pub async fn add_member(
             MemberRow::find(tx, ctx.channel.workspace_id, target_id)?
                 .filter(|m| m.deactivated_at.is_none())
                 .ok_or_else(|| {
-                    AppError::not_found("user_not_found", "That person is not an active member of this workspace.")
+                    AppError::not_found(Code::UserNotFound, "That person is not an active member of this workspace.")
                 })?;
             let target = UserRow::find(tx, target_id)?;
             if !add_member_row(tx, &ctx.channel, &target)? {
                 return Err(AppError::conflict(
-                    "already_in_channel",
+                    Code::AlreadyInChannel,
                     format!("{} is already in this channel.", target.username),
                 ));
             }
@@ -374,7 +375,7 @@ pub async fn remove_member(state: &AppState, actor: &Actor, channel_id: i64, tar
             let ctx = access::channel(tx, user_id, channel_id)?;
             ctx.access.may_remove_member()?;
             if ChannelMemberRow::delete(tx, channel_id, target_id)? == 0 {
-                return Err(AppError::not_found("not_in_channel", "That person is not in this channel."));
+                return Err(AppError::not_found(Code::NotInChannel, "That person is not in this channel."));
             }
             let target = UserRow::find(tx, target_id)?;
             channel_event(tx, &ctx.channel, ChannelChange::MemberRemoved(wire::User::from(&target)))
@@ -412,7 +413,7 @@ pub async fn set_archived(
             ctx.access.may_archive()?;
             if ctx.access.archived == archived {
                 return Err(AppError::conflict(
-                    if archived { "already_archived" } else { "not_archived" },
+                    if archived { Code::AlreadyArchived } else { Code::NotArchived },
                     if archived { "The channel is already archived." } else { "The channel is not archived." },
                 ));
             }
@@ -448,7 +449,7 @@ pub async fn open_dm(
             for id in &members {
                 MemberRow::find(tx, workspace.id, *id)?.filter(|m| m.deactivated_at.is_none()).ok_or_else(|| {
                     AppError::not_found(
-                        "user_not_found",
+                        Code::UserNotFound,
                         format!("User {id} is not an active member of this workspace."),
                     )
                 })?;
@@ -485,7 +486,7 @@ pub async fn open_dm(
 fn set_read(tx: &mut Tx<'_>, user_id: i64, channel_id: i64, message_id: i64) -> Result<wire::Channel, AppError> {
     let ctx = access::channel(tx, user_id, channel_id)?;
     if ctx.member.is_none() {
-        return Err(AppError::forbidden("not_in_channel", "Join the channel to keep a read marker in it."));
+        return Err(AppError::forbidden(Code::NotInChannel, "Join the channel to keep a read marker in it."));
     }
     ChannelMemberRow::set_last_read(tx, channel_id, user_id, message_id)?;
     let member = ChannelMemberRow::find(tx, channel_id, user_id)?;
@@ -510,7 +511,7 @@ pub async fn mark_read(
             let upto = match message_id {
                 Some(id) => {
                     let m = MessageRow::find(tx, id)?.filter(|m| m.channel_id == channel_id);
-                    m.ok_or_else(|| AppError::not_found("message_not_found", "That message is not in this channel."))?
+                    m.ok_or_else(|| AppError::not_found(Code::MessageNotFound, "That message is not in this channel."))?
                         .id
                 }
                 None => MessageRow::newest_id(tx, channel_id)?.unwrap_or(0),
@@ -528,7 +529,7 @@ pub async fn mark_unread(state: &AppState, actor: &Actor, message_id: i64) -> Re
         .write(move |tx| {
             let message = MessageRow::find(tx, message_id)?
                 .filter(|m| access::channel(tx, user_id, m.channel_id).is_ok())
-                .ok_or_else(|| AppError::not_found("message_not_found", "No such message."))?;
+                .ok_or_else(|| AppError::not_found(Code::MessageNotFound, "No such message."))?;
             let before = MessageRow::id_before(tx, message.channel_id, message.id)?.unwrap_or(0);
             set_read(tx, user_id, message.channel_id, before)
         })
@@ -545,7 +546,7 @@ pub async fn set_notify(
 ) -> Result<wire::Channel, AppError> {
     let level = level.map(NotifyLevel::parse).transpose()?;
     if level.is_none() && muted.is_none() {
-        return Err(AppError::invalid("nothing_to_change", "Give notify_level or muted."));
+        return Err(AppError::invalid(Code::NothingToChange, "Give notify_level or muted."));
     }
     let user_id = actor.id();
     state
@@ -554,7 +555,7 @@ pub async fn set_notify(
             let ctx = access::channel(tx, user_id, channel_id)?;
             let member = ctx
                 .member
-                .ok_or_else(|| AppError::forbidden("not_in_channel", "Join the channel to set its notifications."))?;
+                .ok_or_else(|| AppError::forbidden(Code::NotInChannel, "Join the channel to set its notifications."))?;
             let level = level.map(NotifyLevel::as_str).unwrap_or(&member.notify_level).to_owned();
             let member = ChannelMemberRow::set_notify(tx, channel_id, user_id, &level, muted.unwrap_or(member.muted))?;
             channel_view(tx, &ctx.channel, Some(&member))

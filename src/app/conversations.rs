@@ -8,6 +8,7 @@ use super::channels::channel_view;
 use super::messages::{History, HistoryQuery, history_in, thread_in};
 use super::{Actor, AppState};
 use crate::db::channels::ChannelMemberRow;
+use crate::domain::Code;
 use crate::domain::channels::Rights;
 use crate::error::AppError;
 use crate::events;
@@ -28,7 +29,7 @@ pub struct Conversation {
 }
 
 fn not_here() -> AppError {
-    AppError::not_found("channel_not_found", "No such channel, or you cannot see it.")
+    AppError::not_found(Code::ChannelNotFound, "No such channel, or you cannot see it.")
 }
 
 /// Opens a conversation of workspace `slug` (a channel of another workspace is not found
@@ -58,7 +59,7 @@ pub async fn open(
                 Some(root) => {
                     let found = thread_in(conn, user_id, root)?;
                     if found.0.channel_id != channel_id {
-                        return Err(AppError::not_found("message_not_found", "No such thread in this conversation."));
+                        return Err(AppError::not_found(Code::MessageNotFound, "No such thread in this conversation."));
                     }
                     Some(found)
                 }

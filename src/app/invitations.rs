@@ -1,6 +1,7 @@
 //! Invitations: owners and admins invite by email with a role; the link is single-use and
 //! expires; following it signs up or signs in and joins the workspace.
 
+use crate::domain::Code;
 use chrono::Duration;
 
 use super::access::{self, Membership};
@@ -42,7 +43,7 @@ pub async fn invite(
             if let Some(existing) = UserRow::find_by_email(tx, email.as_str())? {
                 if MemberRow::find(tx, workspace.id, existing.id)?.is_some_and(|m| m.deactivated_at.is_none()) {
                     return Err(AppError::conflict(
-                        "already_member",
+                        Code::AlreadyMember,
                         format!("{} is already a member of this workspace.", email.as_str()),
                     ));
                 }
@@ -92,7 +93,7 @@ pub fn check(conn: &mut Conn, hash: &str, email: &str) -> Result<InvitationCheck
     let invitation = find_usable(conn, hash)?;
     if invitation.email != email {
         return Err(AppError::forbidden(
-            "invitation_email_mismatch",
+            Code::InvitationEmailMismatch,
             format!("This invitation is for {}; sign up or sign in with that address.", invitation.email),
         ));
     }
@@ -102,12 +103,12 @@ pub fn check(conn: &mut Conn, hash: &str, email: &str) -> Result<InvitationCheck
 
 fn find_usable(conn: &mut Conn, hash: &str) -> Result<InvitationRow, AppError> {
     let invitation = InvitationRow::find_by_hash(conn, hash)?
-        .ok_or_else(|| AppError::not_found("invitation_not_found", "That invitation link is not valid."))?;
+        .ok_or_else(|| AppError::not_found(Code::InvitationNotFound, "That invitation link is not valid."))?;
     if invitation.accepted_at.is_some() {
-        return Err(AppError::gone("invitation_used", "That invitation has already been used."));
+        return Err(AppError::gone(Code::InvitationUsed, "That invitation has already been used."));
     }
     if invitation.expires_at <= db::now() {
-        return Err(AppError::gone("invitation_expired", "That invitation has expired; ask for a new one."));
+        return Err(AppError::gone(Code::InvitationExpired, "That invitation has expired; ask for a new one."));
     }
     Ok(invitation)
 }
@@ -160,10 +161,10 @@ pub async fn accept(state: &AppState, actor: &Actor, token: &str) -> Result<wire
 pub fn join(tx: &mut Tx<'_>, invitation: &InvitationRow, user: &UserRow) -> Result<MemberRow, AppError> {
     let now = db::now();
     if InvitationRow::accept(tx, invitation.id, user.id, now)? == 0 {
-        return Err(AppError::gone("invitation_used", "That invitation has already been used."));
+        return Err(AppError::gone(Code::InvitationUsed, "That invitation has already been used."));
     }
     if MemberRow::find(tx, invitation.workspace_id, user.id)?.is_some_and(|m| m.deactivated_at.is_none()) {
-        return Err(AppError::conflict("already_member", "You are already a member of this workspace."));
+        return Err(AppError::conflict(Code::AlreadyMember, "You are already a member of this workspace."));
     }
     add_to_workspace(tx, invitation.workspace_id, user, invitation.role)
 }

@@ -1,5 +1,6 @@
 //! Messages: post (idempotently), read history and threads, edit, delete, react, pin.
 
+use crate::domain::Code;
 use std::collections::HashMap;
 
 use super::access::{self, ChannelContext};
@@ -24,7 +25,7 @@ pub const MAX_PAGE: i64 = 200;
 const MAX_CLIENT_MSG_ID: usize = 64;
 
 fn message_not_found() -> AppError {
-    AppError::not_found("message_not_found", "No such message, or you cannot see it.")
+    AppError::not_found(Code::MessageNotFound, "No such message, or you cannot see it.")
 }
 
 /// Builds wire messages for rows, loading their authors and reactions in two queries.
@@ -67,7 +68,7 @@ fn live_message(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(Messa
     let (message, ctx) = message_context(conn, user_id, message_id)?;
     ctx.access.may_interact()?;
     if message.deleted_at.is_some() {
-        return Err(AppError::invalid("message_deleted", "That message was deleted."));
+        return Err(AppError::invalid(Code::MessageDeleted, "That message was deleted."));
     }
     Ok((message, ctx))
 }
@@ -134,7 +135,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
     let key = form.client_msg_id.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
     if key.as_ref().is_some_and(|k| k.len() > MAX_CLIENT_MSG_ID) {
         return Err(AppError::invalid(
-            "invalid_client_msg_id",
+            Code::InvalidClientMsgId,
             format!("client_msg_id can be at most {MAX_CLIENT_MSG_ID} characters."),
         ));
     }
@@ -164,7 +165,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
                 if let Some(existing) = MessageRow::find_by_client_msg_id(tx, user_id, key)? {
                     if existing.channel_id != channel_id {
                         return Err(AppError::conflict(
-                            "client_msg_id_reused",
+                            Code::ClientMsgIdReused,
                             "That client_msg_id was already used for a message in another channel.",
                         ));
                     }
@@ -175,7 +176,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             let root = match form.thread_root_id {
                 Some(id) => {
                     let m = MessageRow::find(tx, id)?.filter(|m| m.channel_id == channel_id).ok_or_else(|| {
-                        AppError::not_found("thread_not_found", "The message to reply to is not in this channel.")
+                        AppError::not_found(Code::ThreadNotFound, "The message to reply to is not in this channel.")
                     })?;
                     let root = match m.thread_root_id {
                         Some(root_id) => MessageRow::find(tx, root_id)?.ok_or_else(message_not_found)?,
@@ -183,7 +184,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
                     };
                     if root.deleted_at.is_some() {
                         return Err(AppError::invalid(
-                            "thread_root_deleted",
+                            Code::ThreadRootDeleted,
                             "That message was deleted; its thread takes no new replies.",
                         ));
                     }
@@ -266,10 +267,10 @@ impl HistoryQuery {
     /// The page size asked for, and at most one anchor.
     pub fn check(&self) -> Result<(), AppError> {
         if !(1..=MAX_PAGE).contains(&self.limit()) {
-            return Err(AppError::malformed("invalid_query", format!("limit must be between 1 and {MAX_PAGE}.")));
+            return Err(AppError::malformed(Code::InvalidQuery, format!("limit must be between 1 and {MAX_PAGE}.")));
         }
         if [self.before, self.after, self.around].iter().filter(|q| q.is_some()).count() > 1 {
-            return Err(AppError::malformed("invalid_query", "Give at most one of before, after and around."));
+            return Err(AppError::malformed(Code::InvalidQuery, "Give at most one of before, after and around."));
         }
         Ok(())
     }
@@ -356,7 +357,7 @@ pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) 
             let (message, ctx) = message_context(tx, user_id, message_id)?;
             ctx.access.may_edit_message(message.user_id == user_id)?;
             if message.deleted_at.is_some() {
-                return Err(AppError::invalid("message_deleted", "That message was deleted."));
+                return Err(AppError::invalid(Code::MessageDeleted, "That message was deleted."));
             }
             let (names, mentioned) = resolve(tx, &ctx.channel, &text)?;
             let html = render(&text, &names);
@@ -381,7 +382,7 @@ pub async fn delete(state: &AppState, actor: &Actor, message_id: i64) -> Result<
             let (message, ctx) = message_context(tx, user_id, message_id)?;
             ctx.access.may_delete_message(message.user_id == user_id)?;
             if message.deleted_at.is_some() {
-                return Err(AppError::gone("message_deleted", "That message was already deleted."));
+                return Err(AppError::gone(Code::MessageDeleted, "That message was already deleted."));
             }
             let row = MessageRow::tombstone(tx, message_id, db::now())?;
             rows::delete_mentions(tx, message_id)?;

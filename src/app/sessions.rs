@@ -1,6 +1,7 @@
 //! Sessions: created at sign-in, checked on every request, renewed when half spent, revoked
 //! at sign-out. Personal access tokens authenticate the same way.
 
+use crate::domain::Code;
 use chrono::{Duration, NaiveDateTime};
 
 use super::{Actor, AppState, Credential};
@@ -108,7 +109,7 @@ async fn authenticate_token(state: &AppState, token: &str) -> Result<Authenticat
 pub async fn logout(state: &AppState, actor: &Actor) -> Result<(), AppError> {
     let sid = actor.session_id().ok_or_else(|| {
         AppError::invalid(
-            "not_a_session",
+            Code::NotASession,
             "This request is authenticated by an access token; revoke the token instead.",
         )
     })?;

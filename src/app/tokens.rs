@@ -3,6 +3,7 @@
 use super::{Actor, AppState};
 use crate::db;
 use crate::db::tokens::{NewToken, TokenRow};
+use crate::domain::Code;
 use crate::domain::accounts::parse_token_name;
 use crate::domain::events::Revocation;
 use crate::error::AppError;
@@ -23,7 +24,7 @@ pub async fn create(state: &AppState, actor: &Actor, name: &str) -> Result<(wire
         .write(move |tx| {
             if TokenRow::list_live(tx, user_id)?.len() >= MAX_TOKENS {
                 return Err(AppError::conflict(
-                    "too_many_tokens",
+                    Code::TooManyTokens,
                     format!("You can hold at most {MAX_TOKENS} tokens; revoke one first."),
                 ));
             }
@@ -55,7 +56,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, id: i64) -> Result<(), AppE
         })
         .await?;
     if revoked == 0 {
-        return Err(AppError::not_found("token_not_found", "No such token."));
+        return Err(AppError::not_found(Code::TokenNotFound, "No such token."));
     }
     Ok(())
 }

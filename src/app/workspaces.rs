@@ -7,6 +7,7 @@ use crate::db;
 use crate::db::invitations::InvitationRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, NewWorkspace, WorkspaceRow};
+use crate::domain::Code;
 use crate::domain::workspaces::{
     MemberChange, Role, WorkspaceName, WorkspaceSlug, may_administer, may_change_member, parse_signup_domains,
 };
@@ -18,7 +19,7 @@ use crate::wire;
 pub async fn create(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
     if state.settings.workspace_creation == WorkspaceCreation::Admins && !actor.user.is_server_admin {
         return Err(AppError::forbidden(
-            "workspace_creation_restricted",
+            Code::WorkspaceCreationRestricted,
             "Only server admins can create workspaces on this server.",
         ));
     }
@@ -35,7 +36,7 @@ pub async fn create_as(state: &AppState, actor: &Actor, slug: &str, name: &str) 
         .write(move |tx| {
             if WorkspaceRow::slug_taken(tx, slug.as_str())? {
                 return Err(AppError::conflict(
-                    "workspace_slug_taken",
+                    Code::WorkspaceSlugTaken,
                     format!("The URL name \"{}\" is taken.", slug.as_str()),
                 ));
             }
@@ -108,7 +109,7 @@ pub async fn update(
     let name = patch.name.as_deref().map(WorkspaceName::parse).transpose()?;
     let domains = patch.signup_domains.as_deref().map(parse_signup_domains).transpose()?;
     if name.is_none() && domains.is_none() {
-        return Err(AppError::invalid("nothing_to_change", "Give a name or signup_domains to change."));
+        return Err(AppError::invalid(Code::NothingToChange, "Give a name or signup_domains to change."));
     }
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
@@ -170,7 +171,7 @@ pub async fn update_member(
         None => {}
     }
     if changes.is_empty() {
-        return Err(AppError::invalid("nothing_to_change", "Give a role, or deactivated: true or false."));
+        return Err(AppError::invalid(Code::NothingToChange, "Give a role, or deactivated: true or false."));
     }
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
@@ -180,7 +181,7 @@ pub async fn update_member(
             // Two owners demoting each other at once must not leave the workspace ownerless.
             db::lock(tx, db::Lock::Owners { workspace_id: workspace.id })?;
             let target = MemberRow::find(tx, workspace.id, target_id)?.ok_or_else(|| {
-                AppError::not_found("member_not_found", "That person is not a member of this workspace.")
+                AppError::not_found(Code::MemberNotFound, "That person is not a member of this workspace.")
             })?;
             let target_role = target.role;
             let owners = MemberRow::count_active_owners(tx, workspace.id)? as usize;

@@ -19,6 +19,7 @@ pub mod workspaces;
 
 pub use locks::{Lock, lock, notify, try_lock};
 
+use crate::domain::Code;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
@@ -351,9 +352,9 @@ pub fn now() -> NaiveDateTime {
 impl From<DieselError> for AppError {
     fn from(e: DieselError) -> Self {
         match e {
-            DieselError::NotFound => AppError::not_found("not_found", "Not found."),
+            DieselError::NotFound => AppError::not_found(Code::NotFound, "Not found."),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::conflict("conflict", "That already exists.")
+                AppError::conflict(Code::Conflict, "That already exists.")
             }
             other => AppError::Unexpected(other.into()),
         }

@@ -1,5 +1,6 @@
 //! People: email addresses, usernames, display names and passwords, each parsed once.
 
+use super::Code;
 use super::{Invalid, parse_label};
 
 /// Names that mean something else in a message (`@here`) or in the product.
@@ -29,14 +30,14 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Email, Invalid> {
         let email = raw.trim().to_lowercase();
         let bad = |why: &str| {
-            Invalid::new("invalid_email", format!("\"{}\" is not a valid email address: {why}.", raw.trim()))
+            Invalid::new(Code::InvalidEmail, format!("\"{}\" is not a valid email address: {why}.", raw.trim()))
         };
         if email.is_empty() {
-            return Err(Invalid::new("invalid_email", "An email address is required."));
+            return Err(Invalid::new(Code::InvalidEmail, "An email address is required."));
         }
         if email.len() > Self::MAX_LEN {
             return Err(Invalid::new(
-                "invalid_email",
+                Code::InvalidEmail,
                 format!("An email address can be at most {} characters long.", Self::MAX_LEN),
             ));
         }
@@ -90,7 +91,7 @@ impl Username {
 
     pub fn parse(raw: &str) -> Result<Username, Invalid> {
         let name = raw.trim();
-        let code = "invalid_username";
+        let code = Code::InvalidUsername;
         if name.len() < Self::MIN_LEN || name.len() > Self::MAX_LEN {
             return Err(Invalid::new(
                 code,
@@ -122,7 +123,7 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 64;
 
     pub fn parse(raw: &str) -> Result<DisplayName, Invalid> {
-        parse_label(raw, Self::MAX_CHARS, "invalid_display_name", "A display name").map(DisplayName)
+        parse_label(raw, Self::MAX_CHARS, Code::InvalidDisplayName, "A display name").map(DisplayName)
     }
 
     pub fn as_str(&self) -> &str {
@@ -172,7 +173,7 @@ impl Password {
     /// Checks a password someone is choosing. `identities` are the username and email it
     /// must not equal.
     pub fn parse_new(raw: &str, identities: &[&str]) -> Result<Password, Invalid> {
-        let code = "weak_password";
+        let code = Code::WeakPassword;
         let chars = raw.chars().count();
         if chars < Self::MIN_CHARS {
             return Err(Invalid::new(
@@ -182,7 +183,7 @@ impl Password {
         }
         if chars > Self::MAX_CHARS {
             return Err(Invalid::new(
-                "invalid_password",
+                Code::InvalidPassword,
                 format!("A password can be at most {} characters long.", Self::MAX_CHARS),
             ));
         }
@@ -202,11 +203,11 @@ impl Password {
     /// A password someone is signing in with: only bounded, never judged.
     pub fn parse_attempt(raw: &str) -> Result<Password, Invalid> {
         if raw.is_empty() {
-            return Err(Invalid::new("invalid_password", "A password is required."));
+            return Err(Invalid::new(Code::InvalidPassword, "A password is required."));
         }
         if raw.chars().count() > Self::MAX_CHARS {
             return Err(Invalid::new(
-                "invalid_password",
+                Code::InvalidPassword,
                 format!("A password can be at most {} characters long.", Self::MAX_CHARS),
             ));
         }
@@ -229,10 +230,10 @@ impl Login {
     pub fn parse(raw: &str) -> Result<Login, Invalid> {
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err(Invalid::new("invalid_login", "Enter your username or email address."));
+            return Err(Invalid::new(Code::InvalidLogin, "Enter your username or email address."));
         }
         if raw.len() > Email::MAX_LEN {
-            return Err(Invalid::new("invalid_login", "That username or email address is too long."));
+            return Err(Invalid::new(Code::InvalidLogin, "That username or email address is too long."));
         }
         if raw.contains('@') { Ok(Login::Email(Email::parse(raw)?)) } else { Ok(Login::Username(raw.to_lowercase())) }
     }
@@ -248,7 +249,7 @@ impl Login {
 
 /// The name a person gives a personal access token: 1–64 characters.
 pub fn parse_token_name(raw: &str) -> Result<String, Invalid> {
-    parse_label(raw, 64, "invalid_token_name", "A token name")
+    parse_label(raw, 64, Code::InvalidTokenName, "A token name")
 }
 
 #[cfg(test)]

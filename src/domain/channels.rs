@@ -1,5 +1,6 @@
 //! Channels and direct messages: names, kinds, and who may see and do what in them.
 
+use super::Code;
 use super::workspaces::Role;
 use super::{Denied, Invalid, parse_label};
 
@@ -25,7 +26,7 @@ impl TryFrom<String> for ChannelKind {
 
     fn try_from(stored: String) -> Result<ChannelKind, Invalid> {
         ChannelKind::parse(&stored)
-            .ok_or_else(|| Invalid::new("invalid_channel_kind", format!("\"{stored}\" is not a kind of channel.")))
+            .ok_or_else(|| Invalid::new(Code::InvalidChannelKind, format!("\"{stored}\" is not a kind of channel.")))
     }
 }
 
@@ -64,7 +65,7 @@ impl ChannelName {
 
     pub fn parse(raw: &str) -> Result<ChannelName, Invalid> {
         let name = raw.trim().trim_start_matches('#');
-        let code = "invalid_channel_name";
+        let code = Code::InvalidChannelName;
         if name.is_empty() {
             return Err(Invalid::new(code, "A channel needs a name."));
         }
@@ -97,7 +98,7 @@ pub fn parse_topic(raw: &str, what: &str) -> Result<String, Invalid> {
     if trimmed.is_empty() {
         return Ok(String::new());
     }
-    parse_label(trimmed, 250, "invalid_topic", what)
+    parse_label(trimmed, 250, Code::InvalidTopic, what)
 }
 
 /// The most people in a group direct message, the sender included.
@@ -110,11 +111,11 @@ pub fn dm_members(me: i64, others: &[i64]) -> Result<Vec<i64>, Invalid> {
     ids.sort_unstable();
     ids.dedup();
     if ids.len() < 2 {
-        return Err(Invalid::new("invalid_dm_members", "Name at least one other person to message."));
+        return Err(Invalid::new(Code::InvalidDmMembers, "Name at least one other person to message."));
     }
     if ids.len() > MAX_GROUP_DM {
         return Err(Invalid::new(
-            "too_many_dm_members",
+            Code::TooManyDmMembers,
             format!("A group message can include at most {MAX_GROUP_DM} people, you included."),
         ));
     }
@@ -154,23 +155,23 @@ impl Access {
     pub fn may_join(&self) -> Result<(), Denied> {
         if self.kind != ChannelKind::Public || self.role == Role::Guest {
             return Err(Denied::new(
-                "cannot_join",
+                Code::CannotJoin,
                 "Only public channels can be joined freely; ask a member to add you.",
             ));
         }
         if self.archived {
-            return Err(Denied::new("channel_archived", "This channel is archived."));
+            return Err(Denied::new(Code::ChannelArchived, "This channel is archived."));
         }
         Ok(())
     }
 
     pub fn may_post(&self) -> Result<(), Denied> {
         if !self.is_member {
-            return Err(Denied::new("not_in_channel", "Join the channel to post in it."));
+            return Err(Denied::new(Code::NotInChannel, "Join the channel to post in it."));
         }
         if self.archived {
             return Err(Denied::new(
-                "channel_archived",
+                Code::ChannelArchived,
                 "This channel is archived: it can be read but not written to.",
             ));
         }
@@ -185,11 +186,11 @@ impl Access {
     /// Renaming, archiving and removing people.
     pub fn may_manage(&self, what: &str) -> Result<(), Denied> {
         if self.kind.is_dm() {
-            return Err(Denied::new("not_for_dms", format!("Direct messages cannot be {what}.")));
+            return Err(Denied::new(Code::NotForDms, format!("Direct messages cannot be {what}.")));
         }
         if !self.is_channel_admin() {
             return Err(Denied::new(
-                "not_channel_admin",
+                Code::NotChannelAdmin,
                 "Only the channel's creator and workspace admins can do that.",
             ));
         }
@@ -199,17 +200,17 @@ impl Access {
     /// Topic and purpose: any member who may post.
     pub fn may_set_topic(&self) -> Result<(), Denied> {
         if self.kind.is_dm() {
-            return Err(Denied::new("not_for_dms", "Direct messages have no topic."));
+            return Err(Denied::new(Code::NotForDms, "Direct messages have no topic."));
         }
         self.may_post()
     }
 
     pub fn may_add_members(&self) -> Result<(), Denied> {
         if self.kind.is_dm() {
-            return Err(Denied::new("not_for_dms", "People cannot be added to a direct message; start a new one."));
+            return Err(Denied::new(Code::NotForDms, "People cannot be added to a direct message; start a new one."));
         }
         if self.role == Role::Guest {
-            return Err(Denied::new("guest_cannot_invite", "Guests cannot add people to channels."));
+            return Err(Denied::new(Code::GuestCannotInvite, "Guests cannot add people to channels."));
         }
         self.may_post()
     }
@@ -218,7 +219,7 @@ impl Access {
     pub fn may_rename(&self) -> Result<(), Denied> {
         self.may_manage("renamed")?;
         if self.archived {
-            return Err(Denied::new("channel_archived", "Unarchive the channel to rename it."));
+            return Err(Denied::new(Code::ChannelArchived, "Unarchive the channel to rename it."));
         }
         Ok(())
     }
@@ -227,7 +228,7 @@ impl Access {
     pub fn may_remove_member(&self) -> Result<(), Denied> {
         self.may_manage("changed")?;
         if self.is_default {
-            return Err(Denied::new("cannot_leave_default", "Everyone stays in the workspace's default channels."));
+            return Err(Denied::new(Code::CannotLeaveDefault, "Everyone stays in the workspace's default channels."));
         }
         Ok(())
     }
@@ -239,13 +240,13 @@ impl Access {
 
     pub fn may_leave(&self) -> Result<(), Denied> {
         if self.kind.is_dm() {
-            return Err(Denied::new("not_for_dms", "You cannot leave a direct message."));
+            return Err(Denied::new(Code::NotForDms, "You cannot leave a direct message."));
         }
         if self.is_default {
-            return Err(Denied::new("cannot_leave_default", "Everyone stays in the workspace's default channels."));
+            return Err(Denied::new(Code::CannotLeaveDefault, "Everyone stays in the workspace's default channels."));
         }
         if !self.is_member {
-            return Err(Denied::new("not_in_channel", "You are not in this channel."));
+            return Err(Denied::new(Code::NotInChannel, "You are not in this channel."));
         }
         Ok(())
     }
@@ -253,7 +254,10 @@ impl Access {
     pub fn may_archive(&self) -> Result<(), Denied> {
         self.may_manage("archived")?;
         if self.is_default {
-            return Err(Denied::new("cannot_archive_default", "The workspace's default channels cannot be archived."));
+            return Err(Denied::new(
+                Code::CannotArchiveDefault,
+                "The workspace's default channels cannot be archived.",
+            ));
         }
         Ok(())
     }
@@ -263,18 +267,18 @@ impl Access {
         if is_author || self.is_channel_admin() {
             Ok(())
         } else {
-            Err(Denied::new("cannot_delete", "Only the author and channel admins can delete a message."))
+            Err(Denied::new(Code::CannotDelete, "Only the author and channel admins can delete a message."))
         }
     }
 
     /// Editing a message: its author only, and not in an archived channel.
     pub fn may_edit_message(&self, is_author: bool) -> Result<(), Denied> {
         if !is_author {
-            return Err(Denied::new("not_author", "Only the author can edit a message."));
+            return Err(Denied::new(Code::NotAuthor, "Only the author can edit a message."));
         }
         if self.archived {
             return Err(Denied::new(
-                "channel_archived",
+                Code::ChannelArchived,
                 "This channel is archived: it can be read but not written to.",
             ));
         }
@@ -350,7 +354,7 @@ impl NotifyLevel {
             "mentions" => Ok(NotifyLevel::Mentions),
             "nothing" => Ok(NotifyLevel::Nothing),
             other => Err(Invalid::new(
-                "invalid_notify_level",
+                Code::InvalidNotifyLevel,
                 format!("\"{other}\" is not a level; use all, mentions or nothing."),
             )),
         }

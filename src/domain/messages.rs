@@ -1,6 +1,7 @@
 //! Message text: its limits, the mentions and channel links in it, and its rendering from
 //! a `CommonMark` subset to sanitised, viewer-independent HTML.
 
+use super::Code;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
@@ -17,12 +18,12 @@ impl MessageText {
         let text = raw.trim_end();
         let text = text.trim_start_matches(['\n', '\r']);
         if text.trim().is_empty() {
-            return Err(Invalid::new("empty_message", "A message needs some text."));
+            return Err(Invalid::new(Code::EmptyMessage, "A message needs some text."));
         }
         let chars = text.chars().count();
         if chars > max_chars {
             return Err(Invalid::new(
-                "text_too_long",
+                Code::TextTooLong,
                 format!("A message can be at most {max_chars} characters long; this one has {chars}."),
             ));
         }
@@ -313,7 +314,7 @@ pub fn parse_emoji(raw: &str) -> Result<String, Invalid> {
     let found = emojis::get_by_shortcode(code).or_else(|| emojis::get(raw));
     match found.and_then(|e| e.shortcode()) {
         Some(shortcode) => Ok(shortcode.to_owned()),
-        None => Err(Invalid::new("invalid_emoji", format!("\"{raw}\" is not an emoji this server knows."))),
+        None => Err(Invalid::new(Code::InvalidEmoji, format!("\"{raw}\" is not an emoji this server knows."))),
     }
 }
 
@@ -340,8 +341,8 @@ mod tests {
 
     #[test]
     fn blank_and_oversized_texts_are_refused() {
-        assert_eq!(MessageText::parse("  \n\t ", 100).unwrap_err().code, "empty_message");
-        assert_eq!(MessageText::parse(&"x".repeat(101), 100).unwrap_err().code, "text_too_long");
+        assert_eq!(MessageText::parse("  \n\t ", 100).unwrap_err().code, Code::EmptyMessage);
+        assert_eq!(MessageText::parse(&"x".repeat(101), 100).unwrap_err().code, Code::TextTooLong);
         assert_eq!(MessageText::parse("  indented\n\n", 100).unwrap().as_str(), "  indented");
     }
 
@@ -434,7 +435,7 @@ mod tests {
         assert_eq!(parse_emoji(":tada:").unwrap(), "tada");
         assert_eq!(parse_emoji("tada").unwrap(), "tada");
         assert_eq!(parse_emoji("🎉").unwrap(), "tada");
-        assert_eq!(parse_emoji("not-an-emoji").unwrap_err().code, "invalid_emoji");
+        assert_eq!(parse_emoji("not-an-emoji").unwrap_err().code, Code::InvalidEmoji);
     }
 
     #[test]

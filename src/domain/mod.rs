@@ -3,20 +3,23 @@
 
 pub mod accounts;
 pub mod channels;
+pub mod codes;
 pub mod events;
 pub mod messages;
 pub mod workspaces;
+
+pub use codes::Code;
 
 /// A value a person supplied that does not meet its rules: a stable code and a sentence
 /// saying what is wrong and what would be right.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
 impl Invalid {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Invalid { code, message: message.into() }
     }
 }
@@ -36,7 +39,7 @@ pub(crate) fn is_unprintable(c: char) -> bool {
 }
 
 /// Trims a free-text name and checks its length in characters.
-pub(crate) fn parse_label(raw: &str, max_chars: usize, code: &'static str, what: &str) -> Result<String, Invalid> {
+pub(crate) fn parse_label(raw: &str, max_chars: usize, code: Code, what: &str) -> Result<String, Invalid> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(Invalid::new(code, format!("{what} cannot be empty.")));
@@ -53,12 +56,12 @@ pub(crate) fn parse_label(raw: &str, max_chars: usize, code: &'static str, what:
 /// An action the rules do not allow this person: a stable code and a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
 impl Denied {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Denied { code, message: message.into() }
     }
 }

@@ -1,5 +1,6 @@
 //! Workspaces: slugs, names, roles and who may do what to whom.
 
+use super::Code;
 use super::{Denied, Invalid, parse_label};
 
 /// Slugs that would read as a product path or a command.
@@ -36,7 +37,7 @@ pub struct WorkspaceSlug(String);
 impl WorkspaceSlug {
     pub fn parse(raw: &str) -> Result<WorkspaceSlug, Invalid> {
         let slug = raw.trim();
-        let code = "invalid_workspace_slug";
+        let code = Code::InvalidWorkspaceSlug;
         if slug.len() < 2 || slug.len() > 40 {
             return Err(Invalid::new(code, "A workspace URL name must be 2 to 40 characters long."));
         }
@@ -63,7 +64,7 @@ pub struct WorkspaceName(String);
 
 impl WorkspaceName {
     pub fn parse(raw: &str) -> Result<WorkspaceName, Invalid> {
-        parse_label(raw, 80, "invalid_workspace_name", "A workspace name").map(WorkspaceName)
+        parse_label(raw, 80, Code::InvalidWorkspaceName, "A workspace name").map(WorkspaceName)
     }
 
     pub fn as_str(&self) -> &str {
@@ -75,13 +76,14 @@ impl WorkspaceName {
 /// `,a.example,b.example,` (empty for none). At most 20; each a valid domain.
 pub fn parse_signup_domains(raw: &[String]) -> Result<String, Invalid> {
     if raw.len() > 20 {
-        return Err(Invalid::new("invalid_signup_domains", "List at most 20 email domains."));
+        return Err(Invalid::new(Code::InvalidSignupDomains, "List at most 20 email domains."));
     }
     let mut domains = Vec::new();
     for d in raw {
         let domain = d.trim().trim_start_matches('@').to_lowercase();
-        let email = super::accounts::Email::parse(&format!("someone@{domain}"))
-            .map_err(|_| Invalid::new("invalid_signup_domains", format!("\"{}\" is not an email domain.", d.trim())))?;
+        let email = super::accounts::Email::parse(&format!("someone@{domain}")).map_err(|_| {
+            Invalid::new(Code::InvalidSignupDomains, format!("\"{}\" is not an email domain.", d.trim()))
+        })?;
         domains.push(email.domain().to_owned());
     }
     domains.sort();
@@ -115,7 +117,7 @@ impl Role {
             "member" => Ok(Role::Member),
             "guest" => Ok(Role::Guest),
             other => Err(Invalid::new(
-                "invalid_role",
+                Code::InvalidRole,
                 format!("\"{other}\" is not a role; use owner, admin, member or guest."),
             )),
         }
@@ -156,7 +158,7 @@ impl TryFrom<String> for Role {
 /// Creating channels: everyone but guests.
 pub fn may_create_channel(actor: Role) -> Result<(), Denied> {
     match actor {
-        Role::Guest => Err(Denied::new("guest_cannot_create", "Guests cannot create channels.")),
+        Role::Guest => Err(Denied::new(Code::GuestCannotCreate, "Guests cannot create channels.")),
         _ => Ok(()),
     }
 }
@@ -173,7 +175,7 @@ pub fn may_administer(actor: Role, what: &str) -> Result<(), Denied> {
     if actor.is_admin() {
         Ok(())
     } else {
-        Err(Denied::new("not_workspace_admin", format!("Only workspace owners and admins can {what}.")))
+        Err(Denied::new(Code::NotWorkspaceAdmin, format!("Only workspace owners and admins can {what}.")))
     }
 }
 
@@ -200,14 +202,14 @@ impl WorkspaceRights {
 /// owners make admins; owners are made by promotion, never by invitation.
 pub fn may_invite(actor: Role, role: Role) -> Result<(), Denied> {
     if !actor.is_admin() {
-        return Err(Denied::new("not_workspace_admin", "Only workspace owners and admins can invite people."));
+        return Err(Denied::new(Code::NotWorkspaceAdmin, "Only workspace owners and admins can invite people."));
     }
     match role {
         Role::Owner => {
-            Err(Denied::new("invalid_invitation_role", "Invite as admin, member or guest, then make them an owner."))
+            Err(Denied::new(Code::InvalidInvitationRole, "Invite as admin, member or guest, then make them an owner."))
         }
         Role::Admin if actor != Role::Owner => {
-            Err(Denied::new("owner_required", "Only workspace owners can invite admins."))
+            Err(Denied::new(Code::OwnerRequired, "Only workspace owners can invite admins."))
         }
         _ => Ok(()),
     }
@@ -232,11 +234,11 @@ pub fn may_change_member(
     active_owners: usize,
 ) -> Result<(), Denied> {
     if !actor.is_admin() {
-        return Err(Denied::new("not_workspace_admin", "Only workspace owners and admins can manage members."));
+        return Err(Denied::new(Code::NotWorkspaceAdmin, "Only workspace owners and admins can manage members."));
     }
     let touches_admins = target.is_admin() || matches!(change, MemberChange::SetRole(r) if r.is_admin());
     if touches_admins && actor != Role::Owner {
-        return Err(Denied::new("owner_required", "Only workspace owners can change owners and admins."));
+        return Err(Denied::new(Code::OwnerRequired, "Only workspace owners can change owners and admins."));
     }
     let loses_owner = target == Role::Owner
         && match change {
@@ -246,12 +248,12 @@ pub fn may_change_member(
         };
     if loses_owner && active_owners <= 1 {
         return Err(Denied::new(
-            "last_owner",
+            Code::LastOwner,
             "A workspace needs at least one owner; make someone else an owner first.",
         ));
     }
     if actor_is_target && change == MemberChange::Deactivate {
-        return Err(Denied::new("cannot_deactivate_self", "You cannot deactivate yourself; ask another owner."));
+        return Err(Denied::new(Code::CannotDeactivateSelf, "You cannot deactivate yourself; ask another owner."));
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod listen;
 pub use data::EventData;
 pub use listen::spawn_pg_listener;
 
+use crate::domain::Code;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -259,7 +260,7 @@ pub fn page_for(conn: &mut Conn, user_id: i64, since: i64, limit: usize) -> Resu
 pub fn check_cursor(conn: &mut Conn, since: i64, newest: i64) -> Result<(), AppError> {
     if since > newest {
         return Err(AppError::gone(
-            "resync_required",
+            Code::ResyncRequired,
             format!(
                 "The event cursor {since} is ahead of the log (newest {newest}); reload state and start from the newest."
             ),
@@ -269,7 +270,7 @@ pub fn check_cursor(conn: &mut Conn, since: i64, newest: i64) -> Result<(), AppE
     // 0 means "from the oldest event kept", never stale.
     if since != 0 && since < pruned {
         return Err(AppError::gone(
-            "resync_required",
+            Code::ResyncRequired,
             format!("Events after {since} are no longer kept; reload state and start from the newest."),
         ));
     }

@@ -1,6 +1,7 @@
 //! Who is calling: the `Authorization: Bearer` header, or the session cookie with its
 //! Origin and CSRF checks. A request with `Authorization` ignores cookies.
 
+use crate::domain::Code;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -52,7 +53,7 @@ impl Auth {
 
 fn csrf_missing() -> AppError {
     AppError::forbidden(
-        "csrf_token_invalid",
+        Code::CsrfTokenInvalid,
         "The form has expired or the CSRF token is missing; reload the page and try again.",
     )
 }
@@ -102,7 +103,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
 fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     match req.headers().get(header::ORIGIN) {
         Some(origin) if origin.to_str().unwrap_or_default() != state.public_url => Err(AppError::forbidden(
-            "origin_not_allowed",
+            Code::OriginNotAllowed,
             "Requests with the session cookie must come from this server's own pages.",
         )),
         _ => Ok(()),
@@ -142,7 +143,7 @@ impl FromRequest for ApiUser {
             let auth = auth.await?;
             if auth.via_cookie && !safe && !auth.csrf_header_ok {
                 return Err(AppError::forbidden(
-                    "csrf_token_invalid",
+                    Code::CsrfTokenInvalid,
                     "Cookie-authenticated requests that change state need the X-CSRF-Token header.",
                 ));
             }

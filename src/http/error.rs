@@ -2,6 +2,7 @@
 //! routes, oversized bodies) turned into `AppError` so that every error has one shape:
 //! `{"error": {"code": "…", "message": "…"}}`.
 
+use crate::domain::Code;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -40,7 +41,7 @@ impl ResponseError for AppError {
         if let AppError::Unauthenticated(_) = self {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        res.json(ErrorBody { error: ErrorDetail { code: problem.code.into_owned(), message: problem.message } })
+        res.json(ErrorBody { error: ErrorDetail { code: problem.code.as_str().to_owned(), message: problem.message } })
     }
 }
 
@@ -54,12 +55,12 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
             AppError::too_large(format!("The body is larger than the limit of {limit} bytes."))
         }
         JsonPayloadError::Deserialize(de) if de.is_data() => {
-            AppError::malformed("invalid_request", format!("The JSON body does not fit this request: {de}."))
+            AppError::malformed(Code::InvalidRequest, format!("The JSON body does not fit this request: {de}."))
         }
         JsonPayloadError::Deserialize(de) => {
-            AppError::malformed("invalid_json", format!("The body is not valid JSON: {de}."))
+            AppError::malformed(Code::InvalidJson, format!("The body is not valid JSON: {de}."))
         }
-        other => AppError::malformed("invalid_body", format!("The body could not be read: {other}.")),
+        other => AppError::malformed(Code::InvalidBody, format!("The body could not be read: {other}.")),
     };
     e.into()
 }
@@ -73,20 +74,21 @@ pub fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error 
         UrlencodedError::Overflow { limit, .. } => {
             AppError::too_large(format!("The form is larger than the limit of {limit} bytes."))
         }
-        other => AppError::malformed("invalid_form", format!("The form could not be read: {other}.")),
+        other => AppError::malformed(Code::InvalidForm, format!("The form could not be read: {other}.")),
     };
     e.into()
 }
 
 pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::malformed("invalid_path", format!("The URL path is not valid: {err}.")).into()
+    AppError::malformed(Code::InvalidPath, format!("The URL path is not valid: {err}.")).into()
 }
 
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::malformed("invalid_query", format!("The query string is not valid: {err}.")).into()
+    AppError::malformed(Code::InvalidQuery, format!("The query string is not valid: {err}.")).into()
 }
 
 /// Unknown routes.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    AppError::not_found("not_found", format!("There is nothing at {} {}.", req.method(), req.path())).error_response()
+    AppError::not_found(Code::NotFound, format!("There is nothing at {} {}.", req.method(), req.path()))
+        .error_response()
 }

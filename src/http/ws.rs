@@ -3,6 +3,7 @@
 //! hub's position are buffered), sends `hello`, replays what the client missed from the
 //! log up to that position, then forwards live frames.
 
+use crate::domain::Code;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,7 +49,7 @@ pub async fn connect(
         let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
         if origin != Some(state.public_url.as_str()) {
             return Err(AppError::forbidden(
-                "origin_not_allowed",
+                Code::OriginNotAllowed,
                 "Live connections with the session cookie must come from this server's pages.",
             ));
         }
@@ -57,7 +58,7 @@ pub async fn connect(
         .await?
         .ok_or_else(|| AppError::unauthenticated("Sign in, or send \"Authorization: Bearer <token>\"."))?;
     if query.since.is_some_and(|s| s < 0) {
-        return Err(AppError::malformed("invalid_query", "since must be 0 or a seq the server sent."));
+        return Err(AppError::malformed(Code::InvalidQuery, "since must be 0 or a seq the server sent."));
     }
     let html = matches!(query.html.as_deref(), Some("1" | "true"));
     let actor = &authed.actor;
@@ -67,7 +68,7 @@ pub async fn connect(
         Ok(parts) => parts,
         Err(e) => {
             hub.unregister(connection.id);
-            return Err(AppError::malformed("websocket_required", format!("This route speaks WebSocket: {e}")));
+            return Err(AppError::malformed(Code::WebsocketRequired, format!("This route speaks WebSocket: {e}")));
         }
     };
     let hub = hub.get_ref().clone();

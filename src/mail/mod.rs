@@ -1,6 +1,7 @@
 //! Outgoing mail through lettre: an SMTP relay when one is configured, otherwise `.eml`
 //! files under `<data>/mail/` (the default, and what tests read).
 
+use crate::domain::Code;
 use std::path::PathBuf;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -51,7 +52,7 @@ impl Mailer {
         let to: Mailbox = mail
             .to
             .parse()
-            .map_err(|e| AppError::invalid("invalid_email", format!("Cannot send mail to \"{}\": {e}", mail.to)))?;
+            .map_err(|e| AppError::invalid(Code::InvalidEmail, format!("Cannot send mail to \"{}\": {e}", mail.to)))?;
         let message = Message::builder()
             .from(from)
             .to(to)

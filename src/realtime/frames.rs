@@ -1,5 +1,6 @@
 //! Event frames, the same for live delivery and replay.
 
+use crate::domain::Code;
 use serde::Serialize;
 
 use crate::db::Conn;
@@ -69,5 +70,5 @@ pub fn replay(conn: &mut Conn, user_id: i64, since: i64, until: i64, html: bool)
 }
 
 fn too_far() -> AppError {
-    AppError::gone("resync_required", "Too much happened while you were away; reload and reconnect.")
+    AppError::gone(Code::ResyncRequired, "Too much happened while you were away; reload and reconnect.")
 }

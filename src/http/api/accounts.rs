@@ -1,6 +1,7 @@
 //! `/api/v1/auth/…` and `/api/v1/me…`: sign-up, sign-in, sign-out, profile, password,
 //! personal access tokens.
 
+use crate::domain::Code;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -158,7 +159,7 @@ pub async fn update_me(
     body: web::Json<MePatch>,
 ) -> Result<web::Json<wire::Me>, AppError> {
     let Some(name) = &body.display_name else {
-        return Err(AppError::invalid("nothing_to_change", "Give a display_name to change."));
+        return Err(AppError::invalid(Code::NothingToChange, "Give a display_name to change."));
     };
     let row = accounts::update_profile(&state, &user.0, name).await?;
     Ok(web::Json(wire::Me::from(&row)))

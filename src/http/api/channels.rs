@@ -1,6 +1,7 @@
 //! `/api/v1/workspaces/{ws}/channels`, `/api/v1/workspaces/{ws}/dms` and
 //! `/api/v1/channels/{id}…`.
 
+use crate::domain::Code;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -118,7 +119,7 @@ pub async fn update(
     let describes = name.is_some() || topic.is_some() || purpose.is_some();
     let notifies = notify_level.is_some() || muted.is_some();
     if !describes && !notifies {
-        return Err(AppError::invalid("nothing_to_change", "Give a name, topic, purpose, notify_level or muted."));
+        return Err(AppError::invalid(Code::NothingToChange, "Give a name, topic, purpose, notify_level or muted."));
     }
     let mut channel = None;
     if describes {

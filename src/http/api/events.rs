@@ -1,6 +1,7 @@
 //! `GET /api/v1/events?since=`: the event log as JSON pages, through the visibility rule,
 //! for bots that poll.
 
+use crate::domain::Code;
 use actix_web::{get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -30,11 +31,11 @@ pub async fn list(
 ) -> Result<web::Json<EventPage>, AppError> {
     let since = query.since.unwrap_or(0);
     if since < 0 {
-        return Err(AppError::malformed("invalid_query", "since must be 0 or a seq from an earlier page."));
+        return Err(AppError::malformed(Code::InvalidQuery, "since must be 0 or a seq from an earlier page."));
     }
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(AppError::malformed("invalid_query", "limit must be between 1 and 200."));
+        return Err(AppError::malformed(Code::InvalidQuery, "limit must be between 1 and 200."));
     }
     let user_id = user.0.id();
     let page = state.db.read(move |conn| events::page_for(conn, user_id, since, limit)).await?;

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod channels;
 pub mod workspaces;
 
+use crate::domain::Code;
 use std::fmt;
 
 use actix_web::http::{StatusCode, header};
@@ -161,7 +162,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 pub fn check_form_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     match req.headers().get(header::ORIGIN) {
         Some(o) if o.to_str().unwrap_or_default() != state.public_url => {
-            Err(AppError::forbidden("origin_not_allowed", "This form must be sent from hearth's own pages."))
+            Err(AppError::forbidden(Code::OriginNotAllowed, "This form must be sent from hearth's own pages."))
         }
         _ => Ok(()),
     }

@@ -1,6 +1,7 @@
 //! What can be done to one message, on its own page (the message partial links here, so
 //! it stays the same for every viewer), and the form posts that do it.
 
+use crate::domain::Code;
 use actix_web::{get, post, web};
 use serde::Deserialize;
 
@@ -72,7 +73,7 @@ pub async fn message_action(
     let (ws, id, action) = path.into_inner();
     let actor = &user.0.actor;
     let field = |value: &Option<String>, name: &str| {
-        value.clone().ok_or_else(|| AppError::malformed("invalid_form", format!("The form needs a {name}.")))
+        value.clone().ok_or_else(|| AppError::malformed(Code::InvalidForm, format!("The form needs a {name}.")))
     };
     match action.as_str() {
         "edit" => drop(messages::edit(&state, actor, id, &field(&form.text, "text")?).await?),
@@ -85,7 +86,7 @@ pub async fn message_action(
             let channel = channels::mark_unread(&state, actor, id).await?;
             return Ok(redirect(&format!("/w/{ws}/c/{}/m/{id}", channel.id)));
         }
-        _ => return Err(AppError::not_found("not_found", "There is no such action on a message.").into()),
+        _ => return Err(AppError::not_found(Code::NotFound, "There is no such action on a message.").into()),
     }
     back_to(&state, &user, &ws, id).await
 }

@@ -13,6 +13,7 @@ pub use directory::{browse, create_channel, new_channel_page, new_dm_page, open_
 pub use message::{message_action, message_actions};
 pub use settings::{add_member, archive, details, join, leave, notify, pins, remove_member, unarchive, update_details};
 
+use crate::domain::Code;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -50,7 +51,7 @@ async fn channel_in(
     let workspace = workspaces::get(state, &user.0.actor, ws).await?;
     let channel = channels::get(state, &user.0.actor, id).await?;
     if channel.workspace_id != workspace.id {
-        return Err(AppError::not_found("channel_not_found", "No such channel, or you cannot see it."));
+        return Err(AppError::not_found(Code::ChannelNotFound, "No such channel, or you cannot see it."));
     }
     Ok((workspace, channel))
 }
