@@ -89,8 +89,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(settings)?;
+            startup::stop_on_signals(app.handle())?;
             tracing::info!(url = %app.state().public_url, "hearth is listening");
             app.run_until_stopped().await?;
+            tracing::info!("hearth has stopped");
         }
         Command::Migrate => {
             startup::open_database(&settings)?;

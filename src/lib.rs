@@ -14,3 +14,4 @@ pub mod security;
 pub mod startup;
 pub mod views;
 pub mod wire;
+pub mod workers;

@@ -1,3 +1,5 @@
+//! The `hearth` binary: settings and help, and the operator commands against a running app's database.
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -52,6 +54,7 @@ fn help_lists_every_setting_and_subcommand() {
         "HEARTH_PASSWORD_HASH",
         "HEARTH_LOG",
         "HEARTH_LOG_FORMAT",
+        "HEARTH_SHUTDOWN_GRACE",
         "serve",
         "migrate",
         "admin",

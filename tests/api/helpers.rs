@@ -308,6 +308,18 @@ impl TestDatabase {
     }
 }
 
+/// Polls `check` until it gives a value; fails the test, saying `what`, after 10 s.
+pub async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Asserts an error response's status and code.
 #[track_caller]
 pub fn assert_error(response: &(StatusCode, Value), status: StatusCode, code: &str) {
@@ -332,12 +344,7 @@ pub enum WsEvent {
 impl TestApp {
     /// Opens `/api/v1/ws` with a bearer token; `query` like `since=5&html=1`.
     pub async fn ws(&self, token: &str, query: &str) -> Ws {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let url = format!("{}/api/v1/ws?{query}", self.address.replace("http://", "ws://"));
-        let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("the WebSocket opens");
-        Ws { stream }
+        Ws::connect(&self.address, token, query).await
     }
 
     /// Starts another node on the same database (PostgreSQL), sharing nothing else.
@@ -356,7 +363,19 @@ impl TestApp {
 
     /// Stops the server and starts it again on the same data directory and database.
     pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    /// Stops the server (and its workers) and waits until it has stopped.
+    pub async fn stop(&mut self) {
+        // A fresh client: the old one's idle connections would hold the graceful stop up.
+        self.client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         self.handle.stop().await;
+    }
+
+    /// Starts a stopped server again on the same data directory and database (on another port).
+    pub async fn start(&mut self) {
         let mut settings = (*self.state.settings).clone();
         settings.public_url = None;
         let app = Application::build(settings).expect("the app builds again");
@@ -368,6 +387,16 @@ impl TestApp {
 }
 
 impl Ws {
+    /// Opens `/api/v1/ws` on the server at `address` (`http://…`) with a bearer token.
+    pub async fn connect(address: &str, token: &str, query: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/api/v1/ws?{query}", address.replace("http://", "ws://"));
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("the WebSocket opens");
+        Ws { stream }
+    }
+
     /// The next frame or the close, failing after 10 seconds.
     pub async fn next(&mut self) -> WsEvent {
         use futures_util::StreamExt;

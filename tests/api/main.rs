@@ -15,5 +15,6 @@ mod messages;
 mod pages;
 mod schema;
 mod sessions;
+mod shutdown;
 mod tokens;
 mod workspaces;
