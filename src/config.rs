@@ -99,6 +99,9 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Connections kept open when idle; `None` keeps the pool full.
     pub db_min_idle: Option<u32>,
+    /// The wait after a job's first failed attempt, doubled after each further one
+    /// (`HEARTH_JOB_RETRY_BASE`).
+    pub job_retry_base: Duration,
     /// How long a stopping node lets requests, sockets and background work finish
     /// (`HEARTH_SHUTDOWN_GRACE`).
     pub shutdown_grace: Duration,
@@ -129,6 +132,7 @@ impl Settings {
             workers: None,
             db_pool_size: 16,
             db_min_idle: None,
+            job_retry_base: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -187,6 +191,7 @@ pub struct FileSettings {
     log_format: Option<String>,
     workers: Option<usize>,
     db_pool: Option<u32>,
+    job_retry_base: Option<String>,
     shutdown_grace: Option<String>,
 }
 
@@ -218,6 +223,7 @@ impl FileSettings {
             log_format,
             workers,
             db_pool,
+            job_retry_base,
             shutdown_grace,
         } = self;
         set(&mut s.bind, bind);
@@ -263,6 +269,9 @@ impl FileSettings {
             s.workers = workers;
         }
         set(&mut s.db_pool_size, db_pool);
+        if let Some(v) = job_retry_base {
+            s.job_retry_base = parse_duration(&v)?;
+        }
         if let Some(v) = shutdown_grace {
             s.shutdown_grace = parse_duration(&v)?;
         }
@@ -346,6 +355,9 @@ pub struct SettingsArgs {
     /// Database connections per node [default: 16]
     #[arg(long, global = true, env = "HEARTH_DB_POOL", value_name = "N")]
     pub db_pool: Option<u32>,
+    /// Wait after a job's first failed attempt, doubled per further failure up to 1h [default: 30s]
+    #[arg(long, global = true, env = "HEARTH_JOB_RETRY_BASE", value_name = "DURATION")]
+    pub job_retry_base: Option<String>,
     /// How long stopping may wait for requests, sockets and background work [default: 10s]
     #[arg(long, global = true, env = "HEARTH_SHUTDOWN_GRACE", value_name = "DURATION")]
     pub shutdown_grace: Option<String>,
@@ -400,6 +412,9 @@ impl SettingsArgs {
             s.workers = self.workers;
         }
         set(&mut s.db_pool_size, self.db_pool);
+        if let Some(v) = &self.job_retry_base {
+            s.job_retry_base = parse_duration(v)?;
+        }
         if let Some(v) = &self.shutdown_grace {
             s.shutdown_grace = parse_duration(v)?;
         }

@@ -74,19 +74,24 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
     })
 }
 
-/// Prunes the event log hourly, starting a minute after start-up.
+/// Prunes the event log and old done jobs hourly, starting a minute after start-up.
 fn spawn_pruner(workers: &Workers, state: &AppState) {
     let (db, retention) = (state.db.clone(), state.settings.event_retention);
     workers.spawn("pruner", move |stop| async move {
         let mut tick =
             tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), Duration::from_secs(3600));
         while stop.run_until_cancelled(tick.tick()).await.is_some() {
-            let db = db.clone();
-            match tokio::task::spawn_blocking(move || crate::events::prune(&db, retention)).await {
+            let log = db.clone();
+            match tokio::task::spawn_blocking(move || crate::events::prune(&log, retention)).await {
                 Ok(Ok(Some(through))) => tracing::info!(through, "pruned the event log"),
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "pruning the event log failed"),
                 Err(e) => tracing::warn!(error = %e, "pruning the event log failed"),
+            }
+            match crate::jobs::prune(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "pruned done jobs"),
+                Err(e) => tracing::warn!(error = %e, "pruning done jobs failed"),
             }
         }
     });
@@ -114,6 +119,7 @@ impl Application {
             crate::events::spawn_pg_listener(&workers, state.db.clone(), remote)?;
         }
         spawn_pruner(&workers, &state);
+        crate::jobs::start(&workers, state.db.clone(), state.mailer.clone(), state.settings.job_retry_base);
         let hub = web::Data::new(hub);
         let going_away = GoingAway::default();
         let data = web::Data::new(state.clone());
@@ -162,7 +168,7 @@ impl Application {
     /// Serves until stopped (`StopHandle::stop`), then shuts down in order, within the
     /// grace period (`HEARTH_SHUTDOWN_GRACE`): stop accepting connections; close WebSockets
     /// with 1001 (going away); let in-flight requests finish; stop the workers, letting each
-    /// finish the item in hand.
+    /// finish the item in hand (the job worker its job).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application { server, workers, going_away, stop, done, state, .. } = self;
         let grace = state.settings.shutdown_grace;

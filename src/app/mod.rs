@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod channels;
 pub mod invitations;
+pub mod jobs;
 pub mod messages;
 pub mod sessions;
 pub mod tokens;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod channels;
 pub mod events;
+pub mod jobs;
 pub mod messages;
 pub mod workspaces;
 

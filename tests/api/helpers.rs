@@ -152,24 +152,23 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let token = self.invitation_token(&email);
+        let token = self.invitation_token(&email).await;
         self.signup(username, Some(&token)).await
     }
 
-    /// Every mail written so far, oldest first.
+    /// Every mail written so far, oldest first. Mail goes out from the job worker, after the
+    /// request that caused it has been answered: wait for it with `wait_for_mails`.
     pub fn mails(&self) -> Vec<Mail> {
         let dir = self.state.settings.mail_dir();
         let mut mails = Vec::new();
         let Ok(entries) = std::fs::read_dir(&dir) else {
             return mails;
         };
-        let mut files: Vec<_> = entries
-            .flatten()
-            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-            .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap(), e.path()))
-            .collect();
+        // Files are named by the time they were written, and appear whole (renamed into place).
+        let mut files: Vec<_> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
         files.sort();
-        for (_, path) in files {
+        for path in files {
             {
                 let raw = std::fs::read(&path).unwrap();
                 let msg = mail_parser::MessageParser::default().parse(&raw).expect("a parsable mail");
@@ -185,19 +184,28 @@ impl TestApp {
         mails
     }
 
-    /// The last link in mail to `to` that starts with `prefix` (after the public URL).
-    pub fn link_in_mail(&self, to: &str, prefix: &str) -> String {
-        let start = format!("{}{}", self.state.public_url, prefix);
-        self.mails()
-            .into_iter()
-            .filter(|m| m.to == to)
-            .flat_map(|m| m.text.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .rfind(|w| w.starts_with(&start))
-            .unwrap_or_else(|| panic!("no {prefix} link in mail to {to}"))
+    /// At least `n` mails, oldest first, waiting up to 10 s for them to be sent.
+    pub async fn wait_for_mails(&self, n: usize) -> Vec<Mail> {
+        eventually(&format!("{n} mails written"), async || Some(self.mails()).filter(|m| m.len() >= n)).await
     }
 
-    pub fn invitation_token(&self, email: &str) -> String {
-        self.link_in_mail(email, "/invitations/").rsplit('/').next().unwrap().to_owned()
+    /// The last link in mail to `to` that starts with `prefix` (after the public URL),
+    /// waiting up to 10 s for such a mail. Where an earlier mail to `to` holds such a link
+    /// too, wait for the later one with `wait_for_mails` first.
+    pub async fn link_in_mail(&self, to: &str, prefix: &str) -> String {
+        let start = format!("{}{}", self.state.public_url, prefix);
+        eventually(&format!("a {prefix} link in mail to {to}"), async || {
+            self.mails()
+                .into_iter()
+                .filter(|m| m.to == to)
+                .flat_map(|m| m.text.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .rfind(|w| w.starts_with(&start))
+        })
+        .await
+    }
+
+    pub async fn invitation_token(&self, email: &str) -> String {
+        self.link_in_mail(email, "/invitations/").await.rsplit('/').next().unwrap().to_owned()
     }
 
     /// Runs SQL against the app's database (test setup only: moving clocks, say).

@@ -9,6 +9,7 @@ mod events;
 mod health;
 mod helpers;
 mod invitations;
+mod jobs;
 mod live;
 mod mail;
 mod messages;
