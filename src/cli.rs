@@ -1,11 +1,14 @@
-//! The command line: `serve` (the default), `migrate`, and `admin …` for operators.
+//! The command line: `serve` (the default), `migrate`, and `admin …` for operators (accounts,
+//! workspaces, outbound jobs).
 
 use std::io::BufRead;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::app::jobs::Operator;
 use crate::config::{LogFormat, Settings, SettingsArgs};
+use crate::domain::jobs::JobFilter;
 use crate::startup::{self, Application};
 use crate::{app, security};
 
@@ -70,6 +73,29 @@ pub enum AdminCommand {
         /// Username or email.
         user: String,
     },
+    /// List outbound jobs (mail) not yet done: pending ones and failed ones, newest first.
+    Jobs {
+        /// Only the failed ones.
+        #[arg(long, conflicts_with = "pending")]
+        failed: bool,
+        /// Only the pending ones (waiting, running, or waiting for a retry).
+        #[arg(long)]
+        pending: bool,
+        /// How many to list.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(subcommand)]
+        action: Option<JobsCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Give a failed job a fresh set of attempts, starting now.
+    Retry {
+        /// The job's id, as `hearth admin jobs` lists it.
+        id: i64,
+    },
 }
 
 /// Sets up logging from the settings.
@@ -89,8 +115,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(settings)?;
+            startup::stop_on_signals(app.handle())?;
             tracing::info!(url = %app.state().public_url, "hearth is listening");
             app.run_until_stopped().await?;
+            tracing::info!("hearth has stopped");
         }
         Command::Migrate => {
             startup::open_database(&settings)?;
@@ -146,6 +174,40 @@ async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
             let u = app::admin::deactivate(&state, &user).await?;
             println!("deactivated {}; their sessions and tokens no longer work", u.username);
         }
+        AdminCommand::Jobs { action: Some(JobsCommand::Retry { id }), .. } => {
+            let job = app::jobs::retry(&state, Operator::CommandLine, id).await?;
+            println!("job {} will be tried again now ({})", job.id, job.summary);
+        }
+        AdminCommand::Jobs { failed, pending, limit, action: None } => {
+            let filter = match (failed, pending) {
+                (true, _) => JobFilter::Failed,
+                (false, true) => JobFilter::Pending,
+                (false, false) => JobFilter::Unfinished,
+            };
+            let page = app::jobs::list(&state, Operator::CommandLine, filter, None, limit).await?;
+            print_jobs(&page.jobs);
+        }
     }
     Ok(())
+}
+
+/// One job a line, then its last error indented below it.
+fn print_jobs(jobs: &[crate::jobs::JobInfo]) {
+    if jobs.is_empty() {
+        println!("no jobs");
+        return;
+    }
+    println!("{:>6}  {:<8}  {:<8}  {:>8}  {:<27}  summary", "id", "state", "kind", "attempts", "next attempt");
+    for job in jobs {
+        let next = if job.state == "failed" {
+            "-".to_owned()
+        } else {
+            job.run_at.0.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+        };
+        let attempts = format!("{}/{}", job.attempts, job.max_attempts);
+        println!("{:>6}  {:<8}  {:<8}  {:>8}  {:<27}  {}", job.id, job.state, job.kind, attempts, next, job.summary);
+        if let Some(error) = &job.last_error {
+            println!("{:>8}last error: {error}", "");
+        }
+    }
 }

@@ -99,6 +99,12 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Connections kept open when idle; `None` keeps the pool full.
     pub db_min_idle: Option<u32>,
+    /// The wait after a job's first failed attempt, doubled after each further one
+    /// (`HEARTH_JOB_RETRY_BASE`).
+    pub job_retry_base: Duration,
+    /// How long a stopping node lets requests, sockets and background work finish
+    /// (`HEARTH_SHUTDOWN_GRACE`).
+    pub shutdown_grace: Duration,
 }
 
 impl Settings {
@@ -126,6 +132,8 @@ impl Settings {
             workers: None,
             db_pool_size: 16,
             db_min_idle: None,
+            job_retry_base: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 
@@ -183,6 +191,8 @@ pub struct FileSettings {
     log_format: Option<String>,
     workers: Option<usize>,
     db_pool: Option<u32>,
+    job_retry_base: Option<String>,
+    shutdown_grace: Option<String>,
 }
 
 impl FileSettings {
@@ -213,6 +223,8 @@ impl FileSettings {
             log_format,
             workers,
             db_pool,
+            job_retry_base,
+            shutdown_grace,
         } = self;
         set(&mut s.bind, bind);
         if public_url.is_some() {
@@ -257,6 +269,12 @@ impl FileSettings {
             s.workers = workers;
         }
         set(&mut s.db_pool_size, db_pool);
+        if let Some(v) = job_retry_base {
+            s.job_retry_base = parse_duration(&v)?;
+        }
+        if let Some(v) = shutdown_grace {
+            s.shutdown_grace = parse_duration(&v)?;
+        }
         Ok(())
     }
 }
@@ -337,6 +355,12 @@ pub struct SettingsArgs {
     /// Database connections per node [default: 16]
     #[arg(long, global = true, env = "HEARTH_DB_POOL", value_name = "N")]
     pub db_pool: Option<u32>,
+    /// Wait after a job's first failed attempt, doubled per further failure up to 1h [default: 30s]
+    #[arg(long, global = true, env = "HEARTH_JOB_RETRY_BASE", value_name = "DURATION")]
+    pub job_retry_base: Option<String>,
+    /// How long stopping may wait for requests, sockets and background work [default: 10s]
+    #[arg(long, global = true, env = "HEARTH_SHUTDOWN_GRACE", value_name = "DURATION")]
+    pub shutdown_grace: Option<String>,
 }
 
 impl SettingsArgs {
@@ -388,6 +412,12 @@ impl SettingsArgs {
             s.workers = self.workers;
         }
         set(&mut s.db_pool_size, self.db_pool);
+        if let Some(v) = &self.job_retry_base {
+            s.job_retry_base = parse_duration(v)?;
+        }
+        if let Some(v) = &self.shutdown_grace {
+            s.shutdown_grace = parse_duration(v)?;
+        }
         if s.secret_key.as_ref().is_some_and(|k| k.expose().len() < 32) {
             bail!("the server secret must be at least 32 characters long");
         }
@@ -395,17 +425,19 @@ impl SettingsArgs {
     }
 }
 
-/// Parses `90s`, `15m`, `36h`, `14d`.
+/// Parses `250ms`, `90s`, `15m`, `36h`, `14d`.
 pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
     let raw = raw.trim();
     let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: u64 = number.parse().with_context(|| format!("\"{raw}\" is not a duration like 14d, 36h, 15m or 90s"))?;
+    let wrong = || format!("\"{raw}\" is not a duration like 14d, 36h, 15m, 90s or 250ms");
+    let n: u64 = number.parse().with_context(wrong)?;
     let secs = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
         "s" | "" => n,
         "m" => n * 60,
         "h" => n * 3600,
         "d" => n * 86_400,
-        _ => bail!("\"{raw}\" is not a duration like 14d, 36h, 15m or 90s"),
+        _ => bail!(wrong()),
     };
     Ok(Duration::from_secs(secs))
 }
@@ -457,6 +489,7 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("14d").unwrap(), Duration::from_secs(14 * 86_400));
         assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3w").is_err());
     }

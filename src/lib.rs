@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod http;
+pub mod jobs;
 pub mod mail;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod realtime;
@@ -24,3 +25,4 @@ pub mod security;
 pub mod startup;
 pub mod views;
 pub mod wire;
+pub mod workers;

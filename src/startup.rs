@@ -1,26 +1,34 @@
 //! Builds the application from settings: opens the database, migrates it, loads the server
-//! secret, binds the listener, starts the background followers, and runs the server.
+//! secret, binds the listener, starts the background workers, runs the server, and shuts
+//! it all down in order.
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
+use tokio_util::sync::CancellationToken;
 
 use crate::app::AppState;
 use crate::config::Settings;
 use crate::db::{self, Backend, Db, DbOptions};
 use crate::mail::Mailer;
 use crate::security::{Keys, PasswordHasher};
+use crate::workers::{GoingAway, Workers};
 
-/// A built, bound, not yet running server.
+/// A built, bound server with its background workers started.
 pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
-    stop: Arc<AtomicBool>,
+    workers: Workers,
+    going_away: GoingAway,
+    /// Fired to begin shutting down.
+    stop: CancellationToken,
+    /// Set once shut down.
+    done: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Opens the database described by the settings and applies pending migrations.
@@ -66,29 +74,32 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
     })
 }
 
-/// Prunes the event log hourly, starting a minute after start-up.
-fn spawn_pruner(state: &AppState) {
+/// Prunes the event log and old done jobs hourly, starting a minute after start-up.
+fn spawn_pruner(workers: &Workers, state: &AppState) {
     let (db, retention) = (state.db.clone(), state.settings.event_retention);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(
-            tokio::time::Instant::now() + std::time::Duration::from_secs(60),
-            std::time::Duration::from_secs(3600),
-        );
-        loop {
-            tick.tick().await;
-            let db = db.clone();
-            match tokio::task::spawn_blocking(move || crate::events::prune(&db, retention)).await {
+    workers.spawn("pruner", move |stop| async move {
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), Duration::from_secs(3600));
+        while stop.run_until_cancelled(tick.tick()).await.is_some() {
+            let log = db.clone();
+            match tokio::task::spawn_blocking(move || crate::events::prune(&log, retention)).await {
                 Ok(Ok(Some(through))) => tracing::info!(through, "pruned the event log"),
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "pruning the event log failed"),
                 Err(e) => tracing::warn!(error = %e, "pruning the event log failed"),
+            }
+            match crate::jobs::prune(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "pruned done jobs"),
+                Err(e) => tracing::warn!(error = %e, "pruning done jobs failed"),
             }
         }
     });
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks a free port) and builds everything.
+    /// Binds the listener (port 0 picks a free port), builds everything and starts the
+    /// background workers.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
@@ -98,30 +109,47 @@ impl Application {
             let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
             format!("http://{addr}")
         });
-        let workers = settings.workers;
+        let http_workers = settings.workers;
         let state = build_state(settings, public_url)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let (hub, remote) = crate::realtime::Hub::start(state.db.clone(), state.settings.ws_queue)
+        let grace = state.settings.shutdown_grace;
+        let workers = Workers::new();
+        let (hub, remote) = crate::realtime::Hub::start(state.db.clone(), state.settings.ws_queue, &workers)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if state.db.backend() == Backend::Postgres {
-            crate::events::spawn_pg_listener(state.db.clone(), stop.clone(), remote)?;
+            crate::events::spawn_pg_listener(&workers, state.db.clone(), remote)?;
         }
+        spawn_pruner(&workers, &state);
+        crate::jobs::start(&workers, state.db.clone(), state.mailer.clone(), state.settings.job_retry_base);
         let hub = web::Data::new(hub);
-        spawn_pruner(&state);
+        let going_away = GoingAway::default();
         let data = web::Data::new(state.clone());
+        let sockets = web::Data::new(going_away.clone());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(hub.clone())
+                .app_data(sockets.clone())
                 .wrap(middleware::from_fn(crate::http::renew_session_cookie))
                 .wrap(middleware::NormalizePath::trim())
                 .configure(crate::http::routes)
         })
+        // Signals are hearth's to handle, so that shutdown happens in its order (`run_until_stopped`).
+        .disable_signals()
+        .shutdown_timeout(grace.as_secs_f64().ceil() as u64)
         .listen(listener)?;
-        if let Some(n) = workers {
+        if let Some(n) = http_workers {
             server = server.workers(n);
         }
-        Ok(Application { port, server: server.run(), state, stop })
+        let (done, _) = tokio::sync::watch::channel(false);
+        Ok(Application {
+            port,
+            server: server.run(),
+            state,
+            workers,
+            going_away,
+            stop: CancellationToken::new(),
+            done: Arc::new(done),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -132,30 +160,84 @@ impl Application {
         &self.state
     }
 
-    /// A handle that stops the server (and the background work tied to it).
+    /// A handle that stops the server and its background work.
     pub fn handle(&self) -> StopHandle {
-        StopHandle { server: self.server.handle(), stop: self.stop.clone() }
+        StopHandle { stop: self.stop.clone(), done: self.done.subscribe() }
     }
 
-    /// Serves until stopped.
+    /// Serves until stopped (`StopHandle::stop`), then shuts down in order, within the
+    /// grace period (`HEARTH_SHUTDOWN_GRACE`): stop accepting connections; close WebSockets
+    /// with 1001 (going away); let in-flight requests finish; stop the workers, letting each
+    /// finish the item in hand (the job worker its job).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        self.stop.store(true, Ordering::Relaxed);
-        result
+        let Application { server, workers, going_away, stop, done, state, .. } = self;
+        let grace = state.settings.shutdown_grace;
+        let handle = server.handle();
+        let mut server = std::pin::pin!(server);
+        let mut deadline = tokio::time::Instant::now() + grace;
+        // The server future must be polled for the steps of its shutdown to happen.
+        let served = tokio::select! {
+            ended = &mut server => ended,
+            () = stop.cancelled() => {
+                tracing::info!("shutting down");
+                deadline = tokio::time::Instant::now() + grace;
+                let steps = async {
+                    handle.pause().await;
+                    going_away.fire();
+                    handle.stop(true).await;
+                };
+                let (ended, ()) = tokio::join!(&mut server, steps);
+                ended
+            }
+        };
+        let late = workers.shutdown(deadline.saturating_duration_since(tokio::time::Instant::now())).await;
+        if !late.is_empty() {
+            tracing::warn!(workers = ?late, "stopped without waiting for these workers");
+        }
+        done.send_replace(true);
+        served
     }
 }
 
 /// Stops a running application.
 #[derive(Clone)]
 pub struct StopHandle {
-    server: ServerHandle,
-    stop: Arc<AtomicBool>,
+    stop: CancellationToken,
+    done: tokio::sync::watch::Receiver<bool>,
 }
 
 impl StopHandle {
-    /// Starts stopping now; the returned future completes when the server has stopped.
+    /// Starts stopping now; the returned future completes when the application has stopped.
     pub fn stop(&self) -> impl std::future::Future<Output = ()> + use<> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.server.stop(false)
+        self.stop.cancel();
+        let mut done = self.done.clone();
+        async move {
+            let _ = done.wait_for(|stopped| *stopped).await;
+        }
     }
+}
+
+/// Stops the application on SIGTERM or Ctrl-C (SIGINT); a second signal exits at once.
+pub fn stop_on_signals(handle: StopHandle) -> std::io::Result<()> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let terminated = term.recv();
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<Option<()>>();
+        let mut terminated = std::pin::pin!(terminated);
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = &mut terminated => {}
+        }
+        tracing::info!("signal received; stopping (a second signal stops at once)");
+        let stopped = handle.stop();
+        tokio::select! {
+            () = stopped => {}
+            _ = tokio::signal::ctrl_c() => std::process::exit(130),
+            _ = &mut terminated => std::process::exit(143),
+        }
+    });
+    Ok(())
 }

@@ -17,6 +17,7 @@ use crate::domain::events::Revocation;
 use crate::domain::workspaces::Role;
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
+use crate::jobs::{self, Job};
 use crate::mail::Mail;
 use crate::security;
 use crate::views;
@@ -247,29 +248,29 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
 }
 
 /// Emails a single-use reset link if an active account has this address. The answer is
-/// the same either way, so that nobody learns which addresses have accounts.
+/// the same either way, so that nobody learns which addresses have accounts. The mail is a
+/// job enqueued with the reset, sent when the relay takes it.
 pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AppError> {
     let email = Email::parse(email)?;
     let address = email.as_str().to_owned();
-    let issued = state
+    let links = state.link("/password-reset/");
+    state
         .db
         .write(move |tx| {
             let Some(user) = UserRow::find_by_email(tx, &address)? else {
-                return Ok(None);
+                return Ok(());
             };
             let since = db::now() - Duration::hours(1);
             if user.deactivated_at.is_some() || ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR {
-                return Ok(None);
+                return Ok(());
             }
-            Ok(Some((issue_reset(tx, &user)?, user)))
+            let token = issue_reset(tx, &user)?;
+            let link = format!("{links}{token}");
+            let mail = views::mail::password_reset(&user.display_name, &link, RESET_LIFETIME);
+            jobs::enqueue(tx, &Job::Mail(Mail { to: user.email.clone(), ..mail }))?;
+            Ok(())
         })
-        .await?;
-    if let Some((token, user)) = issued {
-        let link = state.link(&format!("/password-reset/{token}"));
-        let mail = views::mail::password_reset(&user.display_name, &link, RESET_LIFETIME);
-        state.mailer.send(Mail { to: user.email.clone(), ..mail }).await?;
-    }
-    Ok(())
+        .await
 }
 
 /// Stores a new single-use reset for `user` and returns the token for its link.

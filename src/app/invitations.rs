@@ -14,6 +14,7 @@ use crate::domain::accounts::Email;
 use crate::domain::workspaces::{Role, may_administer, may_invite};
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
+use crate::jobs::{self, Job};
 use crate::mail::Mail;
 use crate::security;
 use crate::views;
@@ -22,7 +23,9 @@ use crate::wire;
 /// How long an invitation link works.
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
 
-/// Invites `email` to the workspace with `role` and mails the link.
+/// Invites `email` to the workspace with `role`. The link is mailed by a job enqueued with
+/// the invitation, so the answer does not wait for the mail relay, and a relay that is down
+/// delays the mail instead of losing it.
 pub async fn invite(
     state: &AppState,
     actor: &Actor,
@@ -34,8 +37,9 @@ pub async fn invite(
     let role = Role::parse(role)?;
     let token = security::random_token("");
     let hash = security::token_hash(&token);
-    let (user_id, slug) = (actor.id(), slug.to_owned());
-    let (invitation, workspace) = state
+    let link = state.link(&format!("/invitations/{token}"));
+    let (user_id, inviter, slug) = (actor.id(), actor.user.display_name.clone(), slug.to_owned());
+    let invitation = state
         .db
         .write(move |tx| {
             let Membership { workspace, role: actor_role, .. } = access::workspace(tx, &slug, user_id)?;
@@ -59,12 +63,11 @@ pub async fn invite(
                 expires_at: now + INVITATION_LIFETIME,
             }
             .insert(tx)?;
-            Ok((invitation, workspace))
+            let mail = views::mail::invitation(&inviter, &workspace.name, &link, INVITATION_LIFETIME);
+            jobs::enqueue(tx, &Job::Mail(Mail { to: invitation.email.clone(), ..mail }))?;
+            Ok(invitation)
         })
         .await?;
-    let link = state.link(&format!("/invitations/{token}"));
-    let mail = views::mail::invitation(&actor.user.display_name, &workspace.name, &link, INVITATION_LIFETIME);
-    state.mailer.send(Mail { to: invitation.email.clone(), ..mail }).await?;
     Ok(wire::Invitation::from(&invitation))
 }
 

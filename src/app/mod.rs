@@ -8,6 +8,7 @@ pub mod admin;
 pub mod channels;
 pub mod conversations;
 pub mod invitations;
+pub mod jobs;
 pub mod messages;
 pub mod sessions;
 pub mod tokens;

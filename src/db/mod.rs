@@ -4,6 +4,7 @@
 pub mod channels;
 pub mod events;
 pub mod invitations;
+pub mod jobs;
 pub mod locks;
 pub mod login_failures;
 pub mod messages;
@@ -124,8 +125,9 @@ impl r2d2::ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type Pooled = r2d2::PooledConnection<Manager>;
 
-/// The database handle shared by the whole process: a pool, the SQLite writer lock and the
-/// signal that wakes event-log followers after a commit that appended events.
+/// The database handle shared by the whole process: a pool, the SQLite writer lock, and the
+/// signals that wake event-log followers and job workers after a commit that appended
+/// events or enqueued jobs.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
@@ -133,13 +135,16 @@ pub struct Db {
     url: String,
     writer: Arc<tokio::sync::Mutex<()>>,
     appended: Arc<tokio::sync::watch::Sender<u64>>,
+    enqueued: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// A write transaction. Dereferences to the connection; remembers whether the event log was
-/// appended to, so that followers are woken after the commit and only then.
+/// appended to or jobs were enqueued, so that followers and workers are woken after the
+/// commit and only then.
 pub struct Tx<'c> {
     conn: &'c mut Conn,
     pub(crate) appended: bool,
+    pub(crate) enqueued: bool,
 }
 
 impl Deref for Tx<'_> {
@@ -184,12 +189,14 @@ impl Db {
             pool.get()?.batch_execute("PRAGMA journal_mode = WAL;")?;
         }
         let (appended, _) = tokio::sync::watch::channel(0);
+        let (enqueued, _) = tokio::sync::watch::channel(0);
         Ok(Db {
             pool,
             backend,
             url: options.url.clone(),
             writer: Arc::new(tokio::sync::Mutex::new(())),
             appended: Arc::new(appended),
+            enqueued: Arc::new(enqueued),
         })
     }
 
@@ -268,15 +275,18 @@ impl Db {
         loop {
             attempt += 1;
             let result = {
-                let mut appended = false;
+                let (mut appended, mut enqueued) = (false, false);
                 let result = conn.transaction::<T, TxError, _>(|conn| {
-                    let mut tx = Tx { conn, appended: false };
+                    let mut tx = Tx { conn, appended: false, enqueued: false };
                     let value = f(&mut tx).map_err(TxError::App)?;
-                    appended = tx.appended;
+                    (appended, enqueued) = (tx.appended, tx.enqueued);
                     Ok(value)
                 });
                 if result.is_ok() && appended {
                     self.appended.send_modify(|n| *n = n.wrapping_add(1));
+                }
+                if result.is_ok() && enqueued {
+                    self.enqueued.send_modify(|n| *n = n.wrapping_add(1));
                 }
                 result
             };
@@ -292,6 +302,11 @@ impl Db {
     /// Wakes whenever a local commit appended to the event log.
     pub fn subscribe_appends(&self) -> tokio::sync::watch::Receiver<u64> {
         self.appended.subscribe()
+    }
+
+    /// Wakes whenever a local commit enqueued a job (or made a failed one due again).
+    pub fn subscribe_jobs(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.enqueued.subscribe()
     }
 
     /// Wakes local followers on behalf of another node (a PostgreSQL notification).

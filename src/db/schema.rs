@@ -219,6 +219,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reactions,
     mentions,
     presence,
+    jobs,
 );
 
 diesel::table! {
@@ -227,5 +228,22 @@ diesel::table! {
         node -> BigInt,
         status -> Text,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
     }
 }

@@ -112,6 +112,10 @@ codes! {
     WorkspaceNotFound => "workspace_not_found",
     WorkspaceSlugTaken => "workspace_slug_taken",
     WrongPassword => "wrong_password",
+    NotServerAdmin => "not_server_admin",
+    InvalidJobState => "invalid_job_state",
+    JobNotFound => "job_not_found",
+    JobNotFailed => "job_not_failed",
 }
 
 impl std::fmt::Display for Code {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod channels;
 pub mod codes;
 pub mod events;
+pub mod jobs;
 pub mod messages;
 pub mod workspaces;
 

@@ -1,7 +1,6 @@
 //! Cross-node wake-ups on PostgreSQL: one dedicated connection outside the pool LISTENs
 //! and is drained every ~10 ms by a blocking thread (diesel cannot wait on a notification).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -10,26 +9,31 @@ use diesel::{PgConnection, RunQueryDsl};
 use super::NOTIFY_CHANNEL;
 use crate::db::Db;
 use crate::realtime::EPHEMERAL_CHANNEL;
+use crate::workers::Workers;
 
 const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
 
-/// Starts the listener thread. It stops when `stop` is set, and after a lost connection it
-/// reconnects with back-off and wakes the followers so that they re-read the log.
-/// Ephemeral frames from other nodes (`hearth_ephemeral`) are passed to `ephemeral`.
+/// Starts the listener thread, registered with `workers`: it ends on their stop signal.
+/// After a lost connection it reconnects with back-off and wakes the followers so that they
+/// re-read the log. Ephemeral frames from other nodes (`hearth_ephemeral`) are passed to
+/// `ephemeral`.
 pub fn spawn_pg_listener(
+    workers: &Workers,
     db: Db,
-    stop: Arc<std::sync::atomic::AtomicBool>,
     ephemeral: tokio::sync::mpsc::UnboundedSender<String>,
 ) -> std::io::Result<()> {
-    use std::sync::atomic::Ordering;
-    std::thread::Builder::new().name("hearth-listen".into()).spawn(move || {
+    workers.spawn_thread("listen", move |stop| {
         let mut backoff = Duration::from_millis(100);
-        while !stop.load(Ordering::Relaxed) {
+        while !stop.is_cancelled() {
             let mut conn = match listen(db.url()) {
                 Ok(conn) => conn,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot LISTEN for events; retrying");
-                    std::thread::sleep(backoff);
+                    // Rests in short steps, so that a stop is noticed soon.
+                    let until = std::time::Instant::now() + backoff;
+                    while !stop.is_cancelled() && std::time::Instant::now() < until {
+                        std::thread::sleep(DRAIN_INTERVAL);
+                    }
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
                 }
@@ -37,7 +41,7 @@ pub fn spawn_pg_listener(
             backoff = Duration::from_millis(100);
             // Anything committed while we were not listening is found by this re-read.
             db.signal_append();
-            while !stop.load(Ordering::Relaxed) {
+            while !stop.is_cancelled() {
                 let mut woke = false;
                 let mut failed = false;
                 for n in conn.notifications_iter() {
@@ -62,8 +66,7 @@ pub fn spawn_pg_listener(
                 std::thread::sleep(DRAIN_INTERVAL);
             }
         }
-    })?;
-    Ok(())
+    })
 }
 
 fn listen(url: &str) -> anyhow::Result<PgConnection> {

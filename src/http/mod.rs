@@ -28,6 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(health::healthz)
         .service(health::readyz)
         .service(api::openapi_json)
+        .service(api::admin::list_jobs)
+        .service(api::admin::retry_job)
         // accounts and sessions
         .service(api::accounts::signup)
         .service(api::accounts::login)

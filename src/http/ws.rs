@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth;
 use crate::realtime::{self, Closing, Connection, Hub, Identity};
+use crate::workers::GoingAway;
 
 /// How often the server pings.
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -42,6 +43,7 @@ pub async fn connect(
     body: web::Payload,
     state: web::Data<AppState>,
     hub: web::Data<Hub>,
+    going_away: web::Data<GoingAway>,
     query: web::Query<WsQuery>,
 ) -> Result<HttpResponse, AppError> {
     if req.headers().get(header::AUTHORIZATION).is_none() && req.cookie(auth::SESSION_COOKIE).is_some() {
@@ -71,18 +73,24 @@ pub async fn connect(
             return Err(AppError::malformed(Code::WebsocketRequired, format!("This route speaks WebSocket: {e}")));
         }
     };
-    let hub = hub.get_ref().clone();
-    actix_web::rt::spawn(serve(state.into_inner(), hub, connection, session, stream, who, query.since));
+    let (hub, going_away) = (hub.get_ref().clone(), going_away.get_ref().clone());
+    actix_web::rt::spawn(serve(state.into_inner(), hub, going_away, connection, session, stream, who, query.since));
     Ok(response)
 }
 
 fn close_reason(why: Closing) -> CloseReason {
-    CloseReason { code: CloseCode::Other(why.code()), description: Some(why.reason().into()) }
+    let code = match why {
+        Closing::GoingAway => CloseCode::Away,
+        other => CloseCode::Other(other.code()),
+    };
+    CloseReason { code, description: Some(why.reason().into()) }
 }
 
+#[expect(clippy::too_many_arguments, reason = "one connection's parts, handed over once")]
 async fn serve(
     state: Arc<AppState>,
     hub: Hub,
+    going_away: GoingAway,
     mut conn: Connection,
     mut session: Session,
     mut stream: MessageStream,
@@ -90,7 +98,12 @@ async fn serve(
     since: Option<i64>,
 ) {
     let id = conn.id;
-    let outcome = run(&state, &hub, &mut conn, &mut session, &mut stream, who, since).await;
+    let outcome = tokio::select! {
+        biased;
+        // Shutting down: the socket closes with 1001, whatever it was doing.
+        () = going_away.fired() => Ok(Some(Closing::GoingAway)),
+        outcome = run(&state, &hub, &mut conn, &mut session, &mut stream, who, since) => outcome,
+    };
     hub.unregister(id);
     let reason = match outcome {
         Ok(None) => None,

@@ -1,16 +1,15 @@
 //! Outgoing mail through lettre: an SMTP relay when one is configured, otherwise `.eml`
-//! files under `<data>/mail/` (the default, and what tests read).
+//! files under `<data>/mail/` (the default, and what tests read). Mail is sent by the job
+//! worker, never inside a request (`jobs::Job::Mail`).
 
-use crate::domain::Code;
 use std::path::PathBuf;
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-
-use crate::error::AppError;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
 
 /// A message ready to send: a subject, a plain-text body and an HTML body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
@@ -18,11 +17,23 @@ pub struct Mail {
     pub html: String,
 }
 
+/// Why a message was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// It can never be sent as it is: a malformed address, or the relay refused it for good
+    /// (an SMTP 5xx reply).
+    #[error("{0}")]
+    Rejected(String),
+    /// The relay or the mail directory could not take it now; trying later may work.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
 /// Where mail goes.
 #[derive(Clone)]
 pub enum Mailer {
     Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
-    File { transport: AsyncFileTransport<Tokio1Executor>, from: Mailbox },
+    File { dir: PathBuf, from: Mailbox },
 }
 
 impl Mailer {
@@ -39,30 +50,54 @@ impl Mailer {
             }
             None => {
                 std::fs::create_dir_all(&dir)?;
-                Ok(Mailer::File { transport: AsyncFileTransport::new(dir), from })
+                Ok(Mailer::File { dir, from })
             }
         }
     }
 
     /// Sends one message.
-    pub async fn send(&self, mail: Mail) -> Result<(), AppError> {
+    pub async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::File { from, .. } => from.clone(),
         };
-        let to: Mailbox = mail
-            .to
-            .parse()
-            .map_err(|e| AppError::invalid(Code::InvalidEmail, format!("Cannot send mail to \"{}\": {e}", mail.to)))?;
+        let to: Mailbox =
+            mail.to.parse().map_err(|e| MailError::Rejected(format!("cannot send mail to \"{}\": {e}", mail.to)))?;
         let message = Message::builder()
             .from(from)
             .to(to)
-            .subject(mail.subject)
-            .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
-            .map_err(|e| AppError::Unexpected(e.into()))?;
-        let sent = match self {
-            Mailer::Smtp { transport, .. } => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-            Mailer::File { transport, .. } => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-        };
-        sent.map_err(|e| AppError::unavailable("mail server", e))
+            .subject(mail.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
+            .map_err(|e| MailError::Rejected(format!("cannot build the message: {e}")))?;
+        match self {
+            Mailer::Smtp { transport, .. } => transport.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    MailError::Rejected(format!("the relay refused the message: {e}"))
+                } else {
+                    MailError::Unavailable(format!("the relay is unavailable: {e}"))
+                }
+            }),
+            Mailer::File { dir, .. } => write_file(dir.clone(), message.formatted()).await,
+        }
+    }
+}
+
+/// Writes a message as `<time>-<uuid>.eml`, whole or not at all: written under a temporary
+/// name, flushed, then renamed, so that whoever reads the directory (an operator, a test)
+/// never sees half a message. The time first lists the files in the order they were sent.
+async fn write_file(dir: PathBuf, bytes: Vec<u8>) -> Result<(), MailError> {
+    let name = format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"), uuid::Uuid::new_v4());
+    let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::io::Write;
+        let partial = dir.join(format!(".{name}.partial"));
+        let mut file = std::fs::File::create(&partial)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&partial, dir.join(format!("{name}.eml")))
+    })
+    .await;
+    match written {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(MailError::Unavailable(format!("cannot write to the mail directory: {e}"))),
+        Err(e) => Err(MailError::Unavailable(format!("writing the mail file failed: {e}"))),
     }
 }

@@ -25,6 +25,7 @@ use crate::domain::events::{Viewer, visible_to};
 use crate::domain::workspaces::Role;
 use crate::error::AppError;
 use crate::events::{self, Event, EventData, Follower};
+use crate::workers::Workers;
 
 /// A frame as sent: JSON text shared by every receiver.
 pub type Frame = Arc<str>;
@@ -43,6 +44,8 @@ pub enum Closing {
     TooSlow,
     /// 4009: the cursor is stale or the gap too long; reload and reconnect.
     Resync,
+    /// 1001: the server is shutting down; reconnect (with `since`) in a moment.
+    GoingAway,
 }
 
 impl Closing {
@@ -52,6 +55,7 @@ impl Closing {
             Closing::Deactivated => 4003,
             Closing::TooSlow => 4008,
             Closing::Resync => 4009,
+            Closing::GoingAway => 1001,
         }
     }
 
@@ -61,6 +65,7 @@ impl Closing {
             Closing::Deactivated => "account deactivated",
             Closing::TooSlow => "too slow: resume with since",
             Closing::Resync => "resync",
+            Closing::GoingAway => "server shutting down",
         }
     }
 }
@@ -168,9 +173,10 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Starts the hub at the head of the log; returns the handle and the sender that
-    /// delivers ephemeral frames from other nodes (fed by the PostgreSQL listener).
-    pub fn start(db: Db, queue: usize) -> Result<(Hub, mpsc::UnboundedSender<String>), AppError> {
+    /// Starts the hub at the head of the log, its tasks registered with `workers` (they end
+    /// on its stop signal); returns the handle and the sender that delivers ephemeral frames
+    /// from other nodes (fed by the PostgreSQL listener).
+    pub fn start(db: Db, queue: usize, workers: &Workers) -> Result<(Hub, mpsc::UnboundedSender<String>), AppError> {
         let head = {
             let mut conn = db.conn()?;
             events::head(&mut conn)?
@@ -178,8 +184,8 @@ impl Hub {
         let (commands, receiver) = mpsc::unbounded_channel();
         let (remote_tx, mut remote_rx) = mpsc::unbounded_channel::<String>();
         let forward = commands.clone();
-        tokio::spawn(async move {
-            while let Some(payload) = remote_rx.recv().await {
+        workers.spawn("hub-remote", |stop| async move {
+            while let Some(Some(payload)) = stop.run_until_cancelled(remote_rx.recv()).await {
                 if forward.send(Command::Remote(payload)).is_err() {
                     break;
                 }
@@ -188,16 +194,21 @@ impl Hub {
         let follower = Follower::new(&db, head);
         let node = rand::random::<u64>();
         let ticks = commands.clone();
-        tokio::spawn(async move {
+        workers.spawn("hub-presence", |stop| async move {
             let mut every = tokio::time::interval(PRESENCE_REFRESH);
-            loop {
-                every.tick().await;
+            while stop.run_until_cancelled(every.tick()).await.is_some() {
                 if ticks.send(Command::RefreshPresence).is_err() {
                     break;
                 }
             }
         });
-        tokio::spawn(run(State::new(db, queue, node, head, commands.clone()), follower, receiver));
+        let state = State::new(db, queue, node, head, commands.clone());
+        let (batches_tx, batches) = mpsc::channel::<Vec<EventRow>>(4);
+        let (active, resume_at) = (state.active.clone(), state.resume_at.clone());
+        workers.spawn("hub-reader", |stop| async move {
+            stop.run_until_cancelled(read(follower, active, resume_at, batches_tx)).await;
+        });
+        workers.spawn("hub", |stop| run(state, receiver, batches, stop));
         Ok((Hub { commands }, remote_tx))
     }
 
@@ -265,36 +276,53 @@ struct State {
     commands: mpsc::UnboundedSender<Command>,
 }
 
-async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::UnboundedReceiver<Command>) {
-    // The follower reads in its own task, so that no stream of commands can starve it. With
-    // nobody connected it reads nothing: the first connection resumes it from the head.
-    let (batches_tx, mut batches) = mpsc::channel::<Vec<EventRow>>(4);
-    let (active, resume_at) = (state.active.clone(), state.resume_at.clone());
-    let reader = tokio::spawn(async move {
-        loop {
-            if active.load(std::sync::atomic::Ordering::Acquire) == 0 {
-                follower.idle().await;
-                continue;
-            }
-            let resume = resume_at.swap(0, std::sync::atomic::Ordering::AcqRel);
-            if resume > 0 {
-                follower.skip_to(resume);
-            }
-            match follower.next_batch(500).await {
-                Ok(rows) => {
-                    if batches_tx.send(rows).await.is_err() {
-                        break;
-                    }
+/// The follower reads in its own task, so that no stream of commands can starve the hub.
+/// With nobody connected it reads nothing: the first connection resumes it from the head.
+async fn read(
+    mut follower: Follower,
+    active: Arc<std::sync::atomic::AtomicUsize>,
+    resume_at: Arc<std::sync::atomic::AtomicI64>,
+    batches: mpsc::Sender<Vec<EventRow>>,
+) {
+    loop {
+        if active.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            follower.idle().await;
+            continue;
+        }
+        let resume = resume_at.swap(0, std::sync::atomic::Ordering::AcqRel);
+        if resume > 0 {
+            follower.skip_to(resume);
+        }
+        match follower.next_batch(500).await {
+            Ok(rows) => {
+                if batches.send(rows).await.is_err() {
+                    break;
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "live delivery could not read the event log");
-                    tokio::time::sleep(events::POLL_INTERVAL).await;
-                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "live delivery could not read the event log");
+                tokio::time::sleep(events::POLL_INTERVAL).await;
             }
         }
-    });
+    }
+}
+
+async fn run(
+    mut state: State,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut batches: mpsc::Receiver<Vec<EventRow>>,
+    stop: tokio_util::sync::CancellationToken,
+) {
     loop {
         tokio::select! {
+            _ = stop.cancelled() => {
+                // Sockets are closed before the hub stops; any left are told to go, too.
+                let ids: Vec<u64> = state.conns.keys().copied().collect();
+                for id in ids {
+                    state.close(id, Closing::GoingAway);
+                }
+                break;
+            },
             command = commands.recv() => match command {
                 Some(c) => state.handle(c).await,
                 None => break,
@@ -313,7 +341,6 @@ async fn run(mut state: State, mut follower: Follower, mut commands: mpsc::Unbou
             },
         }
     }
-    reader.abort();
 }
 
 impl State {

@@ -1,3 +1,5 @@
+//! The `hearth` binary: settings and help, and the operator commands against a running app's database.
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -7,7 +9,7 @@ use serde_json::json;
 use crate::helpers::{TestApp, spawn_app};
 
 /// Runs the `hearth` binary against the test app's database and data directory.
-fn hearth(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn hearth(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
     cmd.args(args)
         .env_clear()
@@ -26,7 +28,7 @@ fn hearth(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -52,6 +54,8 @@ fn help_lists_every_setting_and_subcommand() {
         "HEARTH_PASSWORD_HASH",
         "HEARTH_LOG",
         "HEARTH_LOG_FORMAT",
+        "HEARTH_JOB_RETRY_BASE",
+        "HEARTH_SHUTDOWN_GRACE",
         "serve",
         "migrate",
         "admin",
@@ -60,7 +64,7 @@ fn help_lists_every_setting_and_subcommand() {
     }
     let out = Command::new(env!("CARGO_BIN_EXE_hearth")).args(["admin", "--help"]).output().unwrap();
     let help = stdout(&out);
-    for sub in ["create-user", "create-workspace", "reset-password", "list-users", "deactivate"] {
+    for sub in ["create-user", "create-workspace", "reset-password", "list-users", "deactivate", "jobs"] {
         assert!(help.contains(sub), "admin --help mentions {sub}");
     }
 }

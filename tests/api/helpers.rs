@@ -152,24 +152,23 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let token = self.invitation_token(&email);
+        let token = self.invitation_token(&email).await;
         self.signup(username, Some(&token)).await
     }
 
-    /// Every mail written so far, oldest first.
+    /// Every mail written so far, oldest first. Mail goes out from the job worker, after the
+    /// request that caused it has been answered: wait for it with `wait_for_mails`.
     pub fn mails(&self) -> Vec<Mail> {
         let dir = self.state.settings.mail_dir();
         let mut mails = Vec::new();
         let Ok(entries) = std::fs::read_dir(&dir) else {
             return mails;
         };
-        let mut files: Vec<_> = entries
-            .flatten()
-            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-            .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap(), e.path()))
-            .collect();
+        // Files are named by the time they were written, and appear whole (renamed into place).
+        let mut files: Vec<_> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
         files.sort();
-        for (_, path) in files {
+        for path in files {
             {
                 let raw = std::fs::read(&path).unwrap();
                 let msg = mail_parser::MessageParser::default().parse(&raw).expect("a parsable mail");
@@ -185,19 +184,28 @@ impl TestApp {
         mails
     }
 
-    /// The last link in mail to `to` that starts with `prefix` (after the public URL).
-    pub fn link_in_mail(&self, to: &str, prefix: &str) -> String {
-        let start = format!("{}{}", self.state.public_url, prefix);
-        self.mails()
-            .into_iter()
-            .filter(|m| m.to == to)
-            .flat_map(|m| m.text.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .rfind(|w| w.starts_with(&start))
-            .unwrap_or_else(|| panic!("no {prefix} link in mail to {to}"))
+    /// At least `n` mails, oldest first, waiting up to 10 s for them to be sent.
+    pub async fn wait_for_mails(&self, n: usize) -> Vec<Mail> {
+        eventually(&format!("{n} mails written"), async || Some(self.mails()).filter(|m| m.len() >= n)).await
     }
 
-    pub fn invitation_token(&self, email: &str) -> String {
-        self.link_in_mail(email, "/invitations/").rsplit('/').next().unwrap().to_owned()
+    /// The last link in mail to `to` that starts with `prefix` (after the public URL),
+    /// waiting up to 10 s for such a mail. Where an earlier mail to `to` holds such a link
+    /// too, wait for the later one with `wait_for_mails` first.
+    pub async fn link_in_mail(&self, to: &str, prefix: &str) -> String {
+        let start = format!("{}{}", self.state.public_url, prefix);
+        eventually(&format!("a {prefix} link in mail to {to}"), async || {
+            self.mails()
+                .into_iter()
+                .filter(|m| m.to == to)
+                .flat_map(|m| m.text.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .rfind(|w| w.starts_with(&start))
+        })
+        .await
+    }
+
+    pub async fn invitation_token(&self, email: &str) -> String {
+        self.link_in_mail(email, "/invitations/").await.rsplit('/').next().unwrap().to_owned()
     }
 
     /// Runs SQL against the app's database (test setup only: moving clocks, say).
@@ -308,6 +316,18 @@ impl TestDatabase {
     }
 }
 
+/// Polls `check` until it gives a value; fails the test, saying `what`, after 10 s.
+pub async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Asserts an error response's status and code.
 #[track_caller]
 pub fn assert_error(response: &(StatusCode, Value), status: StatusCode, code: &str) {
@@ -332,12 +352,7 @@ pub enum WsEvent {
 impl TestApp {
     /// Opens `/api/v1/ws` with a bearer token; `query` like `since=5&html=1`.
     pub async fn ws(&self, token: &str, query: &str) -> Ws {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let url = format!("{}/api/v1/ws?{query}", self.address.replace("http://", "ws://"));
-        let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("the WebSocket opens");
-        Ws { stream }
+        Ws::connect(&self.address, token, query).await
     }
 
     /// Starts another node on the same database (PostgreSQL), sharing nothing else.
@@ -356,7 +371,19 @@ impl TestApp {
 
     /// Stops the server and starts it again on the same data directory and database.
     pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    /// Stops the server (and its workers) and waits until it has stopped.
+    pub async fn stop(&mut self) {
+        // A fresh client: the old one's idle connections would hold the graceful stop up.
+        self.client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         self.handle.stop().await;
+    }
+
+    /// Starts a stopped server again on the same data directory and database (on another port).
+    pub async fn start(&mut self) {
         let mut settings = (*self.state.settings).clone();
         settings.public_url = None;
         let app = Application::build(settings).expect("the app builds again");
@@ -368,6 +395,16 @@ impl TestApp {
 }
 
 impl Ws {
+    /// Opens `/api/v1/ws` on the server at `address` (`http://…`) with a bearer token.
+    pub async fn connect(address: &str, token: &str, query: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/api/v1/ws?{query}", address.replace("http://", "ws://"));
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("the WebSocket opens");
+        Ws { stream }
+    }
+
     /// The next frame or the close, failing after 10 seconds.
     pub async fn next(&mut self) -> WsEvent {
         use futures_util::StreamExt;

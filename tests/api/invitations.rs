@@ -19,12 +19,12 @@ async fn an_invitee_follows_the_emailed_link_signs_up_and_lands_in_the_workspace
     assert_eq!(inv["role"], "guest");
     assert!(inv.get("token").is_none(), "the link goes by mail only");
 
-    let mails = app.mails();
+    let mails = app.wait_for_mails(1).await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to, "bob@example.com");
     assert_eq!(mails[0].subject, "admin invited you to Acme on hearth");
     assert!(mails[0].html.contains("Accept the invitation"));
-    let token = app.invitation_token("bob@example.com");
+    let token = app.invitation_token("bob@example.com").await;
 
     let (status, body) = app
         .call(
@@ -53,7 +53,7 @@ async fn an_invitation_is_single_use() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     app.join(&admin, "acme", "bob", "member").await;
-    let token = app.invitation_token("bob@example.com");
+    let token = app.invitation_token("bob@example.com").await;
     let res = app
         .call(
             Method::POST,
@@ -78,7 +78,7 @@ async fn expired_unknown_and_misaddressed_invitations_are_refused_and_create_not
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
-    let token = app.invitation_token("bob@example.com");
+    let token = app.invitation_token("bob@example.com").await;
     let signup = |email: &'static str, token: String| {
         app.call(
             Method::POST,
@@ -140,7 +140,10 @@ async fn who_may_invite_whom() {
     );
     let (_, pending) = app.get("/api/v1/workspaces/acme/invitations", &ada.token).await;
     assert_eq!(pending["invitations"].as_array().unwrap().len(), 1);
-    let sent: Vec<_> = app.mails().into_iter().map(|m| m.to).collect();
+    // Mail goes out in the order it was enqueued: once the last invitation's is written, any
+    // of a refused one would have been too.
+    let sent: Vec<_> = app.wait_for_mails(3).await.into_iter().map(|m| m.to).collect();
+    assert_eq!(sent.len(), 3, "ada's, bob's and c's invitations: {sent:?}");
     assert!(!sent.contains(&"not an email".to_owned()));
     assert_eq!(sent.iter().filter(|t| *t == "c@example.com").count(), 1, "refused invitations send nothing");
 }
@@ -153,7 +156,8 @@ async fn an_existing_account_accepts_with_the_invited_address_only() {
     let bob = app.join(&admin, "acme", "bob", "member").await;
     let carol = app.join(&admin, "acme", "carol", "member").await;
     app.post("/api/v1/workspaces/beta/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
-    let token = app.invitation_token("bob@example.com");
+    app.wait_for_mails(3).await;
+    let token = app.invitation_token("bob@example.com").await;
     let res = app.post(&format!("/api/v1/invitations/{token}/accept"), &carol.token, json!({})).await;
     assert_error(&res, StatusCode::FORBIDDEN, "invitation_email_mismatch");
     let (status, ws) = app.post(&format!("/api/v1/invitations/{token}/accept"), &bob.token, json!({})).await;
@@ -167,9 +171,10 @@ async fn a_spare_invitation_does_not_undo_a_deactivation() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
-    let first = app.invitation_token("bob@example.com");
+    let first = app.invitation_token("bob@example.com").await;
     app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
-    let spare = app.invitation_token("bob@example.com");
+    app.wait_for_mails(2).await;
+    let spare = app.invitation_token("bob@example.com").await;
     let bob = app.signup("bob", Some(&first)).await;
     app.patch(&format!("/api/v1/workspaces/acme/members/{}", bob.id), &admin.token, json!({ "deactivated": true }))
         .await;

@@ -113,7 +113,7 @@ async fn an_invitation_link_brings_a_new_person_in_through_the_pages() {
         .await;
     assert_eq!(p.location.as_deref(), Some("/w/acme/settings?done=invited"));
     assert!(admin.get("/w/acme/settings?done=invited").await.body.contains("bea@example.com"), "listed as pending");
-    let token = app.invitation_token("bea@example.com");
+    let token = app.invitation_token("bea@example.com").await;
 
     let bea = Browser::new(&app);
     let landing = bea.get(&format!("/invitations/{token}")).await;
@@ -248,7 +248,7 @@ async fn a_forgotten_password_is_reset_through_the_pages() {
     let b = Browser::new(&app);
     let p = b.post("/password-reset", &[("email", "ada@example.com")]).await;
     assert_eq!(p.location.as_deref(), Some("/login?done=reset-sent"));
-    let link = app.link_in_mail("ada@example.com", "/password-reset/");
+    let link = app.link_in_mail("ada@example.com", "/password-reset/").await;
     let path = link.trim_start_matches(&app.state.public_url).to_owned();
     assert!(b.get(&path).await.body.contains("Choose a new password"));
     let p = b.post(&path, &[("password", "a fresh long passphrase")]).await;

@@ -73,7 +73,8 @@ async fn a_person_belongs_to_several_workspaces_and_sees_only_those() {
     assert_eq!(app.get("/api/v1/workspaces/beta", &bob.token).await.0, StatusCode::NOT_FOUND, "not a member of beta");
     assert_error(&app.get("/api/v1/workspaces/nope", &bob.token).await, StatusCode::NOT_FOUND, "workspace_not_found");
     app.post("/api/v1/workspaces/beta/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
-    let token = app.invitation_token("bob@example.com");
+    app.wait_for_mails(2).await;
+    let token = app.invitation_token("bob@example.com").await;
     let (status, ws) = app.post(&format!("/api/v1/invitations/{token}/accept"), &bob.token, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{ws}");
     let (_, list) = app.get("/api/v1/workspaces", &bob.token).await;

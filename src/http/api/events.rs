@@ -33,10 +33,7 @@ pub async fn list(
     if since < 0 {
         return Err(AppError::malformed(Code::InvalidQuery, "since must be 0 or a seq from an earlier page."));
     }
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::malformed(Code::InvalidQuery, "limit must be between 1 and 200."));
-    }
+    let limit = super::page_limit(query.limit)?;
     let user_id = user.0.id();
     let page = state.db.read(move |conn| events::page_for(conn, user_id, since, limit)).await?;
     Ok(web::Json(page))

@@ -2,11 +2,13 @@
 //! types so it cannot drift.
 
 pub mod accounts;
+pub mod admin;
 pub mod channels;
 pub mod events;
 pub mod messages;
 pub mod workspaces;
 
+use crate::domain::Code;
 use actix_web::{HttpResponse, get};
 use utoipa::OpenApi;
 
@@ -61,6 +63,8 @@ use utoipa::OpenApi;
         messages::unpin,
         messages::mark_unread,
         messages::pins,
+        admin::list_jobs,
+        admin::retry_job,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -75,6 +79,15 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
+}
+
+/// A list's page size from `?limit=`: 50 by default, 1–200 (API.md's convention for lists).
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, crate::error::AppError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(crate::error::AppError::malformed(Code::InvalidQuery, "limit must be between 1 and 200."));
+    }
+    Ok(limit)
 }
 
 /// The OpenAPI document.

@@ -1,0 +1,184 @@
+//! The job worker, one per node: claims due jobs under a lease, carries each out, and
+//! records the outcome, retrying failures with capped, jittered exponential back-off.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use tokio_util::sync::CancellationToken;
+
+use super::Job;
+use crate::db::jobs::{Claim, JobRow};
+use crate::db::{self, Db};
+use crate::domain::jobs::backoff;
+use crate::error::AppError;
+use crate::mail::{MailError, Mailer};
+use crate::workers::Workers;
+
+/// How long a claimed job belongs to its worker. A worker that dies mid-attempt leaves the
+/// job to be claimed again once this has passed.
+pub const LEASE: Duration = Duration::from_secs(300);
+
+/// The longest one attempt may take; well inside the lease, so that a live worker never
+/// sees its job taken over.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How often an idle worker looks for jobs it was not woken for: enqueued by another node
+/// or by the command line, or freed by an expired lease.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Tries at writing an attempt's outcome while the database is away, before the job is
+/// left to run again after its lease.
+const RECORD_TRIES: u32 = 5;
+
+/// Starts this node's worker.
+pub fn start(workers: &Workers, db: Db, mailer: Mailer, retry_base: Duration) {
+    let name = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+    let worker = Worker { db, mailer, retry_base, name };
+    workers.spawn("jobs", move |stop| worker.run(stop));
+}
+
+struct Worker {
+    db: Db,
+    mailer: Mailer,
+    retry_base: Duration,
+    /// Written into `claimed_by`: which process holds a job.
+    name: String,
+}
+
+/// How an attempt ended badly.
+enum Failure {
+    /// Trying again may work.
+    Transient(String),
+    /// It never will: give up now.
+    Permanent(String),
+}
+
+/// What a claim found.
+enum Claimed {
+    Job(JobRow),
+    /// Nothing due; the next unclaimed job falls due then, if there is one.
+    Idle(Option<NaiveDateTime>),
+}
+
+impl Worker {
+    /// Runs jobs one at a time until stopped. A stop lets the job in hand finish.
+    async fn run(self, stop: CancellationToken) {
+        let mut enqueued = self.db.subscribe_jobs();
+        while !stop.is_cancelled() {
+            // A job enqueued from here on wakes the wait below, even if the claim misses it.
+            enqueued.mark_unchanged();
+            let rest = match self.claim().await {
+                Ok(Claimed::Job(row)) => {
+                    self.attempt(row).await;
+                    continue;
+                }
+                Ok(Claimed::Idle(next)) => next
+                    .and_then(|at| (at - db::now()).to_std().ok())
+                    .map_or(POLL_INTERVAL, |until| until.min(POLL_INTERVAL)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot claim jobs");
+                    POLL_INTERVAL
+                }
+            };
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = enqueued.changed() => {}
+                _ = tokio::time::sleep(rest) => {}
+            }
+        }
+    }
+
+    async fn claim(&self) -> Result<Claimed, AppError> {
+        let name = self.name.clone();
+        self.db
+            .write(move |tx| {
+                let now = db::now();
+                let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
+                match JobRow::claim(tx, Job::KINDS, &name, now, lease_until)? {
+                    Some(row) => Ok(Claimed::Job(row)),
+                    None => Ok(Claimed::Idle(JobRow::next_due(tx)?)),
+                }
+            })
+            .await
+    }
+
+    /// Carries out one claimed attempt and records how it went.
+    async fn attempt(&self, row: JobRow) {
+        let claim = Claim { id: row.id, claimed_by: self.name.clone(), attempt: row.attempts };
+        let outcome = match Job::decode(&row.kind, &row.payload) {
+            Ok(job) => match tokio::time::timeout(ATTEMPT_TIMEOUT, self.perform(&job)).await {
+                Ok(Ok(())) => Ok(job),
+                Ok(Err(failure)) => Err(failure),
+                Err(_) => Err(Failure::Transient(format!("timed out after {} s", ATTEMPT_TIMEOUT.as_secs()))),
+            },
+            Err(e) => Err(Failure::Permanent(format!("the stored job cannot be read: {e}"))),
+        };
+        let now = db::now();
+        let (id, kind, attempt) = (row.id, row.kind.as_str(), row.attempts);
+        let outcome = match outcome {
+            Ok(job) => Outcome::Done(job.redacted().payload().unwrap_or_else(|_| "{}".into())),
+            Err(Failure::Transient(error)) if row.attempts < row.max_attempts => {
+                let wait = backoff(self.retry_base, row.attempts, rand::random::<f64>());
+                let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                tracing::warn!(job = id, kind, attempt, %error, retry_at = %at, "a job attempt failed; it will be retried");
+                Outcome::Retry(at, error)
+            }
+            Err(Failure::Transient(error) | Failure::Permanent(error)) => {
+                tracing::error!(job = id, kind, attempt, %error, "a job failed for good");
+                Outcome::Failed(error)
+            }
+        };
+        self.record(claim, outcome).await;
+    }
+
+    async fn perform(&self, job: &Job) -> Result<(), Failure> {
+        match job {
+            Job::Mail(mail) => self.mailer.send(mail).await.map_err(|e| match e {
+                MailError::Rejected(why) => Failure::Permanent(why),
+                MailError::Unavailable(why) => Failure::Transient(why),
+            }),
+        }
+    }
+
+    /// Writes the outcome, trying a few times: a job that was done but not marked done would
+    /// be done again once its lease runs out.
+    async fn record(&self, claim: Claim, outcome: Outcome) {
+        for tried in 1..=RECORD_TRIES {
+            let (held, outcome) = (claim.clone(), outcome.clone());
+            let written = self
+                .db
+                .write(move |tx| {
+                    let now = db::now();
+                    Ok(match &outcome {
+                        Outcome::Done(kept) => JobRow::finish(tx, &held, kept, now)?,
+                        Outcome::Retry(at, error) => JobRow::reschedule(tx, &held, *at, error)?,
+                        Outcome::Failed(error) => JobRow::fail(tx, &held, error, now)?,
+                    })
+                })
+                .await;
+            match written {
+                Ok(1) => return,
+                Ok(_) => {
+                    tracing::warn!(job = claim.id, "a job's lease ran out before its attempt ended; it was taken over");
+                    return;
+                }
+                Err(e) if tried < RECORD_TRIES => {
+                    tracing::warn!(job = claim.id, error = %e, "cannot record a job attempt; trying again");
+                    tokio::time::sleep(Duration::from_secs(u64::from(tried))).await;
+                }
+                Err(e) => {
+                    tracing::error!(job = claim.id, error = %e, "cannot record a job attempt; it runs again after its lease");
+                }
+            }
+        }
+    }
+}
+
+/// How an attempt ended, as it is written down.
+#[derive(Clone)]
+enum Outcome {
+    /// Done; the payload to keep.
+    Done(String),
+    Retry(NaiveDateTime, String),
+    Failed(String),
+}
