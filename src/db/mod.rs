@@ -5,6 +5,7 @@ pub mod channels;
 pub mod events;
 pub mod invitations;
 pub mod jobs;
+pub mod listen;
 pub mod locks;
 pub mod login_failures;
 pub mod messages;

@@ -1,14 +1,11 @@
-//! Cross-node wake-ups on PostgreSQL: one dedicated connection outside the pool LISTENs
-//! and is drained every ~10 ms by a blocking thread (diesel cannot wait on a notification).
+//! Cross-node wake-ups on PostgreSQL: a blocking thread drains the node's LISTEN
+//! connection (`db::listen`) every ~10 ms, wakes the followers when another node appended,
+//! and hands ephemeral frames to the hub.
 
 use std::time::Duration;
 
-use diesel::prelude::*;
-use diesel::{PgConnection, RunQueryDsl};
-
-use super::NOTIFY_CHANNEL;
 use crate::db::Db;
-use crate::realtime::EPHEMERAL_CHANNEL;
+use crate::db::listen::Listener;
 use crate::workers::Workers;
 
 const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
@@ -25,7 +22,7 @@ pub fn spawn_pg_listener(
     workers.spawn_thread("listen", move |stop| {
         let mut backoff = Duration::from_millis(100);
         while !stop.is_cancelled() {
-            let mut conn = match listen(db.url()) {
+            let mut listener = match Listener::connect(db.url()) {
                 Ok(conn) => conn,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot LISTEN for events; retrying");
@@ -42,36 +39,22 @@ pub fn spawn_pg_listener(
             // Anything committed while we were not listening is found by this re-read.
             db.signal_append();
             while !stop.is_cancelled() {
-                let mut woke = false;
-                let mut failed = false;
-                for n in conn.notifications_iter() {
-                    match n {
-                        Ok(n) if n.channel == EPHEMERAL_CHANNEL => {
-                            let _ = ephemeral.send(n.payload);
+                match listener.drain() {
+                    Ok(heard) => {
+                        for frame in heard.ephemeral {
+                            let _ = ephemeral.send(frame);
                         }
-                        Ok(_) => woke = true,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "lost the LISTEN connection");
-                            failed = true;
-                            break;
+                        if heard.appended {
+                            db.signal_append();
                         }
                     }
-                }
-                if woke {
-                    db.signal_append();
-                }
-                if failed {
-                    break;
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the LISTEN connection");
+                        break;
+                    }
                 }
                 std::thread::sleep(DRAIN_INTERVAL);
             }
         }
     })
-}
-
-fn listen(url: &str) -> anyhow::Result<PgConnection> {
-    let mut conn = PgConnection::establish(url)?;
-    diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(&mut conn)?;
-    diesel::sql_query(format!("LISTEN {EPHEMERAL_CHANNEL}")).execute(&mut conn)?;
-    Ok(conn)
 }

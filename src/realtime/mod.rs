@@ -31,7 +31,7 @@ use crate::workers::Workers;
 pub type Frame = Arc<str>;
 
 /// The PostgreSQL channel that carries ephemeral frames between nodes.
-pub const EPHEMERAL_CHANNEL: &str = "hearth_ephemeral";
+pub use crate::db::listen::EPHEMERAL_CHANNEL;
 
 /// Why the server closes a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
