@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod error;
 pub mod health;
 pub mod pages;
@@ -15,8 +16,7 @@ use actix_web::{HttpMessage, web};
 
 use crate::app::AppState;
 
-/// The largest JSON or form body accepted: above the longest valid message.
-pub const BODY_LIMIT: usize = 512 * 1024;
+pub use body::BODY_LIMIT;
 
 /// Every route hearth serves.
 pub fn routes(cfg: &mut web::ServiceConfig) {

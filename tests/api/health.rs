@@ -66,6 +66,44 @@ async fn oversized_bodies_get_413() {
 }
 
 #[tokio::test]
+async fn the_longest_message_fits_its_routes_and_no_more() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = crate::channels::channel_id(&app, &admin, "general").await;
+    let max = app.state.settings.max_message_chars;
+    // Two bytes a character in JSON, six once percent-encoded in a form: both above the
+    // limit of routes that carry no message text.
+    let longest = "é".repeat(max);
+    assert!(longest.len() > hearth::http::BODY_LIMIT);
+    let (status, posted) =
+        app.post(&format!("/api/v1/channels/{general}/messages"), &admin.token, json!({ "text": longest })).await;
+    assert_eq!(status, StatusCode::CREATED, "{}", &posted.to_string()[..200.min(posted.to_string().len())]);
+    let id = posted["id"].as_i64().unwrap();
+    let (status, _) = app.patch(&format!("/api/v1/messages/{id}"), &admin.token, json!({ "text": longest })).await;
+    assert_eq!(status, StatusCode::OK, "the longest message can be edited in");
+
+    let b = crate::pages::Browser::new(&app);
+    b.sign_in("admin").await;
+    let page = b.get(&format!("/w/acme/c/{general}")).await;
+    let sent =
+        b.post(&format!("/w/acme/c/{general}/messages"), &[("csrf_token", &page.csrf()), ("text", &longest)]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "the form takes it too");
+
+    let beyond = "x".repeat(hearth::http::body::text_body_limit(max) + 1);
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/channels/{general}/messages"),
+            Some(&admin.token),
+            Some(json!({ "text": beyond })),
+        )
+        .await;
+    assert_error(&res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    let (_, history) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 2, "nothing stored from the refused body");
+}
+
+#[tokio::test]
 async fn non_numeric_ids_in_paths_are_a_400() {
     let app = spawn_app().await;
     let admin = app.signup("admin", None).await;

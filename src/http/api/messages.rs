@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::{AppState, channels, messages};
 use crate::error::AppError;
 use crate::http::auth::ApiUser;
+use crate::http::body::TextJson;
 use crate::http::error::ErrorBody;
 use crate::wire;
 
@@ -31,9 +32,9 @@ pub async fn post(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<i64>,
-    body: web::Json<PostRequest>,
+    TextJson(body): TextJson<PostRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let PostRequest { text, thread_root_id, also_send_to_channel, client_msg_id } = body.into_inner();
+    let PostRequest { text, thread_root_id, also_send_to_channel, client_msg_id } = body;
     let form = messages::PostForm { text, thread_root_id, also_send_to_channel, client_msg_id };
     let posted = messages::post(&state, &user.0, *id, form).await?;
     Ok(if posted.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(posted.message))
@@ -106,7 +107,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<i64>,
-    body: web::Json<EditRequest>,
+    TextJson(body): TextJson<EditRequest>,
 ) -> Result<web::Json<wire::Message>, AppError> {
     Ok(web::Json(messages::edit(&state, &user.0, *id, &body.text).await?))
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{channel_form, conversation_layout, new_client_msg_id, title_of};
 use crate::app::{AppState, conversations, messages};
 use crate::error::AppError;
+use crate::http::body::TextForm;
 use crate::http::pages::{PageResult, PageUser, html_status, redirect};
 use crate::views::messages::rows;
 use crate::views::pages::{ChannelPage, RowView, ThreadView};
@@ -126,10 +127,9 @@ pub async fn post_message(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<(String, i64)>,
-    form: web::Form<PostForm>,
+    TextForm(f): TextForm<PostForm>,
 ) -> PageResult {
-    let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
-    let f = form.into_inner();
+    let (ws, id) = channel_form(&state, &user, path, &f.csrf_token).await?;
     let post = messages::PostForm {
         text: f.text.clone(),
         thread_root_id: f.thread_root_id,

@@ -2,6 +2,7 @@
 //! it stays the same for every viewer), and the form posts that do it.
 
 use crate::domain::Code;
+use crate::http::body::TextForm;
 use actix_web::{get, post, web};
 use serde::Deserialize;
 
@@ -67,7 +68,7 @@ pub async fn message_action(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<(String, i64, String)>,
-    form: web::Form<MessageForm>,
+    TextForm(form): TextForm<MessageForm>,
 ) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     let (ws, id, action) = path.into_inner();
