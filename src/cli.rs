@@ -100,9 +100,9 @@ pub enum JobsCommand {
 
 /// Sets up logging from the settings.
 pub fn init_logging(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log.filter).unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match settings.log_format {
+    let _ = match settings.log.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
     };
@@ -130,7 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
-    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
+    let public_url = settings.http.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.http.bind));
     let state = startup::build_state(settings, public_url)?;
     match cmd {
         AdminCommand::CreateUser { email, username, server_admin, password_stdin } => {

@@ -35,9 +35,9 @@ pub struct Application {
 pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::open(&DbOptions {
         url: settings.database_url(),
-        pool_size: settings.db_pool_size,
-        min_idle: settings.db_min_idle,
-        sqlite_sync: settings.sqlite_sync,
+        pool_size: settings.database.pool_size,
+        min_idle: settings.database.min_idle,
+        sqlite_sync: settings.database.sqlite_sync,
     })
     .context("opening the database")?;
     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -63,9 +63,10 @@ pub fn load_keys(settings: &Settings, db: &Db) -> anyhow::Result<Keys> {
 pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<AppState> {
     let db = open_database(&settings)?;
     let keys = load_keys(&settings, &db)?;
-    let mailer = Mailer::new(settings.smtp_url.as_ref().map(|s| s.expose()), settings.mail_dir(), &settings.mail_from)?;
+    let mailer =
+        Mailer::new(settings.mail.smtp_url.as_ref().map(|s| s.expose()), settings.mail_dir(), &settings.mail.from)?;
     Ok(AppState {
-        hasher: PasswordHasher::new(settings.password_hash),
+        hasher: PasswordHasher::new(settings.accounts.password_hash),
         settings: Arc::new(settings),
         db,
         keys,
@@ -76,7 +77,7 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
 
 /// Prunes the event log and old done jobs hourly, starting a minute after start-up.
 fn spawn_pruner(workers: &Workers, state: &AppState) {
-    let (db, retention) = (state.db.clone(), state.settings.event_retention);
+    let (db, retention) = (state.db.clone(), state.settings.database.event_retention);
     workers.spawn("pruner", move |stop| async move {
         let mut tick =
             tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), Duration::from_secs(3600));
@@ -103,17 +104,18 @@ impl Application {
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
-        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let listener =
+            TcpListener::bind(&settings.http.bind).with_context(|| format!("binding {}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
-        let public_url = settings.public_url.clone().unwrap_or_else(|| {
+        let public_url = settings.http.public_url.clone().unwrap_or_else(|| {
             let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
             format!("http://{addr}")
         });
-        let http_workers = settings.workers;
+        let http_workers = settings.http.workers;
         let state = build_state(settings, public_url)?;
-        let grace = state.settings.shutdown_grace;
+        let grace = state.settings.http.shutdown_grace;
         let workers = Workers::new();
-        let (hub, remote) = crate::realtime::Hub::start(state.db.clone(), state.settings.ws_queue, &workers)
+        let (hub, remote) = crate::realtime::Hub::start(state.db.clone(), state.settings.limits.ws_queue, &workers)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if state.db.backend() == Backend::Postgres {
             crate::events::spawn_pg_listener(&workers, state.db.clone(), remote)?;
@@ -171,7 +173,7 @@ impl Application {
     /// finish the item in hand (the job worker its job).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application { server, workers, going_away, stop, done, state, .. } = self;
-        let grace = state.settings.shutdown_grace;
+        let grace = state.settings.http.shutdown_grace;
         let handle = server.handle();
         let mut server = std::pin::pin!(server);
         let mut deadline = tokio::time::Instant::now() + grace;

@@ -131,7 +131,7 @@ pub struct Posted {
 
 /// Posts a message, or a reply in a thread. Replying to a reply attaches to its root.
 pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostForm) -> Result<Posted, AppError> {
-    let text = MessageText::parse(&form.text, state.settings.max_message_chars)?;
+    let text = MessageText::parse(&form.text, state.settings.limits.max_message_chars)?;
     let key = form.client_msg_id.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
     if key.as_ref().is_some_and(|k| k.len() > MAX_CLIENT_MSG_ID) {
         return Err(AppError::invalid(
@@ -349,7 +349,7 @@ pub(super) fn thread_in(
 
 /// Edits one's own message; it is marked edited.
 pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) -> Result<wire::Message, AppError> {
-    let text = MessageText::parse(text, state.settings.max_message_chars)?;
+    let text = MessageText::parse(text, state.settings.limits.max_message_chars)?;
     let user_id = actor.id();
     state
         .db

@@ -17,7 +17,7 @@ use crate::wire;
 
 /// Creates a workspace; its creator is its owner.
 pub async fn create(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
-    if state.settings.workspace_creation == WorkspaceCreation::Admins && !actor.user.is_server_admin {
+    if state.settings.accounts.workspace_creation == WorkspaceCreation::Admins && !actor.user.is_server_admin {
         return Err(AppError::forbidden(
             Code::WorkspaceCreationRestricted,
             "Only server admins can create workspaces on this server.",

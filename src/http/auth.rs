@@ -175,7 +175,7 @@ pub fn expired_session_cookie() -> Cookie<'static> {
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> String {
     let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
     if let Some(peer) = peer {
-        if state.settings.trusted_proxies.contains(&peer) {
+        if state.settings.http.trusted_proxies.contains(&peer) {
             let forwarded = req
                 .headers()
                 .get("x-forwarded-for")

@@ -24,7 +24,7 @@ pub fn text_body_limit(max_message_chars: usize) -> usize {
 }
 
 fn limit_for(req: &HttpRequest) -> usize {
-    let max_chars = req.app_data::<web::Data<AppState>>().map_or(40_000, |s| s.settings.max_message_chars);
+    let max_chars = req.app_data::<web::Data<AppState>>().map_or(40_000, |s| s.settings.limits.max_message_chars);
     text_body_limit(max_chars)
 }
 

@@ -70,7 +70,7 @@ async fn the_longest_message_fits_its_routes_and_no_more() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     let general = crate::channels::channel_id(&app, &admin, "general").await;
-    let max = app.state.settings.max_message_chars;
+    let max = app.state.settings.limits.max_message_chars;
     // Two bytes a character in JSON, six once percent-encoded in a form: both above the
     // limit of routes that carry no message text.
     let longest = "é".repeat(max);

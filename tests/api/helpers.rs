@@ -42,14 +42,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let database = TestDatabase::create();
     let mut settings = Settings::defaults(data_dir.path());
-    settings.bind = "127.0.0.1:0".into();
-    settings.password_hash = HashCost::Test;
-    settings.workers = Some(1);
-    settings.db_pool_size = 4;
-    settings.db_min_idle = Some(1);
-    settings.log = "warn".into();
+    settings.http.bind = "127.0.0.1:0".into();
+    settings.accounts.password_hash = HashCost::Test;
+    settings.http.workers = Some(1);
+    settings.database.pool_size = 4;
+    settings.database.min_idle = Some(1);
+    settings.log.filter = "warn".into();
     if let Some(db) = &database {
-        settings.database_url = Some(hearth::config::Secret::new(db.url.clone()));
+        settings.database.url = Some(hearth::config::Secret::new(db.url.clone()));
     }
     adjust(&mut settings);
     let app = Application::build(settings).expect("app builds");
@@ -360,7 +360,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut settings = (*self.state.settings).clone();
         settings.data_dir = data_dir.path().to_owned();
-        settings.public_url = None;
+        settings.http.public_url = None;
         let app = Application::build(settings).expect("the second node builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
@@ -385,7 +385,7 @@ impl TestApp {
     /// Starts a stopped server again on the same data directory and database (on another port).
     pub async fn start(&mut self) {
         let mut settings = (*self.state.settings).clone();
-        settings.public_url = None;
+        settings.http.public_url = None;
         let app = Application::build(settings).expect("the app builds again");
         self.address = format!("http://127.0.0.1:{}", app.port());
         self.state = app.state().clone();

@@ -33,7 +33,7 @@ async fn someone(app: &TestApp) -> TestUser {
 async fn mail_waits_for_a_relay_that_is_down_and_goes_out_once_it_is_up_even_across_a_restart() {
     let port = closed_port();
     let mut app = spawn_app_with(|s| {
-        s.smtp_url = relay_at(port);
+        s.mail.smtp_url = relay_at(port);
         s.job_retry_base = std::time::Duration::from_millis(50);
     })
     .await;
@@ -71,7 +71,7 @@ async fn mail_waits_for_a_relay_that_is_down_and_goes_out_once_it_is_up_even_acr
 #[tokio::test]
 async fn a_mail_the_relay_refuses_is_kept_as_failed_for_server_admins_to_see_and_retry() {
     let (port, _inbox) = smtp_sink(Relay::Rejecting).await;
-    let app = spawn_app_with(|s| s.smtp_url = relay_at(port)).await;
+    let app = spawn_app_with(|s| s.mail.smtp_url = relay_at(port)).await;
     let admin = app.admin_with_workspace().await;
     invite(&app, &admin, "bob@example.com").await;
     let failed =
@@ -112,7 +112,7 @@ async fn a_mail_the_relay_refuses_is_kept_as_failed_for_server_admins_to_see_and
 
 #[tokio::test]
 async fn only_server_admins_see_and_retry_jobs_and_bad_requests_are_told_why() {
-    let app = spawn_app_with(|s| s.smtp_url = relay_at(closed_port())).await;
+    let app = spawn_app_with(|s| s.mail.smtp_url = relay_at(closed_port())).await;
     let admin = app.admin_with_workspace().await;
     let eve = someone(&app).await;
     invite(&app, &admin, "bob@example.com").await;
@@ -163,7 +163,7 @@ async fn only_server_admins_see_and_retry_jobs_and_bad_requests_are_told_why() {
 
 #[tokio::test]
 async fn jobs_are_listed_newest_first_a_page_at_a_time() {
-    let app = spawn_app_with(|s| s.smtp_url = relay_at(closed_port())).await;
+    let app = spawn_app_with(|s| s.mail.smtp_url = relay_at(closed_port())).await;
     let admin = app.admin_with_workspace().await;
     for who in ["a", "b", "c"] {
         invite(&app, &admin, &format!("{who}@example.com")).await;

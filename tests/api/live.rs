@@ -150,8 +150,8 @@ async fn a_stale_cursor_is_told_to_resync() {
 #[tokio::test]
 async fn a_slow_consumer_is_closed_while_a_fast_one_keeps_receiving() {
     let app = spawn_app_with(|s| {
-        s.ws_queue = 8;
-        s.max_message_chars = 40_000;
+        s.limits.ws_queue = 8;
+        s.limits.max_message_chars = 40_000;
     })
     .await;
     let admin = app.admin_with_workspace().await;

@@ -94,7 +94,7 @@ pub fn relay_at(port: u16) -> Option<hearth::config::Secret> {
 #[tokio::test]
 async fn invitations_go_out_through_the_smtp_relay_when_one_is_set() {
     let (port, mut inbox) = smtp_sink(Relay::Accepting).await;
-    let app = spawn_app_with(|s| s.smtp_url = relay_at(port)).await;
+    let app = spawn_app_with(|s| s.mail.smtp_url = relay_at(port)).await;
     let admin = app.admin_with_workspace().await;
     let (status, body) =
         app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "bob@example.com" })).await;
@@ -108,7 +108,7 @@ async fn invitations_go_out_through_the_smtp_relay_when_one_is_set() {
 #[tokio::test]
 async fn a_relay_that_is_down_delays_the_mail_not_the_answer_and_the_last_failure_is_kept() {
     let app = spawn_app_with(|s| {
-        s.smtp_url = relay_at(closed_port());
+        s.mail.smtp_url = relay_at(closed_port());
         s.job_retry_base = std::time::Duration::from_millis(1);
     })
     .await;

@@ -48,7 +48,7 @@ async fn members_post_and_read_messages_newest_first() {
 
 #[tokio::test]
 async fn bad_messages_are_refused_and_nothing_is_written() {
-    let app = spawn_app_with(|s| s.max_message_chars = 100).await;
+    let app = spawn_app_with(|s| s.limits.max_message_chars = 100).await;
     let admin = app.admin_with_workspace().await;
     let general = channel_id(&app, &admin, "general").await;
     let path = format!("/api/v1/channels/{general}/messages");

@@ -56,7 +56,7 @@ async fn only_server_admins_create_workspaces_unless_anyone_may() {
     let res = app.post("/api/v1/workspaces", &bob.token, json!({ "slug": "bobs", "name": "Bob's" })).await;
     assert_error(&res, StatusCode::FORBIDDEN, "workspace_creation_restricted");
 
-    let open = spawn_app_with(|s| s.workspace_creation = hearth::config::WorkspaceCreation::Anyone).await;
+    let open = spawn_app_with(|s| s.accounts.workspace_creation = hearth::config::WorkspaceCreation::Anyone).await;
     let admin = open.admin_with_workspace().await;
     let bob = open.join(&admin, "acme", "bob", "member").await;
     let (status, ws) = open.post("/api/v1/workspaces", &bob.token, json!({ "slug": "bobs", "name": "Bob's" })).await;

@@ -244,7 +244,7 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
         workspaces: nav_ws,
         current,
         can_create_workspace: actor.user.is_server_admin
-            || state.settings.workspace_creation == WorkspaceCreation::Anyone,
+            || state.settings.accounts.workspace_creation == WorkspaceCreation::Anyone,
         channels,
         dms,
     });

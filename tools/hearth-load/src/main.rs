@@ -54,8 +54,8 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let dir = tempfile::tempdir()?;
     let mut settings = Settings::defaults(dir.path());
-    settings.password_hash = HashCost::Test;
-    settings.database_url = args.database_url.clone().map(Secret::new);
+    settings.accounts.password_hash = HashCost::Test;
+    settings.database.url = args.database_url.clone().map(Secret::new);
     let database = if args.database_url.is_some() {
         "PostgreSQL 15".to_owned()
     } else {
@@ -132,7 +132,7 @@ async fn fill(settings: &Settings, args: &Args) -> anyhow::Result<Vec<i64>> {
         invite_token: None,
     };
     let user = accounts::signup(&state, form, None).await?.user;
-    let actor = Actor { user: user.clone(), session_id: None, token_id: None };
+    let actor = Actor { user: user.clone(), credential: hearth::app::Credential::Operator };
     workspaces::create(&state, &actor, "bench", "Bench").await?;
     let mut ids = vec![channels::list(&state, &actor, "bench", false).await?[0].id];
     for n in 1..args.channels {

@@ -62,7 +62,7 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
         at_newest: !history.has_more_after,
         client_msg_id: new_client_msg_id(),
         draft: show.draft,
-        max_chars: state.settings.max_message_chars,
+        max_chars: state.settings.limits.max_message_chars,
         thread,
         title,
         ws: slug,

@@ -74,7 +74,7 @@ async fn fixture(settings: &Settings, args: &Args) -> anyhow::Result<Fixture> {
         invite_token: None,
     };
     let admin = accounts::signup(&state, form, None).await?.user;
-    let actor = Actor { user: admin.clone(), session_id: None, token_id: None };
+    let actor = Actor { user: admin.clone(), credential: hearth::app::Credential::Operator };
     let ws = workspaces::create(&state, &actor, "bench", "Bench").await?;
     let mut channel_ids = vec![channels::list(&state, &actor, "bench", false).await?[0].id];
     for n in 1..args.channels {
@@ -107,7 +107,7 @@ async fn fixture(settings: &Settings, args: &Args) -> anyhow::Result<Fixture> {
                     MemberRow {
                         workspace_id: ws_id,
                         user_id: user.id,
-                        role: "member".into(),
+                        role: hearth::domain::workspaces::Role::Member,
                         joined_at: now,
                         deactivated_at: None,
                     }
@@ -176,11 +176,11 @@ async fn client(
         }
     };
     // Registered once the hello has arrived.
-    if let Some(s) = stream.as_mut() {
-        if !matches!(s.next().await, Some(Ok(Message::Text(_)))) {
-            tally.errors.fetch_add(1, Ordering::Relaxed);
-            stream = None;
-        }
+    if let Some(s) = stream.as_mut()
+        && !matches!(s.next().await, Some(Ok(Message::Text(_))))
+    {
+        tally.errors.fetch_add(1, Ordering::Relaxed);
+        stream = None;
     }
     drop(permit);
     ready.wait().await;
@@ -219,8 +219,8 @@ async fn main() -> anyhow::Result<()> {
     let fd_limit = raise_fd_limit();
     let dir = tempfile::tempdir()?;
     let mut settings = Settings::defaults(dir.path());
-    settings.password_hash = HashCost::Test;
-    settings.database_url = args.database_url.clone().map(Secret::new);
+    settings.accounts.password_hash = HashCost::Test;
+    settings.database.url = args.database_url.clone().map(Secret::new);
     eprintln!("creating {} people in {} channels…", args.clients, args.channels);
     let fx = fixture(&settings, &args).await?;
 

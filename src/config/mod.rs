@@ -1,0 +1,206 @@
+//! Settings: defaults < `hearth.toml` < `HEARTH_*` environment < command-line flags.
+//! Every setting is documented here and in `hearth --help`; secrets are never printed.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+mod overrides;
+
+pub use overrides::{Overrides, SettingsArgs, parse_duration};
+
+use crate::db::SqliteSync;
+
+/// A value that must not reach logs or `Debug` output.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// How expensive password hashing is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashCost {
+    /// argon2id with the OWASP-recommended parameters.
+    Default,
+    /// Cheap parameters for test suites only.
+    Test,
+}
+
+/// Who may create workspaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkspaceCreation {
+    Admins,
+    Anyone,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The resolved settings the server runs with, in sections. Each field names the
+/// environment variable that sets it; `README.md` has the whole table.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where embedded state lives (`HEARTH_DATA_DIR`).
+    pub data_dir: PathBuf,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    /// The server secret (`HEARTH_SECRET_KEY`, or `--secret-key-file`); generated into the
+    /// database when absent.
+    pub secret_key: Option<Secret>,
+    /// File storage (`HEARTH_STORAGE_URL`), `file://<data>/files` by default.
+    pub storage_url: Option<String>,
+    pub mail: MailSettings,
+    /// Hosts or networks outbound HTTP may reach despite being private (`HEARTH_OUTBOUND_ALLOW`).
+    pub outbound_allow: Vec<String>,
+    pub limits: Limits,
+    pub accounts: AccountSettings,
+    pub log: LogSettings,
+    /// The wait after a job's first failed attempt, doubled after each further one
+    /// (`HEARTH_JOB_RETRY_BASE`).
+    pub job_retry_base: Duration,
+}
+
+/// Serving HTTP.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Address to listen on (`HEARTH_BIND`); port 0 picks a free one.
+    pub bind: String,
+    /// Public base URL used in links and the Origin check (`HEARTH_PUBLIC_URL`); by default
+    /// the address actually bound.
+    pub public_url: Option<String>,
+    /// Worker threads (`HEARTH_WORKERS`); the number of cores by default.
+    pub workers: Option<usize>,
+    /// Proxies whose `X-Forwarded-For` is believed (`HEARTH_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How long a stopping node lets requests, sockets and background work finish
+    /// (`HEARTH_SHUTDOWN_GRACE`).
+    pub shutdown_grace: Duration,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// `HEARTH_DATABASE_URL`: `postgres://…`, or a SQLite file path.
+    pub url: Option<Secret>,
+    /// Connections per node (`HEARTH_DB_POOL`).
+    pub pool_size: u32,
+    /// Connections kept open when idle; `None` keeps the pool full.
+    pub min_idle: Option<u32>,
+    /// SQLite durability (`HEARTH_SQLITE_SYNC`).
+    pub sqlite_sync: SqliteSync,
+    /// How long events are kept (`HEARTH_EVENT_RETENTION`).
+    pub event_retention: Duration,
+}
+
+/// Outgoing mail.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// The relay (`HEARTH_SMTP_URL`); without it mail is written to `<data>/mail/`.
+    pub smtp_url: Option<Secret>,
+    /// The From address (`HEARTH_MAIL_FROM`).
+    pub from: String,
+}
+
+/// Sizes that bound what one client may ask of the server.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Frames buffered per WebSocket connection (`HEARTH_WS_QUEUE`).
+    pub ws_queue: usize,
+    /// Longest message, in characters (`HEARTH_MAX_MESSAGE_CHARS`).
+    pub max_message_chars: usize,
+}
+
+/// Accounts and workspaces.
+#[derive(Clone, Debug)]
+pub struct AccountSettings {
+    /// Password hashing cost (`HEARTH_PASSWORD_HASH`).
+    pub password_hash: HashCost,
+    /// Who may create workspaces (`HEARTH_WORKSPACE_CREATION`).
+    pub workspace_creation: WorkspaceCreation,
+}
+
+/// Logging.
+#[derive(Clone, Debug)]
+pub struct LogSettings {
+    /// The filter (`HEARTH_LOG`).
+    pub filter: String,
+    /// The format (`HEARTH_LOG_FORMAT`).
+    pub format: LogFormat,
+}
+
+impl Settings {
+    /// The defaults, with state under `data_dir`.
+    pub fn defaults(data_dir: impl Into<PathBuf>) -> Settings {
+        Settings {
+            data_dir: data_dir.into(),
+            http: HttpSettings {
+                bind: "127.0.0.1:8080".into(),
+                public_url: None,
+                workers: None,
+                trusted_proxies: Vec::new(),
+                shutdown_grace: Duration::from_secs(10),
+            },
+            database: DatabaseSettings {
+                url: None,
+                pool_size: 16,
+                min_idle: None,
+                sqlite_sync: SqliteSync::Normal,
+                event_retention: Duration::from_secs(14 * 86_400),
+            },
+            secret_key: None,
+            storage_url: None,
+            mail: MailSettings { smtp_url: None, from: "hearth <hearth@localhost>".into() },
+            outbound_allow: Vec::new(),
+            limits: Limits { ws_queue: 1024, max_message_chars: 40_000 },
+            accounts: AccountSettings {
+                password_hash: HashCost::Default,
+                workspace_creation: WorkspaceCreation::Admins,
+            },
+            log: LogSettings { filter: "info".into(), format: LogFormat::Text },
+            job_retry_base: Duration::from_secs(30),
+        }
+    }
+
+    /// The database URL in effect: the setting, or the SQLite file under the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.expose().to_owned(),
+            None => self.data_dir.join("hearth.db").to_string_lossy().into_owned(),
+        }
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+
+    /// Resolves settings: defaults, then the config file, then the environment and flags
+    /// (clap has already folded the environment into `args`), merged once.
+    pub fn load(args: &SettingsArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => Overrides::read(path)?,
+            None if Path::new("hearth.toml").exists() => Overrides::read(Path::new("hearth.toml"))?,
+            None => Overrides::default(),
+        };
+        let merged = args.overrides.clone().over(file);
+        let mut s = Settings::defaults(merged.data_dir.clone().unwrap_or_else(|| PathBuf::from("./data")));
+        merged.apply(&mut s)?;
+        Ok(s)
+    }
+}
