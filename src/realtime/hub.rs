@@ -1,0 +1,384 @@
+//! The hub: the handle, the commands it sends, and the one task that owns every connection.
+//! The task takes commands and batches of the event log (read by its reader task) in turn;
+//! this file holds registering and forgetting connections, delivering and fanning out each
+//! event, and closing connections. Viewers, presence and ephemeral frames are in siblings.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{CloseSignal, Closing, Connection, Frame, Identity, ephemeral, event_frame, presence};
+use crate::db::Db;
+use crate::db::events::EventRow;
+use crate::domain::events::{Viewer, visible_to};
+use crate::error::AppError;
+use crate::events::{self, Event, EventData, Follower};
+use crate::workers::Workers;
+
+pub(super) enum Command {
+    Register {
+        who: Identity,
+        reply: oneshot::Sender<Result<Connection, AppError>>,
+    },
+    Unregister {
+        id: u64,
+    },
+    Typing {
+        id: u64,
+        channel_id: i64,
+    },
+    Presence {
+        id: u64,
+        status: &'static str,
+    },
+    Watch {
+        id: u64,
+        user_ids: Vec<i64>,
+    },
+    /// A person's status across nodes, worked out from the presence rows.
+    Resolved {
+        user_id: i64,
+        generation: u64,
+        status: &'static str,
+    },
+    /// Keep this node's presence rows alive; forget those of nodes that died.
+    RefreshPresence,
+    Remote(String),
+}
+
+/// The handle to this node's hub.
+#[derive(Clone)]
+pub struct Hub {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Hub {
+    /// Starts the hub at the head of the log, its tasks registered with `workers` (they end
+    /// on its stop signal); returns the handle and the sender that delivers ephemeral frames
+    /// from other nodes (fed by the PostgreSQL listener).
+    pub fn start(db: Db, queue: usize, workers: &Workers) -> Result<(Hub, mpsc::UnboundedSender<String>), AppError> {
+        let head = {
+            let mut conn = db.conn()?;
+            events::head(&mut conn)?
+        };
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let remote_tx = ephemeral::forward_remote(workers, commands.clone());
+        let follower = Follower::new(&db, head);
+        let node = rand::random::<u64>();
+        presence::spawn_ticker(workers, commands.clone());
+        let state = State::new(db, queue, node, head, commands.clone());
+        let (batches_tx, batches) = mpsc::channel::<Vec<EventRow>>(4);
+        let (active, resume_at) = (state.active.clone(), state.resume_at.clone());
+        workers.spawn("hub-reader", |stop| async move {
+            stop.run_until_cancelled(read(follower, active, resume_at, batches_tx)).await;
+        });
+        workers.spawn("hub", |stop| run(state, receiver, batches, stop));
+        Ok((Hub { commands }, remote_tx))
+    }
+
+    /// Registers a connection. Frames of events after the returned `head` are queued for it
+    /// from now on.
+    pub async fn register(&self, who: Identity) -> Result<Connection, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Register { who, reply })
+            .map_err(|_| AppError::unavailable("live delivery", "the hub has stopped"))?;
+        answer.await.map_err(|_| AppError::unavailable("live delivery", "the hub has stopped"))?
+    }
+
+    pub fn unregister(&self, id: u64) {
+        let _ = self.commands.send(Command::Unregister { id });
+    }
+
+    /// Someone is typing in a channel.
+    pub fn typing(&self, id: u64, channel_id: i64) {
+        let _ = self.commands.send(Command::Typing { id, channel_id });
+    }
+
+    /// A connection wants presence updates of these people (those who share a workspace
+    /// with it); presence goes only to watchers, so a big workspace costs no more than the
+    /// sidebars that show it.
+    pub fn watch(&self, id: u64, user_ids: Vec<i64>) {
+        let _ = self.commands.send(Command::Watch { id, user_ids });
+    }
+
+    /// Someone set their presence: `online` or `away`.
+    pub fn presence(&self, id: u64, status: &'static str) {
+        let _ = self.commands.send(Command::Presence { id, status });
+    }
+}
+
+pub(super) struct Conn {
+    pub(super) who: Identity,
+    pub(super) sender: mpsc::Sender<Frame>,
+    closing: Arc<CloseSignal>,
+    pub(super) status: &'static str,
+    pub(super) watching: HashSet<i64>,
+}
+
+pub(super) struct State {
+    pub(super) db: Db,
+    /// The last event delivered: a connection registered now gets every later one.
+    position: i64,
+    queue: usize,
+    pub(super) node: u64,
+    next_id: u64,
+    pub(super) conns: HashMap<u64, Conn>,
+    /// The visibility context of every connected user, kept current as memberships change.
+    pub(super) viewers: HashMap<i64, Viewer>,
+    pub(super) slugs: HashMap<i64, String>,
+    pub(super) names: HashMap<i64, String>,
+    /// The last status announced for each user from this node (unchanged ones are not
+    /// sent again).
+    pub(super) announced: HashMap<i64, &'static str>,
+    /// Each user's latest presence change, so that a late answer for an older one is dropped.
+    pub(super) generations: HashMap<i64, u64>,
+    /// How many connections there are, for the reader (which rests when there are none).
+    active: Arc<std::sync::atomic::AtomicUsize>,
+    /// Where the reader resumes after resting (0: carry on).
+    resume_at: Arc<std::sync::atomic::AtomicI64>,
+    pub(super) commands: mpsc::UnboundedSender<Command>,
+}
+
+/// The follower reads in its own task, so that no stream of commands can starve the hub.
+/// With nobody connected it reads nothing: the first connection resumes it from the head.
+async fn read(
+    mut follower: Follower,
+    active: Arc<std::sync::atomic::AtomicUsize>,
+    resume_at: Arc<std::sync::atomic::AtomicI64>,
+    batches: mpsc::Sender<Vec<EventRow>>,
+) {
+    loop {
+        if active.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            follower.idle().await;
+            continue;
+        }
+        let resume = resume_at.swap(0, std::sync::atomic::Ordering::AcqRel);
+        if resume > 0 {
+            follower.skip_to(resume);
+        }
+        match follower.next_batch(500).await {
+            Ok(rows) => {
+                if batches.send(rows).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "live delivery could not read the event log");
+                tokio::time::sleep(events::POLL_INTERVAL).await;
+            }
+        }
+    }
+}
+
+async fn run(
+    mut state: State,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut batches: mpsc::Receiver<Vec<EventRow>>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => {
+                // Sockets are closed before the hub stops; any left are told to go, too.
+                let ids: Vec<u64> = state.conns.keys().copied().collect();
+                for id in ids {
+                    state.close(id, Closing::GoingAway);
+                }
+                break;
+            },
+            command = commands.recv() => match command {
+                Some(c) => state.handle(c).await,
+                None => break,
+            },
+            Some(rows) = batches.recv() => {
+                for row in rows {
+                    // Rows read before an idle spell may trail the position a new
+                    // connection was given; replay covers those.
+                    let seq = row.seq;
+                    if seq <= state.position {
+                        continue;
+                    }
+                    state.deliver(row).await;
+                    state.position = seq;
+                }
+            },
+        }
+    }
+}
+
+impl State {
+    fn new(db: Db, queue: usize, node: u64, position: i64, commands: mpsc::UnboundedSender<Command>) -> State {
+        State {
+            active: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            resume_at: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+            generations: HashMap::new(),
+            commands,
+            db,
+            position,
+            queue,
+            node,
+            next_id: 1,
+            conns: HashMap::new(),
+            viewers: HashMap::new(),
+            slugs: HashMap::new(),
+            names: HashMap::new(),
+            announced: HashMap::new(),
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Register { who, reply } => {
+                let result = self.register(who, self.position).await;
+                let _ = reply.send(result);
+            }
+            Command::Unregister { id } => self.unregister(id).await,
+            Command::Typing { id, channel_id } => self.typing(id, channel_id).await,
+            Command::Presence { id, status } => self.set_presence(id, status).await,
+            Command::Watch { id, user_ids } => self.watch(id, user_ids).await,
+            Command::Resolved { user_id, generation, status } => self.resolved(user_id, generation, status),
+            Command::RefreshPresence => self.refresh_presence(),
+            Command::Remote(payload) => self.remote(&payload),
+        }
+    }
+
+    async fn register(&mut self, who: Identity, head: i64) -> Result<Connection, AppError> {
+        let head = if self.conns.is_empty() {
+            // The reader has been resting: everything up to the head is the replay's.
+            let now = self.db.read(events::head).await?.max(head);
+            self.position = now;
+            self.resume_at.store(now, std::sync::atomic::Ordering::Release);
+            self.names.clear();
+            now
+        } else {
+            head
+        };
+        if !self.viewers.contains_key(&who.user_id) {
+            self.reload_viewer(who.user_id).await?;
+        }
+        let first = !self.conns.values().any(|c| c.who.user_id == who.user_id);
+        let (sender, frames) = mpsc::channel(self.queue);
+        let closing = Arc::new(CloseSignal::default());
+        let id = self.next_id;
+        self.next_id += 1;
+        self.conns
+            .insert(id, Conn { who, sender, closing: closing.clone(), status: "online", watching: HashSet::new() });
+        self.active.store(self.conns.len(), std::sync::atomic::Ordering::Release);
+        if first {
+            self.announce_presence(who.user_id, "online");
+        }
+        Ok(Connection { id, frames, head, closing })
+    }
+
+    async fn unregister(&mut self, id: u64) {
+        self.forget(id);
+    }
+
+    /// Drops a connection; the last one of a user takes their viewer and presence with it.
+    fn forget(&mut self, id: u64) -> Option<Conn> {
+        let conn = self.conns.remove(&id)?;
+        self.active.store(self.conns.len(), std::sync::atomic::Ordering::Release);
+        let user = conn.who.user_id;
+        if !self.conns.values().any(|c| c.who.user_id == user) {
+            self.viewers.remove(&user);
+            self.announce_presence(user, "offline");
+        }
+        Some(conn)
+    }
+
+    /// Brings the viewers an event concerns up to date, then sends the event to everyone who
+    /// may see it, then closes what it ends. Membership counts as it is now, as in replay: a
+    /// new member of a channel hears of its creation, a removed one of nothing after.
+    async fn deliver(&mut self, row: EventRow) {
+        let event = match Event::from_row(row) {
+            Ok(Some(event)) => event,
+            // A kind from a newer node: nobody is shown what this node cannot vouch for.
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "live delivery skipped an event it could not read");
+                return;
+            }
+        };
+        let scope = event.scope();
+        self.refresh(&event).await;
+        let receivers: Vec<u64> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| self.viewers.get(&c.who.user_id).is_some_and(|v| visible_to(&scope, v)))
+            .map(|(id, _)| *id)
+            .collect();
+        if !receivers.is_empty() {
+            if let Err(e) = self.fan_out(&event, receivers).await {
+                tracing::error!(error = %e, "live delivery could not frame an event");
+            }
+        }
+        self.close_ended(&event);
+    }
+
+    /// Frames an event once (and once more with its partial, when anyone wants HTML) and
+    /// queues it for each receiver.
+    async fn fan_out(&mut self, event: &Event, receivers: Vec<u64>) -> Result<(), AppError> {
+        let plain: Frame = event_frame(event, None)?.into();
+        let wants_html = receivers.iter().any(|id| self.conns[id].who.html);
+        let slug = match (wants_html, event.workspace_id) {
+            (true, Some(ws)) => self.slug(ws).await,
+            _ => None,
+        };
+        let html: Frame = match &slug {
+            Some(slug) => event_frame(event, Some(slug))?.into(),
+            None => plain.clone(),
+        };
+        for id in receivers {
+            let frame = if self.conns[&id].who.html { html.clone() } else { plain.clone() };
+            self.send(id, frame);
+        }
+        Ok(())
+    }
+
+    /// Queues a frame; a full queue closes the connection as too slow.
+    fn send(&mut self, id: u64, frame: Frame) {
+        let Some(conn) = self.conns.get(&id) else { return };
+        match conn.sender.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.close(id, Closing::TooSlow),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.forget(id);
+            }
+        }
+    }
+
+    /// Closes a connection: its queue is dropped, and its task sends the close code.
+    fn close(&mut self, id: u64, why: Closing) {
+        if let Some(conn) = self.forget(id) {
+            conn.closing.close(why);
+        }
+    }
+
+    fn close_user(&mut self, user_id: i64, why: Closing, only: impl Fn(&Identity) -> bool) {
+        let ids: Vec<u64> =
+            self.conns.iter().filter(|(_, c)| c.who.user_id == user_id && only(&c.who)).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.close(id, why);
+        }
+    }
+
+    /// Closes the connections an event ends (deactivation, sign-out) and notes new names.
+    fn close_ended(&mut self, event: &Event) {
+        match &event.data {
+            EventData::UserUpdated { user } => {
+                if user.deactivated {
+                    self.close_user(user.id, Closing::Deactivated, |_| true);
+                }
+                self.names.insert(user.id, user.display_name.clone());
+            }
+            EventData::SessionRevoked(revocation) => {
+                let Some(u) = event.user_id else { return };
+                let why = if revocation.deactivated { Closing::Deactivated } else { Closing::Revoked };
+                self.close_user(u, why, |who| revocation.ends(who.session_id, who.token_id));
+            }
+            _ => {}
+        }
+    }
+}
