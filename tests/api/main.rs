@@ -1,6 +1,7 @@
 //! hearth's black-box suite: one integration-test binary, one module per capability.
 
 mod accounts;
+mod architecture;
 mod browser;
 mod channels;
 mod cli;
