@@ -105,17 +105,21 @@ impl Running {
                     false
                 }
             },
-            Handle::Thread(thread) => {
-                let joined = tokio::task::spawn_blocking(move || thread.join());
-                match tokio::time::timeout_at(deadline, joined).await {
-                    Ok(Ok(Ok(()))) => true,
-                    Ok(_) => {
+            // Polled rather than joined on a blocking task: the runtime waits for its
+            // blocking tasks when it ends, so a thread stuck past the deadline (in a connect,
+            // say) would hold the process up after the grace period.
+            Handle::Thread(thread) => loop {
+                if thread.is_finished() {
+                    if thread.join().is_err() {
                         tracing::warn!(worker = name, "a worker thread failed");
-                        true
                     }
-                    Err(_) => false,
+                    break true;
                 }
-            }
+                if tokio::time::Instant::now() >= deadline {
+                    break false;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            },
         };
         if !ended {
             tracing::warn!(worker = name, "a worker did not stop within the grace period");

@@ -17,7 +17,7 @@ use crate::domain::events::Revocation;
 use crate::domain::workspaces::Role;
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
-use crate::jobs::{self, Job};
+use crate::jobs::{self, Job, LINK_PLACEHOLDER, LinkKind, SecretLink};
 use crate::mail::Mail;
 use crate::security;
 use crate::views;
@@ -264,27 +264,28 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
             if user.deactivated_at.is_some() || ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR {
                 return Ok(());
             }
-            let token = issue_reset(tx, &user)?;
-            let link = format!("{links}{token}");
-            let mail = views::mail::password_reset(&user.display_name, &link, RESET_LIFETIME);
-            jobs::enqueue(tx, &Job::Mail(Mail { to: user.email.clone(), ..mail }))?;
+            // The mail's job makes the link's token when it sends it.
+            let (id, _) = issue_reset(tx, &user)?;
+            let mail = views::mail::password_reset(&user.display_name, LINK_PLACEHOLDER, RESET_LIFETIME);
+            let link = SecretLink { kind: LinkKind::PasswordReset, id, url_prefix: links.clone() };
+            jobs::enqueue(tx, &Job::LinkMail { mail: Mail { to: user.email.clone(), ..mail }, link })?;
             Ok(())
         })
         .await
 }
 
-/// Stores a new single-use reset for `user` and returns the token for its link.
-pub fn issue_reset(tx: &mut db::Conn, user: &UserRow) -> Result<String, AppError> {
+/// Stores a new single-use reset for `user`; returns its id and the token for its link.
+pub fn issue_reset(tx: &mut db::Conn, user: &UserRow) -> Result<(i64, String), AppError> {
     let token = security::random_token("");
     let now = db::now();
-    NewReset {
+    let id = NewReset {
         user_id: user.id,
         token_hash: &security::token_hash(&token),
         created_at: now,
         expires_at: now + RESET_LIFETIME,
     }
     .insert(tx)?;
-    Ok(token)
+    Ok((id, token))
 }
 
 /// Looks a reset link up without using it (for the page that asks for the new password).

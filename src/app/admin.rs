@@ -76,7 +76,7 @@ pub async fn create_workspace(
 /// A single-use password-reset link for an account, printed rather than mailed.
 pub async fn reset_password_link(state: &AppState, login: &str) -> Result<String, AppError> {
     let login = login.to_owned();
-    let token = state
+    let (_, token) = state
         .db
         .write(move |tx| {
             let user = find_user(tx, &login)?;

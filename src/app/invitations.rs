@@ -14,7 +14,7 @@ use crate::domain::accounts::Email;
 use crate::domain::workspaces::{Role, may_administer, may_invite};
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
-use crate::jobs::{self, Job};
+use crate::jobs::{self, Job, LINK_PLACEHOLDER, LinkKind, SecretLink};
 use crate::mail::Mail;
 use crate::security;
 use crate::views;
@@ -35,9 +35,10 @@ pub async fn invite(
 ) -> Result<wire::Invitation, AppError> {
     let email = Email::parse(email)?;
     let role = Role::parse(role)?;
-    let token = security::random_token("");
-    let hash = security::token_hash(&token);
-    let link = state.link(&format!("/invitations/{token}"));
+    // The mail's job makes the link's token when it sends it; until then the invitation
+    // holds the hash of a token nobody has.
+    let hash = security::token_hash(&security::random_token(""));
+    let url_prefix = state.link("/invitations/");
     let (user_id, inviter, slug) = (actor.id(), actor.user.display_name.clone(), slug.to_owned());
     let invitation = state
         .db
@@ -63,8 +64,9 @@ pub async fn invite(
                 expires_at: now + INVITATION_LIFETIME,
             }
             .insert(tx)?;
-            let mail = views::mail::invitation(&inviter, &workspace.name, &link, INVITATION_LIFETIME);
-            jobs::enqueue(tx, &Job::Mail(Mail { to: invitation.email.clone(), ..mail }))?;
+            let mail = views::mail::invitation(&inviter, &workspace.name, LINK_PLACEHOLDER, INVITATION_LIFETIME);
+            let link = SecretLink { kind: LinkKind::Invitation, id: invitation.id, url_prefix: url_prefix.clone() };
+            jobs::enqueue(tx, &Job::LinkMail { mail: Mail { to: invitation.email.clone(), ..mail }, link })?;
             Ok(invitation)
         })
         .await?;

@@ -25,8 +25,8 @@ macro_rules! overrides {
         }
 
         impl Overrides {
-            /// These settings over `lower`'s.
-            pub fn over(self, lower: Overrides) -> Overrides {
+            /// Each field of these settings over `lower`'s.
+            fn fields_over(self, lower: Overrides) -> Overrides {
                 Overrides { $($field: self.$field.or(lower.$field),)* }
             }
         }
@@ -116,6 +116,18 @@ pub struct SettingsArgs {
 }
 
 impl Overrides {
+    /// These settings over `lower`'s. The server secret is one setting given two ways (the
+    /// value, or a file holding it): a layer that gives it either way replaces both.
+    pub fn over(self, lower: Overrides) -> Overrides {
+        let gives_secret = self.secret_key.is_some() || self.secret_key_file.is_some();
+        let (key, file) = (self.secret_key.clone(), self.secret_key_file.clone());
+        let mut merged = self.fields_over(lower);
+        if gives_secret {
+            (merged.secret_key, merged.secret_key_file) = (key, file);
+        }
+        merged
+    }
+
     /// Reads `hearth.toml`; a key hearth does not know is an error, not a silent typo.
     pub fn read(path: &Path) -> anyhow::Result<Overrides> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -217,36 +229,32 @@ fn parse_ips(list: &[String]) -> anyhow::Result<Vec<IpAddr>> {
         .collect()
 }
 
-fn parse_sqlite_sync(raw: &str) -> anyhow::Result<SqliteSync> {
-    match raw {
-        "normal" => Ok(SqliteSync::Normal),
-        "full" => Ok(SqliteSync::Full),
-        other => bail!("HEARTH_SQLITE_SYNC must be normal or full, not \"{other}\""),
+/// One of a setting's named values.
+fn choice<T: Copy>(variable: &str, raw: &str, options: &[(&str, T)]) -> anyhow::Result<T> {
+    match options.iter().find(|(name, _)| *name == raw) {
+        Some((_, value)) => Ok(*value),
+        None => {
+            let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+            bail!("{variable} must be {}, not \"{raw}\"", names.join(" or "))
+        }
     }
+}
+
+fn parse_sqlite_sync(raw: &str) -> anyhow::Result<SqliteSync> {
+    choice("HEARTH_SQLITE_SYNC", raw, &[("normal", SqliteSync::Normal), ("full", SqliteSync::Full)])
 }
 
 fn parse_hash_cost(raw: &str) -> anyhow::Result<HashCost> {
-    match raw {
-        "default" => Ok(HashCost::Default),
-        "test" => Ok(HashCost::Test),
-        other => bail!("HEARTH_PASSWORD_HASH must be default or test, not \"{other}\""),
-    }
+    choice("HEARTH_PASSWORD_HASH", raw, &[("default", HashCost::Default), ("test", HashCost::Test)])
 }
 
 fn parse_creation(raw: &str) -> anyhow::Result<WorkspaceCreation> {
-    match raw {
-        "admins" => Ok(WorkspaceCreation::Admins),
-        "anyone" => Ok(WorkspaceCreation::Anyone),
-        other => bail!("HEARTH_WORKSPACE_CREATION must be admins or anyone, not \"{other}\""),
-    }
+    let options = [("admins", WorkspaceCreation::Admins), ("anyone", WorkspaceCreation::Anyone)];
+    choice("HEARTH_WORKSPACE_CREATION", raw, &options)
 }
 
 fn parse_log_format(raw: &str) -> anyhow::Result<LogFormat> {
-    match raw {
-        "text" => Ok(LogFormat::Text),
-        "json" => Ok(LogFormat::Json),
-        other => bail!("HEARTH_LOG_FORMAT must be text or json, not \"{other}\""),
-    }
+    choice("HEARTH_LOG_FORMAT", raw, &[("text", LogFormat::Text), ("json", LogFormat::Json)])
 }
 
 #[cfg(test)]
@@ -270,6 +278,15 @@ mod tests {
         flags.over(file).apply(&mut s).unwrap();
         assert_eq!(s.http.bind, "127.0.0.1:1");
         assert_eq!(s.limits.ws_queue, 8);
+    }
+
+    #[test]
+    fn a_secret_from_the_environment_replaces_a_secret_file_named_in_the_file() {
+        let file: Overrides = toml::from_str("secret_key_file = \"/nonexistent/secret\"").unwrap();
+        let env = Overrides { secret_key: Some("k".repeat(40)), ..Default::default() };
+        let mut s = Settings::defaults("d");
+        env.over(file).apply(&mut s).expect("the file's secret file is not read");
+        assert_eq!(s.secret_key.unwrap().expose(), "k".repeat(40));
     }
 
     #[test]

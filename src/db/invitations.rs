@@ -66,6 +66,16 @@ impl NewInvitation<'_> {
 }
 
 impl InvitationRow {
+    /// Gives a still-usable invitation a new token (the one its mail is about to carry);
+    /// 0 rows when it was used or has expired.
+    pub fn renew_token(conn: &mut Conn, id: i64, hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            i::invitations.filter(i::id.eq(id)).filter(i::accepted_at.is_null()).filter(i::expires_at.gt(now)),
+        )
+        .set(i::token_hash.eq(hash))
+        .execute(conn)
+    }
+
     pub fn find_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<InvitationRow>> {
         i::invitations.filter(i::token_hash.eq(hash)).select(COLUMNS).first(conn).optional()
     }

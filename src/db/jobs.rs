@@ -152,6 +152,14 @@ impl JobRow {
             .execute(conn)
     }
 
+    /// Hands a claimed job back untried (its node is stopping): the attempt is not counted
+    /// and the job may run again at once, on any node.
+    pub fn release(conn: &mut Conn, claim: &Claim) -> QueryResult<usize> {
+        diesel::update(held(claim))
+            .set((j::locked_until.eq(None::<NaiveDateTime>), j::attempts.eq(j::attempts - 1)))
+            .execute(conn)
+    }
+
     /// Records the failed attempt after which the job is given up on.
     pub fn fail(conn: &mut Conn, claim: &Claim, error: &str, now: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(held(claim))
@@ -210,4 +218,5 @@ fn unfinished_attempt(id: i64, claimed_by: String, attempt: i32) -> _ {
         .filter(j::claimed_by.eq(claimed_by))
         .filter(j::attempts.eq(attempt))
         .filter(j::done_at.is_null())
+        .filter(j::failed_at.is_null())
 }

@@ -24,8 +24,15 @@ pub struct Listener {
 }
 
 impl Listener {
+    /// Connects, giving up after a few seconds (libpq's `connect_timeout`, unless the URL
+    /// sets one), so that a database that does not answer never holds a stop up.
     pub fn connect(url: &str) -> anyhow::Result<Listener> {
-        let mut conn = PgConnection::establish(url)?;
+        let url = if url.contains("connect_timeout=") {
+            url.to_owned()
+        } else {
+            format!("{url}{}connect_timeout=5", if url.contains('?') { '&' } else { '?' })
+        };
+        let mut conn = PgConnection::establish(&url)?;
         diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(&mut conn)?;
         diesel::sql_query(format!("LISTEN {EPHEMERAL_CHANNEL}")).execute(&mut conn)?;
         Ok(Listener { conn })

@@ -36,12 +36,23 @@ pub struct NewReset<'a> {
 }
 
 impl NewReset<'_> {
-    pub fn insert(&self, conn: &mut Conn) -> QueryResult<usize> {
-        diesel::insert_into(r::password_resets).values(self).execute(conn)
+    /// Inserts the reset; returns its id.
+    pub fn insert(&self, conn: &mut Conn) -> QueryResult<i64> {
+        diesel::insert_into(r::password_resets).values(self).returning(r::id).get_result(conn)
     }
 }
 
 impl ResetRow {
+    /// Gives a still-usable reset a new token (the one its mail is about to carry); 0 rows
+    /// when it was used or has expired.
+    pub fn renew_token(conn: &mut Conn, id: i64, hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            r::password_resets.filter(r::id.eq(id)).filter(r::used_at.is_null()).filter(r::expires_at.gt(now)),
+        )
+        .set(r::token_hash.eq(hash))
+        .execute(conn)
+    }
+
     pub fn find_by_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<ResetRow>> {
         r::password_resets.filter(r::token_hash.eq(hash)).select(COLUMNS).first(conn).optional()
     }

@@ -84,7 +84,7 @@ pub fn append(tx: &mut Tx<'_>, scope: Scope, data: &EventData) -> Result<i64, Ap
 
 /// An event as clients receive it: `{"seq", "type", "workspace_id", "channel_id", "data",
 /// "created_at"}`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Event {
     pub seq: i64,
     pub workspace_id: Option<i64>,
@@ -92,12 +92,30 @@ pub struct Event {
     /// The person the event is about or for (not on the wire: it only scopes delivery).
     #[serde(skip)]
     pub user_id: Option<i64>,
-    /// `type` and `data`.
+    /// `type` and `data`, side by side.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub data: EventData,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Time,
+}
+
+/// The wire shape of `Event`, for the OpenAPI document (the real type flattens `EventData`,
+/// which a schema cannot follow).
+#[derive(utoipa::ToSchema)]
+#[schema(as = Event)]
+#[expect(dead_code, reason = "read by the OpenAPI derive only")]
+struct EventSchema {
+    seq: i64,
+    /// The kind: `message.created`, `channel.updated`, `session.revoked`, …
+    #[schema(rename = "type")]
+    kind: String,
+    workspace_id: Option<i64>,
+    channel_id: Option<i64>,
+    /// What the kind carries: `{"message": …}` for message events, `{"channel": …}` for
+    /// channel events, and so on.
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: String,
 }
 
 impl Event {
@@ -215,8 +233,12 @@ pub fn scan(
             cursor = row.seq;
             scanned += 1;
             if is_visible(&row, viewer) {
-                if let Some(event) = Event::from_row(row)? {
-                    events.push(event);
+                match Event::from_row(row) {
+                    Ok(Some(event)) => events.push(event),
+                    Ok(None) => {}
+                    // One unreadable row must not block every reader behind it forever;
+                    // live delivery skips it the same way.
+                    Err(e) => tracing::error!(error = %e, "skipped an event that cannot be read"),
                 }
                 if events.len() == want {
                     break 'read;
@@ -234,6 +256,7 @@ pub fn scan(
 /// A page of the log as one viewer sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventPage {
+    #[schema(value_type = Vec<EventSchema>)]
     pub events: Vec<Event>,
     /// Pass as `since` to continue; it moves past events the viewer may not see, too.
     pub next_since: i64,

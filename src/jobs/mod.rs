@@ -24,16 +24,42 @@ use crate::wire::Time;
 pub enum Job {
     /// One message to one recipient.
     Mail(Mail),
+    /// A message carrying a single-use link (an invitation, a password reset). The stored
+    /// message holds `LINK_PLACEHOLDER` where the link goes: its token is made when the mail
+    /// is sent, and only its hash is ever stored, so the database never holds a usable link.
+    LinkMail { mail: Mail, link: SecretLink },
 }
+
+/// Where a link-carrying mail's link comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretLink {
+    pub kind: LinkKind,
+    /// The invitation's or reset's id.
+    pub id: i64,
+    /// The link up to its token: `https://chat.example.com/invitations/`.
+    pub url_prefix: String,
+}
+
+/// What a single-use link opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    Invitation,
+    PasswordReset,
+}
+
+/// Stands where the link goes in a stored `LinkMail`.
+pub const LINK_PLACEHOLDER: &str = "%%hearth-single-use-link%%";
 
 impl Job {
     /// Every kind this build can carry out; a worker claims only these, so a node of an
     /// older version leaves a newer kind to the nodes that know it.
-    pub const KINDS: &'static [&'static str] = &["mail"];
+    pub const KINDS: &'static [&'static str] = &["mail", "link_mail"];
 
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Mail(_) => "mail",
+            Job::LinkMail { .. } => "link_mail",
         }
     }
 
@@ -41,7 +67,7 @@ impl Job {
     /// base, mail is tried for two to three hours.
     pub fn max_attempts(&self) -> i32 {
         match self {
-            Job::Mail(_) => 10,
+            Job::Mail(_) | Job::LinkMail { .. } => 10,
         }
     }
 
@@ -49,14 +75,15 @@ impl Job {
     /// single-use links.
     pub fn summary(&self) -> String {
         match self {
-            Job::Mail(mail) => format!("mail to {}: {}", mail.to, mail.subject),
+            Job::Mail(mail) | Job::LinkMail { mail, .. } => format!("mail to {}: {}", mail.to, mail.subject),
         }
     }
 
     /// What is kept of a job once done: enough to say what it was, no secrets.
     fn redacted(&self) -> Job {
         match self {
-            Job::Mail(mail) => Job::Mail(Mail { text: String::new(), html: String::new(), ..mail.clone() }),
+            Job::Mail(mail) => Job::Mail(without_bodies(mail)),
+            Job::LinkMail { mail, link } => Job::LinkMail { mail: without_bodies(mail), link: link.clone() },
         }
     }
 
@@ -71,6 +98,10 @@ impl Job {
         let payload: serde_json::Value = serde_json::from_str(payload)?;
         serde_json::from_value(serde_json::json!({ "kind": kind, "payload": payload }))
     }
+}
+
+fn without_bodies(mail: &Mail) -> Mail {
+    Mail { text: String::new(), html: String::new(), ..mail.clone() }
 }
 
 /// Enqueues a job in the caller's transaction: it exists if and only if the change that

@@ -6,12 +6,15 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use tokio_util::sync::CancellationToken;
 
-use super::Job;
+use super::{Job, LINK_PLACEHOLDER, LinkKind, SecretLink};
+use crate::db::invitations::InvitationRow;
 use crate::db::jobs::{Claim, JobRow};
+use crate::db::password_resets::ResetRow;
 use crate::db::{self, Db};
 use crate::domain::jobs::backoff;
 use crate::error::AppError;
-use crate::mail::{MailError, Mailer};
+use crate::mail::{Mail, MailError, Mailer};
+use crate::security;
 use crate::workers::Workers;
 
 /// How long a claimed job belongs to its worker. A worker that dies mid-attempt leaves the
@@ -21,6 +24,10 @@ pub const LEASE: Duration = Duration::from_secs(300);
 /// The longest one attempt may take; well inside the lease, so that a live worker never
 /// sees its job taken over.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long a stopping node lets a job attempt in progress go on before handing it back;
+/// well inside the default grace period, which the record that follows needs too.
+const STOP_WAIT: Duration = Duration::from_secs(5);
 
 /// How often an idle worker looks for jobs it was not woken for: enqueued by another node
 /// or by the command line, or freed by an expired lease.
@@ -69,7 +76,7 @@ impl Worker {
             enqueued.mark_unchanged();
             let rest = match self.claim().await {
                 Ok(Claimed::Job(row)) => {
-                    self.attempt(row).await;
+                    self.attempt(row, &stop).await;
                     continue;
                 }
                 Ok(Claimed::Idle(next)) => next
@@ -102,15 +109,32 @@ impl Worker {
             .await
     }
 
-    /// Carries out one claimed attempt and records how it went.
-    async fn attempt(&self, row: JobRow) {
+    /// Carries out one claimed attempt and records how it went. A stop lets the attempt
+    /// finish for `STOP_WAIT`; one still running then is handed back untried, so that the
+    /// job runs again at once elsewhere or after the restart instead of after its lease.
+    async fn attempt(&self, row: JobRow, stop: &CancellationToken) {
         let claim = Claim { id: row.id, claimed_by: self.name.clone(), attempt: row.attempts };
         let outcome = match Job::decode(&row.kind, &row.payload) {
-            Ok(job) => match tokio::time::timeout(ATTEMPT_TIMEOUT, self.perform(&job)).await {
-                Ok(Ok(())) => Ok(job),
-                Ok(Err(failure)) => Err(failure),
-                Err(_) => Err(Failure::Transient(format!("timed out after {} s", ATTEMPT_TIMEOUT.as_secs()))),
-            },
+            Ok(job) => {
+                let finished = {
+                    let performed = tokio::time::timeout(ATTEMPT_TIMEOUT, self.perform(&job));
+                    tokio::pin!(performed);
+                    tokio::select! {
+                        done = &mut performed => Some(done),
+                        () = stop.cancelled() => tokio::time::timeout(STOP_WAIT, &mut performed).await.ok(),
+                    }
+                };
+                match finished {
+                    Some(Ok(Ok(()))) => Ok(job),
+                    Some(Ok(Err(failure))) => Err(failure),
+                    Some(Err(_)) => Err(Failure::Transient(format!("timed out after {} s", ATTEMPT_TIMEOUT.as_secs()))),
+                    None => {
+                        tracing::info!(job = row.id, "stopping: a job attempt in progress was handed back");
+                        self.record(claim, Outcome::Released).await;
+                        return;
+                    }
+                }
+            }
             Err(e) => Err(Failure::Permanent(format!("the stored job cannot be read: {e}"))),
         };
         let now = db::now();
@@ -132,12 +156,45 @@ impl Worker {
     }
 
     async fn perform(&self, job: &Job) -> Result<(), Failure> {
-        match job {
-            Job::Mail(mail) => self.mailer.send(mail).await.map_err(|e| match e {
-                MailError::Rejected(why) => Failure::Permanent(why),
-                MailError::Unavailable(why) => Failure::Transient(why),
-            }),
-        }
+        let mail = match job {
+            Job::Mail(mail) => mail.clone(),
+            Job::LinkMail { mail, link } => match self.mint(link).await? {
+                Some(url) => Mail {
+                    text: mail.text.replace(LINK_PLACEHOLDER, &url),
+                    html: mail.html.replace(LINK_PLACEHOLDER, &url),
+                    ..mail.clone()
+                },
+                None => {
+                    tracing::info!(to = %mail.to, "a link's mail was not sent: the link was used or has expired");
+                    return Ok(());
+                }
+            },
+        };
+        self.mailer.send(&mail).await.map_err(|e| match e {
+            MailError::Rejected(why) => Failure::Permanent(why),
+            MailError::Unavailable(why) => Failure::Transient(why),
+        })
+    }
+
+    /// Makes the token of a single-use link just before its mail goes out, storing only its
+    /// hash; `None` when the invitation or reset can no longer be used. A retry makes a new
+    /// token, so a link from an attempt that was not recorded stops working.
+    async fn mint(&self, link: &SecretLink) -> Result<Option<String>, Failure> {
+        let token = security::random_token("");
+        let hash = security::token_hash(&token);
+        let (kind, id) = (link.kind, link.id);
+        let renewed = self
+            .db
+            .write(move |tx| {
+                let now = db::now();
+                Ok(match kind {
+                    LinkKind::Invitation => InvitationRow::renew_token(tx, id, &hash, now)?,
+                    LinkKind::PasswordReset => ResetRow::renew_token(tx, id, &hash, now)?,
+                })
+            })
+            .await
+            .map_err(|e| Failure::Transient(format!("cannot store the link: {e}")))?;
+        Ok((renewed == 1).then(|| format!("{}{token}", link.url_prefix)))
     }
 
     /// Writes the outcome, trying a few times: a job that was done but not marked done would
@@ -153,6 +210,7 @@ impl Worker {
                         Outcome::Done(kept) => JobRow::finish(tx, &held, kept, now)?,
                         Outcome::Retry(at, error) => JobRow::reschedule(tx, &held, *at, error)?,
                         Outcome::Failed(error) => JobRow::fail(tx, &held, error, now)?,
+                        Outcome::Released => JobRow::release(tx, &held)?,
                     })
                 })
                 .await;
@@ -181,4 +239,6 @@ enum Outcome {
     Done(String),
     Retry(NaiveDateTime, String),
     Failed(String),
+    /// Not carried out: the node is stopping.
+    Released,
 }

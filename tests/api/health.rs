@@ -126,4 +126,8 @@ async fn the_openapi_document_lists_the_api() {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
     assert!(doc["components"]["schemas"].get("SignupRequest").is_some());
+    let event = &doc["components"]["schemas"]["Event"]["properties"];
+    for field in ["seq", "type", "workspace_id", "channel_id", "data", "created_at"] {
+        assert!(event.get(field).is_some(), "events are documented with {field}: {event}");
+    }
 }

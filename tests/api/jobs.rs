@@ -15,6 +15,19 @@ async fn jobs(app: &TestApp, admin: &TestUser, query: &str) -> Vec<Value> {
     body["jobs"].as_array().expect("a list of jobs").clone()
 }
 
+/// What the `jobs` table holds, read as it is stored.
+fn stored_payloads(app: &TestApp) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        payload: String,
+    }
+    let mut conn = app.state.db.conn().expect("a connection");
+    let rows: Vec<Stored> = diesel::sql_query("SELECT payload FROM jobs").load(&mut *conn).expect("jobs are readable");
+    rows.into_iter().map(|r| r.payload).collect()
+}
+
 async fn invite(app: &TestApp, admin: &TestUser, email: &str) {
     let (status, body) = app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": email })).await;
     assert_eq!(status, StatusCode::CREATED, "the answer does not wait for the mail: {body}");
@@ -43,10 +56,16 @@ async fn mail_waits_for_a_relay_that_is_down_and_goes_out_once_it_is_up_even_acr
         jobs(&app, &admin, "?state=pending").await.into_iter().find(|j| j["attempts"].as_i64() >= Some(2))
     })
     .await;
-    assert_eq!(waiting["kind"], "mail");
+    assert_eq!(waiting["kind"], "link_mail");
     assert!(waiting["summary"].as_str().unwrap().contains("bob@example.com"), "{waiting}");
     assert!(waiting["last_error"].as_str().unwrap().contains("relay is unavailable"), "{waiting}");
     assert!(waiting["attempts"].as_i64() < waiting["max_attempts"].as_i64(), "{waiting}");
+    let stored = stored_payloads(&app);
+    assert!(stored.iter().any(|p| p.contains("bob@example.com")), "{stored:?}");
+    assert!(
+        stored.iter().all(|p| p.split("/invitations/").skip(1).all(|after| after.starts_with('"'))),
+        "a waiting mail holds no usable link, only where it goes: {stored:?}"
+    );
 
     // hearth stops with the mail unsent; the relay comes up; hearth starts again.
     app.stop().await;

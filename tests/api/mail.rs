@@ -121,7 +121,7 @@ async fn a_relay_that_is_down_delays_the_mail_not_the_answer_and_the_last_failur
         page["jobs"].as_array().and_then(|jobs| jobs.first().cloned())
     })
     .await;
-    assert_eq!(failed["kind"], "mail");
+    assert_eq!(failed["kind"], "link_mail");
     assert_eq!(failed["state"], "failed");
     assert_eq!(failed["attempts"], failed["max_attempts"], "every attempt was made: {failed}");
     assert!(failed["summary"].as_str().unwrap().contains("bob@example.com"), "{failed}");
