@@ -57,17 +57,22 @@ pub fn channel(conn: &mut Conn, user_id: i64, channel_id: i64) -> Result<Channel
         .ok_or_else(channel_not_found)?;
     let role = ws_member.role;
     let member = ChannelMemberRow::find(conn, channel.id, user_id)?;
-    let kind = channel.kind;
-    let access = Access {
-        role,
-        kind,
-        is_member: member.is_some(),
-        is_creator: channel.created_by == user_id,
-        archived: channel.archived_at.is_some(),
-        is_default: channel.is_default,
-    };
+    let access = facts(&channel, user_id, role, member.is_some());
     if !access.can_see() {
         return Err(channel_not_found());
     }
     Ok(ChannelContext { channel, role, member, rights: access.rights(), access })
+}
+
+/// What the rules need to know about `user_id` (with `role` in the channel's workspace)
+/// and a channel.
+pub(super) fn facts(channel: &ChannelRow, user_id: i64, role: Role, is_member: bool) -> Access {
+    Access {
+        role,
+        kind: channel.kind,
+        is_member,
+        is_creator: channel.created_by == user_id,
+        archived: channel.archived_at.is_some(),
+        is_default: channel.is_default,
+    }
 }

@@ -9,7 +9,7 @@ use super::{Actor, AppState};
 use crate::db::channels::{ChannelChanges, ChannelMemberRow, ChannelRow, NewChannel};
 use crate::db::messages::MessageRow;
 use crate::db::users::UserRow;
-use crate::db::workspaces::MemberRow;
+use crate::db::workspaces::{MemberRow, WorkspaceRow};
 use crate::db::{self, Conn, Tx};
 use crate::domain::channels::{ChannelKind, ChannelName, NotifyLevel, Rights, dm_key, dm_members, parse_topic};
 use crate::domain::workspaces::{Role, may_browse_channels, may_create_channel};
@@ -208,16 +208,7 @@ pub async fn list(state: &AppState, actor: &Actor, slug: &str, browse: bool) -> 
         .read(move |conn| {
             let Membership { workspace, role, .. } = access::workspace(conn, &slug, user_id)?;
             if browse {
-                if !may_browse_channels(role) {
-                    return Ok(Vec::new());
-                }
-                let joined: std::collections::HashSet<i64> =
-                    ChannelRow::ids_joined(conn, user_id)?.into_iter().collect();
-                return Ok(ChannelRow::list_public(conn, workspace.id)?
-                    .iter()
-                    .filter(|c| !joined.contains(&c.id))
-                    .map(wire::Channel::from)
-                    .collect());
+                return Ok(browsable(conn, user_id, &workspace, role)?.into_iter().map(|(c, _)| c).collect());
             }
             let counts: HashMap<i64, (i64, i64)> = ChannelMemberRow::counts(conn, user_id, workspace.id, COUNT_CAP)?
                 .into_iter()
@@ -303,6 +294,36 @@ pub async fn update(
             Ok(view)
         })
         .await
+}
+
+/// The public channels of a workspace the caller is not in, with what the caller may do
+/// in each (join, unless it is archived).
+pub async fn browse(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<(wire::Channel, Rights)>, AppError> {
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    state
+        .db
+        .read(move |conn| {
+            let Membership { workspace, role, .. } = access::workspace(conn, &slug, user_id)?;
+            browsable(conn, user_id, &workspace, role)
+        })
+        .await
+}
+
+fn browsable(
+    conn: &mut Conn,
+    user_id: i64,
+    workspace: &WorkspaceRow,
+    role: Role,
+) -> Result<Vec<(wire::Channel, Rights)>, AppError> {
+    if !may_browse_channels(role) {
+        return Ok(Vec::new());
+    }
+    let joined: std::collections::HashSet<i64> = ChannelRow::ids_joined(conn, user_id)?.into_iter().collect();
+    Ok(ChannelRow::list_public(conn, workspace.id)?
+        .iter()
+        .filter(|c| !joined.contains(&c.id))
+        .map(|c| (wire::Channel::from(c), access::facts(c, user_id, role, false).rights()))
+        .collect())
 }
 
 /// Joins a public channel.
@@ -485,9 +506,7 @@ pub async fn open_dm(
 /// to just before a message).
 fn set_read(tx: &mut Tx<'_>, user_id: i64, channel_id: i64, message_id: i64) -> Result<wire::Channel, AppError> {
     let ctx = access::channel(tx, user_id, channel_id)?;
-    if ctx.member.is_none() {
-        return Err(AppError::forbidden(Code::NotInChannel, "Join the channel to keep a read marker in it."));
-    }
+    ctx.access.may_keep_read_marker()?;
     ChannelMemberRow::set_last_read(tx, channel_id, user_id, message_id)?;
     let member = ChannelMemberRow::find(tx, channel_id, user_id)?;
     let view = channel_view(tx, &ctx.channel, member.as_ref())?;
@@ -553,9 +572,8 @@ pub async fn set_notify(
         .db
         .write(move |tx| {
             let ctx = access::channel(tx, user_id, channel_id)?;
-            let member = ctx
-                .member
-                .ok_or_else(|| AppError::forbidden(Code::NotInChannel, "Join the channel to set its notifications."))?;
+            ctx.access.may_set_notify()?;
+            let member = ctx.member.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("a member without a row")))?;
             let level = level.map(NotifyLevel::as_str).unwrap_or(&member.notify_level).to_owned();
             let member = ChannelMemberRow::set_notify(tx, channel_id, user_id, &level, muted.unwrap_or(member.muted))?;
             channel_view(tx, &ctx.channel, Some(&member))

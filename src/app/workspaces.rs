@@ -9,7 +9,8 @@ use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, NewWorkspace, WorkspaceRow};
 use crate::domain::Code;
 use crate::domain::workspaces::{
-    MemberChange, Role, WorkspaceName, WorkspaceSlug, may_administer, may_change_member, parse_signup_domains,
+    MemberChange, Role, WorkspaceName, WorkspaceSlug, may_administer, may_change_member, may_create_workspace,
+    parse_signup_domains,
 };
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
@@ -17,13 +18,14 @@ use crate::wire;
 
 /// Creates a workspace; its creator is its owner.
 pub async fn create(state: &AppState, actor: &Actor, slug: &str, name: &str) -> Result<wire::Workspace, AppError> {
-    if state.settings.accounts.workspace_creation == WorkspaceCreation::Admins && !actor.user.is_server_admin {
-        return Err(AppError::forbidden(
-            Code::WorkspaceCreationRestricted,
-            "Only server admins can create workspaces on this server.",
-        ));
-    }
+    may_create(state, actor)?;
     create_as(state, actor, slug, name).await
+}
+
+/// May this person create a workspace on this server?
+pub fn may_create(state: &AppState, actor: &Actor) -> Result<(), AppError> {
+    let anyone_may = state.settings.accounts.workspace_creation == WorkspaceCreation::Anyone;
+    Ok(may_create_workspace(actor.user.is_server_admin, anyone_may)?)
 }
 
 /// Creates a workspace owned by `actor`, whoever may create workspaces (the operator's CLI).

@@ -233,6 +233,24 @@ impl Access {
         Ok(())
     }
 
+    /// A read marker, and so unread counts and "mark unread": members only.
+    pub fn may_keep_read_marker(&self) -> Result<(), Denied> {
+        if self.is_member {
+            Ok(())
+        } else {
+            Err(Denied::new(Code::NotInChannel, "Join the channel to keep a read marker in it."))
+        }
+    }
+
+    /// Notification level and mute: members only.
+    pub fn may_set_notify(&self) -> Result<(), Denied> {
+        if self.is_member {
+            Ok(())
+        } else {
+            Err(Denied::new(Code::NotInChannel, "Join the channel to set its notifications."))
+        }
+    }
+
     /// Reacting to and pinning messages: whoever may post.
     pub fn may_interact(&self) -> Result<(), Denied> {
         self.may_post()
@@ -299,6 +317,8 @@ impl Access {
             remove_members: self.may_remove_member().is_ok(),
             interact: self.may_interact().is_ok(),
             moderate: self.is_channel_admin(),
+            keep_read_marker: self.may_keep_read_marker().is_ok(),
+            set_notify: self.may_set_notify().is_ok(),
         }
     }
 
@@ -328,6 +348,8 @@ pub struct Rights {
     pub interact: bool,
     /// Delete anyone's messages (channel admins).
     pub moderate: bool,
+    pub keep_read_marker: bool,
+    pub set_notify: bool,
 }
 
 /// What someone may do to one message.

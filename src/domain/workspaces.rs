@@ -198,6 +198,20 @@ impl WorkspaceRights {
     }
 }
 
+/// Creating a workspace: server admins, or anyone when the server allows it.
+pub fn may_create_workspace(is_server_admin: bool, anyone_may: bool) -> Result<(), Denied> {
+    if is_server_admin || anyone_may {
+        Ok(())
+    } else {
+        Err(Denied::new(Code::WorkspaceCreationRestricted, "Only server admins can create workspaces on this server."))
+    }
+}
+
+/// The roles `actor` may invite people with.
+pub fn invitable_roles(actor: Role) -> Vec<Role> {
+    Role::ALL.into_iter().filter(|r| may_invite(actor, *r).is_ok()).collect()
+}
+
 /// May `actor` invite someone with role `role`? Admins invite members and guests; only
 /// owners make admins; owners are made by promotion, never by invitation.
 pub fn may_invite(actor: Role, role: Role) -> Result<(), Denied> {
@@ -276,6 +290,16 @@ pub fn may_manage(actor: Role, actor_is_target: bool, target: Role) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn who_invites_whom_and_who_creates_workspaces() {
+        assert_eq!(invitable_roles(Role::Owner), [Role::Admin, Role::Member, Role::Guest]);
+        assert_eq!(invitable_roles(Role::Admin), [Role::Member, Role::Guest]);
+        assert!(invitable_roles(Role::Member).is_empty());
+        assert!(may_create_workspace(true, false).is_ok());
+        assert!(may_create_workspace(false, true).is_ok());
+        assert_eq!(may_create_workspace(false, false).unwrap_err().code, Code::WorkspaceCreationRestricted);
+    }
 
     #[test]
     fn workspace_wide_rights_by_role() {

@@ -178,7 +178,8 @@ pub struct MembersPage {
     pub slug: String,
     pub workspace_name: String,
     pub is_admin: bool,
-    pub is_owner: bool,
+    /// The roles the viewer may invite with.
+    pub invitable_roles: Vec<&'static str>,
     pub members: Vec<MemberRowView>,
     pub invitations: Vec<InvitationView>,
     pub role_choices: Vec<&'static str>,
@@ -243,7 +244,6 @@ pub struct ChannelPage {
     pub is_dm: bool,
     /// What the viewer may do here (the same rules the API applies).
     pub rights: crate::domain::channels::Rights,
-    pub is_member: bool,
     pub archived: bool,
     pub member_count: usize,
     pub rows: Vec<RowView>,
@@ -292,6 +292,8 @@ pub struct ChannelLink {
     pub name: String,
     pub purpose: String,
     pub archived: bool,
+    /// The viewer may join it (the same rule the API applies).
+    pub can_join: bool,
 }
 
 #[derive(Template)]
@@ -328,7 +330,6 @@ pub struct ChannelDetailsPage {
     pub topic: String,
     pub purpose: String,
     pub is_dm: bool,
-    pub is_member: bool,
     /// What the viewer may do here (the same rules the API applies).
     pub rights: crate::domain::channels::Rights,
     pub archived: bool,

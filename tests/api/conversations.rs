@@ -246,4 +246,23 @@ async fn the_pages_offer_exactly_what_the_api_allows() {
     assert!(details.body.contains("Unarchive channel") && !details.body.contains(r#"name="name""#));
     let page = b.get(&format!("/w/acme/c/{c}")).await;
     assert!(page.body.contains("This channel is archived") && !page.body.contains(r#"data-composer"#));
+
+    // Someone not in it finds it in the directory, with no way to join an archived channel.
+    app.join(&admin, "acme", "carol", "member").await;
+    let carol = Browser::new(&app);
+    carol.sign_in("carol").await;
+    let browse = carol.get("/w/acme/channels/browse").await;
+    assert!(browse.body.contains("old-plans"), "archived channels are still listed");
+    assert!(!browse.body.contains(&format!("/w/acme/c/{c}/join")), "but offer no join: the API refuses it");
+
+    // Owners may invite admins; admins only members and guests, as the API allows.
+    let owner = Browser::new(&app);
+    owner.sign_in("admin").await;
+    assert!(owner.get("/w/acme/settings").await.body.contains(r#"<option value="admin""#));
+    let (status, _) = app
+        .patch(&format!("/api/v1/workspaces/acme/members/{}", bob.id), &admin.token, json!({ "role": "admin" }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let members = b.get("/w/acme/settings").await.body;
+    assert!(members.contains(r#"<option value="guest""#) && !members.contains(r#"<option value="admin""#));
 }

@@ -12,8 +12,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
 
 use crate::app::{self, Actor, AppState};
-use crate::config::WorkspaceCreation;
 use crate::domain::channels::ChannelKind;
+use crate::domain::workspaces::WorkspaceRights;
 use crate::error::AppError;
 use crate::http::auth::{self, Auth};
 use crate::views::pages::{Layout, Nav, NavChannel, NavWorkspace, NoticePage};
@@ -203,7 +203,7 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
             slug: w.slug.clone(),
             name: w.name.clone(),
             initial: w.name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
-            is_admin: w.role.is_admin(),
+            is_admin: WorkspaceRights::of(w.role).administer,
             current: Some(w.slug.as_str()) == current,
         })
         .collect();
@@ -243,8 +243,7 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
         display_name: actor.user.display_name.clone(),
         workspaces: nav_ws,
         current,
-        can_create_workspace: actor.user.is_server_admin
-            || state.settings.accounts.workspace_creation == WorkspaceCreation::Anyone,
+        can_create_workspace: app::workspaces::may_create(state, actor).is_ok(),
         channels,
         dms,
     });

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{MaybeUser, PageResult, PageUser, html, html_status, layout_for, notice_for, redirect};
 use crate::app::{AppState, invitations, workspaces};
-use crate::domain::workspaces::{Role, WorkspaceRights, assignable_roles, may_manage};
+use crate::domain::workspaces::{Role, WorkspaceRights, assignable_roles, invitable_roles, may_manage};
 use crate::error::AppError;
 use crate::views::pages::{
     InvitationPage, InvitationView, Layout, MemberRowView, MembersPage, WorkspaceNewPage, WorkspacePage,
@@ -92,7 +92,7 @@ async fn members_page(
         slug: workspace.slug.clone(),
         workspace_name: workspace.name.clone(),
         is_admin: rights.administer,
-        is_owner: role == Role::Owner,
+        invitable_roles: invitable_roles(role).into_iter().map(Role::as_str).collect(),
         members: members
             .into_iter()
             .map(|m| MemberRowView {

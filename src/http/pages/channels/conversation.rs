@@ -51,7 +51,6 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
         topic: channel.topic.clone(),
         is_dm: channel.name.is_none(),
         rights,
-        is_member: channel.membership.is_some(),
         archived: channel.archived,
         member_count,
         rows: rows(&oldest_first, &slug).into_iter().map(RowView::from).collect(),

@@ -63,17 +63,18 @@ pub async fn create_channel(
 #[get("/w/{ws}/channels/browse")]
 pub async fn browse(state: web::Data<AppState>, user: PageUser, ws: web::Path<String>) -> PageResult {
     let workspace = workspaces::get(&state, &user.0.actor, &ws).await?;
-    let found = channels::list(&state, &user.0.actor, &workspace.slug, true).await?;
+    let found = channels::browse(&state, &user.0.actor, &workspace.slug).await?;
     let page = ChannelBrowsePage {
         layout: conversation_layout(&state, &user, "Browse channels", &workspace.slug, None).await?,
         ws: workspace.slug.clone(),
         channels: found
             .into_iter()
-            .map(|c| ChannelLink {
+            .map(|(c, rights)| ChannelLink {
                 id: c.id,
                 name: c.name.unwrap_or_default(),
                 purpose: c.purpose,
                 archived: c.archived,
+                can_join: rights.join,
             })
             .collect(),
     };

@@ -59,7 +59,6 @@ pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path
         topic: channel.topic.clone(),
         purpose: channel.purpose.clone(),
         is_dm: channel.name.is_none(),
-        is_member: membership.is_some(),
         rights,
         archived: channel.archived,
         notify_level: membership.as_ref().map(|m| m.notify_level.clone()).unwrap_or_default(),
