@@ -7,12 +7,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// The registry of a node's background work. Clones share it.
 #[derive(Clone, Default)]
 pub struct Workers {
     stop: CancellationToken,
     running: Arc<Mutex<Vec<Running>>>,
+    /// Short pieces of work started on behalf of a worker (a presence row written, a
+    /// notification sent), awaited on shutdown like the workers themselves.
+    errands: TaskTracker,
 }
 
 struct Running {
@@ -44,6 +48,16 @@ impl Workers {
     {
         let handle = tokio::spawn(work(self.stop.clone()));
         self.register(name, Handle::Task(handle));
+    }
+
+    /// Runs a short piece of work in the background (a write whose answer comes back by a
+    /// channel): it is not a worker and does not watch the stop signal, but shutdown waits
+    /// for it, within the grace period, instead of cutting it off.
+    pub fn errand<F>(&self, work: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.errands.spawn(work);
     }
 
     /// Starts a worker on its own thread, for blocking work that cannot be a task (a
@@ -83,6 +97,11 @@ impl Workers {
             // Awaited together, so that one slow worker does not use up the others' time.
             let ended = futures_util::future::join_all(running.into_iter().map(|r| r.ended_by(deadline))).await;
             late.extend(ended.into_iter().filter_map(|(name, ended)| (!ended).then_some(name)));
+        }
+        self.errands.close();
+        if tokio::time::timeout_at(deadline, self.errands.wait()).await.is_err() {
+            tracing::warn!(left = self.errands.len(), "background errands did not end within the grace period");
+            late.push("errands");
         }
         late
     }
@@ -167,9 +186,21 @@ mod tests {
                 let _ = done_tx.send("thread");
             })
             .unwrap();
+        let (errand_tx, mut errand_rx) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        workers.errand(async move {
+            // Still running when the stop comes; finishes within the grace period.
+            let _ = released.await;
+            let _ = errand_tx.send("errand");
+        });
         assert_eq!(workers.names(), ["polite", "stubborn", "thread"]);
-        let late = workers.shutdown(Duration::from_millis(200)).await;
+        let stopping = workers.clone();
+        let shutdown = tokio::spawn(async move { stopping.shutdown(Duration::from_millis(200)).await });
+        assert!(errand_rx.try_recv().is_err(), "the errand waits for its release");
+        let _ = release.send(());
+        let late = shutdown.await.unwrap();
         assert_eq!(late, ["stubborn"]);
+        assert_eq!(errand_rx.try_recv().ok(), Some("errand"), "shutdown waited for the errand");
         let mut done = vec![done_rx.recv().await.unwrap(), done_rx.recv().await.unwrap()];
         done.sort();
         assert_eq!(done, ["polite", "thread"]);

@@ -99,10 +99,13 @@ impl State {
             let Ok(payload) = serde_json::to_string(&relayed) else { return };
             if payload.len() <= MAX_RELAYED {
                 let db = self.db.clone();
-                tokio::task::spawn_blocking(move || {
-                    if let Ok(mut conn) = db.conn() {
-                        let _ = crate::db::notify(&mut conn, EPHEMERAL_CHANNEL, &payload);
-                    }
+                self.workers.errand(async move {
+                    let _ = tokio::task::spawn_blocking(move || {
+                        if let Ok(mut conn) = db.conn() {
+                            let _ = crate::db::notify(&mut conn, EPHEMERAL_CHANNEL, &payload);
+                        }
+                    })
+                    .await;
                 });
             }
         }

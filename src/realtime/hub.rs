@@ -67,7 +67,7 @@ impl Hub {
         let follower = Follower::new(&db, head);
         let node = rand::random::<u64>();
         presence::spawn_ticker(workers, commands.clone());
-        let state = State::new(db, queue, node, head, commands.clone());
+        let state = State::new(db, queue, node, head, commands.clone(), workers.clone());
         let (batches_tx, batches) = mpsc::channel::<Vec<EventRow>>(4);
         let (active, resume_at) = (state.active.clone(), state.resume_at.clone());
         workers.spawn("hub-reader", |stop| async move {
@@ -119,6 +119,8 @@ pub(super) struct Conn {
 
 pub(super) struct State {
     pub(super) db: Db,
+    /// Where the hub's short writes run, so that a stop waits for them.
+    pub(super) workers: Workers,
     /// The last event delivered: a connection registered now gets every later one.
     position: i64,
     queue: usize,
@@ -209,8 +211,16 @@ async fn run(
 }
 
 impl State {
-    fn new(db: Db, queue: usize, node: u64, position: i64, commands: mpsc::UnboundedSender<Command>) -> State {
+    fn new(
+        db: Db,
+        queue: usize,
+        node: u64,
+        position: i64,
+        commands: mpsc::UnboundedSender<Command>,
+        workers: Workers,
+    ) -> State {
         State {
+            workers,
             active: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             resume_at: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             generations: HashMap::new(),

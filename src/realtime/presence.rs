@@ -65,7 +65,7 @@ impl State {
         let generation = self.generations.get(&user_id).map_or(1, |g| g + 1);
         self.generations.insert(user_id, generation);
         let (db, node, commands) = (self.db.clone(), self.node as i64, self.commands.clone());
-        tokio::spawn(async move {
+        self.workers.errand(async move {
             let now = crate::db::now();
             let best = db
                 .write(move |tx| {
@@ -93,7 +93,7 @@ impl State {
     /// Keeps this node's presence rows alive and drops the expired rows of nodes that died.
     pub(super) fn refresh_presence(&self) {
         let (db, node) = (self.db.clone(), self.node as i64);
-        tokio::spawn(async move {
+        self.workers.errand(async move {
             let now = crate::db::now();
             let _ = db
                 .write(move |tx| {
