@@ -11,7 +11,7 @@ use crate::db::messages::{MessageRow, ReactionRow};
 use crate::db::tokens::TokenRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
-use crate::domain::channels::ChannelKind;
+use crate::domain::channels::{ChannelKind, NotifyLevel};
 use crate::domain::workspaces::Role;
 
 /// A moment in UTC, written as RFC 3339 with microseconds and `Z`
@@ -215,7 +215,8 @@ pub struct ChannelMembership {
     /// Unread mentions of you, or of everyone in the channel.
     pub mention_count: i64,
     /// all, mentions or nothing.
-    pub notify_level: String,
+    #[schema(value_type = String)]
+    pub notify_level: NotifyLevel,
     pub muted: bool,
 }
 

@@ -50,7 +50,7 @@ fn channel_view_counted(
             last_read_message_id: m.last_read_message_id,
             unread_count: unread,
             mention_count: mentions,
-            notify_level: m.notify_level.clone(),
+            notify_level: m.notify_level,
             muted: m.muted,
         });
     }
@@ -574,8 +574,8 @@ pub async fn set_notify(
             let ctx = access::channel(tx, user_id, channel_id)?;
             ctx.access.may_set_notify()?;
             let member = ctx.member.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("a member without a row")))?;
-            let level = level.map(NotifyLevel::as_str).unwrap_or(&member.notify_level).to_owned();
-            let member = ChannelMemberRow::set_notify(tx, channel_id, user_id, &level, muted.unwrap_or(member.muted))?;
+            let level = level.unwrap_or(member.notify_level);
+            let member = ChannelMemberRow::set_notify(tx, channel_id, user_id, level, muted.unwrap_or(member.muted))?;
             channel_view(tx, &ctx.channel, Some(&member))
         })
         .await

@@ -9,7 +9,7 @@ use super::schema::channels::{self, dsl as c};
 use super::schema::mentions::dsl as mn;
 use super::schema::messages::dsl as m;
 use super::users::{self, UserRow};
-use crate::domain::channels::ChannelKind;
+use crate::domain::channels::{ChannelKind, NotifyLevel};
 
 /// A row of `channels`; the kind is read into the domain's `ChannelKind` here, once.
 #[derive(Debug, Clone, Queryable)]
@@ -185,15 +185,15 @@ impl ChannelRow {
     }
 }
 
-/// A row of `channel_members`.
-#[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = channel_members)]
+/// A row of `channel_members`; the notification level is read into the domain's enum here.
+#[derive(Debug, Clone, Queryable)]
 pub struct ChannelMemberRow {
     pub channel_id: i64,
     pub user_id: i64,
     pub joined_at: NaiveDateTime,
     pub last_read_message_id: i64,
-    pub notify_level: String,
+    #[diesel(deserialize_as = String)]
+    pub notify_level: NotifyLevel,
     pub muted: bool,
 }
 
@@ -214,13 +214,22 @@ impl ChannelMemberRow {
             user_id,
             joined_at,
             last_read_message_id: last_read,
-            notify_level: "all".into(),
+            notify_level: NotifyLevel::All,
             muted: false,
         }
     }
 
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<usize> {
-        diesel::insert_into(cm::channel_members).values(self).execute(conn)
+        diesel::insert_into(cm::channel_members)
+            .values((
+                cm::channel_id.eq(self.channel_id),
+                cm::user_id.eq(self.user_id),
+                cm::joined_at.eq(self.joined_at),
+                cm::last_read_message_id.eq(self.last_read_message_id),
+                cm::notify_level.eq(self.notify_level.as_str()),
+                cm::muted.eq(self.muted),
+            ))
+            .execute(conn)
     }
 
     pub fn find(conn: &mut Conn, channel_id: i64, user_id: i64) -> QueryResult<Option<ChannelMemberRow>> {
@@ -260,11 +269,11 @@ impl ChannelMemberRow {
         conn: &mut Conn,
         channel_id: i64,
         user_id: i64,
-        level: &str,
+        level: NotifyLevel,
         muted: bool,
     ) -> QueryResult<ChannelMemberRow> {
         diesel::update(cm::channel_members.find((channel_id, user_id)))
-            .set((cm::notify_level.eq(level), cm::muted.eq(muted)))
+            .set((cm::notify_level.eq(level.as_str()), cm::muted.eq(muted)))
             .returning(MEMBER_COLUMNS)
             .get_result(conn)
     }

@@ -362,8 +362,10 @@ pub struct MessageRights {
 }
 
 /// How loudly a channel may call for attention.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum NotifyLevel {
+    #[default]
     All,
     Mentions,
     Nothing,
@@ -388,6 +390,15 @@ impl NotifyLevel {
             NotifyLevel::Mentions => "mentions",
             NotifyLevel::Nothing => "nothing",
         }
+    }
+}
+
+/// A stored level (the database holds the names `as_str` writes).
+impl TryFrom<String> for NotifyLevel {
+    type Error = Invalid;
+
+    fn try_from(stored: String) -> Result<NotifyLevel, Invalid> {
+        NotifyLevel::parse(&stored)
     }
 }
 

@@ -333,7 +333,7 @@ pub struct ChannelDetailsPage {
     /// What the viewer may do here (the same rules the API applies).
     pub rights: crate::domain::channels::Rights,
     pub archived: bool,
-    pub notify_level: String,
+    pub notify_level: &'static str,
     pub muted: bool,
     pub members: Vec<PersonView>,
     pub addable: Vec<PersonView>,

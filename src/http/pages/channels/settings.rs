@@ -61,7 +61,7 @@ pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path
         is_dm: channel.name.is_none(),
         rights,
         archived: channel.archived,
-        notify_level: membership.as_ref().map(|m| m.notify_level.clone()).unwrap_or_default(),
+        notify_level: membership.as_ref().map_or("all", |m| m.notify_level.as_str()),
         muted: membership.is_some_and(|m| m.muted),
         members: people
             .into_iter()
