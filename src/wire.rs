@@ -309,6 +309,9 @@ pub struct Message {
     pub pinned: bool,
     /// People the message mentions by name.
     pub mentioned_user_ids: Vec<i64>,
+    /// The message calls on everyone in the channel (`@here`, `@channel`, `@everyone`), as
+    /// resolved when it was written; never guessed from its text.
+    pub mentions_everyone: bool,
     pub client_msg_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Time,
@@ -319,8 +322,9 @@ pub struct Message {
 
 impl Message {
     /// Builds the wire message from its row, its author, its reactions (oldest first) and
-    /// the people it mentions by name (as resolved when it was written).
-    pub fn new(row: &MessageRow, author: &UserRow, reactions: &[&ReactionRow], mut mentioned: Vec<i64>) -> Message {
+    /// whom it mentions, as resolved when it was written (`None`: everyone in the channel).
+    pub fn new(row: &MessageRow, author: &UserRow, reactions: &[&ReactionRow], mentions: &[Option<i64>]) -> Message {
+        let mut mentioned: Vec<i64> = mentions.iter().flatten().copied().collect();
         mentioned.sort_unstable();
         mentioned.dedup();
         let MessageRow {
@@ -361,6 +365,7 @@ impl Message {
             user: User::from(author),
             text: text.clone(),
             mentioned_user_ids: mentioned,
+            mentions_everyone: mentions.contains(&None),
             html: html.clone(),
             thread_root_id: *thread_root_id,
             also_send_to_channel: thread_root_id.is_some() && *in_channel,

@@ -197,7 +197,7 @@ function onMessage(frame) {
   if (mine) return;
   const entry = sidebarEntry(m.channel_id);
   const isDm = entry?.classList.contains("dm") ?? false;
-  const mentioned = m.mentioned_user_ids.includes(me) || m.html.includes("mention-broadcast");
+  const mentioned = m.mentioned_user_ids.includes(me) || m.mentions_everyone;
   const visible = m.channel_id === channelId && !document.hidden;
   if (!visible && (m.thread_root_id === null || m.also_send_to_channel)) {
     entry?.classList.add("unread");

@@ -9,6 +9,7 @@ use super::{Actor, AppState};
 use crate::db::login_failures;
 use crate::db::password_resets::{NewReset, ResetRow};
 use crate::db::sessions::SessionRow;
+use crate::db::tokens::TokenRow;
 use crate::db::users::{NewUser, UserRow};
 use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, Tx, workspaces::MemberRow};
@@ -225,8 +226,15 @@ pub(super) fn user_updated(tx: &mut Tx<'_>, user: &UserRow) -> Result<(), AppErr
     Ok(())
 }
 
-/// Changes the password after checking the current one; other sessions are signed out.
-pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new: &str) -> Result<(), AppError> {
+/// Changes the password after checking the current one. Other sessions are signed out;
+/// with `everywhere`, so are this one and every personal access token.
+pub async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    everywhere: bool,
+) -> Result<(), AppError> {
     let current = Password::parse_attempt(current)?;
     let new = Password::parse_new(new, &[&actor.user.username, &actor.user.email])?;
     if !state.hasher.verify(current.expose(), &actor.user.password_hash).await? {
@@ -239,8 +247,14 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
         .write(move |tx| {
             let now = db::now();
             UserRow::set_password_hash(tx, user_id, &hash, now)?;
-            SessionRow::revoke_all(tx, user_id, keep, now)?;
-            sessions::revoked(tx, user_id, Revocation::all_sessions_except(keep))?;
+            if everywhere {
+                SessionRow::revoke_all(tx, user_id, None, now)?;
+                TokenRow::revoke_all(tx, user_id, now)?;
+                sessions::revoked(tx, user_id, Revocation::everything())?;
+            } else {
+                SessionRow::revoke_all(tx, user_id, keep, now)?;
+                sessions::revoked(tx, user_id, Revocation::all_sessions_except(keep))?;
+            }
             ResetRow::use_all(tx, user_id, now)?;
             Ok(())
         })
@@ -315,7 +329,8 @@ fn usable_reset(conn: &mut db::Conn, hash: &str) -> Result<ResetRow, AppError> {
     Ok(reset)
 }
 
-/// Sets a new password through a reset link; the link and every session end.
+/// Sets a new password through a reset link; the link, every session and every personal
+/// access token end (whoever had the old password may have made one).
 pub async fn confirm_password_reset(state: &AppState, token: &str, new_password: &str) -> Result<UserRow, AppError> {
     let hash = security::token_hash(token.trim());
     let user = check_password_reset(state, token).await?;
@@ -329,7 +344,8 @@ pub async fn confirm_password_reset(state: &AppState, token: &str, new_password:
             UserRow::set_password_hash(tx, reset.user_id, &password_hash, now)?;
             ResetRow::use_all(tx, reset.user_id, now)?;
             SessionRow::revoke_all(tx, reset.user_id, None, now)?;
-            sessions::revoked(tx, reset.user_id, Revocation::all_sessions())?;
+            TokenRow::revoke_all(tx, reset.user_id, now)?;
+            sessions::revoked(tx, reset.user_id, Revocation::everything())?;
             let user = UserRow::find(tx, reset.user_id)?;
             login_failures::clear(tx, &throttle_key(&Login::Username(user.username.clone()), Some(&user)))?;
             Ok(user)

@@ -13,6 +13,7 @@ use crate::db::{self, Conn, Tx};
 use crate::domain::channels::ChannelKind;
 use crate::domain::channels::MessageRights;
 use crate::domain::messages::{MessageText, References, Resolved, parse_emoji, references, render};
+use crate::domain::workspaces::may_browse_channels;
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
 use crate::wire;
@@ -37,7 +38,7 @@ pub fn views(conn: &mut Conn, messages: &[MessageRow]) -> Result<Vec<wire::Messa
     let authors: HashMap<i64, UserRow> =
         UserRow::find_many(conn, &author_ids)?.into_iter().map(|u| (u.id, u)).collect();
     let reactions = ReactionRow::for_messages(conn, &ids)?;
-    let mentions = rows::mentioned_users(conn, &ids)?;
+    let mentions = rows::mentions_of(conn, &ids)?;
     messages
         .iter()
         .map(|m| {
@@ -45,8 +46,9 @@ pub fn views(conn: &mut Conn, messages: &[MessageRow]) -> Result<Vec<wire::Messa
                 .get(&m.user_id)
                 .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("message {} has no author", m.id)))?;
             let mine: Vec<&ReactionRow> = reactions.iter().filter(|r| r.message_id == m.id).collect();
-            let named = mentions.iter().filter(|(message, _)| *message == m.id).map(|(_, user)| *user).collect();
-            Ok(wire::Message::new(m, author, &mine, named))
+            let theirs: Vec<Option<i64>> =
+                mentions.iter().filter(|(message, _)| *message == m.id).map(|(_, user)| *user).collect();
+            Ok(wire::Message::new(m, author, &mine, &theirs))
         })
         .collect()
 }
@@ -81,12 +83,15 @@ fn message_event(tx: &mut Tx<'_>, channel: &ChannelRow, data: &EventData) -> Res
 }
 
 /// Looks up the names a text refers to: active members of the workspace by username, and
-/// channels that everyone who can read the message may see (public ones, and this one).
+/// channels that the author and everyone who can read the message may see (this one, and
+/// public ones the author could browse or is in).
 fn resolve(
     conn: &mut Conn,
-    channel: &ChannelRow,
+    ctx: &ChannelContext,
+    author_id: i64,
     text: &MessageText,
 ) -> Result<(Resolved, Vec<Option<i64>>), AppError> {
+    let channel = &ctx.channel;
     let refs = references(text);
     let workspace = WorkspaceRow::find(conn, channel.workspace_id)?;
     let mut resolved = Resolved { workspace: workspace.slug, ..Resolved::default() };
@@ -97,8 +102,12 @@ fn resolve(
     }
     if !refs.channels.is_empty() {
         let names: Vec<String> = refs.channels.iter().cloned().collect();
+        let browses = may_browse_channels(ctx.role);
+        let joined: std::collections::HashSet<i64> =
+            if browses { Default::default() } else { ChannelRow::ids_joined(conn, author_id)?.into_iter().collect() };
         for c in ChannelRow::find_by_names(conn, channel.workspace_id, &names)? {
-            if c.kind == ChannelKind::Public || c.id == channel.id {
+            let author_sees = browses || joined.contains(&c.id);
+            if c.id == channel.id || (c.kind == ChannelKind::Public && author_sees) {
                 if let Some(name) = c.name {
                     resolved.channels.insert(name, c.id);
                 }
@@ -151,7 +160,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             .db
             .read(move |conn| {
                 let ctx = access::channel(conn, user_id, channel_id)?;
-                resolve(conn, &ctx.channel, &source)
+                resolve(conn, &ctx, user_id, &source)
             })
             .await?
     };
@@ -216,8 +225,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             };
             // Posting reads the channel up to one's own message.
             ChannelMemberRow::set_last_read(tx, channel_id, user_id, row.id)?;
-            let named = mentioned.iter().flatten().copied().collect();
-            let message = wire::Message::new(&row, &author, &[], named);
+            let message = wire::Message::new(&row, &author, &[], &mentioned);
             message_event(
                 tx,
                 &ctx.channel,
@@ -359,7 +367,7 @@ pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) 
             if message.deleted_at.is_some() {
                 return Err(AppError::invalid(Code::MessageDeleted, "That message was deleted."));
             }
-            let (names, mentioned) = resolve(tx, &ctx.channel, &text)?;
+            let (names, mentioned) = resolve(tx, &ctx, user_id, &text)?;
             let html = render(&text, &names);
             let row = MessageRow::edit(tx, message_id, text.as_str(), &html, db::now())?;
             rows::delete_mentions(tx, message_id)?;

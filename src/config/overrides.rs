@@ -186,8 +186,11 @@ impl Overrides {
         set(&mut s.database.pool_size, db_pool);
         set(&mut s.job_retry_base, job_retry_base.as_deref().map(parse_duration).transpose()?);
         set(&mut s.http.shutdown_grace, shutdown_grace.as_deref().map(parse_duration).transpose()?);
-        if s.secret_key.as_ref().is_some_and(|k| k.expose().len() < 32) {
-            bail!("the server secret must be at least 32 characters long");
+        if s.secret_key.as_ref().is_some_and(|k| k.expose().chars().count() < 32) {
+            bail!(
+                "the server secret must be at least 32 characters long (after trimming a secret file's whitespace); \
+                 leave HEARTH_SECRET_KEY and --secret-key-file unset to have one generated"
+            );
         }
         Ok(())
     }
@@ -287,6 +290,33 @@ mod tests {
         let mut s = Settings::defaults("d");
         env.over(file).apply(&mut s).expect("the file's secret file is not read");
         assert_eq!(s.secret_key.unwrap().expose(), "k".repeat(40));
+    }
+
+    #[test]
+    fn a_weak_server_secret_is_refused_in_every_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let cases = [
+            ("a short value", Overrides { secret_key: Some("short".into()), ..Default::default() }),
+            ("an empty file", Overrides { secret_key_file: Some(file("empty", "")), ..Default::default() }),
+            (
+                "a file of whitespace",
+                Overrides { secret_key_file: Some(file("blank", "  \n\t \n")), ..Default::default() },
+            ),
+            ("a short file", Overrides { secret_key_file: Some(file("short", "0123456789\n")), ..Default::default() }),
+            ("a short value in hearth.toml", toml::from_str("secret_key = \"abc\"").unwrap()),
+        ];
+        for (why, overrides) in cases {
+            let err = overrides.apply(&mut Settings::defaults("d")).expect_err(why).to_string();
+            assert!(err.contains("at least 32 characters"), "{why}: {err}");
+        }
+        let good =
+            Overrides { secret_key_file: Some(file("good", &format!("{}\n", "s".repeat(32)))), ..Default::default() };
+        assert!(good.apply(&mut Settings::defaults("d")).is_ok(), "32 characters and a newline are fine");
     }
 
     #[test]

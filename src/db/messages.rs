@@ -249,10 +249,8 @@ pub fn delete_mentions(conn: &mut Conn, message_id: i64) -> QueryResult<usize> {
     diesel::delete(mn::mentions.filter(mn::message_id.eq(message_id))).execute(conn)
 }
 
-/// The people these messages mention by name, as `(message_id, user_id)` pairs (mentions
-/// of everyone in the channel are not anyone's by name).
-pub fn mentioned_users(conn: &mut Conn, message_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
-    let pairs: Vec<(i64, Option<i64>)> =
-        mn::mentions.filter(mn::message_id.eq_any(message_ids)).select((mn::message_id, mn::user_id)).load(conn)?;
-    Ok(pairs.into_iter().filter_map(|(message, user)| Some((message, user?))).collect())
+/// Whom these messages mention, as `(message_id, user_id)` pairs; `None` for a mention of
+/// everyone in the channel (`@here`, `@channel`, `@everyone`).
+pub fn mentions_of(conn: &mut Conn, message_ids: &[i64]) -> QueryResult<Vec<(i64, Option<i64>)>> {
+    mn::mentions.filter(mn::message_id.eq_any(message_ids)).select((mn::message_id, mn::user_id)).load(conn)
 }

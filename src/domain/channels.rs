@@ -178,9 +178,10 @@ impl Access {
         Ok(())
     }
 
-    /// Channel admins: the creator, and the workspace's owners and admins.
+    /// Channel admins: the creator, and the workspace's owners and admins. A direct message
+    /// has none: its opener and any admin in it are just participants.
     pub fn is_channel_admin(&self) -> bool {
-        self.role.is_admin() || (self.is_creator && self.is_member)
+        !self.kind.is_dm() && (self.role.is_admin() || (self.is_creator && self.is_member))
     }
 
     /// Renaming, archiving and removing people.
@@ -227,6 +228,7 @@ impl Access {
     /// Removing someone else: channel admins, never from a default channel.
     pub fn may_remove_member(&self) -> Result<(), Denied> {
         self.may_manage("changed")?;
+        self.not_archived()?;
         if self.is_default {
             return Err(Denied::new(Code::CannotLeaveDefault, "Everyone stays in the workspace's default channels."));
         }
@@ -281,19 +283,21 @@ impl Access {
     }
 
     /// Deleting a message: its author, or a channel admin.
+    /// In a direct message only the author deletes; an archived channel keeps everything.
     pub fn may_delete_message(&self, is_author: bool) -> Result<(), Denied> {
-        if is_author || self.is_channel_admin() {
-            Ok(())
-        } else {
-            Err(Denied::new(Code::CannotDelete, "Only the author and channel admins can delete a message."))
+        if !is_author && !self.is_channel_admin() {
+            let why = if self.kind.is_dm() {
+                "Only the author can delete a message in a direct message."
+            } else {
+                "Only the author and channel admins can delete a message."
+            };
+            return Err(Denied::new(Code::CannotDelete, why));
         }
+        self.not_archived()
     }
 
-    /// Editing a message: its author only, and not in an archived channel.
-    pub fn may_edit_message(&self, is_author: bool) -> Result<(), Denied> {
-        if !is_author {
-            return Err(Denied::new(Code::NotAuthor, "Only the author can edit a message."));
-        }
+    /// Everything but reading and unarchiving stops in an archived channel.
+    fn not_archived(self) -> Result<(), Denied> {
         if self.archived {
             return Err(Denied::new(
                 Code::ChannelArchived,
@@ -301,6 +305,18 @@ impl Access {
             ));
         }
         Ok(())
+    }
+
+    /// Editing a message: its author, while still in the channel, and not in an archived
+    /// channel.
+    pub fn may_edit_message(&self, is_author: bool) -> Result<(), Denied> {
+        if !is_author {
+            return Err(Denied::new(Code::NotAuthor, "Only the author can edit a message."));
+        }
+        if !self.is_member {
+            return Err(Denied::new(Code::NotInChannel, "Only members of the channel can edit their messages in it."));
+        }
+        self.not_archived()
     }
 
     /// Everything this person may do here, worked out once for pages and API answers.
@@ -433,14 +449,14 @@ mod tests {
 
     #[test]
     fn who_may_do_what_in_a_channel() {
-        use ChannelKind::{Direct, Private, Public};
+        use ChannelKind::{Direct, Group, Private, Public};
         use Role::{Admin, Guest, Member, Owner};
         let outsider = Access { is_member: false, ..access(Member, Public) };
         let archived = Access { archived: true, ..access(Member, Public) };
         let creator = Access { is_creator: true, ..access(Member, Private) };
         let default = Access { is_default: true, ..access(Admin, Public) };
         #[rustfmt::skip]
-        let cases: [(&str, Access, Rule, bool); 26] = [
+        let cases: [(&str, Access, Rule, bool); 32] = [
             ("a member posts", access(Member, Public), |a| a.may_post().is_ok(), true),
             ("an outsider cannot post", outsider, |a| a.may_post().is_ok(), false),
             ("nobody posts in an archived channel", archived, |a| a.may_post().is_ok(), false),
@@ -467,6 +483,12 @@ mod tests {
             ("an admin cannot edit others' words", access(Owner, Public), |a| a.may_edit_message(false).is_ok(), false),
             ("an admin deletes anyone's message", access(Admin, Public), |a| a.may_delete_message(false).is_ok(), true),
             ("a member deletes only their own", access(Member, Public), |a| a.may_delete_message(false).is_ok(), false),
+            ("a DM's opener deletes only their own", Access { is_creator: true, ..access(Member, Direct) }, |a| a.may_delete_message(false).is_ok(), false),
+            ("an admin in a DM deletes only their own", access(Owner, Group), |a| a.may_delete_message(false).is_ok(), false),
+            ("the author deletes in a DM", access(Member, Direct), |a| a.may_delete_message(true).is_ok(), true),
+            ("nothing is deleted in an archived channel", Access { archived: true, ..access(Owner, Public) }, |a| a.may_delete_message(true).is_ok(), false),
+            ("nobody is removed from an archived channel", Access { archived: true, ..access(Owner, Private) }, |a| a.may_remove_member().is_ok(), false),
+            ("a former member cannot edit", Access { is_member: false, ..access(Member, Public) }, |a| a.may_edit_message(true).is_ok(), false),
         ];
         for (why, access, rule, expected) in cases {
             assert_eq!(rule(&access), expected, "{why}");

@@ -150,6 +150,12 @@ impl Revocation {
         }
     }
 
+    /// Every session and every personal access token: a password reset, or "sign out
+    /// everywhere" with a new password.
+    pub fn everything() -> Revocation {
+        Revocation { all_sessions: true, all_tokens: true, ..Revocation::default() }
+    }
+
     /// Every credential of a deactivated account.
     pub fn deactivation() -> Revocation {
         Revocation { all_sessions: true, all_tokens: true, deactivated: true, ..Revocation::default() }

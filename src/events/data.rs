@@ -163,6 +163,7 @@ mod tests {
             reactions: Vec::new(),
             pinned: false,
             mentioned_user_ids: vec![3],
+            mentions_everyone: false,
             client_msg_id: None,
             created_at: Time(chrono::NaiveDateTime::default()),
             edited_at: None,

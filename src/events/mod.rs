@@ -189,6 +189,7 @@ pub fn scrub(conn: &mut Conn, events: &mut [Event]) -> Result<(), AppError> {
             stored.html.clear();
             stored.deleted = true;
             stored.mentioned_user_ids.clear();
+            stored.mentions_everyone = false;
             stored.reactions.clear();
         } else if stored.text != now.text {
             stored.text.clone_from(&now.text);

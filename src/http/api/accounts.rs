@@ -169,9 +169,13 @@ pub async fn update_me(
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
+    /// Also end this session and revoke every personal access token.
+    #[serde(default)]
+    pub sign_out_everywhere: bool,
 }
 
-/// Change the password; other sessions are signed out.
+/// Change the password; other sessions are signed out (with `sign_out_everywhere`, every
+/// session and personal access token).
 #[utoipa::path(tag = "accounts", request_body = PasswordChange, responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/api/v1/me/password")]
 pub async fn change_password(
@@ -179,7 +183,8 @@ pub async fn change_password(
     user: ApiUser,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, AppError> {
-    accounts::change_password(&state, &user.0, &body.current_password, &body.new_password).await?;
+    accounts::change_password(&state, &user.0, &body.current_password, &body.new_password, body.sign_out_everywhere)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

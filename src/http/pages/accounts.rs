@@ -313,6 +313,8 @@ pub struct PasswordChangeForm {
     csrf_token: String,
     current_password: String,
     new_password: String,
+    /// The "sign out everywhere" box.
+    sign_out_everywhere: Option<String>,
 }
 
 #[post("/settings/password")]
@@ -322,7 +324,10 @@ pub async fn change_password(
     form: web::Form<PasswordChangeForm>,
 ) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
-    match accounts::change_password(&state, &user.0.actor, &form.current_password, &form.new_password).await {
+    let everywhere = form.sign_out_everywhere.is_some();
+    match accounts::change_password(&state, &user.0.actor, &form.current_password, &form.new_password, everywhere).await
+    {
+        Ok(()) if everywhere => Ok(redirect("/login")),
         Ok(()) => Ok(redirect("/settings?done=password")),
         Err(e) => account_error(&state, &user, e).await,
     }

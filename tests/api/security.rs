@@ -1,0 +1,155 @@
+//! The holes a careful attacker looks for first, each closed and kept closed: who may
+//! delete what in direct messages, archived channels that stay read-only, former members'
+//! old messages, what a guest's `#name` reveals, mentions spoofed from text, and
+//! credentials that outlive a password reset.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::channels::{channel_id, create_channel};
+use crate::helpers::{assert_error, spawn_app};
+
+async fn post(app: &crate::helpers::TestApp, token: &str, channel: i64, text: &str) -> Value {
+    let (status, m) = app.post(&format!("/api/v1/channels/{channel}/messages"), token, json!({ "text": text })).await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    m
+}
+
+#[tokio::test]
+async fn in_a_direct_message_only_the_author_deletes_a_message() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let carol = app.join(&admin, "acme", "carol", "member").await;
+    // bob opens a DM with carol; the workspace owner opens a group DM with both.
+    let (_, dm) = app.post("/api/v1/workspaces/acme/dms", &bob.token, json!({ "user_ids": [carol.id] })).await;
+    let (_, group) =
+        app.post("/api/v1/workspaces/acme/dms", &admin.token, json!({ "user_ids": [bob.id, carol.id] })).await;
+    let from_carol = post(&app, &carol.token, dm["id"].as_i64().unwrap(), "mine").await;
+    let in_group = post(&app, &carol.token, group["id"].as_i64().unwrap(), "also mine").await;
+
+    let path = |m: &Value| format!("/api/v1/messages/{}", m["id"]);
+    assert_error(&app.delete(&path(&from_carol), &bob.token).await, StatusCode::FORBIDDEN, "cannot_delete");
+    assert_error(&app.delete(&path(&in_group), &admin.token).await, StatusCode::FORBIDDEN, "cannot_delete");
+    let (_, still) = app.get(&path(&from_carol), &carol.token).await;
+    assert_eq!(still["deleted"], false, "nothing changed");
+    assert_eq!(app.delete(&path(&from_carol), &carol.token).await.0, StatusCode::OK, "the author may");
+}
+
+#[tokio::test]
+async fn an_archived_channel_keeps_its_messages_and_its_members() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let c = create_channel(&app, &admin, "done", false).await;
+    app.post(&format!("/api/v1/channels/{c}/members"), &admin.token, json!({ "user_id": bob.id })).await;
+    let m = post(&app, &bob.token, c, "for the record").await;
+    app.post(&format!("/api/v1/channels/{c}/archive"), &admin.token, json!({})).await;
+
+    let delete = app.delete(&format!("/api/v1/messages/{}", m["id"]), &admin.token).await;
+    assert_error(&delete, StatusCode::FORBIDDEN, "channel_archived");
+    let own = app.delete(&format!("/api/v1/messages/{}", m["id"]), &bob.token).await;
+    assert_error(&own, StatusCode::FORBIDDEN, "channel_archived");
+    let remove = app.delete(&format!("/api/v1/channels/{c}/members/{}", bob.id), &admin.token).await;
+    assert_error(&remove, StatusCode::FORBIDDEN, "channel_archived");
+    let (_, members) = app.get(&format!("/api/v1/channels/{c}/members"), &admin.token).await;
+    assert!(members.to_string().contains("\"bob\""), "bob is still in it: {members}");
+}
+
+#[tokio::test]
+async fn someone_who_left_a_channel_cannot_edit_what_he_said_there() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let c = create_channel(&app, &admin, "town", false).await;
+    app.post(&format!("/api/v1/channels/{c}/join"), &bob.token, json!({})).await;
+    let m = post(&app, &bob.token, c, "first words").await;
+    app.post(&format!("/api/v1/channels/{c}/leave"), &bob.token, json!({})).await;
+
+    let edit = app.patch(&format!("/api/v1/messages/{}", m["id"]), &bob.token, json!({ "text": "rewritten" })).await;
+    assert_error(&edit, StatusCode::FORBIDDEN, "not_in_channel");
+    let (_, still) = app.get(&format!("/api/v1/messages/{}", m["id"]), &admin.token).await;
+    assert_eq!(still["text"], "first words");
+}
+
+#[tokio::test]
+async fn a_guest_names_only_the_channels_he_can_see() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let guest = app.join(&admin, "acme", "gus", "guest").await;
+    let shared = create_channel(&app, &admin, "with-gus", false).await;
+    app.post(&format!("/api/v1/channels/{shared}/members"), &admin.token, json!({ "user_id": guest.id })).await;
+    create_channel(&app, &admin, "roadmap", false).await;
+
+    let by_guest = post(&app, &guest.token, shared, "see #roadmap and #with-gus").await;
+    let html = by_guest["html"].as_str().unwrap();
+    assert!(!html.contains("roadmap\""), "a public channel the guest cannot see stays text: {html}");
+    assert!(html.contains("#roadmap") && html.contains("channel-link"), "his own channel links: {html}");
+    let by_member = post(&app, &admin.token, shared, "see #roadmap").await;
+    assert!(by_member["html"].as_str().unwrap().contains("channel-link"), "members name it");
+}
+
+#[tokio::test]
+async fn mentions_come_from_what_was_resolved_never_from_text() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let spoof =
+        post(&app, &admin.token, general, &format!("`data-user-id=\"{}\"` and mention-broadcast", bob.id)).await;
+    assert_eq!(spoof["mentioned_user_ids"], json!([]));
+    assert_eq!(spoof["mentions_everyone"], false);
+    let real = post(&app, &admin.token, general, "@bob and @channel").await;
+    assert_eq!(real["mentioned_user_ids"], json!([bob.id]));
+    assert_eq!(real["mentions_everyone"], true);
+    let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages"), &bob.token).await;
+    let listed = page["messages"].as_array().unwrap();
+    assert_eq!(listed[0]["mentions_everyone"], true, "history says the same");
+    assert_eq!(listed[1]["mentions_everyone"], false);
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_session_and_token() {
+    let app = spawn_app().await;
+    let alice = app.signup("alice", None).await;
+    let (_, made) = app.post("/api/v1/me/tokens", &alice.token, json!({ "name": "ci" })).await;
+    let pat = made["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/me", &pat).await.0, StatusCode::OK);
+
+    app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({ "email": "alice@example.com" }))).await;
+    let mail = app.wait_for_mails(1).await.remove(0);
+    assert!(mail.text.contains("revokes your personal"), "the mail says so: {}", mail.text);
+    let token = app.link_in_mail("alice@example.com", "/password-reset/").await.rsplit('/').next().unwrap().to_owned();
+    let confirm = json!({ "token": token, "password": "a brand new passphrase" });
+    let (status, _) = app.call(Method::POST, "/api/v1/auth/password-reset/confirm", None, Some(confirm)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    assert_eq!(app.get("/api/v1/me", &alice.token).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/me", &pat).await.0, StatusCode::UNAUTHORIZED, "the personal token is revoked");
+}
+
+#[tokio::test]
+async fn a_password_change_may_sign_out_everywhere() {
+    let app = spawn_app().await;
+    let alice = app.signup("alice", None).await;
+    let (_, made) = app.post("/api/v1/me/tokens", &alice.token, json!({ "name": "ci" })).await;
+    let pat = made["token"].as_str().unwrap().to_owned();
+    let change = |new: &str, everywhere: bool| json!({ "current_password": crate::helpers::PASSWORD, "new_password": new, "sign_out_everywhere": everywhere });
+    let (status, _) = app.post("/api/v1/me/password", &pat, change("the first new passphrase", false)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me", &pat).await.0, StatusCode::OK, "without it, tokens stay");
+
+    let (_, login) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "login": "alice", "password": "the first new passphrase" })),
+        )
+        .await;
+    let session = login["token"].as_str().unwrap().to_owned();
+    let body = json!({ "current_password": "the first new passphrase", "new_password": "the second passphrase", "sign_out_everywhere": true });
+    assert_eq!(app.post("/api/v1/me/password", &session, body).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me", &session).await.0, StatusCode::UNAUTHORIZED, "this session too");
+    assert_eq!(app.get("/api/v1/me", &pat).await.0, StatusCode::UNAUTHORIZED, "and the token");
+}
