@@ -129,8 +129,9 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
     Ok(SignedUp { user, session, workspace_slug })
 }
 
-/// Signs in with a username or email and a password. Failures are counted per account and
-/// per client address; past the limits the answer is 429 with the seconds to wait.
+/// Signs in with a username or email and a password. Attempts are counted per account and
+/// per client address before the password is checked (a success clears the account's);
+/// past the limits the answer is 429 with the seconds to wait.
 pub async fn login(
     state: &AppState,
     login: &str,
@@ -143,34 +144,39 @@ pub async fn login(
     let ip = client_ip.to_owned();
     let now = db::now();
 
-    let i = ip.clone();
-    let (key, recent, user) = state
+    // The attempt is counted before the password is checked, under a lock: parallel
+    // guesses each take a place, and the one past the limit is refused before any hashing.
+    let (i, k) = (ip.clone(), login.clone());
+    let (key, user) = state
         .db
-        .read(move |conn| {
-            let user = match &login {
-                Login::Email(e) => UserRow::find_by_email(conn, e.as_str())?,
-                Login::Username(u) => UserRow::find_by_username(conn, u)?,
+        .write(move |tx| {
+            let user = match &k {
+                Login::Email(e) => UserRow::find_by_email(tx, e.as_str())?,
+                Login::Username(u) => UserRow::find_by_username(tx, u)?,
             };
-            let key = throttle_key(&login, user.as_ref());
-            let recent = login_failures::recent(conn, &key, &i, now - THROTTLE_WINDOW)?;
-            Ok((key, recent, user))
+            let key = throttle_key(&k, user.as_ref());
+            db::lock(tx, db::Lock::SignIn)?;
+            let ((by_key, oldest_key), (by_ip, oldest_ip)) =
+                login_failures::recent(tx, &key, &i, now - THROTTLE_WINDOW)?;
+            let oldest = if by_key >= THROTTLE_PER_ACCOUNT {
+                oldest_key
+            } else if by_ip >= THROTTLE_PER_ADDRESS {
+                oldest_ip
+            } else {
+                None
+            };
+            if let Some(oldest) = oldest {
+                let wait = u64::try_from((oldest + THROTTLE_WINDOW - now).num_seconds().max(1)).unwrap_or(1);
+                return Err(AppError::rate_limited(
+                    wait,
+                    format!("Too many failed sign-ins; try again in {} minutes.", wait.div_ceil(60)),
+                ));
+            }
+            login_failures::prune(tx, now - THROTTLE_WINDOW)?;
+            login_failures::record(tx, &key, &i, now)?;
+            Ok((key, user))
         })
         .await?;
-    let ((by_key, oldest_key), (by_ip, oldest_ip)) = recent;
-    let oldest = if by_key >= THROTTLE_PER_ACCOUNT {
-        oldest_key
-    } else if by_ip >= THROTTLE_PER_ADDRESS {
-        oldest_ip
-    } else {
-        None
-    };
-    if let Some(oldest) = oldest {
-        let wait = (oldest + THROTTLE_WINDOW - now).num_seconds().max(1) as u64;
-        return Err(AppError::rate_limited(
-            wait,
-            format!("Too many failed sign-ins; try again in {} minutes.", wait.div_ceil(60)),
-        ));
-    }
 
     let verified = match &user {
         Some(user) => state.hasher.verify(password.expose(), &user.password_hash).await?,
@@ -179,14 +185,8 @@ pub async fn login(
             false
         }
     };
+    // A failure stays counted; a success clears the account's count, this attempt's too.
     let Some(user) = user.filter(|_| verified) else {
-        state
-            .db
-            .write(move |tx| {
-                login_failures::prune(tx, now - THROTTLE_WINDOW)?;
-                Ok(login_failures::record(tx, &key, &ip, now)?)
-            })
-            .await?;
         return Err(AppError::unauthenticated("Wrong username, email or password."));
     };
     if user.deactivated_at.is_some() {

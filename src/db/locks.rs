@@ -17,6 +17,9 @@ pub enum Lock {
     Prune,
     /// Sign-ups, so that exactly one first account becomes the server admin.
     Signup,
+    /// Sign-in attempts, counted and reserved one at a time so that parallel guesses cannot
+    /// all slip under the limit.
+    SignIn,
     /// Changes to a workspace's owners, so that the last owner cannot be removed twice over.
     Owners { workspace_id: i64 },
     /// One person's presence across nodes.
@@ -31,6 +34,7 @@ impl Lock {
             Lock::Append => 0x6576_656e_7473,                                         // "events"
             Lock::Prune => 0x0070_7275_6e65,                                          // "prune"
             Lock::Signup => 0x7369_676e_7570,                                         // "signup"
+            Lock::SignIn => 0x7369_676e_696e,                                         // "signin"
             Lock::Owners { workspace_id } => (0x6f77_6e65_7273 << 16) ^ workspace_id, // "owners"
             Lock::Presence { user_id } => (0x7072_6573_6e63 << 16) ^ user_id,         // "presnc"
             Lock::Migrations => 0x6865_6172_7468,                                     // "hearth"

@@ -153,3 +153,25 @@ async fn a_password_change_may_sign_out_everywhere() {
     assert_eq!(app.get("/api/v1/me", &session).await.0, StatusCode::UNAUTHORIZED, "this session too");
     assert_eq!(app.get("/api/v1/me", &pat).await.0, StatusCode::UNAUTHORIZED, "and the token");
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_slip_under_the_sign_in_limit() {
+    let app = spawn_app().await;
+    app.signup("alice", None).await;
+    let guess = || {
+        app.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "login": "alice", "password": "a wrong guess!" })),
+        )
+    };
+    let answers = futures_util::future::join_all((0..16).map(|_| guess())).await;
+    let refused = answers.iter().filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS).count();
+    let checked = answers.iter().filter(|(s, _)| *s == StatusCode::UNAUTHORIZED).count();
+    assert_eq!((checked, refused), (10, 6), "ten guesses are checked, the rest refused: {answers:?}");
+    // The right password is refused too while the limit holds.
+    let right = json!({ "login": "alice", "password": crate::helpers::PASSWORD });
+    let res = app.call(Method::POST, "/api/v1/auth/login", None, Some(right)).await;
+    assert_error(&res, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}
