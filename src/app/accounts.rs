@@ -64,12 +64,20 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
     };
     let password = Password::parse_new(&form.password, &[username.as_str(), email.as_str()])?;
     let invite_hash = form.invite_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(security::token_hash);
+    // Who may sign up is settled before the (deliberately slow) hashing, so that a flood of
+    // sign-ups nobody may make never queues up behind the hasher; the transaction below
+    // decides again, authoritatively.
+    let (h, e) = (invite_hash.clone(), email.clone());
+    state.db.read(move |conn| admission(conn, h.as_deref(), &e).map(|_| ())).await?;
     let password_hash = state.hasher.hash(password.expose()).await?;
 
     let (user, session, workspace_slug) = state
         .db
         .write(move |tx| {
             db::lock(tx, db::Lock::Signup)?;
+            // Admission first: without an invitation or an open domain the answer is the
+            // same 403 whatever accounts exist, so sign-up cannot be used to probe them.
+            let admitted = admission(tx, invite_hash.as_deref(), &email)?;
             if UserRow::email_taken(tx, email.as_str())? {
                 return Err(AppError::conflict(
                     Code::EmailTaken,
@@ -82,22 +90,11 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
                     format!("The username \"{}\" is taken.", username.as_str()),
                 ));
             }
-            let first = UserRow::count(tx)? == 0;
-            let invitation = match &invite_hash {
-                Some(hash) => Some(invitations::check(tx, hash, email.as_str())?),
-                None => None,
+            let (first, invitation, open) = match admitted {
+                Admission::First => (true, None, Vec::new()),
+                Admission::Invited(check) => (false, Some(*check), Vec::new()),
+                Admission::OpenDomain(open) => (false, None, open),
             };
-            // Without an invitation, a workspace open to the address's domain lets one in.
-            let open = match (&invitation, first) {
-                (None, false) => WorkspaceRow::open_to_domain(tx, email.domain())?,
-                _ => Vec::new(),
-            };
-            if invitation.is_none() && !first && open.is_empty() {
-                return Err(AppError::forbidden(
-                    Code::SignupRequiresInvitation,
-                    "Signing up needs an invitation; ask a workspace admin to invite you.",
-                ));
-            }
             let now = db::now();
             let user = NewUser {
                 username: username.as_str(),
@@ -127,6 +124,34 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
         .await?;
     let session = sessions::sign_session(state, &session);
     Ok(SignedUp { user, session, workspace_slug })
+}
+
+/// Why someone may sign up.
+enum Admission {
+    /// The server has no account yet: this one becomes the server admin.
+    First,
+    Invited(Box<InvitationCheck>),
+    /// Workspaces open to the address's domain.
+    OpenDomain(Vec<WorkspaceRow>),
+}
+
+/// May someone with this address (and invitation) sign up? An invitation is checked when
+/// one is given; without one, a workspace open to the address's domain lets one in.
+fn admission(conn: &mut db::Conn, invite_hash: Option<&str>, email: &Email) -> Result<Admission, AppError> {
+    if let Some(hash) = invite_hash {
+        return Ok(Admission::Invited(Box::new(invitations::check(conn, hash, email.as_str())?)));
+    }
+    if UserRow::count(conn)? == 0 {
+        return Ok(Admission::First);
+    }
+    let open = WorkspaceRow::open_to_domain(conn, email.domain())?;
+    if open.is_empty() {
+        return Err(AppError::forbidden(
+            Code::SignupRequiresInvitation,
+            "Signing up needs an invitation; ask a workspace admin to invite you.",
+        ));
+    }
+    Ok(Admission::OpenDomain(open))
 }
 
 /// Signs in with a username or email and a password. Attempts are counted per account and

@@ -175,3 +175,22 @@ async fn parallel_guesses_cannot_slip_under_the_sign_in_limit() {
     let res = app.call(Method::POST, "/api/v1/auth/login", None, Some(right)).await;
     assert_error(&res, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
 }
+
+#[tokio::test]
+async fn sign_up_without_an_invitation_tells_nothing_about_existing_accounts() {
+    let app = spawn_app().await;
+    app.signup("alice", None).await;
+    let attempt = |email: &str, username: &str| {
+        let body = json!({ "email": email, "username": username, "password": "a long enough passphrase" });
+        app.call(Method::POST, "/api/v1/auth/signup", None, Some(body))
+    };
+    for (email, username, why) in [
+        ("alice@example.com", "someone", "an address that has an account"),
+        ("someone@example.com", "alice", "a username that is taken"),
+        ("newcomer@example.com", "newcomer", "nothing that exists"),
+    ] {
+        let res = attempt(email, username).await;
+        assert_eq!(res.0, StatusCode::FORBIDDEN, "{why}: {res:?}");
+        assert_eq!(res.1["error"]["code"], "signup_requires_invitation", "{why}");
+    }
+}
