@@ -132,6 +132,7 @@ impl Application {
                 .app_data(hub.clone())
                 .app_data(sockets.clone())
                 .wrap(middleware::from_fn(crate::http::renew_session_cookie))
+                .wrap(middleware::from_fn(crate::http::headers::security_headers))
                 .wrap(middleware::NormalizePath::trim())
                 .configure(crate::http::routes)
         })

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod headers;
 pub mod health;
 pub mod pages;
 pub mod ws;
@@ -85,6 +86,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(ws::connect)
         // pages
         .service(pages::static_file)
+        .service(pages::viewer_css)
         .service(pages::accounts::index)
         .service(pages::accounts::login_page)
         .service(pages::accounts::login)

@@ -194,3 +194,61 @@ async fn sign_up_without_an_invitation_tells_nothing_about_existing_accounts() {
         assert_eq!(res.1["error"]["code"], "signup_requires_invitation", "{why}");
     }
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let b = crate::pages::Browser::new(&app);
+    b.sign_in("admin").await;
+    let page = app.client.get(app.url("/login")).send().await.unwrap();
+    let api = app.client.get(app.url("/api/v1/me")).bearer_auth(&admin.token).send().await.unwrap();
+    let missing = app.client.get(app.url("/no/such/route")).send().await.unwrap();
+    for res in [&page, &api, &missing] {
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert!(h.contains_key("permissions-policy"));
+        assert!(!h.contains_key("strict-transport-security"), "no HSTS over plain http");
+    }
+    // The viewer's own style rule is a stylesheet, not an inline block.
+    let general = crate::channels::channel_id(&app, &admin, "general").await;
+    let conversation = b.get(&format!("/w/acme/c/{general}")).await.body;
+    let link = format!("/viewer/{}.css", admin.id);
+    assert!(conversation.contains(&link) && !conversation.contains("<style"), "{conversation}");
+    let css = app.client.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(css.text().await.unwrap().contains(&format!("data-author=\"{}\"", admin.id)));
+}
+
+#[test]
+fn no_template_has_inline_script_or_style() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut offending = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                // Mail is not served under the CSP; mail clients need inline styles.
+                if !path.ends_with("emails") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let inline_script =
+                text.match_indices("<script").any(|(at, _)| !text[at..].split('>').next().unwrap().contains("src="));
+            let handler = [" onclick=", " onload=", " onsubmit=", " onchange=", " oninput=", " onerror="]
+                .iter()
+                .any(|h| text.contains(h));
+            if text.contains("style=\"") || text.contains("<style") || inline_script || handler {
+                offending.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(offending.is_empty(), "the CSP allows none of these: {offending:?}");
+}

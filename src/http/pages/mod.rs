@@ -250,6 +250,21 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
     Ok(layout)
 }
 
+/// The style rule that marks the viewer's own messages and mentions of them: served as a
+/// stylesheet (the CSP allows no inline style), one per person, cached for a year. A user
+/// id is no secret, so it needs no sign-in.
+#[get("/viewer/{id}.css")]
+pub async fn viewer_css(id: web::Path<i64>) -> HttpResponse {
+    let id = id.into_inner();
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(format!(
+            ".msg[data-author=\"{id}\"] .own{{display:inline}} \
+             .mention[data-user-id=\"{id}\"]{{background:#fff3c4;color:#6b4e00}}\n"
+        ))
+}
+
 /// Compiled-in static files under their content hash; cached for a year.
 #[get("/static/{hash}/{file}")]
 pub async fn static_file(path: web::Path<(String, String)>) -> HttpResponse {
