@@ -63,6 +63,22 @@ impl EventRow {
         e::events.filter(e::seq.gt(since)).order(e::seq).limit(limit).select(COLUMNS).load(conn)
     }
 
+    /// The scopes (`seq`, workspace, channel, user, kind) of up to `limit` events after
+    /// `since`, oldest first, without their payloads: enough to count what a viewer sees.
+    #[expect(clippy::type_complexity, reason = "one column each, as stored")]
+    pub fn scopes_after(
+        conn: &mut Conn,
+        since: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<(i64, Option<i64>, Option<i64>, Option<i64>, String)>> {
+        e::events
+            .filter(e::seq.gt(since))
+            .order(e::seq)
+            .limit(limit)
+            .select((e::seq, e::workspace_id, e::channel_id, e::user_id, e::kind))
+            .load(conn)
+    }
+
     /// The newest `seq`, if any event is stored.
     pub fn max_seq(conn: &mut Conn) -> QueryResult<Option<i64>> {
         e::events.select(diesel::dsl::max(e::seq)).first(conn)

@@ -201,7 +201,30 @@ pub fn scrub(conn: &mut Conn, events: &mut [Event]) -> Result<(), AppError> {
 }
 
 /// Rows read per query while filtering.
-const SCAN_BATCH: i64 = 500;
+pub const SCAN_BATCH: i64 = 500;
+
+/// How many events after `since` and up to `until` the viewer may see, counting no further
+/// than `cap + 1`; payloads are not read.
+pub fn count_visible(conn: &mut Conn, viewer: &Viewer, since: i64, until: i64, cap: usize) -> Result<usize, AppError> {
+    let (mut cursor, mut seen) = (since, 0);
+    while cursor < until && seen <= cap {
+        let rows = EventRow::scopes_after(conn, cursor, SCAN_BATCH)?;
+        let exhausted = (rows.len() as i64) < SCAN_BATCH;
+        for (seq, workspace_id, channel_id, user_id, kind) in rows {
+            if seq > until {
+                return Ok(seen);
+            }
+            cursor = seq;
+            let visible = EventKind::parse(&kind)
+                .is_some_and(|kind| visible_to(&EventScope { kind, workspace_id, channel_id, user_id }, viewer));
+            seen += usize::from(visible);
+        }
+        if exhausted {
+            break;
+        }
+    }
+    Ok(seen)
+}
 
 /// What one scan of the log found for a viewer.
 pub struct Scanned {

@@ -133,17 +133,28 @@ async fn run(
     session.text(hello.to_string()).await.map_err(|_| ())?;
     if let Some(since) = since {
         let (user, head, html) = (who.user_id, conn.head, who.html);
-        match state.db.read(move |c| realtime::replay(c, user, since, head, html)).await {
-            Ok(frames) => {
-                for frame in frames {
-                    session.text(frame).await.map_err(|_| ())?;
-                }
-            }
+        let viewer = match state.db.read(move |c| realtime::replay_viewer(c, user, since, head)).await {
+            Ok(viewer) => std::sync::Arc::new(viewer),
             Err(AppError::Gone(_)) => return Ok(Some(Closing::Resync)),
             Err(e) => {
                 tracing::warn!(error = %e, "replay failed");
                 return Err(());
             }
+        };
+        // A batch at a time, each sent before the next is read: a long replay never sits
+        // in memory whole.
+        let mut cursor = since;
+        while cursor < head {
+            let v = viewer.clone();
+            let batch = state.db.read(move |c| realtime::replay_batch(c, &v, cursor, head, html)).await;
+            let (frames, next) = batch.map_err(|e| tracing::warn!(error = %e, "replay failed"))?;
+            for frame in frames {
+                session.text(frame).await.map_err(|_| ())?;
+            }
+            if next <= cursor {
+                break;
+            }
+            cursor = next;
         }
     }
     let signal = conn.closing.clone();

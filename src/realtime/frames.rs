@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::db::Conn;
 use crate::db::workspaces::WorkspaceRow;
+use crate::domain::events::Viewer;
 use crate::error::AppError;
 use crate::events::{self, Event, Scanned};
 use crate::views::messages::{MessageView, fragment};
@@ -37,19 +38,33 @@ pub fn event_frame(event: &Event, slug: Option<&str>) -> Result<String, AppError
     serde_json::to_string(&frame).map_err(|e| AppError::Unexpected(e.into()))
 }
 
-/// The frames a client missed: events after `since` up to `until` that `user_id` may see,
-/// oldest first. A stale cursor, or a gap of more than `MAX_REPLAY` events, is `Gone`.
-pub fn replay(conn: &mut Conn, user_id: i64, since: i64, until: i64, html: bool) -> Result<Vec<String>, AppError> {
+/// Checks that a client may be replayed what it missed — events after `since` up to
+/// `until` — and returns who it is as the visibility rule sees them. A stale cursor, or a
+/// gap of more than `MAX_REPLAY` events it may see, is `Gone` (the client must resync).
+pub fn replay_viewer(conn: &mut Conn, user_id: i64, since: i64, until: i64) -> Result<Viewer, AppError> {
     let newest = events::head(conn)?;
     events::check_cursor(conn, since, newest)?;
     if until - since > MAX_REPLAY as i64 * 4 {
         return Err(too_far());
     }
     let viewer = events::viewer(conn, user_id)?;
-    let Scanned { events, .. } = events::scan(conn, &viewer, since, until, MAX_REPLAY + 1, i64::MAX)?;
-    if events.len() > MAX_REPLAY {
+    if events::count_visible(conn, &viewer, since, until, MAX_REPLAY)? > MAX_REPLAY {
         return Err(too_far());
     }
+    Ok(viewer)
+}
+
+/// One batch of a replay: the frames of the events after `cursor` up to `until` that the
+/// viewer may see, from at most `events::SCAN_BATCH` rows, and where the next batch starts.
+/// A replay is sent a batch at a time, so it never holds more than one batch in memory.
+pub fn replay_batch(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    cursor: i64,
+    until: i64,
+    html: bool,
+) -> Result<(Vec<String>, i64), AppError> {
+    let Scanned { events, cursor } = events::scan(conn, viewer, cursor, until, usize::MAX, events::SCAN_BATCH)?;
     let mut slugs: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     let mut frames = Vec::with_capacity(events.len());
     for event in &events {
@@ -66,7 +81,7 @@ pub fn replay(conn: &mut Conn, user_id: i64, since: i64, until: i64, html: bool)
         };
         frames.push(event_frame(event, slug.as_deref())?);
     }
-    Ok(frames)
+    Ok((frames, cursor))
 }
 
 fn too_far() -> AppError {

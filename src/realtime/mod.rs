@@ -17,7 +17,7 @@ mod presence;
 mod viewers;
 
 pub use ephemeral::{Ephemeral, Target};
-pub use frames::{event_frame, replay};
+pub use frames::{event_frame, replay_batch, replay_viewer};
 pub use hub::Hub;
 pub use presence::MAX_WATCHED;
 

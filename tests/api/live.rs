@@ -13,7 +13,7 @@ async fn say(app: &TestApp, user: &TestUser, channel: i64, text: &str) -> i64 {
     m["id"].as_i64().unwrap()
 }
 
-fn is_message(text: &'static str) -> impl Fn(&Value) -> bool {
+fn is_message(text: &str) -> impl Fn(&Value) -> bool + '_ {
     move |f| f["data"]["message"]["text"] == text
 }
 
@@ -375,4 +375,31 @@ async fn changing_the_password_with_a_token_closes_every_session_socket() {
         .await;
     assert_eq!(res.0, StatusCode::NO_CONTENT);
     assert_eq!(by_session.closed().await, Some(4001));
+}
+
+#[tokio::test]
+async fn a_replay_longer_than_a_batch_arrives_whole_and_in_order() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let mut ws = app.ws(&bob.token, "").await;
+    let since = ws.frame().await["seq"].as_i64().unwrap();
+    drop(ws);
+    // More events than one replay batch (500 rows) reads.
+    let count = hearth::events::SCAN_BATCH as usize + 150;
+    for n in 0..count {
+        say(&app, &admin, general, &format!("m{n}")).await;
+    }
+    let mut ws = app.ws(&bob.token, &format!("since={since}")).await;
+    assert_eq!(ws.frame().await["type"], "hello");
+    let last = format!("m{}", count - 1);
+    let replayed: Vec<Value> = ws
+        .until("message.created", is_message(&last))
+        .await
+        .into_iter()
+        .filter(|f| f["type"] == "message.created")
+        .collect();
+    let expected: Vec<String> = (0..count).map(|n| format!("m{n}")).collect();
+    assert_eq!(texts(&replayed), expected, "every message once, in order, across batches");
 }
