@@ -45,12 +45,25 @@ pub(super) enum Command {
     /// Keep this node's presence rows alive; forget those of nodes that died.
     RefreshPresence,
     Remote(String),
+    /// Whom a connection may watch, and their statuses now, read off the hub's task.
+    Watched {
+        id: u64,
+        generation: u64,
+        allowed: Vec<i64>,
+        statuses: Vec<(i64, &'static str)>,
+    },
 }
+
+/// What clients ask of the hub (typing, presence, whom to watch). These go through a bounded
+/// queue: when it is full they are dropped, as ephemeral things may be, and the hub is never
+/// buried under them; registrations and the hub's own work use the other queue.
+const CLIENT_QUEUE: usize = 4096;
 
 /// The handle to this node's hub.
 #[derive(Clone)]
 pub struct Hub {
     commands: mpsc::UnboundedSender<Command>,
+    client: mpsc::Sender<Command>,
 }
 
 impl Hub {
@@ -63,6 +76,7 @@ impl Hub {
             events::head(&mut conn)?
         };
         let (commands, receiver) = mpsc::unbounded_channel();
+        let (client, client_receiver) = mpsc::channel(CLIENT_QUEUE);
         let remote_tx = ephemeral::forward_remote(workers, commands.clone());
         let follower = Follower::new(&db, head);
         let node = rand::random::<u64>();
@@ -73,8 +87,8 @@ impl Hub {
         workers.spawn("hub-reader", |stop| async move {
             stop.run_until_cancelled(read(follower, active, resume_at, batches_tx)).await;
         });
-        workers.spawn("hub", |stop| run(state, receiver, batches, stop));
-        Ok((Hub { commands }, remote_tx))
+        workers.spawn("hub", |stop| run(state, receiver, client_receiver, batches, stop));
+        Ok((Hub { commands, client }, remote_tx))
     }
 
     /// Registers a connection. Frames of events after the returned `head` are queued for it
@@ -93,19 +107,19 @@ impl Hub {
 
     /// Someone is typing in a channel.
     pub fn typing(&self, id: u64, channel_id: i64) {
-        let _ = self.commands.send(Command::Typing { id, channel_id });
+        let _ = self.client.try_send(Command::Typing { id, channel_id });
     }
 
     /// A connection wants presence updates of these people (those who share a workspace
     /// with it); presence goes only to watchers, so a big workspace costs no more than the
     /// sidebars that show it.
     pub fn watch(&self, id: u64, user_ids: Vec<i64>) {
-        let _ = self.commands.send(Command::Watch { id, user_ids });
+        let _ = self.client.try_send(Command::Watch { id, user_ids });
     }
 
     /// Someone set their presence: `online` or `away`.
     pub fn presence(&self, id: u64, status: &'static str) {
-        let _ = self.commands.send(Command::Presence { id, status });
+        let _ = self.client.try_send(Command::Presence { id, status });
     }
 }
 
@@ -115,6 +129,8 @@ pub(super) struct Conn {
     closing: Arc<CloseSignal>,
     pub(super) status: &'static str,
     pub(super) watching: HashSet<i64>,
+    /// Counts `presence_sub` requests, so that a late answer to an older one is dropped.
+    pub(super) watch_generation: u64,
 }
 
 pub(super) struct State {
@@ -177,6 +193,7 @@ async fn read(
 async fn run(
     mut state: State,
     mut commands: mpsc::UnboundedReceiver<Command>,
+    mut client: mpsc::Receiver<Command>,
     mut batches: mpsc::Receiver<Vec<EventRow>>,
     stop: tokio_util::sync::CancellationToken,
 ) {
@@ -194,6 +211,7 @@ async fn run(
                 Some(c) => state.handle(c).await,
                 None => break,
             },
+            Some(c) = client.recv() => state.handle(c).await,
             Some(rows) = batches.recv() => {
                 for row in rows {
                     // Rows read before an idle spell may trail the position a new
@@ -251,6 +269,7 @@ impl State {
             Command::Resolved { user_id, generation, status } => self.resolved(user_id, generation, status),
             Command::RefreshPresence => self.refresh_presence(),
             Command::Remote(payload) => self.remote(&payload),
+            Command::Watched { id, generation, allowed, statuses } => self.watched(id, generation, allowed, statuses),
         }
     }
 
@@ -273,8 +292,17 @@ impl State {
         let closing = Arc::new(CloseSignal::default());
         let id = self.next_id;
         self.next_id += 1;
-        self.conns
-            .insert(id, Conn { who, sender, closing: closing.clone(), status: "online", watching: HashSet::new() });
+        self.conns.insert(
+            id,
+            Conn {
+                who,
+                sender,
+                closing: closing.clone(),
+                status: "online",
+                watching: HashSet::new(),
+                watch_generation: 0,
+            },
+        );
         self.active.store(self.conns.len(), std::sync::atomic::Ordering::Release);
         if first {
             self.announce_presence(who.user_id, "online");

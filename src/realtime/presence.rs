@@ -42,12 +42,22 @@ pub(super) fn spawn_ticker(workers: &Workers, ticks: mpsc::UnboundedSender<Comma
 }
 
 impl State {
+    /// A connection's new status. One that changes nothing (the same status again, or one
+    /// that leaves the person's best status on this node as it was) writes nothing.
     pub(super) async fn set_presence(&mut self, id: u64, status: &'static str) {
-        let Some(conn) = self.conns.get_mut(&id) else { return };
-        conn.status = status;
+        let Some(conn) = self.conns.get(&id) else { return };
+        if conn.status == status {
+            return;
+        }
         let user = conn.who.user_id;
+        let before = self.best_status(user);
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.status = status;
+        }
         let best = self.best_status(user);
-        self.announce_presence(user, best);
+        if best != before {
+            self.announce_presence(user, best);
+        }
     }
 
     /// A user's status on this node: online if any connection is, else away.
@@ -118,34 +128,45 @@ impl State {
     }
 
     /// Sets whose presence a connection watches: only people who share one of its user's
-    /// workspaces, at most `MAX_WATCHED`. Answers with the statuses known now.
+    /// workspaces, at most `MAX_WATCHED`, replacing the previous set. The reads run off the
+    /// hub's task; `watched` takes the answer (the statuses known now).
     pub(super) async fn watch(&mut self, id: u64, mut user_ids: Vec<i64>) {
-        let Some(user_id) = self.conns.get(&id).map(|c| c.who.user_id) else { return };
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        conn.watch_generation += 1;
+        let (user_id, generation) = (conn.who.user_id, conn.watch_generation);
         let Some(viewer) = self.viewers.get(&user_id) else { return };
         user_ids.sort_unstable();
         user_ids.dedup();
         user_ids.truncate(MAX_WATCHED);
         let workspaces: Vec<i64> = viewer.workspaces.keys().copied().collect();
-        let allowed = self
-            .db
-            .read(move |conn| Ok(crate::db::workspaces::MemberRow::active_among(conn, &workspaces, &user_ids)?))
-            .await
-            .unwrap_or_default();
-        let since = crate::db::now() - PRESENCE_EXPIRY;
-        let watched = allowed.clone();
-        let rows = self
-            .db
-            .read(move |conn| Ok(crate::db::presence::statuses(conn, &watched, since)?))
-            .await
-            .unwrap_or_default();
-        let statuses: Vec<(i64, &'static str)> = allowed
-            .iter()
-            .map(|u| (*u, best_of(rows.iter().filter(|(r, _)| r == u).map(|(_, s)| s.as_str()))))
-            .filter(|(_, s)| *s != "offline")
-            .collect();
-        if let Some(conn) = self.conns.get_mut(&id) {
-            conn.watching = allowed.into_iter().collect();
+        let (db, commands) = (self.db.clone(), self.commands.clone());
+        self.workers.errand(async move {
+            let since = crate::db::now() - PRESENCE_EXPIRY;
+            let found = db
+                .read(move |conn| {
+                    let allowed = crate::db::workspaces::MemberRow::active_among(conn, &workspaces, &user_ids)?;
+                    let rows = crate::db::presence::statuses(conn, &allowed, since)?;
+                    Ok((allowed, rows))
+                })
+                .await;
+            let Ok((allowed, rows)) = found else { return };
+            let statuses = allowed
+                .iter()
+                .map(|u| (*u, best_of(rows.iter().filter(|(r, _)| r == u).map(|(_, s)| s.as_str()))))
+                .filter(|(_, s)| *s != "offline")
+                .collect();
+            let _ = commands.send(Command::Watched { id, generation, allowed, statuses });
+        });
+    }
+
+    /// The answer to a connection's latest `presence_sub`: whom it watches from now on, and
+    /// their statuses.
+    pub(super) fn watched(&mut self, id: u64, generation: u64, allowed: Vec<i64>, statuses: Vec<(i64, &'static str)>) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.watch_generation != generation {
+            return;
         }
+        conn.watching = allowed.into_iter().collect();
         for (user, status) in statuses {
             let frame: Frame = Ephemeral::presence(user, status).text().into();
             self.send_ephemeral(id, &frame);
