@@ -12,7 +12,7 @@ use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, Conn, Tx};
 use crate::domain::channels::ChannelKind;
 use crate::domain::channels::MessageRights;
-use crate::domain::messages::{MessageText, References, Resolved, parse_emoji, references, render};
+use crate::domain::messages::{MessageText, References, Resolved, may_add_reaction, parse_emoji, references, render};
 use crate::domain::workspaces::may_browse_channels;
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
@@ -417,6 +417,8 @@ pub async fn react(
         .write(move |tx| {
             let (message, ctx) = live_message(tx, user_id, message_id)?;
             let changed = if add {
+                let (on_message, mine) = ReactionRow::emoji_on(tx, message_id, user_id)?;
+                may_add_reaction(&emoji, &on_message, &mine)?;
                 ReactionRow { message_id, user_id, emoji: emoji.clone(), created_at: db::now() }.add(tx)?
             } else {
                 ReactionRow::remove(tx, message_id, user_id, &emoji)?

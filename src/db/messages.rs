@@ -227,6 +227,17 @@ impl ReactionRow {
         Ok(diesel::delete(r::reactions.find((message_id, user_id, emoji))).execute(conn)? > 0)
     }
 
+    /// The emoji on a message (each once), and those of them `user_id` reacted with.
+    pub fn emoji_on(conn: &mut Conn, message_id: i64, user_id: i64) -> QueryResult<(Vec<String>, Vec<String>)> {
+        let all: Vec<(i64, String)> =
+            r::reactions.filter(r::message_id.eq(message_id)).select((r::user_id, r::emoji)).load(conn)?;
+        let mine = all.iter().filter(|(u, _)| *u == user_id).map(|(_, e)| e.clone()).collect();
+        let mut distinct: Vec<String> = all.into_iter().map(|(_, e)| e).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        Ok((distinct, mine))
+    }
+
     /// The reactions to some messages, oldest first.
     pub fn for_messages(conn: &mut Conn, message_ids: &[i64]) -> QueryResult<Vec<ReactionRow>> {
         r::reactions.filter(r::message_id.eq_any(message_ids)).order(r::created_at).select(REACTION_COLUMNS).load(conn)

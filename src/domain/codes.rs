@@ -116,6 +116,7 @@ codes! {
     InvalidJobState => "invalid_job_state",
     JobNotFound => "job_not_found",
     JobNotFailed => "job_not_failed",
+    TooManyReactions => "too_many_reactions",
 }
 
 impl std::fmt::Display for Code {

@@ -318,6 +318,32 @@ pub fn parse_emoji(raw: &str) -> Result<String, Invalid> {
     }
 }
 
+/// The most different emoji one person may put on a message, and on a message in all:
+/// every reaction event carries the whole message, so a flood of them costs every member.
+pub const MAX_REACTIONS_PER_PERSON: usize = 50;
+pub const MAX_EMOJI_PER_MESSAGE: usize = 200;
+
+/// May someone add `emoji` to a message that has the emoji `on_message` (each once), of
+/// which `mine` are theirs? Adding one they already have is no change, and always allowed.
+pub fn may_add_reaction(emoji: &str, on_message: &[String], mine: &[String]) -> Result<(), Invalid> {
+    if mine.iter().any(|e| e == emoji) {
+        return Ok(());
+    }
+    if mine.len() >= MAX_REACTIONS_PER_PERSON {
+        return Err(Invalid::new(
+            Code::TooManyReactions,
+            format!("You can react to a message with at most {MAX_REACTIONS_PER_PERSON} different emoji."),
+        ));
+    }
+    if !on_message.iter().any(|e| e == emoji) && on_message.len() >= MAX_EMOJI_PER_MESSAGE {
+        return Err(Invalid::new(
+            Code::TooManyReactions,
+            format!("A message can carry at most {MAX_EMOJI_PER_MESSAGE} different emoji."),
+        ));
+    }
+    Ok(())
+}
+
 /// The emoji for a shortcode.
 pub fn emoji_glyph(shortcode: &str) -> Option<&'static str> {
     emojis::get_by_shortcode(shortcode).map(emojis::Emoji::as_str)
@@ -428,6 +454,18 @@ mod tests {
             let html = render(&text(&input), &names());
             assert!(html.len() < input.len() * 20, "bounded output");
         }
+    }
+
+    #[test]
+    fn reactions_are_capped_per_person_and_per_message() {
+        let names = |n: usize, prefix: &str| (0..n).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>();
+        let full_mine = names(MAX_REACTIONS_PER_PERSON, "e");
+        assert!(may_add_reaction("new", &full_mine, &full_mine).is_err(), "50 of one's own");
+        assert!(may_add_reaction("e3", &full_mine, &full_mine).is_ok(), "one already there is no change");
+        let crowded = names(MAX_EMOJI_PER_MESSAGE, "e");
+        assert!(may_add_reaction("new", &crowded, &[]).is_err(), "200 on the message");
+        assert!(may_add_reaction("e7", &crowded, &[]).is_ok(), "joining an emoji already there adds none");
+        assert!(may_add_reaction("new", &names(3, "e"), &[]).is_ok());
     }
 
     #[test]

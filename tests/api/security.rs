@@ -252,3 +252,37 @@ fn no_template_has_inline_script_or_style() {
     }
     assert!(offending.is_empty(), "the CSP allows none of these: {offending:?}");
 }
+
+#[tokio::test]
+async fn one_person_puts_at_most_fifty_different_emoji_on_a_message() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let m = post(&app, &admin.token, general, "react to me").await;
+    let path = format!("/api/v1/messages/{}/reactions", m["id"]);
+    let names = "smile laughing blush smiley relaxed smirk heart_eyes kissing_heart kissing_closed_eyes flushed \
+        relieved satisfied grin wink stuck_out_tongue_winking_eye stuck_out_tongue_closed_eyes grinning kissing \
+        kissing_smiling_eyes stuck_out_tongue sleeping worried frowning anguished open_mouth grimacing confused \
+        hushed expressionless unamused sweat_smile sweat disappointed_relieved weary pensive disappointed \
+        confounded fearful cold_sweat persevere cry sob joy astonished scream tired_face angry rage triumph \
+        sleepy yum mask sunglasses dizzy_face imp smiling_imp neutral_face no_mouth innocent alien";
+    let mut added = 0;
+    let mut refused = None;
+    for emoji in names.split_whitespace() {
+        let res = app.post(&path, &admin.token, json!({ "emoji": emoji })).await;
+        match res.0 {
+            StatusCode::OK => added = res.1["reactions"].as_array().unwrap().len(),
+            _ if res.1["error"]["code"] == "invalid_emoji" => {}
+            _ => {
+                refused = Some(res);
+                break;
+            }
+        }
+    }
+    assert_eq!(added, 50, "fifty different ones are taken (aliases count once)");
+    assert_error(&refused.expect("the fifty-first is refused"), StatusCode::UNPROCESSABLE_ENTITY, "too_many_reactions");
+    let (_, now) = app.get(&format!("/api/v1/messages/{}", m["id"]), &admin.token).await;
+    assert_eq!(now["reactions"].as_array().unwrap().len(), 50, "nothing changed");
+    let again = app.post(&path, &admin.token, json!({ "emoji": "smile" })).await;
+    assert_eq!(again.0, StatusCode::OK, "one already there is no change, and fine");
+}
