@@ -18,6 +18,8 @@ pub mod events;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod http;
 pub mod jobs;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
+pub mod limits;
 pub mod mail;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod realtime;

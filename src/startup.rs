@@ -65,7 +65,13 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
     let keys = load_keys(&settings, &db)?;
     let mailer =
         Mailer::new(settings.mail.smtp_url.as_ref().map(|s| s.expose()), settings.mail_dir(), &settings.mail.from)?;
+    let limits = crate::limits::Limits::new(
+        settings.limits.writes_per_minute,
+        settings.limits.write_burst,
+        settings.limits.ws_per_user,
+    );
     Ok(AppState {
+        limits: Arc::new(limits),
         hasher: PasswordHasher::new(settings.accounts.password_hash),
         settings: Arc::new(settings),
         db,

@@ -30,6 +30,8 @@ pub struct AppState {
     pub keys: Keys,
     pub hasher: PasswordHasher,
     pub mailer: Mailer,
+    /// Rate limits per person, shared by every route and connection of this node.
+    pub limits: Arc<crate::limits::Limits>,
     /// The public base URL, without a trailing slash.
     pub public_url: String,
 }

@@ -125,6 +125,12 @@ pub struct Limits {
     pub ws_queue: usize,
     /// Longest message, in characters (`HEARTH_MAX_MESSAGE_CHARS`).
     pub max_message_chars: usize,
+    /// Requests that change something, per person per minute (`HEARTH_WRITES_PER_MINUTE`).
+    pub writes_per_minute: u32,
+    /// How many of them at once before the rate applies (`HEARTH_WRITE_BURST`).
+    pub write_burst: u32,
+    /// Live connections per person (`HEARTH_WS_PER_USER`).
+    pub ws_per_user: usize,
 }
 
 /// Accounts and workspaces.
@@ -168,7 +174,13 @@ impl Settings {
             storage_url: None,
             mail: MailSettings { smtp_url: None, from: "hearth <hearth@localhost>".into() },
             outbound_allow: Vec::new(),
-            limits: Limits { ws_queue: 1024, max_message_chars: 40_000 },
+            limits: Limits {
+                ws_queue: 1024,
+                max_message_chars: 40_000,
+                writes_per_minute: 600,
+                write_burst: 60,
+                ws_per_user: 20,
+            },
             accounts: AccountSettings {
                 password_hash: HashCost::Default,
                 workspace_creation: WorkspaceCreation::Admins,

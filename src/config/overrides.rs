@@ -76,6 +76,15 @@ overrides! {
     /// Longest message in characters [default: 40000]
     #[arg(long, global = true, env = "HEARTH_MAX_MESSAGE_CHARS", value_name = "N")]
     max_message_chars: usize,
+    /// Requests that change something, per person per minute, sustained [default: 600]
+    #[arg(long, global = true, env = "HEARTH_WRITES_PER_MINUTE", value_name = "N")]
+    writes_per_minute: u32,
+    /// How many such requests a person may send at once before the rate applies [default: 60]
+    #[arg(long, global = true, env = "HEARTH_WRITE_BURST", value_name = "N")]
+    write_burst: u32,
+    /// Live connections (WebSockets) one person may hold [default: 20]
+    #[arg(long, global = true, env = "HEARTH_WS_PER_USER", value_name = "N")]
+    ws_per_user: usize,
     /// SQLite durability: normal, or full to survive power loss [default: normal]
     #[arg(long, global = true, env = "HEARTH_SQLITE_SYNC", value_name = "MODE")]
     sqlite_sync: String,
@@ -151,6 +160,9 @@ impl Overrides {
             event_retention,
             ws_queue,
             max_message_chars,
+            writes_per_minute,
+            write_burst,
+            ws_per_user,
             sqlite_sync,
             password_hash,
             workspace_creation,
@@ -177,6 +189,9 @@ impl Overrides {
         set(&mut s.database.event_retention, event_retention.as_deref().map(parse_duration).transpose()?);
         set(&mut s.limits.ws_queue, ws_queue);
         set(&mut s.limits.max_message_chars, max_message_chars);
+        set(&mut s.limits.writes_per_minute, writes_per_minute);
+        set(&mut s.limits.write_burst, write_burst);
+        set(&mut s.limits.ws_per_user, ws_per_user);
         set(&mut s.database.sqlite_sync, sqlite_sync.as_deref().map(parse_sqlite_sync).transpose()?);
         set(&mut s.accounts.password_hash, password_hash.as_deref().map(parse_hash_cost).transpose()?);
         set(&mut s.accounts.workspace_creation, workspace_creation.as_deref().map(parse_creation).transpose()?);

@@ -64,8 +64,22 @@ pub fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("application state is not installed")))
 }
 
-/// Reads the credential of a request and authenticates it.
+/// Reads the credential of a request and authenticates it. A request that changes
+/// something counts against its person's write limit (429 past it).
 pub async fn authenticate(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
+    let auth = identify(req).await?;
+    if let Some(auth) = &auth {
+        if !is_safe(req) {
+            state_of(req)?.limits.write(auth.actor.id()).map_err(|wait| {
+                let secs = wait.as_secs().max(1);
+                AppError::rate_limited(secs, format!("Too many changes at once; try again in {secs} s."))
+            })?;
+        }
+    }
+    Ok(auth)
+}
+
+async fn identify(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
     let state = state_of(req)?;
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().unwrap_or_default();

@@ -25,6 +25,9 @@ const HEARTBEAT: Duration = Duration::from_secs(20);
 const DEAD_AFTER: Duration = Duration::from_secs(60);
 /// Client frames (typing, presence, ping) accepted per second; more are ignored.
 const CLIENT_FRAMES_PER_SECOND: u32 = 10;
+
+/// Frames refused in a row (over the person's limit) before the connection is closed, 4029.
+const REFUSALS_BEFORE_CLOSING: u32 = 20;
 /// How long a close frame may wait behind frames a slow client has not read.
 const CLOSE_GRACE: Duration = Duration::from_secs(60);
 
@@ -65,6 +68,15 @@ pub async fn connect(
     let html = matches!(query.html.as_deref(), Some("1" | "true"));
     let actor = &authed.actor;
     let who = Identity { user_id: actor.id(), session_id: actor.session_id(), token_id: actor.token_id(), html };
+    let slot = state.limits.connect(actor.id()).ok_or_else(|| {
+        AppError::rate_limited(
+            5,
+            format!(
+                "You have {} live connections open, the most allowed; close one first.",
+                state.settings.limits.ws_per_user
+            ),
+        )
+    })?;
     let connection = hub.register(who).await?;
     let (response, session, stream) = match actix_ws::handle(&req, body) {
         Ok(parts) => parts,
@@ -74,7 +86,11 @@ pub async fn connect(
         }
     };
     let (hub, going_away) = (hub.get_ref().clone(), going_away.get_ref().clone());
-    actix_web::rt::spawn(serve(state.into_inner(), hub, going_away, connection, session, stream, who, query.since));
+    actix_web::rt::spawn(async move {
+        // The connection counts against its person's limit for as long as it lives.
+        let _slot = slot;
+        serve(state.into_inner(), hub, going_away, connection, session, stream, who, query.since).await;
+    });
     Ok(response)
 }
 
@@ -162,6 +178,7 @@ async fn run(
     let mut last_heard = Instant::now();
     // Client frames are cheap to send and fan out to many: at most this many a second.
     let mut window = (Instant::now(), 0u32);
+    let mut refused = 0u32;
     loop {
         tokio::select! {
             biased;
@@ -186,6 +203,18 @@ async fn run(
                     if window.1 > CLIENT_FRAMES_PER_SECOND {
                         continue;
                     }
+                    // Across all of the person's connections, too: past the limit each
+                    // frame is answered with an error; a client that goes on is closed.
+                    if !state.limits.frame(who.user_id) {
+                        refused += 1;
+                        if refused > REFUSALS_BEFORE_CLOSING {
+                            return Ok(Some(Closing::TooManyFrames));
+                        }
+                        let error = json!({ "type": "error", "error": "rate_limited", "message": "Too many frames; slow down." });
+                        session.text(error.to_string()).await.map_err(|_| ())?;
+                        continue;
+                    }
+                    refused = 0;
                     if let Some(reply) = client_frame(hub, conn.id, &text) {
                         session.text(reply).await.map_err(|_| ())?;
                     }

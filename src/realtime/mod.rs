@@ -44,6 +44,8 @@ pub enum Closing {
     Resync,
     /// 1001: the server is shutting down; reconnect (with `since`) in a moment.
     GoingAway,
+    /// 4029: the client kept sending frames past its person's limit.
+    TooManyFrames,
 }
 
 impl Closing {
@@ -54,6 +56,7 @@ impl Closing {
             Closing::TooSlow => 4008,
             Closing::Resync => 4009,
             Closing::GoingAway => 1001,
+            Closing::TooManyFrames => 4029,
         }
     }
 
@@ -64,6 +67,7 @@ impl Closing {
             Closing::TooSlow => "too slow: resume with since",
             Closing::Resync => "resync",
             Closing::GoingAway => "server shutting down",
+            Closing::TooManyFrames => "too many frames",
         }
     }
 }

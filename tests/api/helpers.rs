@@ -48,6 +48,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.pool_size = 4;
     settings.database.min_idle = Some(1);
     settings.log.filter = "warn".into();
+    // Suites write far faster than people do; the tests of the limits set their own.
+    settings.limits.writes_per_minute = 1_000_000;
+    settings.limits.write_burst = 100_000;
     if let Some(db) = &database {
         settings.database.url = Some(hearth::config::Secret::new(db.url.clone()));
     }

@@ -286,3 +286,53 @@ async fn one_person_puts_at_most_fifty_different_emoji_on_a_message() {
     let again = app.post(&path, &admin.token, json!({ "emoji": "smile" })).await;
     assert_eq!(again.0, StatusCode::OK, "one already there is no change, and fine");
 }
+
+#[tokio::test]
+async fn writes_are_limited_per_person_however_many_credentials_they_use() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.limits.writes_per_minute = 60;
+        s.limits.write_burst = 5;
+    })
+    .await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    // Spread over the session and a personal token: the limit is the person's.
+    let (_, made) = app.post("/api/v1/me/tokens", &bob.token, json!({ "name": "script" })).await;
+    let pat = made["token"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/channels/{general}/messages");
+    let mut answers = Vec::new();
+    for n in 0..6 {
+        let token = if n % 2 == 0 { &bob.token } else { &pat };
+        answers.push(app.post(&path, token, json!({ "text": format!("flood {n}") })).await);
+    }
+    // The token's creation was bob's first write: four posts fit in the burst of five.
+    let created = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(created, 4, "{answers:?}");
+    let refused = answers.iter().find(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS).expect("a refusal");
+    assert_eq!(refused.1["error"]["code"], "rate_limited");
+    let res = app.client.post(app.url(&path)).bearer_auth(&pat).json(&json!({ "text": "more" })).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(app.get(&path, &bob.token).await.0, StatusCode::OK, "reading is not limited");
+    assert_eq!(post(&app, &admin.token, general, "others are not held up").await["text"], "others are not held up");
+}
+
+#[tokio::test]
+async fn one_person_holds_a_bounded_number_of_live_connections() {
+    let app = crate::helpers::spawn_app_with(|s| s.limits.ws_per_user = 2).await;
+    let admin = app.admin_with_workspace().await;
+    let mut first = app.ws(&admin.token, "").await;
+    let _second = app.ws(&admin.token, "").await;
+    let third = app.client.get(app.url("/api/v1/ws")).bearer_auth(&admin.token).send().await.unwrap();
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS, "the third is refused before the upgrade");
+    assert_eq!(first.frame().await["type"], "hello");
+    drop(first);
+    // A closed connection gives its place back (once the server has seen it go).
+    let reopened = crate::helpers::eventually("a place to free up", async || {
+        let res = app.client.get(app.url("/api/v1/ws")).bearer_auth(&admin.token).send().await.unwrap();
+        (res.status() != StatusCode::TOO_MANY_REQUESTS).then_some(res.status())
+    })
+    .await;
+    assert_ne!(reopened, StatusCode::TOO_MANY_REQUESTS);
+}

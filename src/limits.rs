@@ -1,0 +1,84 @@
+//! Rate limits per person, shared by every connection and route of a node: writes (every
+//! request that changes something), frames sent over live connections, and how many live
+//! connections one person holds. Keyed by user id, so opening more connections or using
+//! several tokens buys nobody more.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// The limits of a node.
+pub struct Limits {
+    writes: DefaultKeyedRateLimiter<i64>,
+    frames: DefaultKeyedRateLimiter<i64>,
+    connections: Mutex<HashMap<i64, usize>>,
+    max_connections: usize,
+}
+
+/// Live client frames a person may send, across all their connections: a second's worth
+/// of 10 on each of a few tabs, in bursts of 40.
+const FRAMES_PER_SECOND: u32 = 20;
+const FRAME_BURST: u32 = 40;
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
+}
+
+impl Limits {
+    /// `writes_per_minute` sustained, in bursts of `write_burst`; at most `max_connections`
+    /// live connections per person.
+    pub fn new(writes_per_minute: u32, write_burst: u32, max_connections: usize) -> Limits {
+        let writes = Quota::per_minute(nonzero(writes_per_minute)).allow_burst(nonzero(write_burst));
+        let frames = Quota::per_second(nonzero(FRAMES_PER_SECOND)).allow_burst(nonzero(FRAME_BURST));
+        Limits {
+            writes: RateLimiter::keyed(writes),
+            frames: RateLimiter::keyed(frames),
+            connections: Mutex::new(HashMap::new()),
+            max_connections,
+        }
+    }
+
+    /// Counts a write by `user_id`; `Err(wait)` when over the limit.
+    pub fn write(&self, user_id: i64) -> Result<(), Duration> {
+        self.writes.check_key(&user_id).map_err(|no| no.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Counts a live frame from `user_id`; false when over the limit.
+    pub fn frame(&self, user_id: i64) -> bool {
+        self.frames.check_key(&user_id).is_ok()
+    }
+
+    /// Takes a live connection for `user_id`; `None` when they hold the most allowed. The
+    /// connection is given back when the returned guard is dropped.
+    pub fn connect(self: &std::sync::Arc<Self>, user_id: i64) -> Option<ConnectionSlot> {
+        let mut held = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        let n = held.entry(user_id).or_insert(0);
+        if *n >= self.max_connections {
+            return None;
+        }
+        *n += 1;
+        Some(ConnectionSlot { limits: self.clone(), user_id })
+    }
+}
+
+/// One live connection of a person, counted until dropped.
+pub struct ConnectionSlot {
+    limits: std::sync::Arc<Limits>,
+    user_id: i64,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut held = self.limits.connections.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.user_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.user_id);
+            }
+        }
+    }
+}
