@@ -14,6 +14,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 /// The limits of a node.
 pub struct Limits {
     writes: DefaultKeyedRateLimiter<i64>,
+    /// Anonymous requests that cost something (sign-ups, reset requests), per address.
+    anonymous: DefaultKeyedRateLimiter<String>,
     frames: DefaultKeyedRateLimiter<i64>,
     connections: Mutex<HashMap<i64, usize>>,
     max_connections: usize,
@@ -22,6 +24,7 @@ pub struct Limits {
 /// Live client frames a person may send, across all their connections: a second's worth
 /// of 10 on each of a few tabs, in bursts of 40.
 const FRAMES_PER_SECOND: u32 = 20;
+
 const FRAME_BURST: u32 = 40;
 
 fn nonzero(n: u32) -> NonZeroU32 {
@@ -30,12 +33,15 @@ fn nonzero(n: u32) -> NonZeroU32 {
 
 impl Limits {
     /// `writes_per_minute` sustained, in bursts of `write_burst`; at most `max_connections`
-    /// live connections per person.
-    pub fn new(writes_per_minute: u32, write_burst: u32, max_connections: usize) -> Limits {
+    /// live connections per person; `anonymous_per_hour` sign-ups and reset requests per
+    /// address, a third of them at once.
+    pub fn new(writes_per_minute: u32, write_burst: u32, max_connections: usize, anonymous_per_hour: u32) -> Limits {
         let writes = Quota::per_minute(nonzero(writes_per_minute)).allow_burst(nonzero(write_burst));
         let frames = Quota::per_second(nonzero(FRAMES_PER_SECOND)).allow_burst(nonzero(FRAME_BURST));
+        let anonymous = Quota::per_hour(nonzero(anonymous_per_hour)).allow_burst(nonzero(anonymous_per_hour / 3));
         Limits {
             writes: RateLimiter::keyed(writes),
+            anonymous: RateLimiter::keyed(anonymous),
             frames: RateLimiter::keyed(frames),
             connections: Mutex::new(HashMap::new()),
             max_connections,
@@ -45,6 +51,11 @@ impl Limits {
     /// Counts a write by `user_id`; `Err(wait)` when over the limit.
     pub fn write(&self, user_id: i64) -> Result<(), Duration> {
         self.writes.check_key(&user_id).map_err(|no| no.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Counts a sign-up or reset request from `address`; `Err(wait)` when over the limit.
+    pub fn anonymous(&self, address: &str) -> Result<(), Duration> {
+        self.anonymous.check_key(&address.to_owned()).map_err(|no| no.wait_time_from(DefaultClock::default().now()))
     }
 
     /// Counts a live frame from `user_id`; false when over the limit.

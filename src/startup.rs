@@ -69,6 +69,7 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
         settings.limits.writes_per_minute,
         settings.limits.write_burst,
         settings.limits.ws_per_user,
+        settings.limits.signups_per_hour,
     );
     Ok(AppState {
         limits: Arc::new(limits),

@@ -131,6 +131,9 @@ pub struct Limits {
     pub write_burst: u32,
     /// Live connections per person (`HEARTH_WS_PER_USER`).
     pub ws_per_user: usize,
+    /// Sign-ups and password-reset requests per client address per hour
+    /// (`HEARTH_SIGNUPS_PER_HOUR`), a third of them at once.
+    pub signups_per_hour: u32,
 }
 
 /// Accounts and workspaces.
@@ -180,6 +183,7 @@ impl Settings {
                 writes_per_minute: 600,
                 write_burst: 60,
                 ws_per_user: 20,
+                signups_per_hour: 100,
             },
             accounts: AccountSettings {
                 password_hash: HashCost::Default,

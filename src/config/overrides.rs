@@ -85,6 +85,9 @@ overrides! {
     /// Live connections (WebSockets) one person may hold [default: 20]
     #[arg(long, global = true, env = "HEARTH_WS_PER_USER", value_name = "N")]
     ws_per_user: usize,
+    /// Sign-ups and password-reset requests per client address per hour [default: 100]
+    #[arg(long, global = true, env = "HEARTH_SIGNUPS_PER_HOUR", value_name = "N")]
+    signups_per_hour: u32,
     /// SQLite durability: normal, or full to survive power loss [default: normal]
     #[arg(long, global = true, env = "HEARTH_SQLITE_SYNC", value_name = "MODE")]
     sqlite_sync: String,
@@ -163,6 +166,7 @@ impl Overrides {
             writes_per_minute,
             write_burst,
             ws_per_user,
+            signups_per_hour,
             sqlite_sync,
             password_hash,
             workspace_creation,
@@ -192,6 +196,7 @@ impl Overrides {
         set(&mut s.limits.writes_per_minute, writes_per_minute);
         set(&mut s.limits.write_burst, write_burst);
         set(&mut s.limits.ws_per_user, ws_per_user);
+        set(&mut s.limits.signups_per_hour, signups_per_hour);
         set(&mut s.database.sqlite_sync, sqlite_sync.as_deref().map(parse_sqlite_sync).transpose()?);
         set(&mut s.accounts.password_hash, password_hash.as_deref().map(parse_hash_cost).transpose()?);
         set(&mut s.accounts.workspace_creation, workspace_creation.as_deref().map(parse_creation).transpose()?);

@@ -64,6 +64,18 @@ pub fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("application state is not installed")))
 }
 
+/// Counts an anonymous request that costs something (a sign-up, a password-reset request)
+/// against its address: 429 with the wait past the limit.
+pub fn limit_anonymous(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    state.limits.anonymous(&client_ip(req, state)).map_err(|wait| {
+        let secs = wait.as_secs().max(1);
+        AppError::rate_limited(
+            secs,
+            format!("Too many requests from your address; try again in {} minutes.", secs.div_ceil(60)),
+        )
+    })
+}
+
 /// Reads the credential of a request and authenticates it. A request that changes
 /// something counts against its person's write limit (429 past it).
 pub async fn authenticate(req: &HttpRequest) -> Result<Option<Auth>, AppError> {

@@ -51,6 +51,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     // Suites write far faster than people do; the tests of the limits set their own.
     settings.limits.writes_per_minute = 1_000_000;
     settings.limits.write_burst = 100_000;
+    settings.limits.signups_per_hour = 1_000_000;
     if let Some(db) = &database {
         settings.database.url = Some(hearth::config::Secret::new(db.url.clone()));
     }

@@ -336,3 +336,18 @@ async fn one_person_holds_a_bounded_number_of_live_connections() {
     .await;
     assert_ne!(reopened, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn sign_ups_and_reset_requests_are_limited_per_address() {
+    let app = crate::helpers::spawn_app_with(|s| s.limits.signups_per_hour = 6).await;
+    app.signup("alice", None).await;
+    // A third of the hour's allowance at once: the first sign-up took one of two.
+    let reset =
+        || app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({ "email": "x@example.com" })));
+    assert_eq!(reset().await.0, StatusCode::ACCEPTED);
+    let refused = reset().await;
+    assert_error(&refused, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    let body = json!({ "email": "eve@example.com", "username": "eve", "password": "a long enough passphrase" });
+    let signup = app.call(Method::POST, "/api/v1/auth/signup", None, Some(body)).await;
+    assert_error(&signup, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}

@@ -43,6 +43,7 @@ pub async fn signup(
     req: HttpRequest,
     body: web::Json<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
+    auth::limit_anonymous(&req, &state)?;
     let SignupRequest { email, username, password, display_name, invite_token } = body.into_inner();
     let form = accounts::SignupForm { email, username, password, display_name, invite_token };
     let signed_up = accounts::signup(&state, form, auth::user_agent(&req)).await?;
@@ -113,8 +114,10 @@ pub struct PasswordResetRequest {
 #[post("/api/v1/auth/password-reset")]
 pub async fn password_reset(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, AppError> {
+    auth::limit_anonymous(&req, &state)?;
     accounts::request_password_reset(&state, &body.email).await?;
     Ok(HttpResponse::Accepted().finish())
 }

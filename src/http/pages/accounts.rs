@@ -114,6 +114,7 @@ pub struct SignupFormData {
 #[post("/signup")]
 pub async fn signup(state: web::Data<AppState>, req: HttpRequest, form: web::Form<SignupFormData>) -> PageResult {
     check_form_origin(&req, &state)?;
+    auth::limit_anonymous(&req, &state)?;
     let f = form.into_inner();
     let data = accounts::SignupForm {
         email: f.email.clone(),
@@ -188,6 +189,7 @@ pub async fn password_reset_request(
     form: web::Form<EmailForm>,
 ) -> PageResult {
     check_form_origin(&req, &state)?;
+    auth::limit_anonymous(&req, &state)?;
     match accounts::request_password_reset(&state, &form.email).await {
         Ok(()) => Ok(redirect("/login?done=reset-sent")),
         Err(e @ AppError::Invalid(_)) => {
