@@ -6,6 +6,7 @@ use chrono::Duration;
 use super::invitations::{self, InvitationCheck};
 use super::sessions::{self, SessionToken};
 use super::{Actor, AppState};
+use crate::db::email_verifications::VerificationRow;
 use crate::db::login_failures;
 use crate::db::password_resets::{NewReset, ResetRow};
 use crate::db::sessions::SessionRow;
@@ -51,6 +52,9 @@ pub struct SignedUp {
     pub user: UserRow,
     pub session: SessionToken,
     pub workspace_slug: Option<String>,
+    /// A link to verify the address was mailed: the open-domain workspaces are joined when
+    /// it is used.
+    pub verification_sent: bool,
 }
 
 /// Creates an account. The first account on an empty server becomes the server admin;
@@ -70,21 +74,29 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
     let (h, e) = (invite_hash.clone(), email.clone());
     state.db.read(move |conn| admission(conn, h.as_deref(), &e).map(|_| ())).await?;
     let password_hash = state.hasher.hash(password.expose()).await?;
+    let verify_links = state.link("/verify/");
 
-    let (user, session, workspace_slug) = state
+    let (user, session, workspace_slug, verification_sent) = state
         .db
         .write(move |tx| {
             db::lock(tx, db::Lock::Signup)?;
             // Admission first: without an invitation or an open domain the answer is the
             // same 403 whatever accounts exist, so sign-up cannot be used to probe them.
             let admitted = admission(tx, invite_hash.as_deref(), &email)?;
-            if UserRow::email_taken(tx, email.as_str())? {
-                return Err(AppError::conflict(
-                    Code::EmailTaken,
-                    "An account with that email address already exists; sign in instead.",
-                ));
-            }
-            if UserRow::username_taken(tx, username.as_str())? {
+            let now = db::now();
+            // An address someone signed up with but never proved, and whose link has run
+            // out, goes to whoever proves it now.
+            let stale = match UserRow::find_by_email(tx, email.as_str())? {
+                Some(existing) if is_stale_unverified(tx, existing.id, now)? => Some(existing),
+                Some(_) => {
+                    return Err(AppError::conflict(
+                        Code::EmailTaken,
+                        "An account with that email address already exists; sign in instead.",
+                    ));
+                }
+                None => None,
+            };
+            if UserRow::username_taken_except(tx, username.as_str(), stale.as_ref().map(|u| u.id))? {
                 return Err(AppError::conflict(
                     Code::UsernameTaken,
                     format!("The username \"{}\" is taken.", username.as_str()),
@@ -95,35 +107,104 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
                 Admission::Invited(check) => (false, Some(*check), Vec::new()),
                 Admission::OpenDomain(open) => (false, None, open),
             };
-            let now = db::now();
-            let user = NewUser {
-                username: username.as_str(),
-                email: email.as_str(),
-                display_name: display_name.as_str(),
-                password_hash: &password_hash,
-                is_server_admin: first,
-                created_at: now,
-                updated_at: now,
-            }
-            .insert(tx)?;
+            let user = match stale {
+                Some(old) => {
+                    let taken =
+                        UserRow::take_over(tx, old.id, username.as_str(), display_name.as_str(), &password_hash, now)?;
+                    SessionRow::revoke_all(tx, old.id, None, now)?;
+                    TokenRow::revoke_all(tx, old.id, now)?;
+                    sessions::revoked(tx, old.id, Revocation::everything())?;
+                    taken
+                }
+                None => NewUser {
+                    username: username.as_str(),
+                    email: email.as_str(),
+                    display_name: display_name.as_str(),
+                    password_hash: &password_hash,
+                    is_server_admin: first,
+                    created_at: now,
+                    updated_at: now,
+                }
+                .insert(tx)?,
+            };
             let session = sessions::start(tx, user.id, user_agent.as_deref())?;
-            let slug = match invitation {
+            let (slug, verification_sent) = match invitation {
+                // The invitation was mailed to this address: that is proof enough.
                 Some(InvitationCheck { invitation, workspace }) => {
                     invitations::join(tx, &invitation, &user)?;
-                    Some(workspace.slug)
+                    VerificationRow::use_all(tx, user.id, now)?;
+                    (Some(workspace.slug), false)
                 }
+                None if first => (None, false),
+                // An open domain lets in only a proven address: the workspaces are joined
+                // when the mailed link is used.
                 None => {
-                    for workspace in &open {
-                        invitations::add_to_workspace(tx, workspace.id, &user, Role::Member)?;
-                    }
-                    open.first().map(|w| w.slug.clone())
+                    ask_to_verify(tx, &user, &open, &verify_links, now)?;
+                    (None, true)
                 }
             };
-            Ok((user, session, slug))
+            Ok((user, session, slug, verification_sent))
         })
         .await?;
     let session = sessions::sign_session(state, &session);
-    Ok(SignedUp { user, session, workspace_slug })
+    Ok(SignedUp { user, session, workspace_slug, verification_sent })
+}
+
+/// How long a link to verify an address works.
+pub const VERIFICATION_LIFETIME: Duration = Duration::hours(24);
+
+/// Has this account been asked to verify its address, never done so, and let its last link
+/// run out?
+fn is_stale_unverified(tx: &mut db::Conn, user_id: i64, now: chrono::NaiveDateTime) -> Result<bool, AppError> {
+    Ok(matches!(VerificationRow::standing(tx, user_id)?, Some((false, newest)) if newest <= now))
+}
+
+/// Stores a verification for `user` and enqueues its mail; the link's token is made when
+/// the mail is sent.
+fn ask_to_verify(
+    tx: &mut Tx<'_>,
+    user: &UserRow,
+    open: &[WorkspaceRow],
+    url_prefix: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    let unused = security::token_hash(&security::random_token(""));
+    let id = VerificationRow::insert(tx, user.id, &unused, now, now + VERIFICATION_LIFETIME)?;
+    let names: Vec<&str> = open.iter().map(|w| w.name.as_str()).collect();
+    let mail =
+        views::mail::verify_email(&user.display_name, &names.join(", "), LINK_PLACEHOLDER, VERIFICATION_LIFETIME);
+    let link = SecretLink { kind: LinkKind::EmailVerification, id, url_prefix: url_prefix.to_owned() };
+    jobs::enqueue(tx, &Job::LinkMail { mail: Mail { to: user.email.clone(), ..mail }, link })?;
+    Ok(())
+}
+
+/// Confirms an address from its mailed link: the account joins every workspace open to
+/// its domain. Returns the account and the first of those workspaces.
+pub async fn verify_email(state: &AppState, token: &str) -> Result<(UserRow, Option<String>), AppError> {
+    let hash = security::token_hash(token.trim());
+    state
+        .db
+        .write(move |tx| {
+            let found = VerificationRow::find_by_hash(tx, &hash)?.ok_or_else(|| {
+                AppError::not_found(Code::VerificationNotFound, "That confirmation link is not valid.")
+            })?;
+            if found.used_at.is_some() {
+                return Err(AppError::gone(Code::VerificationUsed, "That address is already confirmed."));
+            }
+            let now = db::now();
+            if found.expires_at <= now {
+                return Err(AppError::gone(Code::VerificationExpired, "That link has expired; sign up again."));
+            }
+            VerificationRow::use_all(tx, found.user_id, now)?;
+            let user = UserRow::find(tx, found.user_id)?;
+            let email = Email::parse(&user.email)?;
+            let open = WorkspaceRow::open_to_domain(tx, email.domain())?;
+            for workspace in &open {
+                invitations::add_to_workspace(tx, workspace.id, &user, Role::Member)?;
+            }
+            Ok((user, open.first().map(|w| w.slug.clone())))
+        })
+        .await
 }
 
 /// Why someone may sign up.

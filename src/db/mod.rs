@@ -2,6 +2,7 @@
 //! `Db::write`, the single path through which every change reaches the database.
 
 pub mod channels;
+pub mod email_verifications;
 pub mod events;
 pub mod invitations;
 pub mod jobs;

@@ -82,6 +82,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_verifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     password_resets (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -200,6 +211,7 @@ diesel::joinable!(workspace_members -> users (user_id));
 diesel::joinable!(workspace_members -> workspaces (workspace_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(email_verifications -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     server_settings,
@@ -210,6 +222,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     workspace_members,
     invitations,
     password_resets,
+    email_verifications,
     login_failures,
     events,
     follower_cursors,

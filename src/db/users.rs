@@ -115,6 +115,34 @@ impl UserRow {
             .load(conn)
     }
 
+    /// Is the username someone else's than `except`'s?
+    pub fn username_taken_except(conn: &mut Conn, username: &str, except: Option<i64>) -> QueryResult<bool> {
+        let query = u::users.filter(u::username.eq(username)).filter(u::id.ne(except.unwrap_or(0)));
+        diesel::select(diesel::dsl::exists(query)).get_result(conn)
+    }
+
+    /// Gives an unverified account whose link ran out to whoever signs up with its address
+    /// now: their name and password replace the old ones.
+    pub fn take_over(
+        conn: &mut Conn,
+        id: i64,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        at: NaiveDateTime,
+    ) -> QueryResult<UserRow> {
+        diesel::update(u::users.find(id))
+            .set((
+                u::username.eq(username),
+                u::display_name.eq(display_name),
+                u::password_hash.eq(password_hash),
+                u::created_at.eq(at),
+                u::updated_at.eq(at),
+            ))
+            .returning(COLUMNS)
+            .get_result(conn)
+    }
+
     pub fn find_by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<UserRow>> {
         u::users.filter(u::email.eq(email)).select(COLUMNS).first(conn).optional()
     }

@@ -117,6 +117,9 @@ codes! {
     JobNotFound => "job_not_found",
     JobNotFailed => "job_not_failed",
     TooManyReactions => "too_many_reactions",
+    VerificationNotFound => "verification_not_found",
+    VerificationUsed => "verification_used",
+    VerificationExpired => "verification_expired",
 }
 
 impl std::fmt::Display for Code {

@@ -46,6 +46,7 @@ pub struct SecretLink {
 pub enum LinkKind {
     Invitation,
     PasswordReset,
+    EmailVerification,
 }
 
 /// Stands where the link goes in a stored `LinkMail`.

@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::{Job, LINK_PLACEHOLDER, LinkKind, SecretLink};
+use crate::db::email_verifications::VerificationRow;
 use crate::db::invitations::InvitationRow;
 use crate::db::jobs::{Claim, JobRow};
 use crate::db::password_resets::ResetRow;
@@ -190,6 +191,7 @@ impl Worker {
                 Ok(match kind {
                     LinkKind::Invitation => InvitationRow::renew_token(tx, id, &hash, now)?,
                     LinkKind::PasswordReset => ResetRow::renew_token(tx, id, &hash, now)?,
+                    LinkKind::EmailVerification => VerificationRow::renew_token(tx, id, &hash, now)?,
                 })
             })
             .await

@@ -61,6 +61,35 @@ pub fn password_reset(name: &str, link: &str, lifetime: Duration) -> Mail {
     }
 }
 
+#[derive(Template)]
+#[template(path = "emails/verify_email.txt")]
+struct VerifyText<'a> {
+    name: &'a str,
+    workspaces: &'a str,
+    link: &'a str,
+    hours: i64,
+}
+
+#[derive(Template)]
+#[template(path = "emails/verify_email.html")]
+struct VerifyHtml<'a> {
+    name: &'a str,
+    workspaces: &'a str,
+    link: &'a str,
+    hours: i64,
+}
+
+/// "Confirm your address": a sign-up through an open email domain.
+pub fn verify_email(name: &str, workspaces: &str, link: &str, lifetime: Duration) -> Mail {
+    let hours = lifetime.num_hours();
+    Mail {
+        to: String::new(),
+        subject: "Confirm your address on hearth".into(),
+        text: render(VerifyText { name, workspaces, link, hours }),
+        html: render(VerifyHtml { name, workspaces, link, hours }),
+    }
+}
+
 fn render(t: impl Template) -> String {
     t.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "mail template failed");

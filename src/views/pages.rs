@@ -80,6 +80,13 @@ pub struct NoticePage {
 }
 
 #[derive(Template)]
+#[template(path = "pages/verify.html")]
+pub struct VerifyPage {
+    pub layout: Layout,
+    pub token: String,
+}
+
+#[derive(Template)]
 #[template(path = "pages/login.html")]
 pub struct LoginPage {
     pub layout: Layout,

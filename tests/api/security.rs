@@ -351,3 +351,56 @@ async fn sign_ups_and_reset_requests_are_limited_per_address() {
     let signup = app.call(Method::POST, "/api/v1/auth/signup", None, Some(body)).await;
     assert_error(&signup, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
 }
+
+#[tokio::test]
+async fn an_address_nobody_proved_goes_to_whoever_proves_it_once_its_link_runs_out() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    app.patch("/api/v1/workspaces/acme", &admin.token, json!({ "signup_domains": ["acme.test"] })).await;
+    let signup = |username: &str, password: &str| {
+        let body = json!({ "email": "boss@acme.test", "username": username, "password": password });
+        app.call(Method::POST, "/api/v1/auth/signup", None, Some(body))
+    };
+    // Someone types the boss's address: the account exists, unverified, in no workspace.
+    let (status, squat) = signup("mallory", "mallory's passphrase").await;
+    assert_eq!(status, StatusCode::CREATED, "{squat}");
+    let squatter = squat["token"].as_str().unwrap().to_owned();
+    let (_, workspaces) = app.get("/api/v1/workspaces", &squatter).await;
+    assert_eq!(workspaces["workspaces"], json!([]), "the squatter is in no workspace: {workspaces}");
+    let first_link = app.link_in_mail("boss@acme.test", "/verify/").await;
+    // While the link may still be used, the address stays taken.
+    assert_error(&signup("boss", "the boss's passphrase").await, StatusCode::CONFLICT, "email_taken");
+    // Once it has run out, whoever proves the address may have it.
+    app.sql("UPDATE email_verifications SET expires_at = '2000-01-01 00:00:00'");
+    let (status, taken) = signup("boss", "the boss's passphrase").await;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    assert_eq!(taken["user"]["username"], "boss");
+    assert_eq!(app.get("/api/v1/me", &squatter).await.0, StatusCode::UNAUTHORIZED, "the squatter is out");
+    let links = app.wait_for_mails(2).await;
+    assert!(links.iter().all(|m| m.to == "boss@acme.test"));
+    let second_link = app.link_in_mail("boss@acme.test", "/verify/").await;
+    assert_ne!(first_link, second_link, "a fresh link for the new owner");
+    let proof = second_link.rsplit('/').next().unwrap().to_owned();
+    let (status, verified) = app.call(Method::POST, "/api/v1/auth/verify", None, Some(json!({ "token": proof }))).await;
+    assert_eq!((status, verified["user"]["username"].as_str()), (StatusCode::OK, Some("boss")), "{verified}");
+}
+
+#[tokio::test]
+async fn the_mailed_confirmation_link_opens_a_page_that_changes_nothing_until_confirmed() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    app.patch("/api/v1/workspaces/acme", &admin.token, json!({ "signup_domains": ["acme.test"] })).await;
+    let body = json!({ "email": "dana@acme.test", "username": "dana", "password": "a long enough passphrase" });
+    let (status, _) = app.call(Method::POST, "/api/v1/auth/signup", None, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let link = app.link_in_mail("dana@acme.test", "/verify/").await;
+    let path = link.trim_start_matches(&app.state.public_url).to_owned();
+    let b = crate::pages::Browser::new(&app);
+    let page = b.get(&path).await;
+    assert!(page.body.contains("Confirm my address"), "{}", page.body);
+    // Opening the link confirmed nothing: the form does.
+    let confirmed = b.post(&path, &[]).await;
+    assert_eq!(confirmed.location.as_deref(), Some("/w/acme"), "confirmed, into the open workspace");
+    let again = b.post(&path, &[]).await;
+    assert_eq!(again.status, StatusCode::GONE, "the link works once");
+}

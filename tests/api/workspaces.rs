@@ -227,8 +227,17 @@ async fn a_workspace_open_to_an_email_domain_lets_its_people_sign_up() {
     assert_error(&signup("eve@sub.example.org", "eve2").await, StatusCode::FORBIDDEN, "signup_requires_invitation");
     let (status, body) = signup("eve@example.org", "eve").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["workspace"], "acme");
+    assert_eq!(body["email_verification_sent"], true, "the address must be proven first: {body}");
+    assert!(body.get("workspace").is_none(), "{body}");
     let token = body["token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/workspaces/acme", token).await.0, StatusCode::NOT_FOUND, "not in it yet");
+    let link = app.link_in_mail("eve@example.org", "/verify/").await;
+    let proof = link.rsplit('/').next().unwrap().to_owned();
+    let verify = |t: String| app.call(reqwest::Method::POST, "/api/v1/auth/verify", None, Some(json!({ "token": t })));
+    assert_error(&verify("not-a-token".into()).await, StatusCode::NOT_FOUND, "verification_not_found");
+    let (status, verified) = verify(proof.clone()).await;
+    assert_eq!((status, verified["workspace"].as_str()), (StatusCode::OK, Some("acme")), "{verified}");
+    assert_error(&verify(proof).await, StatusCode::GONE, "verification_used");
     assert_eq!(app.get("/api/v1/workspaces/acme", token).await.1["role"], "member");
     let (_, channels) = app.get("/api/v1/workspaces/acme/channels", token).await;
     assert_eq!(channels["channels"][0]["name"], "general", "joined the default channels");

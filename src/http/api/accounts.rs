@@ -32,6 +32,10 @@ pub struct SessionResponse {
     /// The workspace an invitation brought the new account into.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// A sign-up through a workspace's open email domain: a link to confirm the address was
+    /// mailed, and the workspace is joined when it is used (`POST /api/v1/auth/verify`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub email_verification_sent: bool,
 }
 
 /// Create an account (the first one on a server, or with an invitation).
@@ -52,7 +56,34 @@ pub async fn signup(
         token: signed_up.session.token,
         user: wire::Me::from(&signed_up.user),
         workspace: signed_up.workspace_slug,
+        email_verification_sent: signed_up.verification_sent,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyRequest {
+    /// The token from the mailed link (`/verify/<token>`).
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Verified {
+    pub user: wire::Me,
+    /// The first workspace open to the address's domain, now joined.
+    pub workspace: Option<String>,
+}
+
+/// Confirm an email address from its mailed link; the account joins the workspaces open to
+/// its domain.
+#[utoipa::path(tag = "accounts", request_body = VerifyRequest,
+    responses((status = 200, body = Verified), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
+#[post("/api/v1/auth/verify")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    body: web::Json<VerifyRequest>,
+) -> Result<web::Json<Verified>, AppError> {
+    let (user, workspace) = accounts::verify_email(&state, &body.token).await?;
+    Ok(web::Json(Verified { user: wire::Me::from(&user), workspace }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -78,6 +109,7 @@ pub async fn login(
         token: session.token,
         user: wire::Me::from(&user),
         workspace: None,
+        email_verification_sent: false,
     }))
 }
 

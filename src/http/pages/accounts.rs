@@ -11,7 +11,8 @@ use crate::app::{AppState, accounts, invitations, sessions, tokens};
 use crate::error::AppError;
 use crate::http::auth;
 use crate::views::pages::{
-    AccountPage, Layout, LoginPage, PasswordResetPage, PasswordResetRequestPage, SignupPage, TokenView,
+    AccountPage, Layout, LoginPage, NoticePage, PasswordResetPage, PasswordResetRequestPage, SignupPage, TokenView,
+    VerifyPage,
 };
 
 #[derive(Deserialize)]
@@ -125,7 +126,11 @@ pub async fn signup(state: web::Data<AppState>, req: HttpRequest, form: web::For
     };
     match accounts::signup(&state, data, auth::user_agent(&req)).await {
         Ok(done) => {
-            let to = done.workspace_slug.map(|s| format!("/w/{s}")).unwrap_or_else(|| "/".into());
+            let to = match (done.workspace_slug, done.verification_sent) {
+                (Some(s), _) => format!("/w/{s}"),
+                (None, true) => "/verify?done=verify-sent".into(),
+                (None, false) => "/".into(),
+            };
             Ok(HttpResponse::SeeOther()
                 .cookie(auth::session_cookie(&state, &done.session))
                 .insert_header(("location", to))
@@ -381,4 +386,36 @@ pub async fn sign_out_everywhere(state: web::Data<AppState>, user: PageUser, for
         .cookie(auth::expired_session_cookie())
         .insert_header(("location", "/login?done=signed-out"))
         .finish())
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// Where a sign-up through an open email domain lands: check your mail.
+#[get("/verify")]
+pub async fn verify_sent(query: web::Query<DoneQuery>) -> PageResult {
+    let mut layout = Layout::new("Confirm your address");
+    layout.notice = notice_for(query.done.as_deref());
+    html(&NoticePage {
+        layout,
+        heading: "Confirm your address".into(),
+        message: "We sent a link to your email address. Open it to join your workspace; it works once, for 24 hours."
+            .into(),
+        link: None,
+    })
+}
+
+/// The mailed link: a button that confirms (a GET changes nothing).
+#[get("/verify/{token}")]
+pub async fn verify_page(token: web::Path<String>) -> PageResult {
+    html(&VerifyPage { layout: Layout::new("Confirm your address"), token: token.into_inner() })
+}
+
+#[post("/verify/{token}")]
+pub async fn verify(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> PageResult {
+    check_form_origin(&req, &state)?;
+    let (_, workspace) = accounts::verify_email(&state, &token).await?;
+    Ok(redirect(&workspace.map_or_else(|| "/".to_owned(), |s| format!("/w/{s}"))))
 }

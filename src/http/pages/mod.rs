@@ -178,6 +178,7 @@ pub fn notice_for(code: Option<&str>) -> Option<String> {
         "reset" => "Your new password is set; sign in with it.",
         "reset-sent" => "If an account has that address, a link to reset its password is on its way.",
         "signed-out" => "You are signed out.",
+        "verify-sent" => "Your account is made.",
         _ => return None,
     };
     Some(text.into())
