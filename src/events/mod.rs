@@ -299,6 +299,9 @@ pub fn page_for(conn: &mut Conn, user_id: i64, since: i64, limit: usize) -> Resu
     check_cursor(conn, since, newest)?;
     let viewer = viewer(conn, user_id)?;
     let Scanned { events, cursor } = scan(conn, &viewer, since, newest, limit, SCAN_LIMIT)?;
+    // Pruning may have run between the check and the scan: check again, so that a page
+    // never silently leaves out events that were pruned under it.
+    check_not_pruned(conn, since)?;
     Ok(EventPage { events, has_more: cursor < newest, next_since: cursor })
 }
 
@@ -313,6 +316,11 @@ pub fn check_cursor(conn: &mut Conn, since: i64, newest: i64) -> Result<(), AppE
             ),
         ));
     }
+    check_not_pruned(conn, since)
+}
+
+/// Has the log been pruned past `since` (0, "from the oldest kept", never is)?
+pub fn check_not_pruned(conn: &mut Conn, since: i64) -> Result<(), AppError> {
     let pruned: i64 = db::server_settings::get(conn, PRUNED_THROUGH)?.and_then(|v| v.parse().ok()).unwrap_or(0);
     // 0 means "from the oldest event kept", never stale.
     if since != 0 && since < pruned {

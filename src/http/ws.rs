@@ -163,7 +163,14 @@ async fn run(
         while cursor < head {
             let v = viewer.clone();
             let batch = state.db.read(move |c| realtime::replay_batch(c, &v, cursor, head, html)).await;
-            let (frames, next) = batch.map_err(|e| tracing::warn!(error = %e, "replay failed"))?;
+            let (frames, next) = match batch {
+                Ok(found) => found,
+                Err(AppError::Gone(_)) => return Ok(Some(Closing::Resync)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "replay failed");
+                    return Err(());
+                }
+            };
             for frame in frames {
                 session.text(frame).await.map_err(|_| ())?;
             }

@@ -64,7 +64,10 @@ pub fn replay_batch(
     until: i64,
     html: bool,
 ) -> Result<(Vec<String>, i64), AppError> {
+    let start = cursor;
     let Scanned { events, cursor } = events::scan(conn, viewer, cursor, until, usize::MAX, events::SCAN_BATCH)?;
+    // Pruned under the batch: the client must resync rather than miss what went.
+    events::check_not_pruned(conn, start)?;
     let mut slugs: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     let mut frames = Vec::with_capacity(events.len());
     for event in &events {
