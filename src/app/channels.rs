@@ -5,17 +5,22 @@ use crate::domain::Code;
 use std::collections::HashMap;
 
 use super::access::{self, Membership};
-use super::{Actor, AppState};
+pub use super::read_state::{mark_read, mark_unread, set_notify};
+use super::{Actor, AppState, Paged};
 use crate::db::channels::{ChannelChanges, ChannelMemberRow, ChannelRow, NewChannel};
 use crate::db::messages::MessageRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
 use crate::db::{self, Conn, Tx};
-use crate::domain::channels::{ChannelKind, ChannelName, NotifyLevel, Rights, dm_key, dm_members, parse_topic};
+use crate::domain::Paging;
+use crate::domain::channels::{ChannelKind, ChannelName, MAX_GROUP_DM, Rights, dm_key, dm_members, parse_topic};
 use crate::domain::workspaces::{Role, may_browse_channels, may_create_channel};
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
 use crate::wire;
+
+/// Everyone in a direct message (at most `MAX_GROUP_DM` people).
+const DM_PEOPLE: Paging = Paging { offset: 0, limit: MAX_GROUP_DM as i64 };
 
 /// Unread and mention counts are counted up to this, and shown as "99+" beyond 99.
 pub const COUNT_CAP: i64 = 100;
@@ -55,7 +60,7 @@ fn channel_view_counted(
         });
     }
     if channel.kind.is_dm() {
-        let people = ChannelMemberRow::list_with_users(conn, channel.id)?;
+        let people = ChannelMemberRow::list_with_users(conn, channel.id, DM_PEOPLE)?;
         view.dm_members = Some(people.iter().map(|(_, u)| wire::User::from(u)).collect());
     }
     Ok(view)
@@ -77,7 +82,7 @@ enum ChannelChange {
 fn channel_event(tx: &mut Tx<'_>, channel: &ChannelRow, change: ChannelChange) -> Result<(), AppError> {
     let mut view = wire::Channel::from(channel);
     if channel.kind.is_dm() {
-        let people = ChannelMemberRow::list_with_users(tx, channel.id)?;
+        let people = ChannelMemberRow::list_with_users(tx, channel.id, DM_PEOPLE)?;
         view.dm_members = Some(people.iter().map(|(_, u)| wire::User::from(u)).collect());
     }
     let scope = Scope::channel(channel.workspace_id, channel.id);
@@ -404,17 +409,20 @@ pub async fn remove_member(state: &AppState, actor: &Actor, channel_id: i64, tar
         .await
 }
 
-/// The people in a channel.
-pub async fn members(state: &AppState, actor: &Actor, channel_id: i64) -> Result<Vec<wire::User>, AppError> {
+/// A page of the people in a channel, by username.
+pub async fn members(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    page: Paging,
+) -> Result<Paged<wire::User>, AppError> {
     let user_id = actor.id();
     state
         .db
         .read(move |conn| {
             let ctx = access::channel(conn, user_id, channel_id)?;
-            Ok(ChannelMemberRow::list_with_users(conn, ctx.channel.id)?
-                .iter()
-                .map(|(_, u)| wire::User::from(u))
-                .collect())
+            let people = ChannelMemberRow::list_with_users(conn, ctx.channel.id, page)?;
+            Ok(Paged::cut(people.iter().map(|(_, u)| wire::User::from(u)).collect(), page))
         })
         .await
 }
@@ -498,85 +506,6 @@ pub async fn open_dm(
             let view = channel_view(tx, &channel, member.as_ref())?;
             channel_event(tx, &channel, ChannelChange::Created(None))?;
             Ok((view, true))
-        })
-        .await
-}
-
-/// Moves the caller's read marker to `message_id` (forward or back: "mark unread" moves it
-/// to just before a message).
-fn set_read(tx: &mut Tx<'_>, user_id: i64, channel_id: i64, message_id: i64) -> Result<wire::Channel, AppError> {
-    let ctx = access::channel(tx, user_id, channel_id)?;
-    ctx.access.may_keep_read_marker()?;
-    ChannelMemberRow::set_last_read(tx, channel_id, user_id, message_id)?;
-    let member = ChannelMemberRow::find(tx, channel_id, user_id)?;
-    let view = channel_view(tx, &ctx.channel, member.as_ref())?;
-    let data = EventData::ChannelRead { channel_id, membership: view.membership.clone() };
-    events::append(tx, Scope::channel(ctx.channel.workspace_id, channel_id).about(user_id), &data)?;
-    Ok(view)
-}
-
-/// Marks the channel read up to a message (the newest when none is given).
-pub async fn mark_read(
-    state: &AppState,
-    actor: &Actor,
-    channel_id: i64,
-    message_id: Option<i64>,
-) -> Result<wire::Channel, AppError> {
-    let user_id = actor.id();
-    state
-        .db
-        .write(move |tx| {
-            access::channel(tx, user_id, channel_id)?;
-            let upto = match message_id {
-                Some(id) => {
-                    let m = MessageRow::find(tx, id)?.filter(|m| m.channel_id == channel_id);
-                    m.ok_or_else(|| AppError::not_found(Code::MessageNotFound, "That message is not in this channel."))?
-                        .id
-                }
-                None => MessageRow::newest_id(tx, channel_id)?.unwrap_or(0),
-            };
-            set_read(tx, user_id, channel_id, upto)
-        })
-        .await
-}
-
-/// "Mark unread from here": the message and everything after it become unread.
-pub async fn mark_unread(state: &AppState, actor: &Actor, message_id: i64) -> Result<wire::Channel, AppError> {
-    let user_id = actor.id();
-    state
-        .db
-        .write(move |tx| {
-            let message = MessageRow::find(tx, message_id)?
-                .filter(|m| access::channel(tx, user_id, m.channel_id).is_ok())
-                .ok_or_else(|| AppError::not_found(Code::MessageNotFound, "No such message."))?;
-            let before = MessageRow::id_before(tx, message.channel_id, message.id)?.unwrap_or(0);
-            set_read(tx, user_id, message.channel_id, before)
-        })
-        .await
-}
-
-/// Sets how a channel notifies the caller, and whether it is muted.
-pub async fn set_notify(
-    state: &AppState,
-    actor: &Actor,
-    channel_id: i64,
-    level: Option<&str>,
-    muted: Option<bool>,
-) -> Result<wire::Channel, AppError> {
-    let level = level.map(NotifyLevel::parse).transpose()?;
-    if level.is_none() && muted.is_none() {
-        return Err(AppError::invalid(Code::NothingToChange, "Give notify_level or muted."));
-    }
-    let user_id = actor.id();
-    state
-        .db
-        .write(move |tx| {
-            let ctx = access::channel(tx, user_id, channel_id)?;
-            ctx.access.may_set_notify()?;
-            let member = ctx.member.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("a member without a row")))?;
-            let level = level.unwrap_or(member.notify_level);
-            let member = ChannelMemberRow::set_notify(tx, channel_id, user_id, level, muted.unwrap_or(member.muted))?;
-            channel_view(tx, &ctx.channel, Some(&member))
         })
         .await
 }

@@ -4,12 +4,13 @@ use crate::domain::Code;
 use std::collections::HashMap;
 
 use super::access::{self, ChannelContext};
-use super::{Actor, AppState};
+use super::{Actor, AppState, Paged};
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
 use crate::db::messages::{self as rows, MessageRow, NewMessage, ReactionRow, Window};
 use crate::db::users::UserRow;
 use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, Conn, Tx};
+use crate::domain::Paging;
 use crate::domain::channels::ChannelKind;
 use crate::domain::channels::MessageRights;
 use crate::domain::messages::{MessageText, References, Resolved, may_add_reaction, parse_emoji, references, render};
@@ -462,15 +463,20 @@ pub async fn pin(state: &AppState, actor: &Actor, message_id: i64, pinned: bool)
         .await
 }
 
-/// The pinned messages of a channel, most recently pinned first.
-pub async fn pins(state: &AppState, actor: &Actor, channel_id: i64) -> Result<Vec<wire::Message>, AppError> {
+/// A page of the pinned messages of a channel, most recently pinned first.
+pub async fn pins(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    page: Paging,
+) -> Result<Paged<wire::Message>, AppError> {
     let user_id = actor.id();
     state
         .db
         .read(move |conn| {
             let ctx = access::channel(conn, user_id, channel_id)?;
-            let rows = MessageRow::pinned(conn, ctx.channel.id)?;
-            views(conn, &rows)
+            let rows = MessageRow::pinned(conn, ctx.channel.id, page)?;
+            Ok(Paged::cut(views(conn, &rows)?, page))
         })
         .await
 }

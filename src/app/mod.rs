@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod invitations;
 pub mod jobs;
 pub mod messages;
+pub mod read_state;
 pub mod sessions;
 pub mod tokens;
 pub mod workspaces;
@@ -40,6 +41,21 @@ impl AppState {
     /// An absolute link to a page of this server.
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.public_url, path)
+    }
+}
+
+/// A page of a list, and the cursor of the next page when there is one.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    /// Cuts what was read (one more than a page) to the page.
+    pub fn cut(mut items: Vec<T>, page: crate::domain::Paging) -> Paged<T> {
+        let next_cursor = page.cut(&mut items);
+        Paged { items, next_cursor }
     }
 }
 

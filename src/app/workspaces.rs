@@ -1,13 +1,14 @@
 //! Workspaces and their members: create, list, rename, change roles, deactivate.
 
 use super::access::{self, Membership, no_such_workspace};
-use super::{Actor, AppState};
+use super::{Actor, AppState, Paged};
 use crate::config::WorkspaceCreation;
 use crate::db;
 use crate::db::invitations::InvitationRow;
 use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, NewWorkspace, WorkspaceRow};
 use crate::domain::Code;
+use crate::domain::Paging;
 use crate::domain::workspaces::{
     MemberChange, Role, WorkspaceName, WorkspaceSlug, may_administer, may_change_member, may_create_workspace,
     parse_signup_domains,
@@ -134,14 +135,20 @@ pub async fn update(
         .await
 }
 
-/// The members of a workspace, deactivated ones included (marked).
-pub async fn members(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<wire::Member>, AppError> {
+/// A page of the members of a workspace by username, deactivated ones included (marked).
+pub async fn members(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+    page: Paging,
+) -> Result<Paged<wire::Member>, AppError> {
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
         .db
         .read(move |conn| {
             let Membership { workspace, .. } = access::workspace(conn, &slug, user_id)?;
-            Ok(MemberRow::list_with_users(conn, workspace.id)?.iter().map(|(m, u)| wire::Member::new(m, u)).collect())
+            let members = MemberRow::list_with_users(conn, workspace.id, page)?;
+            Ok(Paged::cut(members.iter().map(|(m, u)| wire::Member::new(m, u)).collect(), page))
         })
         .await
 }

@@ -9,6 +9,7 @@ use super::schema::channels::{self, dsl as c};
 use super::schema::mentions::dsl as mn;
 use super::schema::messages::dsl as m;
 use super::users::{self, UserRow};
+use crate::domain::Paging;
 use crate::domain::channels::{ChannelKind, NotifyLevel};
 
 /// A row of `channels`; the kind is read into the domain's `ChannelKind` here, once.
@@ -240,11 +241,18 @@ impl ChannelMemberRow {
         diesel::delete(cm::channel_members.find((channel_id, user_id))).execute(conn)
     }
 
-    pub fn list_with_users(conn: &mut Conn, channel_id: i64) -> QueryResult<Vec<(ChannelMemberRow, UserRow)>> {
+    /// A page of a channel's members, by username.
+    pub fn list_with_users(
+        conn: &mut Conn,
+        channel_id: i64,
+        page: Paging,
+    ) -> QueryResult<Vec<(ChannelMemberRow, UserRow)>> {
         cm::channel_members
             .inner_join(super::schema::users::table)
             .filter(cm::channel_id.eq(channel_id))
             .order(super::schema::users::username)
+            .offset(page.offset)
+            .limit(page.fetch())
             .select((MEMBER_COLUMNS, users::COLUMNS))
             .load(conn)
     }

@@ -7,6 +7,7 @@ use super::Conn;
 use super::schema::mentions::dsl as mn;
 use super::schema::messages::{self, dsl as m};
 use super::schema::reactions::{self, dsl as r};
+use crate::domain::Paging;
 
 /// A row of `messages`.
 #[derive(Debug, Clone, Queryable)]
@@ -143,12 +144,15 @@ impl MessageRow {
         m::messages.filter(m::thread_root_id.eq(root_id)).order(m::id.asc()).limit(limit).select(COLUMNS).load(conn)
     }
 
-    pub fn pinned(conn: &mut Conn, channel_id: i64) -> QueryResult<Vec<MessageRow>> {
+    /// A page of a channel's pinned messages, most recently pinned first.
+    pub fn pinned(conn: &mut Conn, channel_id: i64, page: Paging) -> QueryResult<Vec<MessageRow>> {
         m::messages
             .filter(m::channel_id.eq(channel_id))
             .filter(m::pinned_at.is_not_null())
             .filter(m::deleted_at.is_null())
-            .order(m::pinned_at.desc())
+            .order((m::pinned_at.desc(), m::id.desc()))
+            .offset(page.offset)
+            .limit(page.fetch())
             .select(COLUMNS)
             .load(conn)
     }

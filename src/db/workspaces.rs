@@ -7,6 +7,7 @@ use super::Conn;
 use super::schema::workspace_members::{self, dsl as m};
 use super::schema::workspaces::{self, dsl as w};
 use super::users::{self, UserRow};
+use crate::domain::Paging;
 use crate::domain::workspaces::Role;
 
 /// A row of `workspaces`.
@@ -144,11 +145,14 @@ impl MemberRow {
     }
 
     /// All memberships of a workspace with their users, active first, by username.
-    pub fn list_with_users(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<(MemberRow, UserRow)>> {
+    /// A page of a workspace's members, by username.
+    pub fn list_with_users(conn: &mut Conn, workspace_id: i64, page: Paging) -> QueryResult<Vec<(MemberRow, UserRow)>> {
         m::workspace_members
             .inner_join(super::schema::users::table)
             .filter(m::workspace_id.eq(workspace_id))
             .order(super::schema::users::username)
+            .offset(page.offset)
+            .limit(page.fetch())
             .select((MEMBER_COLUMNS, users::COLUMNS))
             .load(conn)
     }

@@ -404,3 +404,45 @@ async fn the_mailed_confirmation_link_opens_a_page_that_changes_nothing_until_co
     let again = b.post(&path, &[]).await;
     assert_eq!(again.status, StatusCode::GONE, "the link works once");
 }
+
+#[tokio::test]
+async fn member_lists_and_pins_come_a_page_at_a_time() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    for name in ["bob", "carol", "dave", "erin"] {
+        app.join(&admin, "acme", name, "member").await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/workspaces/acme/members?limit=2".to_owned();
+    loop {
+        let (status, page) = app.get(&path, &admin.token).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let members = page["members"].as_array().unwrap();
+        assert!(members.len() <= 2);
+        seen.extend(members.iter().map(|m| m["user"]["username"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/workspaces/acme/members?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["admin", "bob", "carol", "dave", "erin"], "every member once, in order");
+
+    let general = channel_id(&app, &admin, "general").await;
+    let (_, page) = app.get(&format!("/api/v1/channels/{general}/members?limit=3"), &admin.token).await;
+    assert_eq!(page["members"].as_array().unwrap().len(), 3);
+    assert!(page["next_cursor"].is_string());
+    for n in 0..3 {
+        let m = post(&app, &admin.token, general, &format!("pin {n}")).await;
+        app.post(&format!("/api/v1/messages/{}/pin", m["id"]), &admin.token, json!({})).await;
+    }
+    let (_, pins) = app.get(&format!("/api/v1/channels/{general}/pins?limit=2"), &admin.token).await;
+    assert_eq!(pins["messages"].as_array().unwrap().len(), 2);
+    let next = pins["next_cursor"].as_str().unwrap();
+    let (_, rest) = app.get(&format!("/api/v1/channels/{general}/pins?limit=2&cursor={next}"), &admin.token).await;
+    assert_eq!(rest["messages"][0]["text"], "pin 0", "the oldest pin last");
+    assert!(rest.get("next_cursor").is_none());
+    for bad in ["limit=0", "limit=201", "cursor=-5", "cursor=abc"] {
+        let res = app.get(&format!("/api/v1/workspaces/acme/members?{bad}"), &admin.token).await;
+        assert_error(&res, StatusCode::BAD_REQUEST, "invalid_query");
+    }
+}

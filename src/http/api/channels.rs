@@ -176,17 +176,22 @@ pub async fn unarchive(
 #[derive(Serialize, ToSchema)]
 pub struct UserList {
     pub members: Vec<wire::User>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// The people in a channel.
-#[utoipa::path(tag = "channels", params(("id" = i64, Path)), responses((status = 200, body = UserList), (status = 404, body = ErrorBody)))]
+#[utoipa::path(tag = "channels", params(("id" = i64, Path), super::PageQuery), responses((status = 200, body = UserList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/channels/{id}/members")]
 pub async fn members(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<i64>,
+    query: web::Query<super::PageQuery>,
 ) -> Result<web::Json<UserList>, AppError> {
-    Ok(web::Json(UserList { members: channels::members(&state, &user.0, *id).await? }))
+    let page = channels::members(&state, &user.0, *id, query.paging()?).await?;
+    Ok(web::Json(UserList { members: page.items, next_cursor: page.next_cursor }))
 }
 
 #[derive(Deserialize, ToSchema)]

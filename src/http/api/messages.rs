@@ -211,12 +211,23 @@ pub struct MessageList {
 }
 
 /// A channel's pinned messages.
-#[utoipa::path(tag = "messages", params(("id" = i64, Path)), responses((status = 200, body = MessageList), (status = 404, body = ErrorBody)))]
+#[utoipa::path(tag = "messages", params(("id" = i64, Path), super::PageQuery), responses((status = 200, body = PinList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/channels/{id}/pins")]
 pub async fn pins(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<i64>,
-) -> Result<web::Json<MessageList>, AppError> {
-    Ok(web::Json(MessageList { messages: messages::pins(&state, &user.0, *id).await? }))
+    query: web::Query<super::PageQuery>,
+) -> Result<web::Json<PinList>, AppError> {
+    let page = messages::pins(&state, &user.0, *id, query.paging()?).await?;
+    Ok(web::Json(PinList { messages: page.items, next_cursor: page.next_cursor }))
+}
+
+/// A page of pinned messages.
+#[derive(Serialize, ToSchema)]
+pub struct PinList {
+    pub messages: Vec<wire::Message>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }

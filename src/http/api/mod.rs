@@ -81,6 +81,23 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// `?limit=&cursor=` of a paginated list.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Items per page: 1–200, 50 by default.
+    pub limit: Option<usize>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub(crate) fn paging(&self) -> Result<crate::domain::Paging, crate::error::AppError> {
+        let limit = page_limit(self.limit)?;
+        crate::domain::Paging::parse(self.cursor.as_deref(), i64::try_from(limit).unwrap_or(50))
+            .map_err(|e| crate::error::AppError::malformed(e.code, e.message))
+    }
+}
+
 /// A list's page size from `?limit=`: 50 by default, 1–200 (API.md's convention for lists).
 pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, crate::error::AppError> {
     let limit = limit.unwrap_or(50);

@@ -80,17 +80,22 @@ pub async fn update(
 #[derive(Serialize, ToSchema)]
 pub struct MemberList {
     pub members: Vec<wire::Member>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// The members of a workspace.
-#[utoipa::path(tag = "workspaces", params(("ws" = String, Path)), responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
+#[utoipa::path(tag = "workspaces", params(("ws" = String, Path), super::PageQuery), responses((status = 200, body = MemberList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/workspaces/{ws}/members")]
 pub async fn members(
     state: web::Data<AppState>,
     user: ApiUser,
     ws: web::Path<String>,
+    query: web::Query<super::PageQuery>,
 ) -> Result<web::Json<MemberList>, AppError> {
-    Ok(web::Json(MemberList { members: workspaces::members(&state, &user.0, &ws).await? }))
+    let page = workspaces::members(&state, &user.0, &ws, query.paging()?).await?;
+    Ok(web::Json(MemberList { members: page.items, next_cursor: page.next_cursor }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -266,6 +266,9 @@ pub async fn viewer_css(id: web::Path<i64>) -> HttpResponse {
         ))
 }
 
+/// How much of a long list a page shows: the first page the API would give, at its largest.
+pub const SHOWN: crate::domain::Paging = crate::domain::Paging { offset: 0, limit: crate::domain::Paging::MAX };
+
 /// Compiled-in static files under their content hash; cached for a year.
 #[get("/static/{hash}/{file}")]
 pub async fn static_file(path: web::Path<(String, String)>) -> HttpResponse {

@@ -82,7 +82,7 @@ async fn members_page(
     let workspace = workspaces::get(state, actor, slug).await?;
     let role = workspace.role;
     let rights = WorkspaceRights::of(role);
-    let members = workspaces::members(state, actor, slug).await?;
+    let members = workspaces::members(state, actor, slug, super::SHOWN).await?.items;
     let invitations = if rights.administer { invitations::list_pending(state, actor, slug).await? } else { Vec::new() };
     let mut layout = layout_for(state, &user.0, &format!("{}: members", workspace.name), Some(&workspace.slug)).await?;
     layout.error = error;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::conversation_layout;
 use crate::app::{AppState, channels, workspaces};
 use crate::error::AppError;
-use crate::http::pages::{PageResult, PageUser, html, html_status, redirect};
+use crate::http::pages::{PageResult, PageUser, SHOWN, html, html_status, redirect};
 use crate::views::pages::{ChannelBrowsePage, ChannelLink, ChannelNewPage, DmNewPage, PersonView};
 
 #[get("/w/{ws}/channels/new")]
@@ -85,8 +85,9 @@ pub async fn browse(state: web::Data<AppState>, user: PageUser, ws: web::Path<St
 pub async fn new_dm_page(state: web::Data<AppState>, user: PageUser, ws: web::Path<String>) -> PageResult {
     let workspace = workspaces::get(&state, &user.0.actor, &ws).await?;
     let me = user.0.actor.id();
-    let people = workspaces::members(&state, &user.0.actor, &workspace.slug)
+    let people = workspaces::members(&state, &user.0.actor, &workspace.slug, SHOWN)
         .await?
+        .items
         .into_iter()
         .filter(|m| !m.deactivated && m.user.id != me)
         .map(|m| PersonView { id: m.user.id, username: m.user.username, display_name: m.user.display_name })

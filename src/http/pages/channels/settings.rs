@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{CsrfForm, channel_form, channel_in, conversation_layout, title_of};
 use crate::app::{AppState, channels, messages, workspaces};
-use crate::http::pages::{PageResult, PageUser, html, redirect};
+use crate::http::pages::{PageResult, PageUser, SHOWN, html, redirect};
 use crate::views::messages::rows;
 use crate::views::pages::{ChannelDetailsPage, PersonView, PinsPage, RowView};
 
@@ -41,10 +41,11 @@ pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path
     let actor = &user.0.actor;
     let (workspace, _) = channel_in(&state, &user, &ws, id).await?;
     let (channel, rights) = channels::with_access(&state, actor, id).await?;
-    let people = channels::members(&state, actor, id).await?;
+    let people = channels::members(&state, actor, id, SHOWN).await?.items;
     let in_channel: std::collections::HashSet<i64> = people.iter().map(|u| u.id).collect();
-    let addable = workspaces::members(&state, actor, &workspace.slug)
+    let addable = workspaces::members(&state, actor, &workspace.slug, SHOWN)
         .await?
+        .items
         .into_iter()
         .filter(|m| !m.deactivated && !in_channel.contains(&m.user.id))
         .map(|m| PersonView { id: m.user.id, username: m.user.username, display_name: m.user.display_name })
@@ -194,7 +195,7 @@ async fn set_archived(
 pub async fn pins(state: web::Data<AppState>, user: PageUser, path: web::Path<(String, i64)>) -> PageResult {
     let (ws, id) = path.into_inner();
     let (workspace, channel) = channel_in(&state, &user, &ws, id).await?;
-    let pinned = messages::pins(&state, &user.0.actor, id).await?;
+    let pinned = messages::pins(&state, &user.0.actor, id, SHOWN).await?.items;
     let title = title_of(&channel, user.0.actor.id());
     let page = PinsPage {
         layout: conversation_layout(&state, &user, &format!("Pinned in {title}"), &workspace.slug, Some(id)).await?,
