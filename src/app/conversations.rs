@@ -5,10 +5,11 @@
 
 use super::access;
 use super::channels::channel_view;
-use super::messages::{History, HistoryQuery, history_in, thread_in};
+use super::messages::{History, HistoryQuery, Thread, history_in, thread_in};
 use super::{Actor, AppState};
 use crate::db::channels::ChannelMemberRow;
 use crate::domain::Code;
+use crate::domain::Paging;
 use crate::domain::channels::Rights;
 use crate::error::AppError;
 use crate::events;
@@ -24,8 +25,8 @@ pub struct Conversation {
     pub rights: Rights,
     pub history: History,
     pub member_count: usize,
-    /// The open thread: its root and replies, oldest first.
-    pub thread: Option<(wire::Message, Vec<wire::Message>)>,
+    /// The open thread: its root and a page of replies, oldest first.
+    pub thread: Option<Thread>,
 }
 
 fn not_here() -> AppError {
@@ -40,7 +41,7 @@ pub async fn open(
     slug: &str,
     channel_id: i64,
     query: HistoryQuery,
-    thread: Option<i64>,
+    thread: Option<(i64, Paging)>,
 ) -> Result<Conversation, AppError> {
     query.check()?;
     let (user_id, slug) = (actor.id(), slug.to_owned());
@@ -56,9 +57,9 @@ pub async fn open(
             let history = history_in(conn, &ctx, query)?;
             let member_count = ChannelMemberRow::count(conn, channel_id)?;
             let thread = match thread {
-                Some(root) => {
-                    let found = thread_in(conn, user_id, root)?;
-                    if found.0.channel_id != channel_id {
+                Some((root, page)) => {
+                    let found = thread_in(conn, user_id, root, page)?;
+                    if found.root.channel_id != channel_id {
                         return Err(AppError::not_found(Code::MessageNotFound, "No such thread in this conversation."));
                     }
                     Some(found)

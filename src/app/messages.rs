@@ -331,29 +331,28 @@ pub async fn get(state: &AppState, actor: &Actor, message_id: i64) -> Result<wir
         .await
 }
 
-/// A thread: its root and replies, oldest first.
-pub async fn thread(
-    state: &AppState,
-    actor: &Actor,
-    message_id: i64,
-) -> Result<(wire::Message, Vec<wire::Message>), AppError> {
-    let user_id = actor.id();
-    state.db.read(move |conn| thread_in(conn, user_id, message_id)).await
+/// A thread: its root, and a page of its replies, oldest first.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub root: wire::Message,
+    pub replies: Paged<wire::Message>,
 }
 
-/// A thread (its root and replies, oldest first) on the caller's connection.
-pub(super) fn thread_in(
-    conn: &mut Conn,
-    user_id: i64,
-    message_id: i64,
-) -> Result<(wire::Message, Vec<wire::Message>), AppError> {
+/// A thread: its root and a page of replies, oldest first.
+pub async fn thread(state: &AppState, actor: &Actor, message_id: i64, page: Paging) -> Result<Thread, AppError> {
+    let user_id = actor.id();
+    state.db.read(move |conn| thread_in(conn, user_id, message_id, page)).await
+}
+
+/// A thread (its root and a page of replies, oldest first) on the caller's connection.
+pub(super) fn thread_in(conn: &mut Conn, user_id: i64, message_id: i64, page: Paging) -> Result<Thread, AppError> {
     let (message, _) = message_context(conn, user_id, message_id)?;
     let root = match message.thread_root_id {
         Some(id) => MessageRow::find(conn, id)?.ok_or_else(message_not_found)?,
         None => message,
     };
-    let replies = MessageRow::replies(conn, root.id, 1000)?;
-    Ok((view(conn, &root)?, views(conn, &replies)?))
+    let replies = MessageRow::replies(conn, root.id, page)?;
+    Ok(Thread { root: view(conn, &root)?, replies: Paged::cut(views(conn, &replies)?, page) })
 }
 
 /// Edits one's own message; it is marked edited.

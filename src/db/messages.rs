@@ -140,8 +140,15 @@ impl MessageRow {
     }
 
     /// The replies of a thread, oldest first.
-    pub fn replies(conn: &mut Conn, root_id: i64, limit: i64) -> QueryResult<Vec<MessageRow>> {
-        m::messages.filter(m::thread_root_id.eq(root_id)).order(m::id.asc()).limit(limit).select(COLUMNS).load(conn)
+    /// A page of a thread's replies, oldest first.
+    pub fn replies(conn: &mut Conn, root_id: i64, page: Paging) -> QueryResult<Vec<MessageRow>> {
+        m::messages
+            .filter(m::thread_root_id.eq(root_id))
+            .order(m::id.asc())
+            .offset(page.offset)
+            .limit(page.fetch())
+            .select(COLUMNS)
+            .load(conn)
     }
 
     /// A page of a channel's pinned messages, most recently pinned first.

@@ -236,6 +236,8 @@ pub struct ThreadView {
     pub rows: Vec<RowView>,
     pub can_reply: bool,
     pub client_msg_id: String,
+    /// The cursor of later replies, when the thread has more than the pane shows.
+    pub more_cursor: Option<String>,
 }
 
 #[derive(Template)]

@@ -441,6 +441,18 @@ async fn member_lists_and_pins_come_a_page_at_a_time() {
     let (_, rest) = app.get(&format!("/api/v1/channels/{general}/pins?limit=2&cursor={next}"), &admin.token).await;
     assert_eq!(rest["messages"][0]["text"], "pin 0", "the oldest pin last");
     assert!(rest.get("next_cursor").is_none());
+    let root = post(&app, &admin.token, general, "a thread").await;
+    for n in 0..3 {
+        let body = json!({ "text": format!("reply {n}"), "thread_root_id": root["id"] });
+        app.post(&format!("/api/v1/channels/{general}/messages"), &admin.token, body).await;
+    }
+    let thread = format!("/api/v1/messages/{}/thread", root["id"]);
+    let (_, first) = app.get(&format!("{thread}?limit=2"), &admin.token).await;
+    assert_eq!(first["replies"].as_array().unwrap().len(), 2);
+    let next = first["next_cursor"].as_str().unwrap();
+    let (_, last) = app.get(&format!("{thread}?limit=2&cursor={next}"), &admin.token).await;
+    assert_eq!(last["replies"][0]["text"], "reply 2");
+    assert!(last.get("next_cursor").is_none(), "threads are no longer cut short: they page");
     for bad in ["limit=0", "limit=201", "cursor=-5", "cursor=abc"] {
         let res = app.get(&format!("/api/v1/workspaces/acme/members?{bad}"), &admin.token).await;
         assert_error(&res, StatusCode::BAD_REQUEST, "invalid_query");

@@ -126,20 +126,24 @@ pub async fn remove(
 #[derive(Serialize, ToSchema)]
 pub struct Thread {
     pub root: wire::Message,
-    /// Oldest first.
+    /// A page of replies, oldest first.
     pub replies: Vec<wire::Message>,
+    /// Pass as `cursor` for the next page of replies; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
-/// A message's thread.
-#[utoipa::path(tag = "messages", params(("id" = i64, Path)), responses((status = 200, body = Thread), (status = 404, body = ErrorBody)))]
+/// A message's thread: its root and a page of replies.
+#[utoipa::path(tag = "messages", params(("id" = i64, Path), super::PageQuery), responses((status = 200, body = Thread), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/messages/{id}/thread")]
 pub async fn thread(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<i64>,
+    query: web::Query<super::PageQuery>,
 ) -> Result<web::Json<Thread>, AppError> {
-    let (root, replies) = messages::thread(&state, &user.0, *id).await?;
-    Ok(web::Json(Thread { root, replies }))
+    let found = messages::thread(&state, &user.0, *id, query.paging()?).await?;
+    Ok(web::Json(Thread { root: found.root, replies: found.replies.items, next_cursor: found.replies.next_cursor }))
 }
 
 #[derive(Deserialize, ToSchema)]

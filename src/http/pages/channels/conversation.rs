@@ -6,9 +6,10 @@ use serde::Deserialize;
 
 use super::{channel_form, conversation_layout, new_client_msg_id, title_of};
 use crate::app::{AppState, conversations, messages};
+use crate::domain::Paging;
 use crate::error::AppError;
 use crate::http::body::TextForm;
-use crate::http::pages::{PageResult, PageUser, html_status, redirect};
+use crate::http::pages::{PageResult, PageUser, SHOWN, html_status, redirect};
 use crate::views::messages::rows;
 use crate::views::pages::{ChannelPage, RowView, ThreadView};
 use crate::wire;
@@ -17,7 +18,8 @@ use crate::wire;
 #[derive(Default)]
 struct Show {
     query: messages::HistoryQuery,
-    thread: Option<i64>,
+    /// The open thread, and which page of its replies.
+    thread: Option<(i64, Paging)>,
     error: Option<String>,
     draft: String,
 }
@@ -29,15 +31,16 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
     let mut oldest_first = history.messages;
     oldest_first.reverse();
     let title = title_of(&channel, actor.id());
-    let thread = thread.map(|(root, replies)| {
+    let thread = thread.map(|messages::Thread { root, replies }| {
         let can_reply = rights.post && !root.deleted;
         let root_id = root.id;
-        let all: Vec<wire::Message> = std::iter::once(root).chain(replies).collect();
+        let all: Vec<wire::Message> = std::iter::once(root).chain(replies.items).collect();
         ThreadView {
             root_id,
             rows: rows(&all, &slug).into_iter().map(RowView::from).collect(),
             can_reply,
             client_msg_id: new_client_msg_id(),
+            more_cursor: replies.next_cursor,
         }
     });
     let mut layout = conversation_layout(state, user, &title, &slug, Some(id)).await?;
@@ -100,15 +103,22 @@ pub async fn permalink(state: web::Data<AppState>, user: PageUser, path: web::Pa
     conversation(&state, &user, &ws, id, Show { query, ..Default::default() }).await
 }
 
-/// The conversation with a thread open beside it.
+#[derive(Deserialize)]
+pub struct ThreadParams {
+    cursor: Option<String>,
+}
+
+/// The conversation with a thread open beside it (`?cursor=` for later replies).
 #[get("/w/{ws}/c/{id}/t/{root}")]
 pub async fn thread_page(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<(String, i64, i64)>,
+    q: web::Query<ThreadParams>,
 ) -> PageResult {
     let (ws, id, root) = path.into_inner();
-    conversation(&state, &user, &ws, id, Show { thread: Some(root), ..Default::default() }).await
+    let page = Paging::parse(q.cursor.as_deref(), Paging::MAX).map_err(AppError::from)?;
+    conversation(&state, &user, &ws, id, Show { thread: Some((root, page)), ..Default::default() }).await
 }
 
 #[derive(Deserialize)]
@@ -142,7 +152,7 @@ pub async fn post_message(
         })),
         Err(e @ (AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
             let show = Show {
-                thread: f.thread_root_id,
+                thread: f.thread_root_id.map(|root| (root, SHOWN)),
                 error: Some(e.problem().message),
                 draft: f.text,
                 ..Default::default()
