@@ -10,7 +10,7 @@ use super::{Actor, AppState, Paged};
 use crate::db::channels::{ChannelChanges, ChannelMemberRow, ChannelRow, NewChannel};
 use crate::db::messages::MessageRow;
 use crate::db::users::UserRow;
-use crate::db::workspaces::{MemberRow, WorkspaceRow};
+use crate::db::workspaces::MemberRow;
 use crate::db::{self, Conn, Tx};
 use crate::domain::Paging;
 use crate::domain::channels::{ChannelKind, ChannelName, MAX_GROUP_DM, Rights, dm_key, dm_members, parse_topic};
@@ -204,17 +204,13 @@ pub async fn create(
         .await
 }
 
-/// The channels and direct messages the caller is in, with unread and mention counts; or,
-/// with `browse`, the public channels they could join.
-pub async fn list(state: &AppState, actor: &Actor, slug: &str, browse: bool) -> Result<Vec<wire::Channel>, AppError> {
+/// The channels and direct messages the caller is in, with unread and mention counts.
+pub async fn list(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<wire::Channel>, AppError> {
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
         .db
         .read(move |conn| {
-            let Membership { workspace, role, .. } = access::workspace(conn, &slug, user_id)?;
-            if browse {
-                return Ok(browsable(conn, user_id, &workspace, role)?.into_iter().map(|(c, _)| c).collect());
-            }
+            let Membership { workspace, .. } = access::workspace(conn, &slug, user_id)?;
             let counts: HashMap<i64, (i64, i64)> = ChannelMemberRow::counts(conn, user_id, workspace.id, COUNT_CAP)?
                 .into_iter()
                 .map(|(c, unread, mentions)| (c, (unread, mentions)))
@@ -301,34 +297,30 @@ pub async fn update(
         .await
 }
 
-/// The public channels of a workspace the caller is not in, with what the caller may do
-/// in each (join, unless it is archived).
-pub async fn browse(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<(wire::Channel, Rights)>, AppError> {
+/// A page of the public channels of a workspace the caller is not in, with what the caller
+/// may do in each (join, unless it is archived). Guests browse nothing.
+pub async fn browse(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+    page: Paging,
+) -> Result<Paged<(wire::Channel, Rights)>, AppError> {
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
         .db
         .read(move |conn| {
             let Membership { workspace, role, .. } = access::workspace(conn, &slug, user_id)?;
-            browsable(conn, user_id, &workspace, role)
+            if !may_browse_channels(role) {
+                return Ok(Paged { items: Vec::new(), next_cursor: None });
+            }
+            let found = ChannelRow::list_public_not_joined(conn, workspace.id, user_id, page)?;
+            let items = found
+                .iter()
+                .map(|c| (wire::Channel::from(c), access::facts(c, user_id, role, false).rights()))
+                .collect();
+            Ok(Paged::cut(items, page))
         })
         .await
-}
-
-fn browsable(
-    conn: &mut Conn,
-    user_id: i64,
-    workspace: &WorkspaceRow,
-    role: Role,
-) -> Result<Vec<(wire::Channel, Rights)>, AppError> {
-    if !may_browse_channels(role) {
-        return Ok(Vec::new());
-    }
-    let joined: std::collections::HashSet<i64> = ChannelRow::ids_joined(conn, user_id)?.into_iter().collect();
-    Ok(ChannelRow::list_public(conn, workspace.id)?
-        .iter()
-        .filter(|c| !joined.contains(&c.id))
-        .map(|c| (wire::Channel::from(c), access::facts(c, user_id, role, false).rights()))
-        .collect())
 }
 
 /// Joins a public channel.

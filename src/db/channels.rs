@@ -111,11 +111,21 @@ impl ChannelRow {
     }
 
     /// Public channels of a workspace, by name.
-    pub fn list_public(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<ChannelRow>> {
+    /// A page of a workspace's public channels that `user_id` is not in, by name.
+    pub fn list_public_not_joined(
+        conn: &mut Conn,
+        workspace_id: i64,
+        user_id: i64,
+        page: Paging,
+    ) -> QueryResult<Vec<ChannelRow>> {
+        let joined = cm::channel_members.filter(cm::user_id.eq(user_id)).select(cm::channel_id);
         c::channels
             .filter(c::workspace_id.eq(workspace_id))
             .filter(c::kind.eq(ChannelKind::Public.as_str()))
-            .order(c::name)
+            .filter(diesel::dsl::not(c::id.eq_any(joined)))
+            .order((c::name, c::id))
+            .offset(page.offset)
+            .limit(page.fetch())
             .select(COLUMNS)
             .load(conn)
     }

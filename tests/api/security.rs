@@ -453,6 +453,17 @@ async fn member_lists_and_pins_come_a_page_at_a_time() {
     let (_, last) = app.get(&format!("{thread}?limit=2&cursor={next}"), &admin.token).await;
     assert_eq!(last["replies"][0]["text"], "reply 2");
     assert!(last.get("next_cursor").is_none(), "threads are no longer cut short: they page");
+    for name in ["alpha", "beta", "gamma"] {
+        app.post("/api/v1/workspaces/acme/channels", &admin.token, json!({ "name": name })).await;
+    }
+    let bob = app.join(&admin, "acme", "frank", "member").await;
+    let (_, browse) = app.get("/api/v1/workspaces/acme/channels?browse=true&limit=2", &bob.token).await;
+    let names: Vec<&str> = browse["channels"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["alpha", "beta"], "channels not yet joined, by name: {browse}");
+    let next = browse["next_cursor"].as_str().unwrap();
+    let (_, rest) =
+        app.get(&format!("/api/v1/workspaces/acme/channels?browse=true&limit=2&cursor={next}"), &bob.token).await;
+    assert_eq!(rest["channels"][0]["name"], "gamma");
     for bad in ["limit=0", "limit=201", "cursor=-5", "cursor=abc"] {
         let res = app.get(&format!("/api/v1/workspaces/acme/members?{bad}"), &admin.token).await;
         assert_error(&res, StatusCode::BAD_REQUEST, "invalid_query");

@@ -25,13 +25,21 @@ pub struct ChannelRequest {
 #[derive(Serialize, ToSchema)]
 pub struct ChannelList {
     pub channels: Vec<wire::Channel>,
+    /// With `browse=true`: pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
-    /// List the public channels you could join instead of the ones you are in.
+    /// List the public channels you could join instead of the ones you are in (a page at a
+    /// time: `limit`, `cursor`).
     #[serde(default)]
     pub browse: bool,
+    /// With `browse`: channels per page, 1–200, 50 by default.
+    pub limit: Option<usize>,
+    /// With `browse`: `next_cursor` from the previous page.
+    pub cursor: Option<String>,
 }
 
 /// Create a channel.
@@ -60,7 +68,13 @@ pub async fn list(
     ws: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<ChannelList>, AppError> {
-    Ok(web::Json(ChannelList { channels: channels::list(&state, &user.0, &ws, query.browse).await? }))
+    if query.browse {
+        let paging = super::PageQuery { limit: query.limit, cursor: query.cursor.clone() }.paging()?;
+        let page = channels::browse(&state, &user.0, &ws, paging).await?;
+        let channels = page.items.into_iter().map(|(c, _)| c).collect();
+        return Ok(web::Json(ChannelList { channels, next_cursor: page.next_cursor }));
+    }
+    Ok(web::Json(ChannelList { channels: channels::list(&state, &user.0, &ws).await?, next_cursor: None }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -211,7 +211,7 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
     let current = nav_ws.iter().find(|w| w.current).cloned();
     let (mut channels, mut dms) = (Vec::new(), Vec::new());
     if let Some(ws) = &current {
-        for c in app::channels::list(state, actor, &ws.slug, false).await? {
+        for c in app::channels::list(state, actor, &ws.slug).await? {
             let membership = c.membership.clone().unwrap_or_default();
             let is_dm = c.name.is_none();
             let badge = if is_dm { membership.unread_count } else { membership.mention_count };

@@ -134,7 +134,7 @@ async fn fill(settings: &Settings, args: &Args) -> anyhow::Result<Vec<i64>> {
     let user = accounts::signup(&state, form, None).await?.user;
     let actor = Actor { user: user.clone(), credential: hearth::app::Credential::Operator };
     workspaces::create(&state, &actor, "bench", "Bench").await?;
-    let mut ids = vec![channels::list(&state, &actor, "bench", false).await?[0].id];
+    let mut ids = vec![channels::list(&state, &actor, "bench").await?[0].id];
     for n in 1..args.channels {
         let form = channels::NewChannelForm { name: format!("room-{n}"), ..Default::default() };
         ids.push(channels::create(&state, &actor, "bench", form).await?.id);

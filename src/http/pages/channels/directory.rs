@@ -63,7 +63,7 @@ pub async fn create_channel(
 #[get("/w/{ws}/channels/browse")]
 pub async fn browse(state: web::Data<AppState>, user: PageUser, ws: web::Path<String>) -> PageResult {
     let workspace = workspaces::get(&state, &user.0.actor, &ws).await?;
-    let found = channels::browse(&state, &user.0.actor, &workspace.slug).await?;
+    let found = channels::browse(&state, &user.0.actor, &workspace.slug, SHOWN).await?.items;
     let page = ChannelBrowsePage {
         layout: conversation_layout(&state, &user, "Browse channels", &workspace.slug, None).await?,
         ws: workspace.slug.clone(),

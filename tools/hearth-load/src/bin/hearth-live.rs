@@ -76,7 +76,7 @@ async fn fixture(settings: &Settings, args: &Args) -> anyhow::Result<Fixture> {
     let admin = accounts::signup(&state, form, None).await?.user;
     let actor = Actor { user: admin.clone(), credential: hearth::app::Credential::Operator };
     let ws = workspaces::create(&state, &actor, "bench", "Bench").await?;
-    let mut channel_ids = vec![channels::list(&state, &actor, "bench", false).await?[0].id];
+    let mut channel_ids = vec![channels::list(&state, &actor, "bench").await?[0].id];
     for n in 1..args.channels {
         let form = channels::NewChannelForm { name: format!("room-{n}"), ..Default::default() };
         channel_ids.push(channels::create(&state, &actor, "bench", form).await?.id);
