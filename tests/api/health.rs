@@ -126,6 +126,19 @@ async fn the_openapi_document_lists_the_api() {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
     assert!(doc["components"]["schemas"].get("SignupRequest").is_some());
+    // Every operation declares the answers any route may give, so clients can rely on them.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            for status in ["400", "404", "422", "429", "500"] {
+                assert!(responses.get(status).is_some(), "{method} {path} declares {status}");
+            }
+            if !path.starts_with("/api/v1/auth/") || path.ends_with("/logout") || path.ends_with("/logout-all") {
+                assert!(responses.get("401").is_some(), "{method} {path} declares 401");
+            }
+        }
+    }
+    assert!(doc["paths"].get("/api/v1/auth/verify").is_some(), "verification is documented");
     let event = &doc["components"]["schemas"]["Event"]["properties"];
     for field in ["seq", "type", "workspace_id", "channel_id", "data", "created_at"] {
         assert!(event.get(field).is_some(), "events are documented with {field}: {event}");

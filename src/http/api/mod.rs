@@ -22,6 +22,7 @@ use utoipa::OpenApi;
         accounts::logout_all,
         accounts::password_reset,
         accounts::password_reset_confirm,
+        accounts::verify,
         accounts::me,
         accounts::update_me,
         accounts::change_password,
@@ -66,10 +67,66 @@ use utoipa::OpenApi;
         admin::list_jobs,
         admin::retry_job,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardErrors),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
+
+/// The answers every route may give besides its own, added to each operation once:
+/// 400 for an unparseable request, 401 when a route needs a caller and none is signed in,
+/// 413 and 415 for bodies, 422 for values that do not hold, 429 past a rate limit, 503 when
+/// the database is away, and 500. Each is `{"error": {"code", "message"}}`.
+struct StandardErrors;
+
+/// Routes anyone may call.
+const PUBLIC: &[&str] = &[
+    "/api/v1/auth/signup",
+    "/api/v1/auth/login",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+    "/api/v1/auth/verify",
+];
+
+impl utoipa::Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            let public = PUBLIC.contains(&path.as_str());
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations {
+                let Some(operation) = operation.as_mut() else { continue };
+                let mut answers = vec![
+                    ("404", "not found, or not yours to see"),
+                    ("400", "the request cannot be parsed (a path, query or body that does not fit)"),
+                    ("422", "a value does not meet its rules"),
+                    ("429", "too many requests; wait for Retry-After"),
+                    ("500", "an unexpected failure; nothing internal is said"),
+                    ("503", "a backing service (the database) is unavailable"),
+                ];
+                if !public {
+                    answers.push(("401", "not signed in, or the session or token has ended"));
+                    answers.push(("403", "not allowed (or, with the session cookie, a missing CSRF token)"));
+                }
+                if operation.request_body.is_some() {
+                    answers.push(("413", "the body is over its limit"));
+                    answers.push(("415", "the body is not of the expected media type"));
+                }
+                for (status, what) in answers {
+                    operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error(what).into());
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
