@@ -377,11 +377,16 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
     state
         .db
         .write(move |tx| {
-            let Some(user) = UserRow::find_by_email(tx, &address)? else {
+            // Whether or not the address has an account, a mail goes into the queue, so
+            // that the answer and its timing say nothing; only the address's owner reads it.
+            let user = UserRow::find_by_email(tx, &address)?.filter(|u| u.deactivated_at.is_none());
+            let Some(user) = user else {
+                let mail = views::mail::no_account(&address, &links.replace("/password-reset/", "/signup"));
+                jobs::enqueue(tx, &Job::Mail(Mail { to: address.clone(), ..mail }))?;
                 return Ok(());
             };
             let since = db::now() - Duration::hours(1);
-            if user.deactivated_at.is_some() || ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR {
+            if ResetRow::count_since(tx, user.id, since)? >= RESETS_PER_HOUR {
                 return Ok(());
             }
             // The mail's job makes the link's token when it sends it.
