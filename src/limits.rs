@@ -14,6 +14,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 /// The limits of a node.
 pub struct Limits {
     writes: DefaultKeyedRateLimiter<i64>,
+    /// The same allowance per personal access token, so that one script cannot use up its
+    /// person's whole allowance.
+    token_writes: DefaultKeyedRateLimiter<i64>,
     /// Anonymous requests that cost something (sign-ups, reset requests), per address.
     anonymous: DefaultKeyedRateLimiter<String>,
     frames: DefaultKeyedRateLimiter<i64>,
@@ -41,6 +44,9 @@ impl Limits {
         let anonymous = Quota::per_hour(nonzero(anonymous_per_hour)).allow_burst(nonzero(anonymous_per_hour / 3));
         Limits {
             writes: RateLimiter::keyed(writes),
+            token_writes: RateLimiter::keyed(
+                Quota::per_minute(nonzero(writes_per_minute / 2)).allow_burst(nonzero(write_burst / 2)),
+            ),
             anonymous: RateLimiter::keyed(anonymous),
             frames: RateLimiter::keyed(frames),
             connections: Mutex::new(HashMap::new()),
@@ -48,9 +54,14 @@ impl Limits {
         }
     }
 
-    /// Counts a write by `user_id`; `Err(wait)` when over the limit.
-    pub fn write(&self, user_id: i64) -> Result<(), Duration> {
-        self.writes.check_key(&user_id).map_err(|no| no.wait_time_from(DefaultClock::default().now()))
+    /// Counts a write by `user_id`, through personal access token `token_id` if one was
+    /// used; `Err(wait)` when over either limit. A token gets half its person's allowance.
+    pub fn write(&self, user_id: i64, token_id: Option<i64>) -> Result<(), Duration> {
+        let now = DefaultClock::default().now();
+        if let Some(token) = token_id {
+            self.token_writes.check_key(&token).map_err(|no| no.wait_time_from(now))?;
+        }
+        self.writes.check_key(&user_id).map_err(|no| no.wait_time_from(now))
     }
 
     /// Counts a sign-up or reset request from `address`; `Err(wait)` when over the limit.

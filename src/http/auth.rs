@@ -82,7 +82,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
     let auth = identify(req).await?;
     if let Some(auth) = &auth {
         if !is_safe(req) {
-            state_of(req)?.limits.write(auth.actor.id()).map_err(|wait| {
+            state_of(req)?.limits.write(auth.actor.id(), auth.actor.token_id()).map_err(|wait| {
                 let secs = wait.as_secs().max(1);
                 AppError::rate_limited(secs, format!("Too many changes at once; try again in {secs} s."))
             })?;

@@ -469,3 +469,28 @@ async fn member_lists_and_pins_come_a_page_at_a_time() {
         assert_error(&res, StatusCode::BAD_REQUEST, "invalid_query");
     }
 }
+
+#[tokio::test]
+async fn a_personal_token_gets_half_its_persons_allowance() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.limits.writes_per_minute = 60;
+        s.limits.write_burst = 8;
+    })
+    .await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let (_, made) = app.post("/api/v1/me/tokens", &admin.token, json!({ "name": "script" })).await;
+    let script = made["token"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/channels/{general}/messages");
+    let mut by_script = Vec::new();
+    for n in 0..5 {
+        by_script.push(app.post(&path, &script, json!({ "text": format!("from the script {n}") })).await.0);
+    }
+    assert_eq!(
+        by_script,
+        [StatusCode::CREATED; 4].into_iter().chain([StatusCode::TOO_MANY_REQUESTS]).collect::<Vec<_>>()
+    );
+    // The person still has the rest of theirs (8, less the token's creation and 4 posts).
+    let (status, _) = app.post(&path, &admin.token, json!({ "text": "by hand" })).await;
+    assert_eq!(status, StatusCode::CREATED, "the script has not used up its person");
+}
