@@ -248,8 +248,9 @@ pub fn scan(
     let mut events = Vec::new();
     let (mut cursor, mut scanned) = (since, 0);
     'read: while cursor < until && scanned < scan && events.len() < want {
-        let rows = EventRow::after(conn, cursor, SCAN_BATCH)?;
-        let exhausted = (rows.len() as i64) < SCAN_BATCH;
+        let batch = SCAN_BATCH.min(scan - scanned);
+        let rows = EventRow::after(conn, cursor, batch)?;
+        let exhausted = (rows.len() as i64) < batch;
         for row in rows {
             if row.seq > until {
                 break 'read;

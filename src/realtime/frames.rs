@@ -54,8 +54,12 @@ pub fn replay_viewer(conn: &mut Conn, user_id: i64, since: i64, until: i64) -> R
     Ok(viewer)
 }
 
+/// Log rows read per replay batch: few, because one message event may carry 40,000
+/// characters twice over (its text and its HTML), and each socket holds a batch.
+const REPLAY_ROWS: i64 = 8;
+
 /// One batch of a replay: the frames of the events after `cursor` up to `until` that the
-/// viewer may see, from at most `events::SCAN_BATCH` rows, and where the next batch starts.
+/// viewer may see, from at most `REPLAY_ROWS` rows, and where the next batch starts.
 /// A replay is sent a batch at a time, so it never holds more than one batch in memory.
 pub fn replay_batch(
     conn: &mut Conn,
@@ -65,7 +69,7 @@ pub fn replay_batch(
     html: bool,
 ) -> Result<(Vec<String>, i64), AppError> {
     let start = cursor;
-    let Scanned { events, cursor } = events::scan(conn, viewer, cursor, until, usize::MAX, events::SCAN_BATCH)?;
+    let Scanned { events, cursor } = events::scan(conn, viewer, cursor, until, usize::MAX, REPLAY_ROWS)?;
     // Pruned under the batch: the client must resync rather than miss what went.
     events::check_not_pruned(conn, start)?;
     let mut slugs: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
