@@ -91,7 +91,8 @@ def main():
                     "--exclude-path-regex", r"^/api/v1/(me/password|me/tokens/\{id\}|auth/logout.*)$"]
             if token:
                 args += ["-H", f"Authorization: Bearer {token}"]
-            if subprocess.run(args).returncode != 0:
+            # Run from the temporary directory: schemathesis keeps a cache where it runs.
+            if subprocess.run(args, cwd=data).returncode != 0:
                 failed = True
         sys.exit(1 if failed else 0)
     finally:
