@@ -1,6 +1,6 @@
 //! Access, loaded once per request: a workspace through the caller's active membership, a
 //! channel through that and the caller's place in it. The rules themselves are domain
-//! functions (`domain::channels::Access`, `domain::workspaces`); this module gathers the
+//! functions (`domain::access::Access`, `domain::workspaces`); this module gathers the
 //! facts they read and answers with `Rights` that pages, templates and API answers share,
 //! so that the web UI and the API cannot disagree.
 
@@ -8,7 +8,7 @@ use crate::db::Conn;
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
 use crate::domain::Code;
-use crate::domain::channels::{Access, Rights};
+use crate::domain::access::{Access, Rights};
 use crate::domain::workspaces::{Role, WorkspaceRights};
 use crate::error::AppError;
 

@@ -10,7 +10,7 @@ use super::{Actor, AppState};
 use crate::db::channels::ChannelMemberRow;
 use crate::domain::Code;
 use crate::domain::Paging;
-use crate::domain::channels::Rights;
+use crate::domain::access::Rights;
 use crate::error::AppError;
 use crate::events;
 use crate::wire;

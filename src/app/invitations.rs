@@ -184,6 +184,6 @@ pub fn add_to_workspace(tx: &mut Tx<'_>, workspace_id: i64, user: &UserRow, role
     };
     let data = EventData::WorkspaceMemberAdded { member: wire::Member::new(&member, user) };
     events::append(tx, Scope::workspace(member.workspace_id).about(user.id), &data)?;
-    super::channels::join_defaults(tx, member.workspace_id, user, member.role)?;
+    super::channel_members::join_defaults(tx, member.workspace_id, user, member.role)?;
     Ok(member)
 }

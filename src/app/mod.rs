@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod channel_members;
 pub mod channels;
 pub mod conversations;
 pub mod invitations;

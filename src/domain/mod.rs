@@ -1,6 +1,7 @@
 //! The pure core: validated values, roles and permission rules, event kinds.
 //! Nothing here does I/O or reads the clock; callers pass times in.
 
+pub mod access;
 pub mod accounts;
 pub mod channels;
 pub mod codes;

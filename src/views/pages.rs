@@ -252,7 +252,7 @@ pub struct ChannelPage {
     pub topic: String,
     pub is_dm: bool,
     /// What the viewer may do here (the same rules the API applies).
-    pub rights: crate::domain::channels::Rights,
+    pub rights: crate::domain::access::Rights,
     pub archived: bool,
     pub member_count: usize,
     pub rows: Vec<RowView>,
@@ -278,7 +278,7 @@ pub struct MessageActionsPage {
     pub preview: String,
     pub text: String,
     /// What the viewer may do to the message (the same rules the API applies).
-    pub rights: crate::domain::channels::MessageRights,
+    pub rights: crate::domain::access::MessageRights,
     pub pinned: bool,
     pub quick_reactions: Vec<(&'static str, &'static str)>,
     pub my_reactions: Vec<(String, String)>,
@@ -340,7 +340,7 @@ pub struct ChannelDetailsPage {
     pub purpose: String,
     pub is_dm: bool,
     /// What the viewer may do here (the same rules the API applies).
-    pub rights: crate::domain::channels::Rights,
+    pub rights: crate::domain::access::Rights,
     pub archived: bool,
     pub notify_level: &'static str,
     pub muted: bool,

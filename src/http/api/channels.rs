@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::{AppState, channels};
+use crate::app::{AppState, channel_members, channels};
 use crate::error::AppError;
 use crate::http::auth::ApiUser;
 use crate::http::error::ErrorBody;
@@ -154,14 +154,14 @@ pub async fn join(
     user: ApiUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<wire::Channel>, AppError> {
-    Ok(web::Json(channels::join(&state, &user.0, *id).await?))
+    Ok(web::Json(channel_members::join(&state, &user.0, *id).await?))
 }
 
 /// Leave a channel.
 #[utoipa::path(tag = "channels", params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[post("/api/v1/channels/{id}/leave")]
 pub async fn leave(state: web::Data<AppState>, user: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    channels::leave(&state, &user.0, *id).await?;
+    channel_members::leave(&state, &user.0, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -204,7 +204,7 @@ pub async fn members(
     id: web::Path<i64>,
     query: web::Query<super::PageQuery>,
 ) -> Result<web::Json<UserList>, AppError> {
-    let page = channels::members(&state, &user.0, *id, query.paging()?).await?;
+    let page = channel_members::members(&state, &user.0, *id, query.paging()?).await?;
     Ok(web::Json(UserList { members: page.items, next_cursor: page.next_cursor }))
 }
 
@@ -223,7 +223,7 @@ pub async fn add_member(
     id: web::Path<i64>,
     body: web::Json<MemberRequest>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Created().json(channels::add_member(&state, &user.0, *id, body.user_id).await?))
+    Ok(HttpResponse::Created().json(channel_members::add_member(&state, &user.0, *id, body.user_id).await?))
 }
 
 /// Remove someone from the channel (channel admins).
@@ -235,7 +235,7 @@ pub async fn remove_member(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, target) = path.into_inner();
-    channels::remove_member(&state, &user.0, id, target).await?;
+    channel_members::remove_member(&state, &user.0, id, target).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

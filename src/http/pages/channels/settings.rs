@@ -5,7 +5,7 @@ use actix_web::{get, post, web};
 use serde::Deserialize;
 
 use super::{CsrfForm, channel_form, channel_in, conversation_layout, title_of};
-use crate::app::{AppState, channels, messages, workspaces};
+use crate::app::{AppState, channel_members, channels, messages, workspaces};
 use crate::http::pages::{PageResult, PageUser, SHOWN, html, redirect};
 use crate::views::messages::rows;
 use crate::views::pages::{ChannelDetailsPage, PersonView, PinsPage, RowView};
@@ -18,7 +18,7 @@ pub async fn join(
     form: web::Form<CsrfForm>,
 ) -> PageResult {
     let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
-    channels::join(&state, &user.0.actor, id).await?;
+    channel_members::join(&state, &user.0.actor, id).await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}")))
 }
 
@@ -30,7 +30,7 @@ pub async fn leave(
     form: web::Form<CsrfForm>,
 ) -> PageResult {
     let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
-    channels::leave(&state, &user.0.actor, id).await?;
+    channel_members::leave(&state, &user.0.actor, id).await?;
     Ok(redirect(&format!("/w/{ws}")))
 }
 
@@ -41,7 +41,7 @@ pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path
     let actor = &user.0.actor;
     let (workspace, _) = channel_in(&state, &user, &ws, id).await?;
     let (channel, rights) = channels::with_access(&state, actor, id).await?;
-    let people = channels::members(&state, actor, id, SHOWN).await?.items;
+    let people = channel_members::members(&state, actor, id, SHOWN).await?.items;
     let in_channel: std::collections::HashSet<i64> = people.iter().map(|u| u.id).collect();
     let addable = workspaces::members(&state, actor, &workspace.slug, SHOWN)
         .await?
@@ -140,7 +140,7 @@ pub async fn add_member(
     form: web::Form<MemberForm>,
 ) -> PageResult {
     let (ws, id) = channel_form(&state, &user, path, &form.csrf_token).await?;
-    channels::add_member(&state, &user.0.actor, id, form.user_id).await?;
+    channel_members::add_member(&state, &user.0.actor, id, form.user_id).await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
 }
 
@@ -154,7 +154,7 @@ pub async fn remove_member(
     user.0.check_form_csrf(&state, &form.csrf_token)?;
     let (ws, id, target) = path.into_inner();
     channel_in(&state, &user, &ws, id).await?;
-    channels::remove_member(&state, &user.0.actor, id, target).await?;
+    channel_members::remove_member(&state, &user.0.actor, id, target).await?;
     Ok(redirect(&format!("/w/{ws}/c/{id}/details")))
 }
 
