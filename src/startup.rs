@@ -231,23 +231,32 @@ impl StopHandle {
 pub fn stop_on_signals(handle: StopHandle) -> std::io::Result<()> {
     #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(not(unix))]
+    let mut term = ();
     tokio::spawn(async move {
-        #[cfg(unix)]
-        let terminated = term.recv();
-        #[cfg(not(unix))]
-        let terminated = std::future::pending::<Option<()>>();
-        let mut terminated = std::pin::pin!(terminated);
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
-            _ = &mut terminated => {}
+            () = terminated(&mut term) => {}
         }
         tracing::info!("signal received; stopping (a second signal stops at once)");
         let stopped = handle.stop();
+        // Each wait for a signal is a fresh future: one that has completed is never polled again.
         tokio::select! {
             () = stopped => {}
             _ = tokio::signal::ctrl_c() => std::process::exit(130),
-            _ = &mut terminated => std::process::exit(143),
+            () = terminated(&mut term) => std::process::exit(143),
         }
     });
     Ok(())
+}
+
+/// The next SIGTERM (never, where there is none).
+#[cfg(unix)]
+async fn terminated(term: &mut tokio::signal::unix::Signal) {
+    term.recv().await;
+}
+
+#[cfg(not(unix))]
+async fn terminated(_: &mut ()) {
+    std::future::pending::<()>().await;
 }
