@@ -373,7 +373,7 @@ pub async fn change_password(
 pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AppError> {
     let email = Email::parse(email)?;
     let address = email.as_str().to_owned();
-    let links = state.link("/password-reset/");
+    let (links, signup) = (state.link("/password-reset/"), state.link("/signup"));
     state
         .db
         .write(move |tx| {
@@ -381,7 +381,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
             // that the answer and its timing say nothing; only the address's owner reads it.
             let user = UserRow::find_by_email(tx, &address)?.filter(|u| u.deactivated_at.is_none());
             let Some(user) = user else {
-                let mail = views::mail::no_account(&address, &links.replace("/password-reset/", "/signup"));
+                let mail = views::mail::no_account(&address, &signup);
                 jobs::enqueue(tx, &Job::Mail(Mail { to: address.clone(), ..mail }))?;
                 return Ok(());
             };

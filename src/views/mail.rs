@@ -90,23 +90,30 @@ pub fn verify_email(name: &str, workspaces: &str, link: &str, lifetime: Duration
     }
 }
 
+#[derive(Template)]
+#[template(path = "emails/no_account.txt")]
+struct NoAccountText<'a> {
+    address: &'a str,
+    signup: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/no_account.html")]
+struct NoAccountHtml<'a> {
+    address: &'a str,
+    signup: &'a str,
+}
+
 /// "Someone asked to reset a password, but this address has no account": what a reset
 /// request for an address without an account sends, so that requests cannot tell them
 /// apart.
 pub fn no_account(address: &str, signup: &str) -> Mail {
-    let text = format!(
-        "Someone asked to reset the password of a hearth account at {address}, but there is no \
-         such account.\n\nIf it was you, you may have signed up with another address, or you can \
-         ask a workspace admin for an invitation: {signup}\n\nIf it was not you, ignore this message.\n"
-    );
-    let html = format!(
-        "<!doctype html><html><body><p>Someone asked to reset the password of a hearth account at {}, \
-         but there is no such account.</p><p>If it was you, you may have signed up with another address, \
-         or you can ask a workspace admin for an invitation.</p><p>If it was not you, ignore this \
-         message.</p></body></html>",
-        askama::filters::escape(address, askama::filters::Html).map(|e| e.to_string()).unwrap_or_default()
-    );
-    Mail { to: String::new(), subject: "No hearth account at this address".into(), text, html }
+    Mail {
+        to: String::new(),
+        subject: "No hearth account at this address".into(),
+        text: render(NoAccountText { address, signup }),
+        html: render(NoAccountHtml { address, signup }),
+    }
 }
 
 fn render(t: impl Template) -> String {
