@@ -85,8 +85,11 @@ def main():
         failed = False
         for who, token in [("admin", admin), ("member", member), ("anonymous", None)]:
             print(f"== the API as {who}", flush=True)
-            args = [schemathesis, "run", base + "/api/v1/openapi.json", "--checks", CHECKS, "--max-examples", "15",
+            args = [schemathesis, "run", base + "/api/v1/openapi.json", "--checks", CHECKS, "--max-examples", "40",
                     "--workers", "2", "--seed", "1",
+                    # The coverage phase sometimes fails inside schemathesis 4.32 itself (a
+                    # KeyError in its own generator); the fuzzing and stateful phases do not.
+                    "--phases", "examples,fuzzing,stateful",
                     # Calls that would end the caller's own credentials for the rest of the run.
                     "--exclude-path-regex", r"^/api/v1/(me/password|me/tokens/\{id\}|auth/logout.*)$"]
             if token:
@@ -95,7 +98,7 @@ def main():
             # that found nothing but met an error inside schemathesis itself is tried once more.
             for attempt in (1, 2):
                 done = subprocess.run(args, cwd=data, capture_output=True, text=True)
-                print(done.stdout[-20000:], done.stderr[-5000:], sep="\n", flush=True)
+                print(done.stdout[-4000:], done.stderr[-2000:], sep="\n", flush=True)
                 tool_error = "= FAILURES =" not in done.stdout and "= ERRORS =" in done.stdout
                 if done.returncode == 0 or not (tool_error and attempt == 1):
                     break
