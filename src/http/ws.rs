@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use actix_ws::{CloseCode, CloseReason, Item, Message, MessageStream, Session};
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,6 +31,10 @@ const CLIENT_FRAMES_PER_SECOND: u32 = 10;
 const REFUSALS_BEFORE_CLOSING: u32 = 20;
 /// How long a close frame may wait behind frames a slow client has not read.
 const CLOSE_GRACE: Duration = Duration::from_secs(60);
+/// Frames longer than this go out as continuation parts that share the frame's one buffer:
+/// the socket's outbound channel (32 messages in actix-ws) then holds parts of a frame or
+/// two, never 32 whole frames of up to a megabyte each.
+const PART_BYTES: usize = 16 * 1024;
 
 #[derive(Deserialize)]
 pub struct WsQuery {
@@ -172,7 +177,7 @@ async fn run(
                 }
             };
             for frame in frames {
-                session.text(frame).await.map_err(|_| ())?;
+                send(session, frame).await?;
             }
             if next <= cursor {
                 break;
@@ -195,7 +200,7 @@ async fn run(
                     tokio::select! {
                         biased;
                         why = signal.closed() => return Ok(Some(why)),
-                        sent = session.text(frame.to_string()) => sent.map_err(|_| ())?,
+                        sent = send(session, frame) => sent?,
                     }
                 }
                 None => return Ok(Some(signal.closed().await)),
@@ -242,6 +247,41 @@ async fn run(
             }
         }
     }
+}
+
+/// A frame's text as bytes, without copying it.
+struct TextBytes<T>(T);
+
+impl<T: AsRef<str>> AsRef<[u8]> for TextBytes<T> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_ref().as_bytes()
+    }
+}
+
+/// Sends one text frame: whole when short, else as continuation parts sliced from one shared
+/// buffer (clients see one message either way).
+async fn send<T>(session: &mut Session, frame: T) -> Result<(), ()>
+where
+    T: AsRef<str> + Send + 'static,
+{
+    let text = frame.as_ref();
+    if text.len() <= PART_BYTES {
+        return session.text(text.to_owned()).await.map_err(|_| ());
+    }
+    let bytes = Bytes::from_owner(TextBytes(frame));
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = (start + PART_BYTES).min(bytes.len());
+        let part = bytes.slice(start..end);
+        let item = match (start, end == bytes.len()) {
+            (0, _) => Item::FirstText(part),
+            (_, true) => Item::Last(part),
+            _ => Item::Continue(part),
+        };
+        session.continuation(item).await.map_err(|_| ())?;
+        start = end;
+    }
+    Ok(())
 }
 
 /// Handles a frame from the client; returns a reply to send, if any.

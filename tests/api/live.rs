@@ -403,3 +403,25 @@ async fn a_replay_longer_than_a_batch_arrives_whole_and_in_order() {
     let expected: Vec<String> = (0..count).map(|n| format!("m{n}")).collect();
     assert_eq!(texts(&replayed), expected, "every message once, in order, across batches");
 }
+
+#[tokio::test]
+async fn a_message_of_the_longest_size_arrives_whole_live_and_on_replay() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let mut live = app.ws(&bob.token, "html=1").await;
+    let since = live.frame().await["seq"].as_i64().unwrap();
+    // Long enough that its frame (text, HTML of 200,000 bytes, partial) goes out in parts,
+    // with characters of several bytes falling across the parts' edges.
+    let text: String = "&é東🔥".repeat(10_000);
+    say(&app, &admin, general, &text).await;
+    let frame = live.until("message.created", |_| true).await.pop().unwrap();
+    assert_eq!(frame["data"]["message"]["text"], text.as_str());
+    assert!(frame["html"].as_str().unwrap().contains("&amp;é東🔥"));
+
+    let mut replay = app.ws(&bob.token, &format!("since={since}&html=1")).await;
+    assert_eq!(replay.frame().await["type"], "hello");
+    let again = replay.until("message.created", |_| true).await.pop().unwrap();
+    assert_eq!(again, frame, "replayed as it was sent live");
+}
