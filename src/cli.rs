@@ -31,6 +31,10 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Rebuild this node's search index from the database. A server running on the same
+    /// data directory keeps answering from the old index until the new one is complete,
+    /// then takes it up.
+    Reindex,
     /// Operator actions on accounts and workspaces.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -124,9 +128,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             startup::open_database(&settings)?;
             println!("migrations are up to date");
         }
+        Command::Reindex => reindex(settings).await?,
         Command::Admin(cmd) => admin(settings, cmd).await?,
     }
     Ok(())
+}
+
+/// Builds a new search index from the database with a progress bar, makes it current and
+/// removes old ones nobody is writing to.
+async fn reindex(settings: Settings) -> anyhow::Result<()> {
+    let db = startup::open_database(&settings)?;
+    let root = crate::search::Root::new(&settings.data_dir);
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} messages, {per_sec}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let shown = bar.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        let progress = move |done: u64, total: u64| {
+            shown.set_length(total);
+            shown.set_position(done);
+        };
+        crate::search::rebuild(&db, &root, &progress, &tokio_util::sync::CancellationToken::new()).map(|b| (b, root))
+    })
+    .await??;
+    bar.finish_and_clear();
+    let (Some(built), root) = built else { anyhow::bail!("the rebuild was stopped") };
+    let name = built.generation.name.clone();
+    root.make_current(&name)?;
+    root.remove_others(Some(&name));
+    let bytes = dir_size(&root.dir.join(&name));
+    let seconds = built.took.as_secs_f64().max(0.001);
+    println!(
+        "indexed {} messages in {seconds:.1} s ({:.0} a second); the index takes {:.1} MB in {}",
+        built.messages,
+        built.messages as f64 / seconds,
+        bytes as f64 / 1e6,
+        root.dir.join(&name).display()
+    );
+    Ok(())
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.flatten().filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+        })
+        .unwrap_or(0)
 }
 
 async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {

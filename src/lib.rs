@@ -23,6 +23,8 @@ pub mod limits;
 pub mod mail;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod realtime;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
+pub mod search;
 pub mod security;
 pub mod startup;
 pub mod views;

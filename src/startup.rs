@@ -71,7 +71,9 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
         settings.limits.ws_per_user,
         settings.limits.signups_per_hour,
     );
+    let search = crate::search::SearchIndex::open(&settings.data_dir);
     Ok(AppState {
+        search,
         limits: Arc::new(limits),
         hasher: PasswordHasher::new(settings.accounts.password_hash),
         settings: Arc::new(settings),
@@ -128,6 +130,7 @@ impl Application {
             crate::events::spawn_pg_listener(&workers, state.db.clone(), remote)?;
         }
         spawn_pruner(&workers, &state);
+        crate::search::start(&workers, state.db.clone(), state.search.clone());
         crate::jobs::start(&workers, state.db.clone(), state.mailer.clone(), state.settings.job_retry_base);
         let hub = web::Data::new(hub);
         let going_away = GoingAway::default();

@@ -430,8 +430,86 @@ function activity() {
 }
 for (const e of ["keydown", "pointerdown", "focus"]) window.addEventListener(e, activity, { passive: true });
 
+// ---------------------------------------------------------------------------------------
+// Search as you type: suggestions under the box for every keystroke (debounced, the out of
+// date answers dropped), arrows to move, Enter to open, Escape to close; Ctrl/Cmd+G focuses.
+
+function wireSearch() {
+  const box = document.querySelector("[data-search]");
+  const panel = document.querySelector("[data-suggest]");
+  if (!box || !panel || !ws) return;
+  let timer = 0;
+  let pending = null;
+  let active = -1;
+  const items = () => [...panel.querySelectorAll("a")];
+  const close = () => {
+    panel.hidden = true;
+    active = -1;
+  };
+  const pick = (n) => {
+    const all = items();
+    if (all.length === 0) return;
+    active = (n + all.length) % all.length;
+    all.forEach((a, i) => a.classList.toggle("active", i === active));
+  };
+  const link = (href, html, text) => {
+    const a = document.createElement("a");
+    a.href = href;
+    a.setAttribute("role", "option");
+    if (html !== undefined) a.innerHTML = html; // escaped by the server, <mark> only
+    else a.textContent = text;
+    return a;
+  };
+  const heading = (text) => Object.assign(document.createElement("div"), { className: "suggest-head", textContent: text });
+  const render = (s, q) => {
+    panel.replaceChildren();
+    if (s.channels.length) panel.append(heading("Channels"));
+    for (const c of s.channels) panel.append(link(`/w/${ws}/c/${c.id}`, undefined, `#${c.name}`));
+    if (s.people.length) panel.append(heading("People"));
+    for (const p of s.people) panel.append(link(`/w/${ws}/search?q=${encodeURIComponent(`from:@${p.username}`)}`, undefined, `${p.display_name} @${p.username}`));
+    if (s.messages.length) panel.append(heading("Messages"));
+    for (const m of s.messages) panel.append(link(`/w/${ws}/c/${m.message.channel_id}/m/${m.message.id}`, m.highlight));
+    if (s.incomplete && !s.messages.length) panel.append(heading("Keep typing…"));
+    panel.append(link(`/w/${ws}/search?q=${encodeURIComponent(q)}`, undefined, `Search for “${q}”`));
+    panel.hidden = false;
+    active = -1;
+  };
+  box.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = box.value;
+    if (q.trim() === "") return close();
+    timer = setTimeout(async () => {
+      pending?.abort();
+      pending = new AbortController();
+      try {
+        const res = await fetch(`/api/v1/workspaces/${ws}/search/suggest?q=${encodeURIComponent(q)}`, { credentials: "same-origin", signal: pending.signal });
+        if (res.ok && box.value === q) render(await res.json(), q);
+      } catch (e) {
+        if (e.name !== "AbortError") close();
+      }
+    }, 120);
+  });
+  box.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown") pick(active + 1);
+    else if (e.key === "ArrowUp") pick(active - 1);
+    else if (e.key === "Escape") close();
+    else if (e.key === "Enter" && active >= 0) items()[active].click();
+    else return;
+    e.preventDefault();
+  });
+  box.addEventListener("blur", () => setTimeout(close, 150));
+  window.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "g") {
+      e.preventDefault();
+      box.focus();
+      box.select();
+    }
+  });
+}
+
 localiseTimes();
 scrollMessages();
+wireSearch();
 wireComposers();
 offerNotifications();
 markRead();

@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod messages;
 pub mod read_state;
+pub mod search;
 pub mod sessions;
 pub mod tokens;
 pub mod workspaces;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub limits: Arc<crate::limits::Limits>,
     /// The public base URL, without a trailing slash.
     pub public_url: String,
+    /// This node's search index.
+    pub search: crate::search::SearchIndex,
 }
 
 impl AppState {

@@ -14,6 +14,7 @@ pub mod migrations;
 pub mod password_resets;
 pub mod presence;
 pub mod schema;
+pub mod search;
 pub mod server_settings;
 pub mod sessions;
 pub mod tokens;

@@ -120,6 +120,9 @@ codes! {
     VerificationNotFound => "verification_not_found",
     VerificationUsed => "verification_used",
     VerificationExpired => "verification_expired",
+    EmptyQuery => "empty_query",
+    InvalidCursor => "invalid_cursor",
+    QueryTooLong => "query_too_long",
 }
 
 impl std::fmt::Display for Code {

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod events;
 pub mod jobs;
 pub mod messages;
+pub mod search;
 pub mod workspaces;
 
 pub use codes::Code;

@@ -46,6 +46,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::accounts::list_tokens)
         .service(api::accounts::revoke_token)
         // workspaces, members, invitations
+        .service(api::search::suggest)
+        .service(api::search::search)
         .service(api::workspaces::create)
         .service(api::workspaces::list)
         .service(api::workspaces::get)
@@ -114,6 +116,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::workspaces::rename)
         .service(pages::workspaces::invite)
         .service(pages::workspaces::update_member)
+        .service(pages::search::search_page)
         .service(pages::channels::conversation_page)
         .service(pages::channels::permalink)
         .service(pages::channels::thread_page)

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod mail;
 pub mod messages;
 pub mod pages;
+pub mod search;
 
 /// Renders a template; a failure is a bug, logged and reported as one.
 pub fn render(t: &impl askama::Template) -> Result<String, crate::error::AppError> {

@@ -24,6 +24,8 @@ pub struct Layout {
     pub nav: Option<Nav>,
     pub error: Option<String>,
     pub notice: Option<String>,
+    /// The query in the search box (on the results page).
+    pub search: String,
 }
 
 impl Layout {

@@ -16,6 +16,7 @@ mod mail;
 mod messages;
 mod pages;
 mod schema;
+mod search;
 mod security;
 mod sessions;
 mod shutdown;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod channels;
 pub mod events;
 pub mod messages;
+pub mod search;
 pub mod workspaces;
 
 use crate::domain::Code;
@@ -39,6 +40,8 @@ use utoipa::OpenApi;
         workspaces::list_invitations,
         workspaces::accept,
         events::list,
+        search::search,
+        search::suggest,
         channels::create,
         channels::list,
         channels::open_dm,
