@@ -173,19 +173,7 @@ pub async fn search(
             if offset >= MAX_DEPTH {
                 return Err(bad_cursor());
             }
-            let plan = Plan {
-                workspace_id: scope.workspace_id,
-                readable: &scope.readable,
-                must: &query.must,
-                must_not: &query.must_not,
-                conditions,
-                excluded,
-                sort,
-                offset,
-                before_id,
-                limit,
-                now_micros: now.and_utc().timestamp_micros(),
-            };
+            let plan = scope.plan(&query, conditions, excluded, sort, (offset, before_id, limit), now);
             let Some(hits) = index.search(&plan).map_err(AppError::Unexpected)? else {
                 notes.push("The search index is still being built; try again in a moment.".to_owned());
                 return Ok(Results { results: Vec::new(), total: 0, next_cursor: None, notes });
@@ -243,19 +231,7 @@ pub async fn suggest(state: &AppState, user_id: i64, slug: &str, q: &str) -> Res
                 return Ok(out);
             }
             let (conditions, excluded) = scope.conditions(conn, &query)?;
-            let plan = Plan {
-                workspace_id: scope.workspace_id,
-                readable: &scope.readable,
-                must: &query.must,
-                must_not: &query.must_not,
-                conditions,
-                excluded,
-                sort: Sort::Relevance,
-                offset: 0,
-                before_id: None,
-                limit: SUGGESTIONS,
-                now_micros: now.and_utc().timestamp_micros(),
-            };
+            let plan = scope.plan(&query, conditions, excluded, Sort::Relevance, (0, None, SUGGESTIONS), now);
             if let Some(hits) = index.search(&plan).map_err(AppError::Unexpected)? {
                 out.messages = scope.found(conn, &hits.ids, &crate::search::marks(&query.must))?;
             }
@@ -286,6 +262,32 @@ impl Scope {
         readable.sort_unstable();
         readable.dedup();
         Ok(Scope { user_id, workspace_id, readable, joined })
+    }
+
+    /// A search of this scope: the query, its conditions, the order, and the page as
+    /// `(offset, before_id, limit)`.
+    fn plan<'a>(
+        &'a self,
+        query: &'a Query,
+        conditions: Vec<Condition>,
+        excluded: Vec<Condition>,
+        sort: Sort,
+        (offset, before_id, limit): (usize, Option<i64>, usize),
+        now: chrono::NaiveDateTime,
+    ) -> Plan<'a> {
+        Plan {
+            workspace_id: self.workspace_id,
+            readable: &self.readable,
+            must: &query.must,
+            must_not: &query.must_not,
+            conditions,
+            excluded,
+            sort,
+            offset,
+            before_id,
+            limit,
+            now_micros: now.and_utc().timestamp_micros(),
+        }
     }
 
     /// The filters as conditions on ids: wanted, and excluded. Several of one kind (`from:`,

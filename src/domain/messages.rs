@@ -189,6 +189,12 @@ pub fn references(text: &MessageText) -> References {
 
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    escape_into(&mut out, text);
+    out
+}
+
+/// Appends `text` to `out` escaped for HTML text and attribute values.
+pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -199,7 +205,6 @@ fn escape(text: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 /// Renders message text to HTML: emphasis, code, fenced code blocks, quotes, lists and

@@ -307,17 +307,13 @@ pub fn highlight(text: &str, marks: &Marks, max_chars: usize) -> String {
     out
 }
 
+/// Escapes a stretch of a snippet; line breaks become spaces (a snippet is one line).
 fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            _ => out.push(c),
+    for line in text.split(['\n', '\r', '\t']).enumerate() {
+        if line.0 > 0 {
+            out.push(' ');
         }
+        super::escape_into(out, line.1);
     }
 }
 
