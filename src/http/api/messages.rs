@@ -113,7 +113,7 @@ pub async fn edit(
 }
 
 /// Delete a message (author, or channel admin); a tombstone stays.
-#[utoipa::path(tag = "messages", params(("id" = i64, Path)), responses((status = 200, body = wire::Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(tag = "messages", params(("id" = i64, Path)), responses((status = 200, body = wire::Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "the message was already deleted")))]
 #[delete("/api/v1/messages/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
