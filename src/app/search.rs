@@ -253,11 +253,11 @@ impl Scope {
     fn load(conn: &mut Conn, slug: &str, user_id: i64) -> Result<Scope, AppError> {
         let membership = access::workspace(conn, slug, user_id)?;
         let workspace_id = membership.workspace.id;
-        let joined = db::search::joined_in(conn, user_id, workspace_id)?;
+        let joined = ChannelRow::ids_joined_in(conn, user_id, &[workspace_id])?;
         let mut readable = joined.clone();
         // Public history is open to the workspace's members, guests excepted (as in Slack).
         if may_browse_channels(membership.role) {
-            readable.extend(db::search::public_in(conn, workspace_id)?);
+            readable.extend(ChannelRow::ids_public_in(conn, &[workspace_id])?);
         }
         readable.sort_unstable();
         readable.dedup();

@@ -6,7 +6,6 @@ use diesel::prelude::*;
 
 use super::Conn;
 use super::channels::{self, ChannelRow};
-use super::schema::channel_members::dsl as cm;
 use super::schema::channels::dsl as c;
 use super::schema::messages::dsl as m;
 use super::schema::reactions::dsl as r;
@@ -129,25 +128,6 @@ pub fn member_ids_named(conn: &mut Conn, workspace_id: i64, usernames: &[String]
 /// Ids of the channels of a workspace with these names.
 pub fn channel_ids_named(conn: &mut Conn, workspace_id: i64, names: &[String]) -> QueryResult<Vec<i64>> {
     c::channels.filter(c::workspace_id.eq(workspace_id)).filter(c::name.eq_any(names)).select(c::id).load(conn)
-}
-
-/// The channels of a workspace a user is in (archived ones too).
-pub fn joined_in(conn: &mut Conn, user_id: i64, workspace_id: i64) -> QueryResult<Vec<i64>> {
-    cm::channel_members
-        .inner_join(c::channels)
-        .filter(cm::user_id.eq(user_id))
-        .filter(c::workspace_id.eq(workspace_id))
-        .select(cm::channel_id)
-        .load(conn)
-}
-
-/// The public channels of a workspace (archived ones too).
-pub fn public_in(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<i64>> {
-    c::channels
-        .filter(c::workspace_id.eq(workspace_id))
-        .filter(c::kind.eq(ChannelKind::Public.as_str()))
-        .select(c::id)
-        .load(conn)
 }
 
 fn like_escape(raw: &str) -> String {
