@@ -361,13 +361,24 @@ async fn the_index_survives_a_restart_and_catches_up_from_where_it_was() {
     let before = say(&app, &admin, general, "narwhal before").await;
     settle(&app, &admin).await;
     app.stop().await;
-    // Posted while the server is down (through the use case, as another node would).
+    // Posted while this node is down (through the use case, as another node would): its
+    // event lies past the index's last commit, and the restarted indexer must catch up.
+    let user_id = admin.id;
+    let user = app.state.db.read(move |c| Ok(hearth::db::users::UserRow::find(c, user_id)?)).await.unwrap();
+    let actor = hearth::app::Actor { user, credential: hearth::app::Credential::Operator };
+    let form = hearth::app::messages::PostForm {
+        text: "narwhal while down".into(),
+        thread_root_id: None,
+        also_send_to_channel: false,
+        client_msg_id: None,
+    };
+    let during = hearth::app::messages::post(&app.state, &actor, general, form).await.unwrap().message.id;
     app.start().await;
     let after = say(&app, &admin, general, "narwhal after").await;
     settle(&app, &admin).await;
     let mut found = ids(&app, &admin, "narwhal").await;
     found.sort_unstable();
-    assert_eq!(found, [before, after]);
+    assert_eq!(found, [before, during, after]);
 }
 
 #[tokio::test]
