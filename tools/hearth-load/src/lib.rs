@@ -82,3 +82,46 @@ pub fn append(out: &std::path::Path, section: &str) -> anyhow::Result<()> {
     std::fs::write(out, existing)?;
     Ok(())
 }
+
+/// The password of the benchmarks' person.
+pub const PASSWORD: &str = "benchmark passphrase";
+
+/// The benchmarks' person (`bench`, the first account: a server admin) and workspace
+/// (`bench`), made through hearth's use cases, with `channels` channels: `#general`, then
+/// `room-1`, … of which those from `private_from` on are private. Returns the person and
+/// the channel ids, `#general` first.
+pub async fn bench_workspace(
+    state: &hearth::app::AppState,
+    channels: usize,
+    private_from: usize,
+) -> anyhow::Result<(hearth::app::Actor, Vec<i64>)> {
+    use hearth::app::{Actor, Credential, accounts, channels as ch, workspaces};
+    let form = accounts::SignupForm {
+        email: "bench@example.com".into(),
+        username: "bench".into(),
+        password: PASSWORD.into(),
+        display_name: None,
+        invite_token: None,
+    };
+    let user = accounts::signup(state, form, None).await?.user;
+    let actor = Actor { user, credential: Credential::Operator };
+    workspaces::create(state, &actor, "bench", "Bench").await?;
+    let mut ids = vec![ch::list(state, &actor, "bench").await?[0].id];
+    for n in 1..channels {
+        let form = ch::NewChannelForm { name: format!("room-{n}"), private: n >= private_from, ..Default::default() };
+        ids.push(ch::create(state, &actor, "bench", form).await?.id);
+    }
+    Ok((actor, ids))
+}
+
+/// Signs the benchmarks' person in through the API; returns the session token.
+pub async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let res: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "login": "bench", "password": PASSWORD }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    res["token"].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("login failed: {res}"))
+}

@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use hearth::app::{Actor, accounts, channels, workspaces};
+use hearth::app::channels;
 use hearth::config::{HashCost, Secret, Settings};
 use hearth::db::messages::NewMessage;
 use hearth::domain::messages::{MessageText, Resolved, render};
-use hearth_load::{append, free_port, machine, percentile, wait_ready};
-use serde_json::{Value, json};
+use hearth_load::{append, free_port, login, machine, percentile, wait_ready};
+use serde_json::json;
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -46,8 +46,6 @@ struct Args {
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
 }
-
-const PASSWORD: &str = "benchmark passphrase";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -124,21 +122,8 @@ async fn main() -> anyhow::Result<()> {
 /// writes the messages in large transactions.
 async fn fill(settings: &Settings, args: &Args) -> anyhow::Result<Vec<i64>> {
     let state = hearth::startup::build_state(settings.clone(), "http://127.0.0.1".into())?;
-    let form = accounts::SignupForm {
-        email: "bench@example.com".into(),
-        username: "bench".into(),
-        password: PASSWORD.into(),
-        display_name: None,
-        invite_token: None,
-    };
-    let user = accounts::signup(&state, form, None).await?.user;
-    let actor = Actor { user: user.clone(), credential: hearth::app::Credential::Operator };
-    workspaces::create(&state, &actor, "bench", "Bench").await?;
-    let mut ids = vec![channels::list(&state, &actor, "bench").await?[0].id];
-    for n in 1..args.channels {
-        let form = channels::NewChannelForm { name: format!("room-{n}"), ..Default::default() };
-        ids.push(channels::create(&state, &actor, "bench", form).await?.id);
-    }
+    let (actor, ids) = hearth_load::bench_workspace(&state, args.channels, args.channels).await?;
+    let user = actor.user.clone();
     let per_batch = 20_000;
     let mut written = 0;
     while written < args.messages {
@@ -179,17 +164,6 @@ async fn fill(settings: &Settings, args: &Args) -> anyhow::Result<Vec<i64>> {
         channels::mark_read(&state, &actor, *id, None).await?;
     }
     Ok(ids)
-}
-
-async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
-    let res: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "login": "bench", "password": PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    res["token"].as_str().map(str::to_owned).context("login failed")
 }
 
 /// Posts `total` messages with `clients` concurrent clients; returns posts/s, p50 and p99 ms.

@@ -13,12 +13,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use hearth::app::{Actor, accounts, channels, workspaces};
 use hearth::config::{HashCost, Settings};
 use hearth::db::channels::ChannelMemberRow;
 use hearth::db::messages::NewMessage;
 use hearth::domain::messages::{MessageText, Resolved, render};
-use hearth_load::{append, free_port, machine, percentile, usage, wait_ready};
+use hearth_load::{append, free_port, login, machine, percentile, usage, wait_ready};
 use serde_json::{Value, json};
 
 #[derive(Parser, Debug)]
@@ -38,8 +37,6 @@ struct Args {
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
 }
-
-const PASSWORD: &str = "benchmark passphrase";
 
 /// Makes one query of a class.
 type QueryMaker<'a> = Box<dyn Fn(&mut Rng) -> String + 'a>;
@@ -403,22 +400,8 @@ fn encode(q: &str) -> String {
 /// rest are private channels of others), and the messages, in large transactions.
 async fn fill(settings: &Settings, args: &Args, vocabulary: &Vocabulary, rng: &mut Rng) -> anyhow::Result<()> {
     let state = hearth::startup::build_state(settings.clone(), "http://127.0.0.1".into())?;
-    let form = accounts::SignupForm {
-        email: "bench@example.com".into(),
-        username: "bench".into(),
-        password: PASSWORD.into(),
-        display_name: None,
-        invite_token: None,
-    };
-    let user = accounts::signup(&state, form, None).await?.user;
-    let actor = Actor { user: user.clone(), credential: hearth::app::Credential::Operator };
-    workspaces::create(&state, &actor, "bench", "Bench").await?;
-    let mut ids = vec![channels::list(&state, &actor, "bench").await?[0].id];
-    for n in 1..args.channels {
-        let private = n >= args.readable;
-        let form = channels::NewChannelForm { name: format!("room-{n}"), private, ..Default::default() };
-        ids.push(channels::create(&state, &actor, "bench", form).await?.id);
-    }
+    let (actor, ids) = hearth_load::bench_workspace(&state, args.channels, args.readable).await?;
+    let user = actor.user.clone();
     // The searcher leaves the private ones: they hold most messages, and it may read none.
     let (user_id, left) = (user.id, ids[args.readable..].to_vec());
     state
@@ -481,15 +464,4 @@ async fn fill(settings: &Settings, args: &Args, vocabulary: &Vocabulary, rng: &m
         }
     }
     Ok(())
-}
-
-async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
-    let res: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "login": "bench", "password": PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    res["token"].as_str().map(str::to_owned).context("login failed")
 }
