@@ -174,15 +174,15 @@ pub async fn search(
                 return Err(bad_cursor());
             }
             let plan = scope.plan(&query, conditions, excluded, sort, (offset, before_id, limit), now);
+            let order = plan.sort;
             let Some(hits) = index.search(&plan).map_err(AppError::Unexpected)? else {
                 notes.push("The search index is still being built; try again in a moment.".to_owned());
                 return Ok(Results { results: Vec::new(), total: 0, next_cursor: None, notes });
             };
-            let by_date = sort == Sort::Date || query.must.is_empty();
             let total = cursor.as_ref().and_then(|c| c.t).unwrap_or(hits.total);
             let results = scope.found(conn, &hits.ids, &crate::search::marks(&query.must))?;
             let full = hits.ids.len() == limit;
-            let next = match (by_date, hits.ids.last()) {
+            let next = match (order == Sort::Date, hits.ids.last()) {
                 (true, Some(&last)) if full => Some(Cursor { f: fingerprint(&q, sort), o: None, b: Some(last), t: Some(total) }),
                 (false, _) if full && offset + limit < hits.total.min(MAX_DEPTH) => {
                     Some(Cursor { f: fingerprint(&q, sort), o: Some(offset + limit), b: None, t: None })
@@ -282,7 +282,8 @@ impl Scope {
             must_not: &query.must_not,
             conditions,
             excluded,
-            sort,
+            // Without words nothing ranks one message above another: newest first.
+            sort: if query.must.is_empty() { Sort::Date } else { sort },
             offset,
             before_id,
             limit,

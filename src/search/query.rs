@@ -106,7 +106,6 @@ pub fn run(generation: &Generation, plan: &Plan<'_>) -> tantivy::Result<Hits> {
         ),
         (Occur::Must, zero(id_set(f.channel_id, plan.readable))),
     ];
-    let mut scored = false;
     for group in plan.must {
         let alternatives: Vec<Box<dyn Query>> = group.iter().filter_map(|t| text_query(f, t)).collect();
         match alternatives.len() {
@@ -114,7 +113,6 @@ pub fn run(generation: &Generation, plan: &Plan<'_>) -> tantivy::Result<Hits> {
             1 => clauses.extend(alternatives.into_iter().map(|q| (Occur::Must, q))),
             _ => clauses.push((Occur::Must, any(alternatives))),
         }
-        scored = true;
     }
     for t in plan.must_not {
         if let Some(q) = exact_query(f, t) {
@@ -134,7 +132,7 @@ pub fn run(generation: &Generation, plan: &Plan<'_>) -> tantivy::Result<Hits> {
     let query = BooleanQuery::new(clauses);
     let searcher = generation.reader.searcher();
     let limit = plan.limit;
-    let (found, total): (Vec<DocAddress>, usize) = if plan.sort == Sort::Date || !scored {
+    let (found, total): (Vec<DocAddress>, usize) = if plan.sort == Sort::Date {
         let collector = TopDocs::with_limit(limit).order_by_fast_field::<u64>("msg_id", Order::Desc);
         let (top, total) = searcher.search(&query, &(collector, Count))?;
         (top.into_iter().map(|(_, a)| a).collect(), total)
