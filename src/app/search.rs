@@ -2,7 +2,7 @@
 //! names resolved to ids, the permission filter made from the caller's channels now, the
 //! index asked, and every hit checked again against the database before it is shown.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use base64::Engine;
 use chrono::{NaiveDate, NaiveTime};
@@ -227,11 +227,13 @@ pub async fn suggest(state: &AppState, user_id: i64, slug: &str, q: &str) -> Res
                         .collect();
                 }
             }
-            if query.is_empty() {
+            if !query.narrow_enough_to_suggest() {
+                out.incomplete |= !query.is_empty();
                 return Ok(out);
             }
             let (conditions, excluded) = scope.conditions(conn, &query)?;
-            let plan = scope.plan(&query, conditions, excluded, Sort::Relevance, (0, None, SUGGESTIONS), now);
+            let mut plan = scope.plan(&query, conditions, excluded, Sort::Relevance, (0, None, SUGGESTIONS), now);
+            plan.counted = false;
             if let Some(hits) = index.search(&plan).map_err(AppError::Unexpected)? {
                 out.messages = scope.found(conn, &hits.ids, &crate::search::marks(&query.must))?;
             }
@@ -276,7 +278,6 @@ impl Scope {
         now: chrono::NaiveDateTime,
     ) -> Plan<'a> {
         Plan {
-            workspace_id: self.workspace_id,
             readable: &self.readable,
             must: &query.must,
             must_not: &query.must_not,
@@ -287,6 +288,7 @@ impl Scope {
             offset,
             before_id,
             limit,
+            counted: true,
             now_micros: now.and_utc().timestamp_micros(),
         }
     }
@@ -379,13 +381,11 @@ impl Scope {
             .collect();
         let ordered: Vec<MessageRow> = ids.iter().filter_map(|id| rows.get(id).cloned()).collect();
         let messages = super::messages::views(conn, &ordered)?;
-        let channel_ids: HashSet<i64> = messages.iter().map(|m| m.channel_id).collect();
-        let mut channels = HashMap::new();
-        for id in channel_ids {
-            if let Some(row) = ChannelRow::find(conn, id)? {
-                channels.insert(id, wire::Channel::from(&row));
-            }
-        }
+        let mut channel_ids: Vec<i64> = messages.iter().map(|m| m.channel_id).collect();
+        channel_ids.sort_unstable();
+        channel_ids.dedup();
+        let channels: HashMap<i64, wire::Channel> =
+            ChannelRow::find_many(conn, &channel_ids)?.iter().map(|row| (row.id, wire::Channel::from(row))).collect();
         Ok(messages
             .into_iter()
             .filter_map(|message| {

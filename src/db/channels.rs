@@ -94,6 +94,11 @@ impl ChannelRow {
         c::channels.find(id).select(COLUMNS).first(conn).optional()
     }
 
+    /// The channels with these ids (in no particular order).
+    pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<ChannelRow>> {
+        c::channels.filter(c::id.eq_any(ids)).select(COLUMNS).load(conn)
+    }
+
     pub fn find_by_dm_key(conn: &mut Conn, key: &str) -> QueryResult<Option<ChannelRow>> {
         c::channels.filter(c::dm_key.eq(key)).select(COLUMNS).first(conn).optional()
     }

@@ -181,11 +181,12 @@ impl Generation {
         Ok(metas.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()))
     }
 
-    /// A writer: one thread, a small budget, merges that also reclaim deleted messages.
-    pub fn writer(&self, memory: usize) -> anyhow::Result<IndexWriter> {
+    /// A writer of `threads` indexing threads sharing a budget of `memory` bytes, with merges
+    /// that also reclaim deleted messages.
+    pub fn writer(&self, threads: usize, memory: usize) -> anyhow::Result<IndexWriter> {
         let options = tantivy::indexer::IndexWriterOptions::builder()
-            .num_worker_threads(1)
-            .memory_budget_per_thread(memory)
+            .num_worker_threads(threads)
+            .memory_budget_per_thread(memory / threads.max(1))
             .num_merge_threads(1)
             .build();
         let writer: IndexWriter = self.index.writer_with_options(options)?;

@@ -25,8 +25,11 @@ const COMMIT_WINDOW: Duration = Duration::from_millis(250);
 const BATCH: i64 = 1000;
 /// The live writer's memory budget (tantivy's smallest is 15 MB).
 const LIVE_MEMORY: usize = 32 << 20;
-/// A rebuild's memory budget.
-const REBUILD_MEMORY: usize = 200 << 20;
+/// A rebuild's memory budget, shared by its indexing threads.
+const REBUILD_MEMORY: usize = 256 << 20;
+/// A rebuild indexes on two threads while the database is read on a third (the live
+/// writer's one thread keeps up with any posting rate).
+const REBUILD_THREADS: usize = 2;
 /// Messages read from the database per query while rebuilding.
 const REBUILD_BATCH: i64 = 2000;
 /// Without message events, the cursor is still committed after this many rows, so that a
@@ -127,7 +130,7 @@ async fn ready(db: &Db, index: &SearchIndex, stop: &CancellationToken) -> anyhow
             }
         };
         if let (true, Some(stamp)) = (usable, stamp) {
-            let writer = generation.writer(LIVE_MEMORY)?;
+            let writer = generation.writer(1, LIVE_MEMORY)?;
             let generation = Arc::new(generation);
             index.swap(generation.clone());
             index.root.remove_others(None);
@@ -143,7 +146,7 @@ async fn ready(db: &Db, index: &SearchIndex, stop: &CancellationToken) -> anyhow
     let Some(built) = built else { return Ok(None) };
     tracing::info!(messages = built.messages, seconds = built.took.as_secs_f64(), "built the search index");
     index.root.make_current(&built.generation.name)?;
-    let writer = built.generation.writer(LIVE_MEMORY)?;
+    let writer = built.generation.writer(1, LIVE_MEMORY)?;
     let stamp = built.generation.stamp()?.context("a rebuilt index has its stamp")?;
     let generation = Arc::new(built.generation);
     index.swap(generation.clone());
@@ -209,7 +212,7 @@ pub fn rebuild(
     let head = events::head(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     let total = u64::try_from(db::search::count_messages(&mut conn)?).unwrap_or(0);
     let generation = root.create()?;
-    let mut writer = generation.writer(REBUILD_MEMORY)?;
+    let mut writer = generation.writer(REBUILD_THREADS, REBUILD_MEMORY)?;
     let f = generation.fields;
     let (mut after, mut done) = (0, 0u64);
     loop {

@@ -4,6 +4,7 @@
 use std::ops::Bound;
 
 use tantivy::collector::{Count, TopDocs};
+use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
 use tantivy::query::{
     AutomatonWeight, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, PhraseQuery, Query,
     RangeQuery, TermQuery, TermSetQuery, Weight,
@@ -44,7 +45,6 @@ pub enum Sort {
 
 /// One search, ready to run.
 pub struct Plan<'a> {
-    pub workspace_id: i64,
     /// The channels the searcher may read: every hit is in one of them.
     pub readable: &'a [i64],
     pub must: &'a [Vec<Text>],
@@ -56,6 +56,8 @@ pub struct Plan<'a> {
     pub offset: usize,
     pub before_id: Option<i64>,
     pub limit: usize,
+    /// Count every match (`Hits::total`); without, the total is the hits returned.
+    pub counted: bool,
     /// Now, in microseconds, for recency.
     pub now_micros: i64,
 }
@@ -96,16 +98,7 @@ pub fn run(generation: &Generation, plan: &Plan<'_>) -> tantivy::Result<Hits> {
         return Ok(Hits { ids: Vec::new(), total: 0 });
     }
     let f = &generation.fields;
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-        (
-            Occur::Must,
-            zero(Box::new(TermQuery::new(
-                Term::from_field_u64(f.workspace_id, id(plan.workspace_id)),
-                IndexRecordOption::Basic,
-            ))),
-        ),
-        (Occur::Must, zero(id_set(f.channel_id, plan.readable))),
-    ];
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, zero(ids_in(f.channel_id, plan.readable)))];
     for group in plan.must {
         let alternatives: Vec<Box<dyn Query>> = group.iter().filter_map(|t| text_query(f, t)).collect();
         match alternatives.len() {
@@ -134,22 +127,36 @@ pub fn run(generation: &Generation, plan: &Plan<'_>) -> tantivy::Result<Hits> {
     let limit = plan.limit;
     let (found, total): (Vec<DocAddress>, usize) = if plan.sort == Sort::Date {
         let collector = TopDocs::with_limit(limit).order_by_fast_field::<u64>("msg_id", Order::Desc);
-        let (top, total) = searcher.search(&query, &(collector, Count))?;
+        let (top, total) = collect(&searcher, &query, collector, plan.counted)?;
         (top.into_iter().map(|(_, a)| a).collect(), total)
     } else {
         let now = plan.now_micros;
         let collector =
             TopDocs::with_limit(limit).and_offset(plan.offset).tweak_score(move |segment: &tantivy::SegmentReader| {
-                let ts = segment.fast_fields().i64("ts").ok().map(|c| c.first_or_default_col(0));
+                let ts = segment.fast_fields().i64("ts").ok().map(|c| values(c, 0));
                 move |doc: tantivy::DocId, score: tantivy::Score| {
                     let age_days = ts.as_ref().map_or(0.0, |c| (now - c.get_val(doc)).max(0) as f32 / 86_400e6);
                     score * (1.0 + 1.0 / (1.0 + age_days / 30.0))
                 }
             });
-        let (top, total) = searcher.search(&query, &(collector, Count))?;
+        let (top, total) = collect(&searcher, &query, collector, plan.counted)?;
         (top.into_iter().map(|(_, a)| a).collect(), total)
     };
     Ok(Hits { ids: message_ids(&searcher, &found)?, total })
+}
+
+/// The top documents, and how many match in all (when `counted`; otherwise how many came).
+fn collect<C, T>(searcher: &Searcher, query: &dyn Query, top: C, counted: bool) -> tantivy::Result<(Vec<T>, usize)>
+where
+    C: tantivy::collector::Collector<Fruit = Vec<T>>,
+{
+    if counted {
+        searcher.search(query, &(top, Count))
+    } else {
+        let found = searcher.search(query, &top)?;
+        let n = found.len();
+        Ok((found, n))
+    }
 }
 
 fn message_ids(searcher: &Searcher, found: &[DocAddress]) -> tantivy::Result<Vec<i64>> {
@@ -161,6 +168,75 @@ fn message_ids(searcher: &Searcher, found: &[DocAddress]) -> tantivy::Result<Vec
         }
     }
     Ok(ids)
+}
+
+/// Messages whose `field` (a u64 fast field) holds one of `ids`, tested on each candidate the
+/// rest of the query finds: for a broad set, cheaper than the union of every id's postings
+/// (measured at 1M messages: about half the time for a common word). The permission filter
+/// is one: the channels the searcher may read (all in the workspace searched, since channel
+/// ids are unique across workspaces; hits are checked again against the database).
+fn ids_in(field: Field, ids: &[i64]) -> Box<dyn Query> {
+    if ids.is_empty() {
+        return Box::new(EmptyQuery);
+    }
+    let ids = std::sync::Arc::new(IdSet::new(ids));
+    Box::new(DocPredicateQuery::from(FunctionPredicate::from(move |segment: &tantivy::SegmentReader| {
+        let of = values(segment.fast_fields().u64(segment.schema().get_field_name(field))?, 0);
+        let ids = std::sync::Arc::clone(&ids);
+        Ok(move |doc: tantivy::DocId| ids.contains(of.get_val(doc)))
+    })))
+}
+
+/// A set of ids: a bitmap while the ids are small (as database ids are), a sorted
+/// list past that.
+enum IdSet {
+    Bits(Vec<u64>),
+    Sorted(Vec<u64>),
+}
+
+impl IdSet {
+    /// The largest id kept as a bitmap (2 MiB of bits).
+    const MAX_BIT: u64 = 1 << 24;
+
+    fn new(ids: &[i64]) -> IdSet {
+        let mut ids: Vec<u64> = ids.iter().map(|c| id(*c)).collect();
+        ids.sort_unstable();
+        match ids.last() {
+            Some(&max) if max < Self::MAX_BIT => {
+                let mut bits = vec![0u64; usize::try_from(max / 64 + 1).unwrap_or(0)];
+                for v in ids {
+                    if let Some(word) = usize::try_from(v / 64).ok().and_then(|w| bits.get_mut(w)) {
+                        *word |= 1 << (v % 64);
+                    }
+                }
+                IdSet::Bits(bits)
+            }
+            _ => IdSet::Sorted(ids),
+        }
+    }
+
+    #[inline]
+    fn contains(&self, v: u64) -> bool {
+        match self {
+            IdSet::Bits(bits) => {
+                usize::try_from(v / 64).ok().and_then(|w| bits.get(w)).is_some_and(|word| word & (1 << (v % 64)) != 0)
+            }
+            IdSet::Sorted(ids) => ids.binary_search(&v).is_ok(),
+        }
+    }
+}
+
+/// A fast field's value for each document: read straight from its values when every document
+/// has one (as every message has its ids and time), `default` for those without otherwise.
+fn values<T>(column: tantivy::columnar::Column<T>, default: T) -> std::sync::Arc<dyn tantivy::columnar::ColumnValues<T>>
+where
+    T: PartialOrd + std::fmt::Debug + Send + Sync + Copy + 'static,
+{
+    if column.get_cardinality() == tantivy::columnar::Cardinality::Full {
+        column.values
+    } else {
+        column.first_or_default_col(default)
+    }
 }
 
 /// A clause that filters without adding to the score.
@@ -193,6 +269,8 @@ fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
 
 fn condition(f: &Fields, c: &Condition) -> Box<dyn Query> {
     match c {
+        // Narrowing a search to people or channels is usually selective: their postings
+        // lead the intersection (the readable filter is broad: it is tested per candidate).
         Condition::Authors(ids) => id_set(f.author_id, ids),
         Condition::Channels(ids) => id_set(f.channel_id, ids),
         Condition::Ids(ids) => id_set(f.msg_id, ids),
@@ -267,7 +345,9 @@ fn text_query(f: &Fields, t: &Text) -> Option<Box<dyn Query>> {
     } else {
         forms.push(Box::new(PrefixQuery { field: f.body, prefix: word.clone() }));
     }
-    if let Some(stem) = analysis::stem(word) {
+    // A word that is its own stem finds its other forms by the prefix already (`deploy`
+    // finds `deployed`); the stem is asked only for a longer form (`deploying`).
+    if let Some(stem) = analysis::stem(word).filter(|stem| stem != word) {
         forms.push(boost(term(f.body_stem, &stem), 0.5));
     }
     Some(any(forms))

@@ -92,7 +92,23 @@ impl Query {
     pub fn texts(&self) -> impl Iterator<Item = &Text> {
         self.must.iter().flatten()
     }
+
+    /// Narrow enough to suggest messages for while it is typed: a finished word, a phrase,
+    /// a filter, CJK, or a word begun with at least three letters. Two letters begin a good
+    /// part of everything said; the results page still searches them, suggestions wait.
+    pub fn narrow_enough_to_suggest(&self) -> bool {
+        !self.filters.is_empty()
+            || self.texts().any(|t| {
+                !t.partial
+                    || (t.phrase && text::pieces(&t.text, false).len() > 1)
+                    || t.text.chars().any(text::is_cjk)
+                    || t.text.chars().filter(|c| c.is_alphanumeric()).count() >= SUGGEST_PREFIX_CHARS
+            })
+    }
 }
+
+/// The shortest partial word suggestions search messages for.
+pub const SUGGEST_PREFIX_CHARS: usize = 3;
 
 /// Parses a query typed on `today` (UTC). With `typing`, the last word, if no space follows
 /// it, is a prefix of what the person is still typing.
@@ -459,6 +475,17 @@ mod tests {
         let open = parse(r#""deploy to pro"#, today(), true).unwrap();
         assert!(open.must[0][0].phrase && open.must[0][0].partial);
         assert!(!parse("p", today(), false).unwrap().incomplete, "a finished search takes one letter");
+    }
+
+    #[test]
+    fn suggestions_wait_for_three_letters_unless_something_else_narrows() {
+        let typed = |raw: &str| parse(raw, today(), true).unwrap().narrow_enough_to_suggest();
+        for wait in ["d", "de", "\"de", "-de"] {
+            assert!(!typed(wait), "{wait:?}");
+        }
+        for go in ["dep", "de ", "deploy de", "from:me de", "\"de pr", "東", "de-pr"] {
+            assert!(typed(go), "{go:?}");
+        }
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub fn is_cjk(c: char) -> bool {
 /// Lowercases and folds to plain letters: accents dropped (`é` → e), a few letters spelled
 /// out (`ß` → ss, `æ` → ae, `ø` → o, `ł` → l).
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.nfd() {
         if is_combining_mark(c) {
@@ -228,6 +231,19 @@ pub fn prefixes(text: &str) -> Vec<Piece> {
 
 fn push_prefixes(out: &mut Vec<Piece>, p: &Piece, text: &str, from_chars: usize) {
     let original = &text[p.from..p.to];
+    if original.is_ascii() {
+        // One byte a character, folded or not.
+        for n in from_chars.max(MIN_PREFIX_CHARS)..=MAX_PREFIX_CHARS.min(p.text.len()) {
+            out.push(Piece {
+                text: p.text[..n].to_owned(),
+                from: p.from,
+                to: p.from + n,
+                position: p.position,
+                kind: p.kind,
+            });
+        }
+        return;
+    }
     let folded: Vec<char> = p.text.chars().collect();
     let original_ends: Vec<usize> = original.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
     for n in from_chars.max(MIN_PREFIX_CHARS)..=MAX_PREFIX_CHARS.min(folded.len()) {

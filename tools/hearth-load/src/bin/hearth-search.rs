@@ -3,7 +3,9 @@
 //! through hearth's database layer, rebuilds the index with `hearth reindex`, starts the
 //! server on it, and measures through HTTP: query latency per class with the permission
 //! filter of a person in 50 of 300 channels, suggest latency typing letter by letter, time
-//! from post to searchable under load, cold start and memory. Appends to BENCHMARKS.md.
+//! from post to searchable under load, cold start and memory. Compares server binaries
+//! (`--server`, repeatable) on copies of one corpus, asking each query of every server in
+//! turn. Appends to BENCHMARKS.md.
 //!
 //! `cargo run --release -p hearth-load --bin hearth-search -- --messages 1000000`
 
@@ -32,10 +34,15 @@ struct Args {
     /// Queries per class.
     #[arg(long, default_value_t = 200)]
     queries: usize,
+    /// The server binary; repeat to compare several on copies of one corpus.
     #[arg(long, default_value = "target/release/hearth")]
-    server: PathBuf,
+    server: Vec<PathBuf>,
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
+    /// Keep the corpus in this directory and reuse it on the next run with the same
+    /// `--messages`, `--channels` and `--readable` (a temporary directory otherwise).
+    #[arg(long)]
+    data: Option<PathBuf>,
 }
 
 /// Makes one query of a class.
@@ -176,63 +183,57 @@ fn capital(w: &str) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::tempdir()?;
-    let mut settings = Settings::defaults(dir.path());
+    let temp = tempfile::tempdir()?;
+    let dir = args.data.clone().unwrap_or_else(|| temp.path().to_owned());
+    let mut settings = Settings::defaults(&dir);
     settings.accounts.password_hash = HashCost::Test;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let vocabulary = Vocabulary::new(&mut rng, 60_000);
 
-    eprintln!("writing {} messages over {} channels…", args.messages, args.channels);
-    let started = Instant::now();
-    fill(&settings, &args, &vocabulary, &mut rng).await?;
-    let fill_secs = started.elapsed().as_secs_f64();
-
-    eprintln!("reindexing…");
-    let out = std::process::Command::new(&args.server)
-        .arg("reindex")
-        .env("HEARTH_DATA_DIR", dir.path())
-        .env("HEARTH_LOG", "warn")
-        .output()
-        .with_context(|| format!("running {} reindex", args.server.display()))?;
-    if !out.status.success() {
-        bail!("reindex failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let reindex = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    eprintln!("{reindex}");
-
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    let mut server = tokio::process::Command::new(&args.server)
-        .env("HEARTH_DATA_DIR", dir.path())
-        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
-        .env("HEARTH_LOG", "warn")
-        .env("HEARTH_WRITES_PER_MINUTE", "1000000")
-        .env("HEARTH_WRITE_BURST", "100000")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = server.id().context("the server's pid")?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
-    wait_ready(&client, &base).await?;
-    let token = login(&client, &base).await?;
-    let search = |q: String| {
-        let (client, base, token) = (client.clone(), base.clone(), token.clone());
-        async move {
-            let url = format!("{base}/api/v1/workspaces/bench/search?q={}", encode(&q));
-            let t = Instant::now();
-            let res = client.get(url).bearer_auth(token).send().await?;
-            if !res.status().is_success() {
-                bail!("{q}: {}", res.status());
-            }
-            let body: Value = res.json().await?;
-            Ok::<(f64, Value), anyhow::Error>((t.elapsed().as_secs_f64() * 1e3, body))
+    // A kept corpus is reused when it was written with the same shape.
+    let shape = format!("{} {} {}", args.messages, args.channels, args.readable);
+    let marker = dir.join("bench-corpus");
+    let fill_secs = if std::fs::read_to_string(&marker).ok().as_deref() == Some(shape.as_str()) {
+        eprintln!("reusing the corpus in {}", dir.display());
+        None
+    } else {
+        if dir.exists() && args.data.is_some() {
+            std::fs::remove_dir_all(&dir)?;
         }
+        std::fs::create_dir_all(&dir)?;
+        eprintln!("writing {} messages over {} channels…", args.messages, args.channels);
+        let started = Instant::now();
+        fill(&settings, &args, &vocabulary, &mut rng).await?;
+        std::fs::write(&marker, &shape)?;
+        Some(started.elapsed().as_secs_f64())
     };
-    search("deploy".into()).await?;
-    let cold = start.elapsed().as_secs_f64();
+    let written = fill_secs.map_or_else(
+        || "Corpus reused from an earlier run.".to_owned(),
+        |s| format!("Corpus written in {s:.0} s through hearth's database layer."),
+    );
 
-    let mut lines = Vec::new();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    // Each server gets its own copy of the corpus, and rebuilds its own index of it.
+    let mut copies = Vec::new();
+    let mut nodes = Vec::new();
+    for (i, binary) in args.server.iter().enumerate() {
+        let data = if i == 0 {
+            dir.clone()
+        } else {
+            let copy = tempfile::tempdir()?;
+            let status = std::process::Command::new("cp").arg("-a").arg(dir.join(".")).arg(copy.path()).status()?;
+            if !status.success() {
+                bail!("copying the corpus failed");
+            }
+            let path = copy.path().to_owned();
+            copies.push(copy);
+            path
+        };
+        let mut node = Node::start(binary, &data).await?;
+        node.sign_in(&client).await?;
+        nodes.push(node);
+    }
+
     let mut pick = Rng(7);
     let words = &vocabulary.words;
     let rare = move |r: &mut Rng| words[20_000 + r.below(30_000)].clone();
@@ -260,123 +261,231 @@ async fn main() -> anyhow::Result<()> {
         ("word, sorted by date", Box::new(move |r| common(r))),
         ("combination", Box::new(move |r| format!("{} -{} has:link in:#room-{}", common(r), common(r), r.below(50)))),
     ];
-    let mut all = Vec::new();
+    // Every query is asked of each server in turn, so that the machine's drift falls on all.
+    let mut rows = Vec::new();
+    let mut all = vec![Vec::new(); nodes.len()];
     for (name, make) in &classes {
-        let mut times = Vec::new();
+        let mut times = vec![Vec::new(); nodes.len()];
         let mut hits = 0.0;
         for _ in 0..args.queries {
             let q = make(&mut pick);
             let q = if *name == "word, sorted by date" { format!("{q}&sort=date") } else { q };
-            let (ms, body) = search(q).await?;
-            hits += body["total"].as_f64().unwrap_or(0.0);
-            times.push(ms);
+            for (i, node) in nodes.iter().enumerate() {
+                let (ms, body) = node.search(&client, &q).await?;
+                if i == 0 {
+                    hits += body["total"].as_f64().unwrap_or(0.0);
+                }
+                times[i].push(ms);
+            }
         }
-        times.sort_by(f64::total_cmp);
-        all.extend(times.iter().copied());
-        let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
-        eprintln!("{name}: p50 {p50:.2} ms, p99 {p99:.2} ms, {:.0} hits on average", hits / args.queries as f64);
-        lines.push(format!("| {name} | {p50:.2} ms | {p99:.2} ms | {:.0} |", hits / args.queries as f64));
+        for (i, t) in times.iter_mut().enumerate() {
+            t.sort_by(f64::total_cmp);
+            all[i].extend(t.iter().copied());
+        }
+        eprintln!("{name}: {}", cells(&times));
+        rows.push(format!("| {name} | {} | {:.0} |", cells(&times), hits / args.queries as f64));
     }
-    all.sort_by(f64::total_cmp);
-    let (all50, all99) = (percentile(&all, 0.5), percentile(&all, 0.99));
+    for a in &mut all {
+        a.sort_by(f64::total_cmp);
+    }
+    rows.push(format!("| every class together | {} | |", cells(&all)));
 
     // Suggestions, typing ten queries a letter at a time.
-    let mut keys = Vec::new();
+    let mut keys = vec![Vec::new(); nodes.len()];
     for n in 0..10 {
         let query = format!("{} {}", vocabulary.words[n], vocabulary.words[20_000 + n * 7]);
         for end in 1..=query.len() {
-            let url = format!("{base}/api/v1/workspaces/bench/search/suggest?q={}", encode(&query[..end]));
-            let t = Instant::now();
-            client.get(url).bearer_auth(&token).send().await?.error_for_status()?;
-            keys.push(t.elapsed().as_secs_f64() * 1e3);
+            for (i, node) in nodes.iter().enumerate() {
+                keys[i].push(node.suggest(&client, &query[..end]).await?);
+            }
         }
     }
-    keys.sort_by(f64::total_cmp);
+    for k in &mut keys {
+        k.sort_by(f64::total_cmp);
+    }
+    rows.push(format!("| suggest, per keystroke ({} keystrokes) | {} | |", keys[0].len(), cells(&keys)));
 
-    // From post to searchable, posting 200 a second for 10 seconds.
-    let (_, body) = search("from:me".into()).await?;
-    let channel = body["results"][0]["message"]["channel_id"].as_i64().context("a readable channel")?;
+    // From post to searchable, posting 200 a second for 10 seconds, one server at a time.
     let mut waits = Vec::new();
-    let mut tasks = Vec::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(5));
-    for n in 0..2000 {
-        tick.tick().await;
-        let (client, base, token) = (client.clone(), base.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            let word = format!("fresh{n}marker");
-            let posted = Instant::now();
-            client
-                .post(format!("{base}/api/v1/channels/{channel}/messages"))
-                .bearer_auth(&token)
-                .json(&json!({ "text": format!("{word} just now") }))
-                .send()
-                .await?
-                .error_for_status()?;
-            if n % 10 != 0 {
-                return Ok(None);
-            }
-            loop {
-                let body: Value = client
-                    .get(format!("{base}/api/v1/workspaces/bench/search?q={word}"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                if body["total"].as_u64() == Some(1) {
-                    return Ok::<Option<f64>, anyhow::Error>(Some(posted.elapsed().as_secs_f64() * 1e3));
-                }
-                if posted.elapsed() > Duration::from_secs(30) {
-                    bail!("{word} was not searchable after 30 s");
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }));
+    for node in &nodes {
+        waits.push(node.post_to_searchable(&client).await?);
     }
-    for t in tasks {
-        if let Some(ms) = t.await?? {
-            waits.push(ms);
-        }
-    }
-    waits.sort_by(f64::total_cmp);
-    let (rss, _) = usage(pid);
-    server.kill().await.ok();
+    rows.push(format!("| post → searchable, 200 posts/s (every 10th checked) | {} | |", cells(&waits)));
 
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    let servers: Vec<String> = args.server.iter().map(|s| format!("`{}`", s.display())).collect();
     let mut section = format!(
         "\n## {date}: search over {} messages in {} channels (the searcher reads {})\n\n\
-         Machine: {}. `cargo run --release -p hearth-load --bin hearth-search -- --messages {}`; release build, \
-         server and client on one machine over loopback, one request at a time. Corpus written in {fill_secs:.0} s \
-         through hearth's database layer. `hearth reindex`: {reindex}\n\n\
-         Cold start with the index (process start to the first search answered): {:.2} s. Server memory (RSS) after \
-         the run: {} MiB.\n\n\
-         | query (HTTP, {} each) | p50 | p99 | hits on average |\n|---|---|---|---|\n",
+         Machine: {}. `cargo run --release -p hearth-load --bin hearth-search -- --messages {}{}`; release \
+         build, server and client on one machine over loopback, one request at a time{}. {written}\n\n",
         args.messages,
         args.channels,
         args.readable,
         machine(),
         args.messages,
-        cold,
-        rss / 1024,
-        args.queries,
+        args.server.iter().map(|s| format!(" --server {}", s.display())).collect::<String>(),
+        if nodes.len() > 1 { ", each query asked of every server in turn" } else { "" },
     );
-    for l in lines {
-        section.push_str(&l);
+    section.push_str("| server | `hearth reindex` | cold start with the index | memory (RSS) after the queries |\n|---|---|---|---|\n");
+    for (node, name) in nodes.iter_mut().zip(&servers) {
+        let (rss, _) = usage(node.pid);
+        section.push_str(&format!("| {name} | {} | {:.2} s | {} MiB |\n", node.reindex, node.cold, rss / 1024));
+    }
+    let header: String = servers.iter().map(|s| format!(" {s} p50 | p99 |")).collect();
+    let rule: String = servers.iter().map(|_| "---|---|").collect();
+    section
+        .push_str(&format!("\n| query (HTTP, {} each) |{header} hits on average |\n|---|{rule}---|\n", args.queries));
+    for r in rows {
+        section.push_str(&r);
         section.push('\n');
     }
-    section.push_str(&format!(
-        "| every class together | {all50:.2} ms | {all99:.2} ms | |\n\
-         | suggest, per keystroke ({} keystrokes) | {:.2} ms | {:.2} ms | |\n\
-         | post → searchable, 200 posts/s (every 10th checked) | {:.0} ms | {:.0} ms | |\n",
-        keys.len(),
-        percentile(&keys, 0.5),
-        percentile(&keys, 0.99),
-        percentile(&waits, 0.5),
-        percentile(&waits, 0.99),
-    ));
+    for node in &mut nodes {
+        node.child.kill().await.ok();
+    }
     append(&args.out, &section)?;
     eprintln!("appended to {}", args.out.display());
     Ok(())
+}
+
+/// p50 and p99 of each server's sorted times, as table cells.
+fn cells(times: &[Vec<f64>]) -> String {
+    times
+        .iter()
+        .map(|t| format!("{:.2} ms | {:.2} ms", percentile(t, 0.5), percentile(t, 0.99)))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// One server under test, on its own copy of the corpus.
+struct Node {
+    child: tokio::process::Child,
+    pid: u32,
+    base: String,
+    token: String,
+    /// What `hearth reindex` printed.
+    reindex: String,
+    /// Seconds from process start to the first search answered.
+    cold: f64,
+    started: Instant,
+}
+
+impl Node {
+    async fn start(binary: &std::path::Path, data: &std::path::Path) -> anyhow::Result<Node> {
+        eprintln!("reindexing with {}…", binary.display());
+        let out = std::process::Command::new(binary)
+            .arg("reindex")
+            .env("HEARTH_DATA_DIR", data)
+            .env("HEARTH_LOG", "warn")
+            .output()
+            .with_context(|| format!("running {} reindex", binary.display()))?;
+        if !out.status.success() {
+            bail!("reindex failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let reindex = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        eprintln!("{reindex}");
+        let port = free_port()?;
+        let started = Instant::now();
+        let child = tokio::process::Command::new(binary)
+            .env("HEARTH_DATA_DIR", data)
+            .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+            .env("HEARTH_LOG", "warn")
+            .env("HEARTH_WRITES_PER_MINUTE", "1000000")
+            .env("HEARTH_WRITE_BURST", "100000")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let pid = child.id().context("the server's pid")?;
+        Ok(Node {
+            child,
+            pid,
+            base: format!("http://127.0.0.1:{port}"),
+            token: String::new(),
+            reindex,
+            cold: 0.0,
+            started,
+        })
+    }
+
+    /// Waits for the server, signs in, and times the first search from its start.
+    async fn sign_in(&mut self, client: &reqwest::Client) -> anyhow::Result<()> {
+        let start = self.started;
+        wait_ready(client, &self.base).await?;
+        self.token = login(client, &self.base).await?;
+        self.search(client, "deploy").await?;
+        self.cold = start.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    async fn search(&self, client: &reqwest::Client, q: &str) -> anyhow::Result<(f64, Value)> {
+        let url = format!("{}/api/v1/workspaces/bench/search?q={}", self.base, encode(q));
+        let t = Instant::now();
+        let res = client.get(url).bearer_auth(&self.token).send().await?;
+        if !res.status().is_success() {
+            bail!("{q}: {}", res.status());
+        }
+        let body: Value = res.json().await?;
+        Ok((t.elapsed().as_secs_f64() * 1e3, body))
+    }
+
+    async fn suggest(&self, client: &reqwest::Client, q: &str) -> anyhow::Result<f64> {
+        let url = format!("{}/api/v1/workspaces/bench/search/suggest?q={}", self.base, encode(q));
+        let t = Instant::now();
+        client.get(url).bearer_auth(&self.token).send().await?.error_for_status()?.bytes().await?;
+        Ok(t.elapsed().as_secs_f64() * 1e3)
+    }
+
+    /// Posts 200 messages a second for 10 seconds, and times every tenth from its post to
+    /// the first search that finds it (sorted).
+    async fn post_to_searchable(&self, client: &reqwest::Client) -> anyhow::Result<Vec<f64>> {
+        let (_, body) = self.search(client, "from:me").await?;
+        let channel = body["results"][0]["message"]["channel_id"].as_i64().context("a readable channel")?;
+        // Markers of their own, so that a reused corpus's earlier ones are not found instead.
+        let run = chrono::Utc::now().timestamp();
+        let mut tasks = Vec::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(5));
+        for n in 0..2000 {
+            tick.tick().await;
+            let (client, base, token) = (client.clone(), self.base.clone(), self.token.clone());
+            tasks.push(tokio::spawn(async move {
+                let word = format!("fresh{run}x{n}marker");
+                let posted = Instant::now();
+                client
+                    .post(format!("{base}/api/v1/channels/{channel}/messages"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "text": format!("{word} just now") }))
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                if n % 10 != 0 {
+                    return Ok(None);
+                }
+                loop {
+                    let body: Value = client
+                        .get(format!("{base}/api/v1/workspaces/bench/search?q={word}"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await?
+                        .json()
+                        .await?;
+                    if body["total"].as_u64() == Some(1) {
+                        return Ok::<Option<f64>, anyhow::Error>(Some(posted.elapsed().as_secs_f64() * 1e3));
+                    }
+                    if posted.elapsed() > Duration::from_secs(30) {
+                        bail!("{word} was not searchable after 30 s");
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }));
+        }
+        let mut waits = Vec::new();
+        for t in tasks {
+            if let Some(ms) = t.await?? {
+                waits.push(ms);
+            }
+        }
+        waits.sort_by(f64::total_cmp);
+        Ok(waits)
+    }
 }
 
 fn encode(q: &str) -> String {
