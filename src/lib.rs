@@ -27,6 +27,8 @@ pub mod realtime;
 pub mod search;
 pub mod security;
 pub mod startup;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
+pub mod storage;
 pub mod views;
 pub mod wire;
 pub mod workers;

@@ -72,8 +72,12 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
         settings.limits.signups_per_hour,
     );
     let search = crate::search::SearchIndex::open(&settings.data_dir);
+    let files_url =
+        settings.storage_url.clone().unwrap_or_else(|| format!("file://{}", settings.data_dir.join("files").display()));
+    let storage = crate::storage::Storage::open(&files_url, settings.s3_endpoint.as_deref())?;
     Ok(AppState {
         search,
+        storage,
         limits: Arc::new(limits),
         hasher: PasswordHasher::new(settings.accounts.password_hash),
         settings: Arc::new(settings),

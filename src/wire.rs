@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::db::channels::ChannelRow;
+use crate::db::files::FileRow;
 use crate::db::invitations::InvitationRow;
 use crate::db::messages::{MessageRow, ReactionRow};
 use crate::db::tokens::TokenRow;
@@ -318,6 +319,40 @@ pub struct Message {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub edited_at: Option<Time>,
     pub deleted: bool,
+    /// The files the message shares, in the order attached (none once deleted).
+    #[serde(default)]
+    pub files: Vec<File>,
+}
+
+/// A shared file, as messages carry it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct File {
+    pub id: i64,
+    /// The name as uploaded (directories and control characters removed).
+    pub name: String,
+    /// Bytes.
+    pub size: i64,
+    /// Told from the bytes, not from the uploader.
+    pub content_type: String,
+    /// Of an image, in pixels, when known.
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// Where its bytes are, on this server (membership is checked).
+    pub url: String,
+}
+
+impl From<&FileRow> for File {
+    fn from(row: &FileRow) -> File {
+        File {
+            id: row.id,
+            name: row.name.clone(),
+            size: row.size,
+            content_type: row.content_type.clone(),
+            width: row.width,
+            height: row.height,
+            url: format!("/files/{}/{}", row.id, crate::domain::files::url_segment(&row.name)),
+        }
+    }
 }
 
 impl Message {
@@ -377,6 +412,7 @@ impl Message {
             created_at: Time(*created_at),
             edited_at: edited_at.map(Time),
             deleted: deleted_at.is_some(),
+            files: Vec::new(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::access::{self, ChannelContext};
 use super::{Actor, AppState, Paged};
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
+use crate::db::files::FileRow;
 use crate::db::messages::{self as rows, MessageRow, NewMessage, ReactionRow, Window};
 use crate::db::users::UserRow;
 use crate::db::workspaces::WorkspaceRow;
@@ -40,6 +41,7 @@ pub fn views(conn: &mut Conn, messages: &[MessageRow]) -> Result<Vec<wire::Messa
         UserRow::find_many(conn, &author_ids)?.into_iter().map(|u| (u.id, u)).collect();
     let reactions = ReactionRow::for_messages(conn, &ids)?;
     let mentions = rows::mentions_of(conn, &ids)?;
+    let files = FileRow::of_messages(conn, &ids)?;
     messages
         .iter()
         .map(|m| {
@@ -49,7 +51,11 @@ pub fn views(conn: &mut Conn, messages: &[MessageRow]) -> Result<Vec<wire::Messa
             let mine: Vec<&ReactionRow> = reactions.iter().filter(|r| r.message_id == m.id).collect();
             let theirs: Vec<Option<i64>> =
                 mentions.iter().filter(|(message, _)| *message == m.id).map(|(_, user)| *user).collect();
-            Ok(wire::Message::new(m, author, &mine, &theirs))
+            let mut message = wire::Message::new(m, author, &mine, &theirs);
+            if m.deleted_at.is_none() {
+                message.files = files.iter().filter(|f| f.message_id == Some(m.id)).map(wire::File::from).collect();
+            }
+            Ok(message)
         })
         .collect()
 }
@@ -129,6 +135,8 @@ pub struct PostForm {
     pub thread_root_id: Option<i64>,
     pub also_send_to_channel: bool,
     pub client_msg_id: Option<String>,
+    /// Files already in storage that the message shares (its text may then be empty).
+    pub files: Vec<super::files::Stored>,
 }
 
 /// A posted message, and whether this call created it (false: the same `client_msg_id`
@@ -141,7 +149,12 @@ pub struct Posted {
 
 /// Posts a message, or a reply in a thread. Replying to a reply attaches to its root.
 pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostForm) -> Result<Posted, AppError> {
-    let text = MessageText::parse(&form.text, state.settings.limits.max_message_chars)?;
+    let max_chars = state.settings.limits.max_message_chars;
+    let text = if form.files.is_empty() {
+        MessageText::parse(&form.text, max_chars)?
+    } else {
+        MessageText::parse_beside_files(&form.text, max_chars)?
+    };
     let key = form.client_msg_id.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
     if key.as_ref().is_some_and(|k| k.len() > MAX_CLIENT_MSG_ID) {
         return Err(AppError::invalid(
@@ -226,7 +239,8 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             };
             // Posting reads the channel up to one's own message.
             ChannelMemberRow::set_last_read(tx, channel_id, user_id, row.id)?;
-            let message = wire::Message::new(&row, &author, &[], &mentioned);
+            let mut message = wire::Message::new(&row, &author, &[], &mentioned);
+            message.files = super::files::record(tx, &ctx.channel, &row, &form.files)?;
             message_event(
                 tx,
                 &ctx.channel,
@@ -392,8 +406,11 @@ pub async fn delete(state: &AppState, actor: &Actor, message_id: i64) -> Result<
             if message.deleted_at.is_some() {
                 return Err(AppError::gone(Code::MessageDeleted, "That message was already deleted."));
             }
-            let row = MessageRow::tombstone(tx, message_id, db::now())?;
+            let now = db::now();
+            let row = MessageRow::tombstone(tx, message_id, now)?;
             rows::delete_mentions(tx, message_id)?;
+            // Its files are no longer served from this moment.
+            FileRow::delete_of_message(tx, message_id, now)?;
             let message = view(tx, &row)?;
             message_event(tx, &ctx.channel, &EventData::MessageDeleted { message: message.clone() })?;
             Ok(message)

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod channel_members;
 pub mod channels;
 pub mod conversations;
+pub mod files;
 pub mod invitations;
 pub mod jobs;
 pub mod messages;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub public_url: String,
     /// This node's search index.
     pub search: crate::search::SearchIndex,
+    /// Where shared files' bytes are kept.
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {

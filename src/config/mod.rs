@@ -66,6 +66,8 @@ pub struct Settings {
     pub secret_key: Option<Secret>,
     /// File storage (`HEARTH_STORAGE_URL`), `file://<data>/files` by default.
     pub storage_url: Option<String>,
+    /// The endpoint of an S3-compatible service (`HEARTH_S3_ENDPOINT`), for `s3://` storage.
+    pub s3_endpoint: Option<String>,
     pub mail: MailSettings,
     /// Hosts or networks outbound HTTP may reach despite being private (`HEARTH_OUTBOUND_ALLOW`).
     pub outbound_allow: Vec<String>,
@@ -134,6 +136,8 @@ pub struct Limits {
     /// Sign-ups and password-reset requests per client address per hour
     /// (`HEARTH_SIGNUPS_PER_HOUR`), a third of them at once.
     pub signups_per_hour: u32,
+    /// Largest shared file, in bytes (`HEARTH_MAX_FILE_SIZE`).
+    pub max_file_size: u64,
 }
 
 /// Accounts and workspaces.
@@ -175,6 +179,7 @@ impl Settings {
             },
             secret_key: None,
             storage_url: None,
+            s3_endpoint: None,
             mail: MailSettings { smtp_url: None, from: "hearth <hearth@localhost>".into() },
             outbound_allow: Vec::new(),
             limits: Limits {
@@ -184,6 +189,7 @@ impl Settings {
                 write_burst: 60,
                 ws_per_user: 20,
                 signups_per_hour: 100,
+                max_file_size: 100 << 20,
             },
             accounts: AccountSettings {
                 password_hash: HashCost::Default,

@@ -55,6 +55,12 @@ overrides! {
     /// File storage: file:///path or s3://bucket [default: file://<data>/files]
     #[arg(long, global = true, env = "HEARTH_STORAGE_URL", value_name = "URL")]
     storage_url: String,
+    /// Endpoint of an S3-compatible service for s3:// storage, e.g. http://127.0.0.1:9000 [default: AWS]
+    #[arg(long, global = true, env = "HEARTH_S3_ENDPOINT", value_name = "URL")]
+    s3_endpoint: String,
+    /// Largest shared file: bytes, or with K, M or G (powers of 1024) [default: 100M]
+    #[arg(long, global = true, env = "HEARTH_MAX_FILE_SIZE", value_name = "SIZE")]
+    max_file_size: String,
     /// SMTP relay, smtp://user:pass@host:587 or smtps://… [default: .eml files in <data>/mail]
     #[arg(long, global = true, env = "HEARTH_SMTP_URL", value_name = "URL", hide_env_values = true)]
     smtp_url: String,
@@ -156,6 +162,8 @@ impl Overrides {
             secret_key_file,
             secret_key,
             storage_url,
+            s3_endpoint,
+            max_file_size,
             smtp_url,
             mail_from,
             outbound_allow,
@@ -186,6 +194,8 @@ impl Overrides {
             s.secret_key = Some(Secret(key.trim().to_owned()));
         }
         set_some(&mut s.storage_url, storage_url);
+        set_some(&mut s.s3_endpoint, s3_endpoint);
+        set(&mut s.limits.max_file_size, max_file_size.as_deref().map(parse_size).transpose()?);
         set_some(&mut s.mail.smtp_url, smtp_url.map(Secret));
         set(&mut s.mail.from, mail_from);
         set(&mut s.outbound_allow, outbound_allow);
@@ -243,6 +253,22 @@ pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
         _ => bail!(wrong()),
     };
     Ok(Duration::from_secs(secs))
+}
+
+/// A size in bytes: a number, or one with K, M or G (powers of 1024).
+pub fn parse_size(raw: &str) -> anyhow::Result<u64> {
+    let raw = raw.trim();
+    let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let wrong = || format!("\"{raw}\" is not a size like 100M, 512K, 2G or 1048576");
+    let n: u64 = number.parse().with_context(wrong)?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => bail!(wrong()),
+    };
+    n.checked_mul(1 << shift).filter(|&v| v > 0).with_context(wrong)
 }
 
 fn parse_ips(list: &[String]) -> anyhow::Result<Vec<IpAddr>> {

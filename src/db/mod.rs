@@ -4,6 +4,7 @@
 pub mod channels;
 pub mod email_verifications;
 pub mod events;
+pub mod files;
 pub mod invitations;
 pub mod jobs;
 pub mod listen;

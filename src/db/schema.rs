@@ -198,6 +198,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    files (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        channel_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        user_id -> BigInt,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(files -> messages (message_id));
 diesel::joinable!(channels -> workspaces (workspace_id));
 diesel::joinable!(channel_members -> channels (channel_id));
 diesel::joinable!(channel_members -> users (user_id));
@@ -231,6 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     reactions,
     mentions,
+    files,
     presence,
     jobs,
 );

@@ -123,6 +123,11 @@ codes! {
     EmptyQuery => "empty_query",
     InvalidCursor => "invalid_cursor",
     QueryTooLong => "query_too_long",
+    FileNotFound => "file_not_found",
+    FileTooLarge => "file_too_large",
+    NoFile => "no_file",
+    TooManyFiles => "too_many_files",
+    RangeNotSatisfiable => "range_not_satisfiable",
 }
 
 impl std::fmt::Display for Code {

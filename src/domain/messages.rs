@@ -30,6 +30,14 @@ impl MessageText {
         Ok(MessageText(text.to_owned()))
     }
 
+    /// The text of a message that shares files: it may be empty.
+    pub fn parse_beside_files(raw: &str, max_chars: usize) -> Result<MessageText, Invalid> {
+        if raw.trim().is_empty() {
+            return Ok(MessageText(String::new()));
+        }
+        MessageText::parse(raw, max_chars)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod channels;
 pub mod codes;
 pub mod events;
+pub mod files;
 pub mod jobs;
 pub mod messages;
 pub mod search;

@@ -168,6 +168,7 @@ mod tests {
             created_at: Time(chrono::NaiveDateTime::default()),
             edited_at: None,
             deleted: false,
+            files: Vec::new(),
         }
     }
 

@@ -73,6 +73,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::channels::read)
         // messages
         .service(api::messages::post)
+        .service(api::files::upload)
+        .service(api::files::get)
+        .service(api::files::list)
+        .service(api::files::download)
         .service(api::messages::history)
         .service(api::messages::get)
         .service(api::messages::edit)

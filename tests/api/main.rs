@@ -7,6 +7,7 @@ mod channels;
 mod cli;
 mod conversations;
 mod events;
+mod files;
 mod health;
 mod helpers;
 mod invitations;

@@ -293,8 +293,13 @@ async fn suggestions_offer_channels_people_and_messages_as_you_type() {
     assert_eq!(status, StatusCode::OK, "{s}");
     assert_eq!(s["channels"][0]["name"], "deploys");
     assert_eq!(s["people"][0]["username"], "deb");
+    // Two letters begin too much to suggest messages for: they wait for a third.
+    assert_eq!((s["incomplete"].as_bool(), s["messages"].as_array().map(Vec::len)), (Some(true), Some(0)));
+    let (_, s) = app.get("/api/v1/workspaces/acme/search/suggest?q=dep", &admin.token).await;
+    assert_eq!(s["channels"][0]["name"], "deploys");
     assert_eq!(s["messages"][0]["message"]["id"], id);
-    assert!(s["messages"][0]["highlight"].as_str().unwrap().contains("<mark>de</mark>ployment"));
+    assert!(s["messages"][0]["highlight"].as_str().unwrap().contains("<mark>dep</mark>loyment"));
+    assert_eq!(s["incomplete"], false);
     let (_, one) = app.get("/api/v1/workspaces/acme/search/suggest?q=d", &admin.token).await;
     assert_eq!((one["incomplete"].as_bool(), one["messages"].as_array().map(Vec::len)), (Some(true), Some(0)));
     let (_, empty) = app.get("/api/v1/workspaces/acme/search/suggest?q=", &admin.token).await;
@@ -366,12 +371,7 @@ async fn the_index_survives_a_restart_and_catches_up_from_where_it_was() {
     let user_id = admin.id;
     let user = app.state.db.read(move |c| Ok(hearth::db::users::UserRow::find(c, user_id)?)).await.unwrap();
     let actor = hearth::app::Actor { user, credential: hearth::app::Credential::Operator };
-    let form = hearth::app::messages::PostForm {
-        text: "narwhal while down".into(),
-        thread_root_id: None,
-        also_send_to_channel: false,
-        client_msg_id: None,
-    };
+    let form = hearth::app::messages::PostForm { text: "narwhal while down".into(), ..Default::default() };
     let during = hearth::app::messages::post(&app.state, &actor, general, form).await.unwrap().message.id;
     app.start().await;
     let after = say(&app, &admin, general, "narwhal after").await;

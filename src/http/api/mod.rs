@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod channels;
 pub mod events;
+pub mod files;
 pub mod messages;
 pub mod search;
 pub mod workspaces;
@@ -69,6 +70,9 @@ use utoipa::OpenApi;
         messages::pins,
         admin::list_jobs,
         admin::retry_job,
+        files::upload,
+        files::get,
+        files::list,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     security(("bearer" = []))

@@ -1,0 +1,174 @@
+//! Where shared files' bytes live: one `Storage` handle over `object_store`, a directory
+//! (`file://`, the default `<data>/files`) or an S3-compatible bucket (`s3://bucket`, with
+//! the usual `AWS_*` variables and `HEARTH_S3_ENDPOINT`). Uploads stream in parts, hashed
+//! and measured on the way; downloads stream out, whole or by range. A store that does not
+//! answer fails within a few seconds instead of object_store's minutes of retries.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use object_store::path::Path;
+use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart};
+use sha2::{Digest, Sha256};
+
+/// How long one request to the store may take, retries included.
+const DEADLINE: Duration = Duration::from_secs(5);
+/// Bytes kept from the start of an upload to tell its type by.
+const HEAD_BYTES: usize = 8192;
+/// Parts of a large upload in flight at once.
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// A failure of the store itself (down, slow, refusing): answered as 503.
+#[derive(Debug, thiserror::Error)]
+#[error("file storage is unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+impl From<object_store::Error> for Unavailable {
+    fn from(e: object_store::Error) -> Self {
+        Unavailable(e.to_string())
+    }
+}
+
+/// The object store files are kept in.
+#[derive(Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+    /// Where, for logs and the README's health line (no credentials in it).
+    pub description: String,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage").field("description", &self.description).finish_non_exhaustive()
+    }
+}
+
+impl Storage {
+    /// Opens the store a URL names: `file:///path` (made if missing) or `s3://bucket`.
+    pub fn open(url: &str, s3_endpoint: Option<&str>) -> anyhow::Result<Storage> {
+        if let Some(path) = url.strip_prefix("file://") {
+            std::fs::create_dir_all(path).with_context(|| format!("creating the file storage directory {path}"))?;
+            let store = object_store::local::LocalFileSystem::new_with_prefix(path)
+                .with_context(|| format!("opening the file storage directory {path}"))?
+                .with_automatic_cleanup(true);
+            return Ok(Storage { store: Arc::new(store), description: format!("directory {path}") });
+        }
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let bucket = rest.trim_end_matches('/');
+            if bucket.is_empty() || bucket.contains('/') {
+                anyhow::bail!("HEARTH_STORAGE_URL must be s3://<bucket>, not {url}");
+            }
+            let retry = RetryConfig { max_retries: 2, retry_timeout: DEADLINE, ..RetryConfig::default() };
+            let client = ClientOptions::new().with_timeout(DEADLINE).with_connect_timeout(Duration::from_secs(2));
+            let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .with_retry(retry)
+                .with_client_options(client);
+            if let Some(endpoint) = s3_endpoint.filter(|e| !e.is_empty()) {
+                builder = builder
+                    .with_endpoint(endpoint)
+                    .with_allow_http(endpoint.starts_with("http://"))
+                    .with_virtual_hosted_style_request(false);
+            }
+            let store = builder.build().with_context(|| format!("configuring the S3 bucket {bucket}"))?;
+            let place = s3_endpoint.map_or_else(String::new, |e| format!(" at {e}"));
+            return Ok(Storage { store: Arc::new(store), description: format!("S3 bucket {bucket}{place}") });
+        }
+        anyhow::bail!("HEARTH_STORAGE_URL must start with file:// or s3://, not {url}")
+    }
+
+    /// Starts writing a new object under `key`.
+    pub async fn begin(&self, key: &str) -> Result<Upload, Unavailable> {
+        let upload = within(self.store.put_multipart(&Path::from(key))).await?;
+        Ok(Upload {
+            writer: WriteMultipart::new(upload),
+            hasher: Sha256::new(),
+            size: 0,
+            head: Vec::with_capacity(HEAD_BYTES),
+        })
+    }
+
+    /// The object's bytes, whole or the range asked for, as they arrive.
+    pub async fn read(
+        &self,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<BoxStream<'static, Result<Bytes, object_store::Error>>, Unavailable> {
+        let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
+        let result = within(self.store.get_opts(&Path::from(key), options)).await?;
+        Ok(result.into_stream())
+    }
+
+    /// Removes an object (one already gone is no error).
+    pub async fn remove(&self, key: &str) -> Result<(), Unavailable> {
+        match tokio::time::timeout(DEADLINE, self.store.delete(&Path::from(key))).await {
+            Ok(Ok(()) | Err(object_store::Error::NotFound { .. })) => Ok(()),
+            Ok(Err(e)) => Err(Unavailable::from(e)),
+            Err(_) => Err(Unavailable(format!("no answer within {} s", DEADLINE.as_secs()))),
+        }
+    }
+}
+
+/// Runs a store call, giving up after the deadline.
+async fn within<T>(call: impl Future<Output = object_store::Result<T>>) -> Result<T, Unavailable> {
+    match tokio::time::timeout(DEADLINE, call).await {
+        Ok(result) => result.map_err(Unavailable::from),
+        Err(_) => Err(Unavailable(format!("no answer within {} s", DEADLINE.as_secs()))),
+    }
+}
+
+/// An object being written: bytes go out in parts as they come, hashed and counted.
+pub struct Upload {
+    writer: WriteMultipart,
+    hasher: Sha256,
+    size: u64,
+    head: Vec<u8>,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub size: u64,
+    /// Hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// The first bytes, to tell the type by.
+    pub head: Vec<u8>,
+}
+
+impl Upload {
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Sends on a chunk, waiting while too many parts are in flight.
+    pub async fn write(&mut self, chunk: Bytes) -> Result<(), Unavailable> {
+        within(self.writer.wait_for_capacity(PARTS_IN_FLIGHT)).await?;
+        self.hasher.update(&chunk);
+        self.size += chunk.len() as u64;
+        if self.head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.writer.put(chunk);
+        Ok(())
+    }
+
+    /// Completes the object.
+    pub async fn finish(self) -> Result<Written, Unavailable> {
+        let sha256 = self.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        within(self.writer.finish()).await?;
+        Ok(Written { size: self.size, sha256, head: self.head })
+    }
+
+    /// Gives up on the object: nothing of it stays.
+    pub async fn abort(self) {
+        if let Err(e) = within(self.writer.abort()).await {
+            tracing::warn!(error = %e, "could not abort an upload");
+        }
+    }
+}
