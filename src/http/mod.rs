@@ -8,6 +8,7 @@ pub mod error;
 pub mod headers;
 pub mod health;
 pub mod pages;
+pub mod uploads;
 pub mod ws;
 
 use actix_web::body::MessageBody;
@@ -125,6 +126,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::channels::permalink)
         .service(pages::channels::thread_page)
         .service(pages::channels::post_message)
+        .service(pages::channels::post_files)
         .service(pages::channels::join)
         .service(pages::channels::leave)
         .service(pages::channels::message_actions)

@@ -16,6 +16,58 @@ pub struct ReactionView {
     pub user_ids: String,
 }
 
+/// A shared file as the partial shows it: an image, a player, or a card.
+#[derive(Debug, Clone)]
+pub struct FileView {
+    pub name: String,
+    pub url: String,
+    pub content_type: String,
+    /// `image`, `audio`, `video`, or `file` (a card with a download link).
+    pub kind: &'static str,
+    /// `12 KB`, `3.4 MB`.
+    pub size: String,
+}
+
+impl FileView {
+    fn new(f: &wire::File) -> FileView {
+        let kind = if crate::domain::files::is_image(&f.content_type) {
+            "image"
+        } else if f.content_type.starts_with("audio/") {
+            "audio"
+        } else if f.content_type.starts_with("video/") {
+            "video"
+        } else {
+            "file"
+        };
+        FileView {
+            name: f.name.clone(),
+            url: f.url.clone(),
+            content_type: f.content_type.clone(),
+            kind,
+            size: size(f.size),
+        }
+    }
+}
+
+/// A size for people: bytes, KB, MB or GB (powers of 1024), one decimal under ten.
+fn size(bytes: i64) -> String {
+    let units = ["bytes", "KB", "MB", "GB"];
+    #[expect(clippy::cast_precision_loss, reason = "a size shown to people")]
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else if value < 10.0 {
+        format!("{value:.1} {}", units[unit])
+    } else {
+        format!("{value:.0} {}", units[unit])
+    }
+}
+
 /// Everything the partial needs about one message.
 #[derive(Debug, Clone)]
 pub struct MessageView {
@@ -37,6 +89,7 @@ pub struct MessageView {
     pub last_reply_iso: Option<String>,
     pub last_reply_short: String,
     pub reactions: Vec<ReactionView>,
+    pub files: Vec<FileView>,
     pub permalink: String,
     pub thread_link: String,
     pub actions_link: String,
@@ -76,6 +129,7 @@ impl MessageView {
                     user_ids: r.user_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" "),
                 })
                 .collect(),
+            files: m.files.iter().map(FileView::new).collect(),
             permalink: format!("/w/{ws}/c/{}/m/{}", m.channel_id, m.id),
             thread_link: format!("/w/{ws}/c/{}/t/{root}", m.channel_id),
             actions_link: format!("/w/{ws}/m/{}", m.id),
@@ -126,4 +180,15 @@ pub fn rows(messages: &[wire::Message], ws: &str) -> Vec<Row> {
         previous = Some(m);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(super::size(0), "0 bytes");
+        assert_eq!(super::size(1023), "1023 bytes");
+        assert_eq!(super::size(1536), "1.5 KB");
+        assert_eq!(super::size(100 << 20), "100 MB");
+    }
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::channels::{channel_id, create_channel};
 use crate::helpers::{TestApp, TestUser, assert_error, spawn_app, spawn_app_with};
+use crate::pages::Browser;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
@@ -224,4 +225,38 @@ async fn bad_uploads_are_refused_clearly_and_leave_nothing_behind() {
     let (_, list) = app.get(&format!("/api/v1/channels/{general}/files"), &admin.token).await;
     assert_eq!(list["files"], serde_json::json!([]));
     assert_eq!(objects(&app), 0, "no stored object outlives a refused upload");
+}
+
+#[tokio::test]
+async fn the_page_form_shares_files_without_javascript_and_shows_them_in_the_conversation() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let browser = Browser::new(&app);
+    browser.sign_in("admin").await;
+    let page = browser.get(&format!("/w/acme/c/{general}")).await;
+    assert!(page.body.contains(&format!("action=\"/w/acme/c/{general}/files\"")), "the conversation has a file form");
+    let csrf = page.csrf();
+    let form = |token: &str| {
+        Form::new()
+            .text("csrf_token", token.to_owned())
+            .text("text", "from the page")
+            .part("file", Part::bytes(PNG.to_vec()).file_name("diagram.png"))
+            .part("file", Part::bytes(b"%PDF-1.7\nspec".to_vec()).file_name("spec.pdf"))
+    };
+    let refused = browser.post_multipart(&format!("/w/acme/c/{general}/files"), form("forged")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "without its CSRF token the form stores nothing");
+    assert_eq!(objects(&app), 0);
+
+    let sent = browser.post_multipart(&format!("/w/acme/c/{general}/files"), form(&csrf)).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let shown = browser.get(sent.location.as_deref().unwrap()).await;
+    assert!(shown.body.contains("from the page"));
+    assert!(shown.body.contains("<img src=\"/files/"), "an image is shown inline");
+    assert!(shown.body.contains("spec.pdf") && shown.body.contains("application/pdf"), "other files as cards");
+
+    let empty = Form::new().text("csrf_token", csrf.clone()).text("text", "no file");
+    let page = browser.post_multipart(&format!("/w/acme/c/{general}/files"), empty).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "the conversation again, with the error");
+    assert!(page.body.contains("Attach at least one file"), "the conversation says what is wrong");
 }

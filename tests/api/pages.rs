@@ -47,6 +47,11 @@ impl<'a> Browser<'a> {
         Self::page(self.client.post(self.app.url(path)).form(form).send().await.unwrap()).await
     }
 
+    /// Posts a multipart form, as a page's file form is sent.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
+        Self::page(self.client.post(self.app.url(path)).multipart(form).send().await.unwrap()).await
+    }
+
     pub async fn sign_in(&self, login: &str) {
         let p = self.post("/login", &[("login", login), ("password", PASSWORD), ("next", "/")]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);

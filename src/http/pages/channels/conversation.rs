@@ -10,6 +10,7 @@ use crate::domain::Paging;
 use crate::error::AppError;
 use crate::http::body::TextForm;
 use crate::http::pages::{PageResult, PageUser, SHOWN, html_status, redirect};
+use crate::http::uploads;
 use crate::views::messages::rows;
 use crate::views::pages::{ChannelPage, RowView, ThreadView};
 use crate::wire;
@@ -158,6 +159,33 @@ pub async fn post_message(
                 draft: f.text,
                 ..Default::default()
             };
+            conversation(&state, &user, &ws, id, show).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Shares files from the conversation's plain file form (works without JavaScript).
+#[post("/w/{ws}/c/{id}/files")]
+pub async fn post_files(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    req: actix_web::HttpRequest,
+    form: actix_multipart::Multipart,
+) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let actor = &user.0.actor;
+    let prefix = crate::app::files::may_upload(&state, actor, id).await?;
+    let shared = async {
+        let received =
+            uploads::receive(&state, &req, &prefix, form, |f| user.0.check_form_csrf(&state, &f.csrf_token)).await?;
+        uploads::share(&state, actor, id, received).await
+    };
+    match shared.await {
+        Ok(posted) => Ok(redirect(&format!("/w/{ws}/c/{id}#m{}", posted.message.id))),
+        Err(e @ (AppError::Invalid(_) | AppError::Malformed(_) | AppError::TooLarge(_))) => {
+            let show = Show { error: Some(e.problem().message), ..Default::default() };
             conversation(&state, &user, &ws, id, show).await
         }
         Err(e) => Err(e.into()),
