@@ -260,3 +260,19 @@ async fn the_page_form_shares_files_without_javascript_and_shows_them_in_the_con
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "the conversation again, with the error");
     assert!(page.body.contains("Attach at least one file"), "the conversation says what is wrong");
 }
+
+#[tokio::test]
+async fn a_shared_file_arrives_live_with_its_message_and_its_rendered_partial() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let mut ws = app.ws(&bob.token, "html=1").await;
+    assert_eq!(ws.frame().await["type"], "hello");
+    let (_, message) = upload(&app, &admin, general, "look", &[("shot.png", PNG)]).await;
+    let frame = ws.until("message.created", |_| true).await.pop().unwrap();
+    assert_eq!(frame["data"]["message"]["files"], message["files"]);
+    let url = message["files"][0]["url"].as_str().unwrap();
+    assert!(frame["html"].as_str().unwrap().contains(&format!("<img src=\"{url}\"")));
+    assert_eq!(download(&app, &bob, url, None).await.0, StatusCode::OK, "a member of the channel downloads it");
+}
