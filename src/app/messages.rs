@@ -14,11 +14,13 @@ use crate::db::{self, Conn, Tx};
 use crate::domain::Paging;
 use crate::domain::access::MessageRights;
 use crate::domain::channels::ChannelKind;
-use crate::domain::messages::{MessageText, References, Resolved, may_add_reaction, parse_emoji, references, render};
+use crate::domain::messages::{MessageText, References, Resolved, references, render};
 use crate::domain::workspaces::may_browse_channels;
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
 use crate::wire;
+
+pub use super::reactions::{pin, pins, react};
 
 /// Messages per history page by default, and at most.
 pub const DEFAULT_PAGE: i64 = 50;
@@ -60,12 +62,16 @@ pub fn views(conn: &mut Conn, messages: &[MessageRow]) -> Result<Vec<wire::Messa
         .collect()
 }
 
-fn view(conn: &mut Conn, message: &MessageRow) -> Result<wire::Message, AppError> {
+pub(super) fn view(conn: &mut Conn, message: &MessageRow) -> Result<wire::Message, AppError> {
     Ok(views(conn, std::slice::from_ref(message))?.remove(0))
 }
 
 /// Loads a message through the channel access of the caller.
-fn message_context(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(MessageRow, ChannelContext), AppError> {
+pub(super) fn message_context(
+    conn: &mut Conn,
+    user_id: i64,
+    message_id: i64,
+) -> Result<(MessageRow, ChannelContext), AppError> {
     let message = MessageRow::find(conn, message_id)?.ok_or_else(message_not_found)?;
     let ctx = access::channel(conn, user_id, message.channel_id).map_err(|_| message_not_found())?;
     Ok((message, ctx))
@@ -73,7 +79,11 @@ fn message_context(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(Me
 
 /// A message someone may react to or pin: theirs to see, in a channel they may post in,
 /// not deleted.
-fn live_message(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(MessageRow, ChannelContext), AppError> {
+pub(super) fn live_message(
+    conn: &mut Conn,
+    user_id: i64,
+    message_id: i64,
+) -> Result<(MessageRow, ChannelContext), AppError> {
     let (message, ctx) = message_context(conn, user_id, message_id)?;
     ctx.access.may_interact()?;
     if message.deleted_at.is_some() {
@@ -84,7 +94,7 @@ fn live_message(conn: &mut Conn, user_id: i64, message_id: i64) -> Result<(Messa
 
 /// Appends a message event to the channel; it carries the message as `GET /messages/{id}`
 /// returns it.
-fn message_event(tx: &mut Tx<'_>, channel: &ChannelRow, data: &EventData) -> Result<(), AppError> {
+pub(super) fn message_event(tx: &mut Tx<'_>, channel: &ChannelRow, data: &EventData) -> Result<(), AppError> {
     events::append(tx, Scope::channel(channel.workspace_id, channel.id), data)?;
     Ok(())
 }
@@ -414,85 +424,6 @@ pub async fn delete(state: &AppState, actor: &Actor, message_id: i64) -> Result<
             let message = view(tx, &row)?;
             message_event(tx, &ctx.channel, &EventData::MessageDeleted { message: message.clone() })?;
             Ok(message)
-        })
-        .await
-}
-
-/// Adds or removes the caller's reaction. Adding one that is there, or removing one that is
-/// not, changes nothing and appends nothing.
-pub async fn react(
-    state: &AppState,
-    actor: &Actor,
-    message_id: i64,
-    emoji: &str,
-    add: bool,
-) -> Result<wire::Message, AppError> {
-    let emoji = parse_emoji(emoji)?;
-    let user_id = actor.id();
-    state
-        .db
-        .write(move |tx| {
-            let (message, ctx) = live_message(tx, user_id, message_id)?;
-            let changed = if add {
-                let (on_message, mine) = ReactionRow::emoji_on(tx, message_id, user_id)?;
-                may_add_reaction(&emoji, &on_message, &mine)?;
-                ReactionRow { message_id, user_id, emoji: emoji.clone(), created_at: db::now() }.add(tx)?
-            } else {
-                ReactionRow::remove(tx, message_id, user_id, &emoji)?
-            };
-            let view = view(tx, &message)?;
-            if changed {
-                let (message, emoji) = (view.clone(), emoji.clone());
-                let data = if add {
-                    EventData::ReactionAdded { message, emoji, user_id }
-                } else {
-                    EventData::ReactionRemoved { message, emoji, user_id }
-                };
-                message_event(tx, &ctx.channel, &data)?;
-            }
-            Ok(view)
-        })
-        .await
-}
-
-/// Pins or unpins a message in its channel (members).
-pub async fn pin(state: &AppState, actor: &Actor, message_id: i64, pinned: bool) -> Result<wire::Message, AppError> {
-    let user_id = actor.id();
-    state
-        .db
-        .write(move |tx| {
-            let (message, ctx) = live_message(tx, user_id, message_id)?;
-            if message.pinned_at.is_some() == pinned {
-                return view(tx, &message);
-            }
-            let row = MessageRow::set_pin(tx, message_id, pinned.then(|| (db::now(), user_id)))?;
-            let view = view(tx, &row)?;
-            let message = view.clone();
-            let data = if pinned {
-                EventData::PinAdded { message, user_id }
-            } else {
-                EventData::PinRemoved { message, user_id }
-            };
-            message_event(tx, &ctx.channel, &data)?;
-            Ok(view)
-        })
-        .await
-}
-
-/// A page of the pinned messages of a channel, most recently pinned first.
-pub async fn pins(
-    state: &AppState,
-    actor: &Actor,
-    channel_id: i64,
-    page: Paging,
-) -> Result<Paged<wire::Message>, AppError> {
-    let user_id = actor.id();
-    state
-        .db
-        .read(move |conn| {
-            let ctx = access::channel(conn, user_id, channel_id)?;
-            let rows = MessageRow::pinned(conn, ctx.channel.id, page)?;
-            Ok(Paged::cut(views(conn, &rows)?, page))
         })
         .await
 }

@@ -12,6 +12,7 @@ pub mod files;
 pub mod invitations;
 pub mod jobs;
 pub mod messages;
+pub mod reactions;
 pub mod read_state;
 pub mod search;
 pub mod sessions;
