@@ -135,7 +135,13 @@ impl Application {
         }
         spawn_pruner(&workers, &state);
         crate::search::start(&workers, state.db.clone(), state.search.clone());
-        crate::jobs::start(&workers, state.db.clone(), state.mailer.clone(), state.settings.job_retry_base);
+        crate::jobs::start(
+            &workers,
+            state.db.clone(),
+            state.mailer.clone(),
+            state.storage.clone(),
+            state.settings.job_retry_base,
+        );
         let hub = web::Data::new(hub);
         let going_away = GoingAway::default();
         let data = web::Data::new(state.clone());

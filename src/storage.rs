@@ -17,8 +17,6 @@ use sha2::{Digest, Sha256};
 
 /// How long one request to the store may take, retries included.
 const DEADLINE: Duration = Duration::from_secs(5);
-/// Bytes kept from the start of an upload to tell its type by.
-const HEAD_BYTES: usize = 8192;
 /// Parts of a large upload in flight at once.
 const PARTS_IN_FLIGHT: usize = 4;
 
@@ -58,9 +56,10 @@ impl Storage {
             return Ok(Storage { store: Arc::new(store), description: format!("directory {path}") });
         }
         if let Some(rest) = url.strip_prefix("s3://") {
-            let bucket = rest.trim_end_matches('/');
-            if bucket.is_empty() || bucket.contains('/') {
-                anyhow::bail!("HEARTH_STORAGE_URL must be s3://<bucket>, not {url}");
+            let (bucket, prefix) =
+                rest.trim_end_matches('/').split_once('/').unwrap_or((rest.trim_end_matches('/'), ""));
+            if bucket.is_empty() {
+                anyhow::bail!("HEARTH_STORAGE_URL must be s3://<bucket> or s3://<bucket>/<prefix>, not {url}");
             }
             let retry = RetryConfig { max_retries: 2, retry_timeout: DEADLINE, ..RetryConfig::default() };
             let client = ClientOptions::new().with_timeout(DEADLINE).with_connect_timeout(Duration::from_secs(2));
@@ -76,7 +75,12 @@ impl Storage {
             }
             let store = builder.build().with_context(|| format!("configuring the S3 bucket {bucket}"))?;
             let place = s3_endpoint.map_or_else(String::new, |e| format!(" at {e}"));
-            return Ok(Storage { store: Arc::new(store), description: format!("S3 bucket {bucket}{place}") });
+            let description = format!("S3 bucket {bucket}{place}");
+            if prefix.is_empty() {
+                return Ok(Storage { store: Arc::new(store), description });
+            }
+            let store = object_store::prefix::PrefixStore::new(store, prefix);
+            return Ok(Storage { store: Arc::new(store), description: format!("{description}, under {prefix}/") });
         }
         anyhow::bail!("HEARTH_STORAGE_URL must start with file:// or s3://, not {url}")
     }
@@ -84,12 +88,7 @@ impl Storage {
     /// Starts writing a new object under `key`.
     pub async fn begin(&self, key: &str) -> Result<Upload, Unavailable> {
         let upload = within(self.store.put_multipart(&Path::from(key))).await?;
-        Ok(Upload {
-            writer: WriteMultipart::new(upload),
-            hasher: Sha256::new(),
-            size: 0,
-            head: Vec::with_capacity(HEAD_BYTES),
-        })
+        Ok(Upload { writer: WriteMultipart::new(upload), hasher: Sha256::new(), size: 0 })
     }
 
     /// The object's bytes, whole or the range asked for, as they arrive.
@@ -101,6 +100,19 @@ impl Storage {
         let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
         let result = within(self.store.get_opts(&Path::from(key), options)).await?;
         Ok(result.into_stream())
+    }
+
+    /// Writes a small object whole (a thumbnail).
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), Unavailable> {
+        within(self.store.put(&Path::from(key), bytes.into())).await?;
+        Ok(())
+    }
+
+    /// Every key stored, for an operator's check of what is kept (and the test suite's).
+    pub async fn keys(&self) -> Result<Vec<String>, Unavailable> {
+        use futures_util::TryStreamExt;
+        let listed = self.store.list(None).map_ok(|meta| meta.location.to_string()).try_collect();
+        within(listed).await
     }
 
     /// Removes an object (one already gone is no error).
@@ -126,7 +138,6 @@ pub struct Upload {
     writer: WriteMultipart,
     hasher: Sha256,
     size: u64,
-    head: Vec<u8>,
 }
 
 /// What was written.
@@ -135,8 +146,6 @@ pub struct Written {
     pub size: u64,
     /// Hex SHA-256 of the bytes.
     pub sha256: String,
-    /// The first bytes, to tell the type by.
-    pub head: Vec<u8>,
 }
 
 impl Upload {
@@ -150,10 +159,6 @@ impl Upload {
         within(self.writer.wait_for_capacity(PARTS_IN_FLIGHT)).await?;
         self.hasher.update(&chunk);
         self.size += chunk.len() as u64;
-        if self.head.len() < HEAD_BYTES {
-            let take = (HEAD_BYTES - self.head.len()).min(chunk.len());
-            self.head.extend_from_slice(&chunk[..take]);
-        }
         self.writer.put(chunk);
         Ok(())
     }
@@ -162,7 +167,7 @@ impl Upload {
     pub async fn finish(self) -> Result<Written, Unavailable> {
         let sha256 = self.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         within(self.writer.finish()).await?;
-        Ok(Written { size: self.size, sha256, head: self.head })
+        Ok(Written { size: self.size, sha256 })
     }
 
     /// Gives up on the object: nothing of it stays.

@@ -339,6 +339,14 @@ pub struct File {
     pub height: Option<i32>,
     /// Where its bytes are, on this server (membership is checked).
     pub url: String,
+    /// A picture's smaller copy (at most 720 pixels a side), when it is larger than that
+    /// and not animated.
+    pub thumbnail_url: Option<String>,
+    /// Who shared it, when, and in which message.
+    pub user_id: i64,
+    pub message_id: Option<i64>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
 }
 
 impl From<&FileRow> for File {
@@ -351,6 +359,13 @@ impl From<&FileRow> for File {
             width: row.width,
             height: row.height,
             url: format!("/files/{}/{}", row.id, crate::domain::files::url_segment(&row.name)),
+            thumbnail_url: row
+                .thumbnail_key
+                .as_ref()
+                .map(|_| format!("/files/{}/{}/thumbnail", row.id, crate::domain::files::url_segment(&row.name))),
+            user_id: row.user_id,
+            message_id: row.message_id,
+            created_at: Time(row.created_at),
         }
     }
 }

@@ -4,12 +4,17 @@
 
 use super::access;
 use super::{Actor, AppState, Paged};
-use crate::db::Conn;
+use std::time::Duration;
+
 use crate::db::channels::ChannelRow;
 use crate::db::files::{FileRow, NewFile};
 use crate::db::messages::MessageRow;
-use crate::domain::{Code, Paging};
+use crate::db::users::UserRow;
+use crate::db::{self, Conn, Tx};
+use crate::domain::files::is_image;
+use crate::domain::{Code, Paging, images};
 use crate::error::AppError;
+use crate::jobs::{self, Job};
 use crate::wire;
 
 /// The most files one message shares.
@@ -25,7 +30,20 @@ pub struct Stored {
     pub sha256: String,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    /// A picture's smaller copy, stored beside it.
+    pub thumbnail_key: Option<String>,
 }
+
+impl Stored {
+    /// Every object stored for it.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.key.as_str()).chain(self.thumbnail_key.as_deref())
+    }
+}
+
+/// The largest picture decoded whole for its thumbnail; a larger one is sized from its
+/// header and shown itself.
+pub const PICTURE_SOURCE_MAX: usize = 40 << 20;
 
 fn file_not_found() -> AppError {
     AppError::not_found(Code::FileNotFound, "No such file, or you cannot see it.")
@@ -73,6 +91,7 @@ pub(super) fn record(
                 width: f.width,
                 height: f.height,
                 created_at: message.created_at,
+                thumbnail_key: f.thumbnail_key.as_deref(),
             }
             .insert(conn)?;
             Ok(wire::File::from(&row))
@@ -101,22 +120,121 @@ pub async fn get(state: &AppState, actor: &Actor, file_id: i64) -> Result<wire::
     Ok(wire::File::from(&readable(state, actor.id(), file_id).await?))
 }
 
+/// A file as a channel's file list shows it: with who shared it.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub file: wire::File,
+    pub by: wire::User,
+}
+
 /// A channel's files, newest first.
 pub async fn in_channel(
     state: &AppState,
     actor: &Actor,
     channel_id: i64,
     paging: Paging,
-) -> Result<Paged<wire::File>, AppError> {
+) -> Result<Paged<Shared>, AppError> {
     let user_id = actor.id();
     state
         .db
         .read(move |conn| {
             access::channel(conn, user_id, channel_id)?;
             let rows = FileRow::in_channel(conn, channel_id, paging.offset, paging.fetch())?;
-            Ok(Paged::cut(rows.iter().map(wire::File::from).collect(), paging))
+            let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+            let people: std::collections::HashMap<i64, UserRow> =
+                UserRow::find_many(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+            let shared = rows
+                .iter()
+                .filter_map(|r| {
+                    Some(Shared { file: wire::File::from(r), by: wire::User::from(people.get(&r.user_id)?) })
+                })
+                .collect();
+            Ok(Paged::cut(shared, paging))
         })
         .await
+}
+
+/// Learns a stored picture's size and stores its thumbnail, from its whole bytes when they
+/// were kept (`whole`, at most `PICTURE_SOURCE_MAX`), else from its first bytes. A picture
+/// that cannot be decoded within the limits stays an ordinary file.
+pub async fn describe_picture(state: &AppState, stored: &mut Stored, whole: Option<Vec<u8>>, head: Vec<u8>) {
+    if !is_image(&stored.content_type) {
+        return;
+    }
+    let content_type = stored.content_type.clone();
+    let examined = tokio::task::spawn_blocking(move || match whole {
+        Some(bytes) => images::examine(&bytes, &content_type).map(|p| (p.width, p.height, p.thumbnail)),
+        None => images::dimensions(&head).map(|(width, height)| (width, height, None)),
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some((width, height, thumbnail)) = examined else { return };
+    stored.width = i32::try_from(width).ok();
+    stored.height = i32::try_from(height).ok();
+    if let Some(thumbnail) = thumbnail {
+        let key = thumbnail_key(&stored.key, thumbnail.content_type);
+        match state.storage.put(&key, thumbnail.bytes).await {
+            Ok(()) => stored.thumbnail_key = Some(key),
+            Err(e) => tracing::warn!(key, error = %e, "could not store a thumbnail; the picture is shown whole"),
+        }
+    }
+}
+
+/// A thumbnail's key: its picture's, with the thumbnail's type as an extension.
+fn thumbnail_key(key: &str, content_type: &str) -> String {
+    let extension = if content_type == "image/png" { "png" } else { "jpg" };
+    format!("{key}.thumb.{extension}")
+}
+
+/// The type of a thumbnail, from its key.
+pub fn thumbnail_type(key: &str) -> &'static str {
+    if key.ends_with(".png") { "image/png" } else { "image/jpeg" }
+}
+
+/// A file's thumbnail, for someone who may read the file: its key and type.
+pub async fn thumbnail(state: &AppState, user_id: i64, file_id: i64) -> Result<(FileRow, String), AppError> {
+    let file = readable(state, user_id, file_id).await?;
+    let key = file.thumbnail_key.clone().ok_or_else(|| {
+        AppError::not_found(Code::FileNotFound, "That file has no thumbnail: it is not a picture, or a small one.")
+    })?;
+    Ok((file, key))
+}
+
+/// Deletes one shared file (its uploader, or an admin of its channel): it is no longer
+/// served from now on, its message changes live for everyone, and its objects are removed
+/// after the grace period. A message left with neither text nor files is deleted with it.
+pub async fn delete(state: &AppState, actor: &Actor, file_id: i64) -> Result<(), AppError> {
+    let user_id = actor.id();
+    let grace = state.settings.deleted_file_grace;
+    state
+        .db
+        .write(move |tx| {
+            let file = FileRow::find(tx, file_id)?.filter(|f| f.deleted_at.is_none()).ok_or_else(file_not_found)?;
+            let ctx = access::channel(tx, user_id, file.channel_id).map_err(|_| file_not_found())?;
+            let message = file.message_id.map(|id| MessageRow::find(tx, id)).transpose()?.flatten();
+            let Some(message) = message.filter(|m| m.deleted_at.is_none()) else { return Err(file_not_found()) };
+            ctx.access.may_delete_file(file.user_id == user_id)?;
+            let now = db::now();
+            let Some(deleted) = FileRow::delete(tx, file_id, now)? else { return Err(file_not_found()) };
+            remove_later(tx, std::slice::from_ref(&deleted), grace)?;
+            let emptied = message.text.trim().is_empty() && FileRow::count_of_message(tx, message.id)? == 0;
+            super::messages::file_removed(tx, &ctx.channel, &message, emptied)
+        })
+        .await
+}
+
+/// Schedules the removal of deleted files' objects once the grace period has passed (a
+/// download under way finishes; nothing is left behind).
+pub(super) fn remove_later(tx: &mut Tx<'_>, files: &[FileRow], grace: Duration) -> Result<(), AppError> {
+    let keys: Vec<String> =
+        files.iter().flat_map(|f| std::iter::once(f.storage_key.clone()).chain(f.thumbnail_key.clone())).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let run_at = db::now() + chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::hours(1));
+    jobs::enqueue_at(tx, &Job::RemoveFiles { keys }, run_at)?;
+    Ok(())
 }
 
 /// Removes stored objects that no message will share (an upload refused or abandoned).

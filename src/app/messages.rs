@@ -408,6 +408,7 @@ pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) 
 /// Deletes a message, leaving a tombstone (author, or a channel admin).
 pub async fn delete(state: &AppState, actor: &Actor, message_id: i64) -> Result<wire::Message, AppError> {
     let user_id = actor.id();
+    let grace = state.settings.deleted_file_grace;
     state
         .db
         .write(move |tx| {
@@ -419,13 +420,32 @@ pub async fn delete(state: &AppState, actor: &Actor, message_id: i64) -> Result<
             let now = db::now();
             let row = MessageRow::tombstone(tx, message_id, now)?;
             rows::delete_mentions(tx, message_id)?;
-            // Its files are no longer served from this moment.
-            FileRow::delete_of_message(tx, message_id, now)?;
+            // Its files are no longer served from this moment, and their objects go later.
+            let files = FileRow::delete_of_message(tx, message_id, now)?;
+            super::files::remove_later(tx, &files, grace)?;
             let message = view(tx, &row)?;
             message_event(tx, &ctx.channel, &EventData::MessageDeleted { message: message.clone() })?;
             Ok(message)
         })
         .await
+}
+
+/// After one of a message's files was deleted: the message as it now stands goes out as an
+/// edit, or, when nothing is left of it (no text, no files), as a deletion.
+pub(super) fn file_removed(
+    tx: &mut Tx<'_>,
+    channel: &ChannelRow,
+    message: &MessageRow,
+    emptied: bool,
+) -> Result<(), AppError> {
+    if emptied {
+        let row = MessageRow::tombstone(tx, message.id, db::now())?;
+        rows::delete_mentions(tx, message.id)?;
+        let message = view(tx, &row)?;
+        return message_event(tx, channel, &EventData::MessageDeleted { message });
+    }
+    let message = view(tx, message)?;
+    message_event(tx, channel, &EventData::MessageEdited { message })
 }
 
 /// A message with what the caller may do to it.

@@ -77,6 +77,9 @@ pub struct Settings {
     /// The wait after a job's first failed attempt, doubled after each further one
     /// (`HEARTH_JOB_RETRY_BASE`).
     pub job_retry_base: Duration,
+    /// How long a deleted file's stored objects are kept before a job removes them
+    /// (`HEARTH_DELETED_FILE_GRACE`).
+    pub deleted_file_grace: Duration,
 }
 
 /// Serving HTTP.
@@ -197,6 +200,7 @@ impl Settings {
             },
             log: LogSettings { filter: "info".into(), format: LogFormat::Text },
             job_retry_base: Duration::from_secs(30),
+            deleted_file_grace: Duration::from_secs(3600),
         }
     }
 

@@ -61,6 +61,9 @@ overrides! {
     /// Largest shared file: bytes, or with K, M or G (powers of 1024) [default: 100M]
     #[arg(long, global = true, env = "HEARTH_MAX_FILE_SIZE", value_name = "SIZE")]
     max_file_size: String,
+    /// How long a deleted file's bytes stay in storage before they are removed [default: 1h]
+    #[arg(long, global = true, env = "HEARTH_DELETED_FILE_GRACE", value_name = "DURATION")]
+    deleted_file_grace: String,
     /// SMTP relay, smtp://user:pass@host:587 or smtps://… [default: .eml files in <data>/mail]
     #[arg(long, global = true, env = "HEARTH_SMTP_URL", value_name = "URL", hide_env_values = true)]
     smtp_url: String,
@@ -164,6 +167,7 @@ impl Overrides {
             storage_url,
             s3_endpoint,
             max_file_size,
+            deleted_file_grace,
             smtp_url,
             mail_from,
             outbound_allow,
@@ -196,6 +200,7 @@ impl Overrides {
         set_some(&mut s.storage_url, storage_url);
         set_some(&mut s.s3_endpoint, s3_endpoint);
         set(&mut s.limits.max_file_size, max_file_size.as_deref().map(parse_size).transpose()?);
+        set(&mut s.deleted_file_grace, deleted_file_grace.as_deref().map(parse_duration).transpose()?);
         set_some(&mut s.mail.smtp_url, smtp_url.map(Secret));
         set(&mut s.mail.from, mail_from);
         set(&mut s.outbound_allow, outbound_allow);

@@ -26,6 +26,8 @@ pub struct FileRow {
     pub height: Option<i32>,
     pub created_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    /// A smaller copy of a picture, when one was made.
+    pub thumbnail_key: Option<String>,
 }
 
 #[expect(clippy::type_complexity, reason = "one column per field of FileRow")]
@@ -44,6 +46,7 @@ const COLUMNS: (
     files::height,
     files::created_at,
     files::deleted_at,
+    files::thumbnail_key,
 ) = (
     f::id,
     f::workspace_id,
@@ -59,6 +62,7 @@ const COLUMNS: (
     f::height,
     f::created_at,
     f::deleted_at,
+    f::thumbnail_key,
 );
 
 /// A file to record.
@@ -77,6 +81,7 @@ pub struct NewFile<'a> {
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub created_at: NaiveDateTime,
+    pub thumbnail_key: Option<&'a str>,
 }
 
 impl NewFile<'_> {
@@ -97,6 +102,16 @@ impl FileRow {
             .filter(f::deleted_at.is_null())
             .order(f::id.asc())
             .select(COLUMNS)
+            .load(conn)
+    }
+
+    /// The names of the files these messages share, as (message id, name), oldest first.
+    pub fn names_of_messages(conn: &mut Conn, message_ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+        f::files
+            .filter(f::message_id.eq_any(message_ids))
+            .filter(f::deleted_at.is_null())
+            .order(f::id.asc())
+            .select((f::message_id.assume_not_null(), f::name))
             .load(conn)
     }
 
@@ -122,8 +137,17 @@ impl FileRow {
             .get_results(conn)
     }
 
-    /// Marks one file deleted.
-    pub fn delete(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
-        diesel::update(f::files.find(id).filter(f::deleted_at.is_null())).set(f::deleted_at.eq(at)).execute(conn)
+    /// Marks one file deleted; returns it, unless it already was.
+    pub fn delete(conn: &mut Conn, id: i64, at: NaiveDateTime) -> QueryResult<Option<FileRow>> {
+        diesel::update(f::files.find(id).filter(f::deleted_at.is_null()))
+            .set(f::deleted_at.eq(at))
+            .returning(COLUMNS)
+            .get_result(conn)
+            .optional()
+    }
+
+    /// How many files of a message are still shared.
+    pub fn count_of_message(conn: &mut Conn, message_id: i64) -> QueryResult<i64> {
+        f::files.filter(f::message_id.eq(message_id)).filter(f::deleted_at.is_null()).count().get_result(conn)
     }
 }

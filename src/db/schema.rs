@@ -214,6 +214,7 @@ diesel::table! {
         height -> Nullable<Integer>,
         created_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        thumbnail_key -> Nullable<Text>,
     }
 }
 

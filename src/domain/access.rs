@@ -174,6 +174,14 @@ impl Access {
         self.not_archived()
     }
 
+    /// Deleting a shared file: who shared it, or an admin of its channel.
+    pub fn may_delete_file(&self, is_uploader: bool) -> Result<(), Denied> {
+        if !is_uploader && !self.is_channel_admin() {
+            return Err(Denied::new(Code::CannotDelete, "Only who shared a file and channel admins can delete it."));
+        }
+        self.not_archived()
+    }
+
     /// Everything but reading and unarchiving stops in an archived channel.
     fn not_archived(self) -> Result<(), Denied> {
         if self.archived {

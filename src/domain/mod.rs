@@ -7,6 +7,7 @@ pub mod channels;
 pub mod codes;
 pub mod events;
 pub mod files;
+pub mod images;
 pub mod jobs;
 pub mod messages;
 pub mod search;

@@ -6,13 +6,15 @@
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::HttpRequest;
 use actix_web::http::header;
+use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::app::files::{self, MAX_FILES_PER_MESSAGE, Stored};
 use crate::app::messages::{self, Posted};
 use crate::app::{Actor, AppState};
 use crate::domain::Code;
-use crate::domain::files::{clean_name, sniff};
+use crate::domain::files::{clean_name, is_image, sniff};
+use crate::domain::images::{JPEG_METADATA_BYTES, strip_location};
 use crate::error::AppError;
 use crate::http::body::{BODY_LIMIT, text_body_limit};
 use crate::storage::Unavailable;
@@ -129,7 +131,7 @@ pub async fn receive(
 }
 
 fn keys(stored: &[Stored]) -> Vec<String> {
-    stored.iter().map(|s| s.key.clone()).collect()
+    stored.iter().flat_map(Stored::keys).map(str::to_owned).collect()
 }
 
 /// Posts the files received in one message; if that fails, or the same `client_msg_id` was
@@ -158,39 +160,79 @@ fn too_large(max: u64) -> AppError {
     })
 }
 
-/// Streams one file field to storage: measured, hashed, cut off past the limit.
+/// The next chunk of a file field.
+async fn next_chunk(field: &mut Field) -> Result<Option<Bytes>, AppError> {
+    field.next().await.transpose().map_err(|e| multipart_error(&e))
+}
+
+/// Streams one file field to storage: measured, hashed, cut off past the limit. The first
+/// bytes are held back until its type is known, so that a photo's location is taken out
+/// before anything is stored; a picture's bytes are kept (up to `PICTURE_SOURCE_MAX`) for
+/// its thumbnail.
 async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> Result<Stored, AppError> {
     let name = clean_name(field.content_disposition().and_then(|d| d.get_filename()).unwrap_or(""));
+    let mut lead = BytesMut::new();
+    let mut ended = false;
+    while lead.len() < JPEG_METADATA_BYTES {
+        let Some(chunk) = next_chunk(field).await? else {
+            ended = true;
+            break;
+        };
+        if (lead.len() + chunk.len()) as u64 > max {
+            return Err(too_large(max));
+        }
+        lead.extend_from_slice(&chunk);
+    }
+    let content_type = sniff(&lead);
+    if content_type == "image/jpeg" && strip_location(&mut lead) {
+        tracing::debug!("took location metadata out of a photo");
+    }
+    let head = lead[..lead.len().min(JPEG_METADATA_BYTES)].to_vec();
+    let mut whole = is_image(content_type).then(|| lead.to_vec());
     let key = files::new_key(prefix);
     let mut object = state.storage.begin(&key).await.map_err(storage_down)?;
+    let mut chunk = Some(lead.freeze());
     loop {
-        let chunk = match field.next().await {
-            None => break,
-            Some(Ok(chunk)) => chunk,
-            Some(Err(e)) => {
-                object.abort().await;
-                return Err(multipart_error(&e));
-            }
-        };
-        if object.size() + chunk.len() as u64 > max {
+        let Some(bytes) = chunk.take() else { break };
+        if object.size() + bytes.len() as u64 > max {
             object.abort().await;
             return Err(too_large(max));
         }
-        if let Err(e) = object.write(chunk).await {
+        if let Some(kept) = &mut whole {
+            if kept.len() + bytes.len() > files::PICTURE_SOURCE_MAX {
+                whole = None;
+            } else if object.size() > 0 {
+                kept.extend_from_slice(&bytes);
+            }
+        }
+        if let Err(e) = object.write(bytes).await {
             object.abort().await;
             return Err(storage_down(e));
         }
+        if !ended {
+            match next_chunk(field).await {
+                Ok(Some(next)) => chunk = Some(next),
+                Ok(None) => ended = true,
+                Err(e) => {
+                    object.abort().await;
+                    return Err(e);
+                }
+            }
+        }
     }
     let written = object.finish().await.map_err(storage_down)?;
-    Ok(Stored {
+    let mut stored = Stored {
         key,
         name,
-        content_type: sniff(&written.head).to_owned(),
+        content_type: content_type.to_owned(),
         size: written.size,
         sha256: written.sha256,
         width: None,
         height: None,
-    })
+        thumbnail_key: None,
+    };
+    files::describe_picture(state, &mut stored, whole, head).await;
+    Ok(stored)
 }
 
 /// A small text field, whole.

@@ -28,6 +28,8 @@ pub enum Job {
     /// message holds `LINK_PLACEHOLDER` where the link goes: its token is made when the mail
     /// is sent, and only its hash is ever stored, so the database never holds a usable link.
     LinkMail { mail: Mail, link: SecretLink },
+    /// Objects of deleted files, removed from storage once their grace period has passed.
+    RemoveFiles { keys: Vec<String> },
 }
 
 /// Where a link-carrying mail's link comes from.
@@ -55,12 +57,13 @@ pub const LINK_PLACEHOLDER: &str = "%%hearth-single-use-link%%";
 impl Job {
     /// Every kind this build can carry out; a worker claims only these, so a node of an
     /// older version leaves a newer kind to the nodes that know it.
-    pub const KINDS: &'static [&'static str] = &["mail", "link_mail"];
+    pub const KINDS: &'static [&'static str] = &["mail", "link_mail", "remove_files"];
 
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Mail(_) => "mail",
             Job::LinkMail { .. } => "link_mail",
+            Job::RemoveFiles { .. } => "remove_files",
         }
     }
 
@@ -68,7 +71,7 @@ impl Job {
     /// base, mail is tried for two to three hours.
     pub fn max_attempts(&self) -> i32 {
         match self {
-            Job::Mail(_) | Job::LinkMail { .. } => 10,
+            Job::Mail(_) | Job::LinkMail { .. } | Job::RemoveFiles { .. } => 10,
         }
     }
 
@@ -77,6 +80,7 @@ impl Job {
     pub fn summary(&self) -> String {
         match self {
             Job::Mail(mail) | Job::LinkMail { mail, .. } => format!("mail to {}: {}", mail.to, mail.subject),
+            Job::RemoveFiles { keys } => format!("remove {} stored object(s) of deleted files", keys.len()),
         }
     }
 
@@ -85,6 +89,7 @@ impl Job {
         match self {
             Job::Mail(mail) => Job::Mail(without_bodies(mail)),
             Job::LinkMail { mail, link } => Job::LinkMail { mail: without_bodies(mail), link: link.clone() },
+            Job::RemoveFiles { keys } => Job::RemoveFiles { keys: keys.clone() },
         }
     }
 
@@ -108,11 +113,15 @@ fn without_bodies(mail: &Mail) -> Mail {
 /// Enqueues a job in the caller's transaction: it exists if and only if the change that
 /// causes it commits. The node's worker is woken after the commit.
 pub fn enqueue(tx: &mut Tx<'_>, job: &Job) -> Result<i64, AppError> {
+    enqueue_at(tx, job, db::now())
+}
+
+/// Enqueues a job that is not to run before `run_at`.
+pub fn enqueue_at(tx: &mut Tx<'_>, job: &Job, run_at: chrono::NaiveDateTime) -> Result<i64, AppError> {
     let payload = job.payload().map_err(|e| AppError::Unexpected(e.into()))?;
     let now = db::now();
-    let id =
-        NewJob { kind: job.kind(), payload: &payload, max_attempts: job.max_attempts(), run_at: now, created_at: now }
-            .insert(tx)?;
+    let id = NewJob { kind: job.kind(), payload: &payload, max_attempts: job.max_attempts(), run_at, created_at: now }
+        .insert(tx)?;
     tx.enqueued = true;
     Ok(id)
 }

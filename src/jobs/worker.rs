@@ -16,6 +16,7 @@ use crate::domain::jobs::backoff;
 use crate::error::AppError;
 use crate::mail::{Mail, MailError, Mailer};
 use crate::security;
+use crate::storage::Storage;
 use crate::workers::Workers;
 
 /// How long a claimed job belongs to its worker. A worker that dies mid-attempt leaves the
@@ -39,15 +40,16 @@ const POLL_INTERVAL: Duration = Duration::from_secs(1);
 const RECORD_TRIES: u32 = 5;
 
 /// Starts this node's worker.
-pub fn start(workers: &Workers, db: Db, mailer: Mailer, retry_base: Duration) {
+pub fn start(workers: &Workers, db: Db, mailer: Mailer, storage: Storage, retry_base: Duration) {
     let name = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-    let worker = Worker { db, mailer, retry_base, name };
+    let worker = Worker { db, mailer, storage, retry_base, name };
     workers.spawn("jobs", move |stop| worker.run(stop));
 }
 
 struct Worker {
     db: Db,
     mailer: Mailer,
+    storage: Storage,
     retry_base: Duration,
     /// Written into `claimed_by`: which process holds a job.
     name: String,
@@ -158,6 +160,12 @@ impl Worker {
 
     async fn perform(&self, job: &Job) -> Result<(), Failure> {
         let mail = match job {
+            Job::RemoveFiles { keys } => {
+                for key in keys {
+                    self.storage.remove(key).await.map_err(|e| Failure::Transient(e.to_string()))?;
+                }
+                return Ok(());
+            }
             Job::Mail(mail) => mail.clone(),
             Job::LinkMail { mail, link } => match self.mint(link).await? {
                 Some(url) => Mail {

@@ -11,9 +11,9 @@ pub const WORDS: &str = "hearth_words";
 pub const PREFIX: &str = "hearth_prefix";
 pub const STEM: &str = "hearth_stem";
 
-/// Bumped whenever an analyzer emits something different: an index made with another
-/// version is rebuilt.
-pub const VERSION: u32 = 1;
+/// Bumped whenever an analyzer, or what a document holds, changes: an index made with
+/// another version is rebuilt. (2: shared files' names and the `file` flag.)
+pub const VERSION: u32 = 2;
 
 #[derive(Clone, Copy)]
 enum Cut {

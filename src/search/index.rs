@@ -92,6 +92,8 @@ pub struct Doc {
     pub html: String,
     pub mentioned_user_ids: Vec<i64>,
     pub mentions_everyone: bool,
+    /// Names of the files it shares, searched like its words.
+    pub file_names: Vec<String>,
 }
 
 impl Doc {
@@ -109,6 +111,7 @@ impl Doc {
             html: m.html.clone(),
             mentioned_user_ids: m.mentioned_user_ids.clone(),
             mentions_everyone: m.mentions_everyone,
+            file_names: m.files.iter().map(|f| f.name.clone()).collect(),
         }
     }
 
@@ -122,6 +125,9 @@ impl Doc {
         }
         if self.thread_root_id.is_some() || self.reply_count > 0 {
             flags.push("thread".to_owned());
+        }
+        if !self.file_names.is_empty() {
+            flags.push("file".to_owned());
         }
         if self.mentions_everyone {
             flags.push("everyone".to_owned());
@@ -144,6 +150,10 @@ impl Doc {
         doc.add_text(f.body, &self.text);
         doc.add_text(f.body_prefix, &self.text);
         doc.add_text(f.body_stem, &self.text);
+        for name in &self.file_names {
+            doc.add_text(f.body, name);
+            doc.add_text(f.body_prefix, name);
+        }
         doc
     }
 }

@@ -231,6 +231,10 @@ pub fn rebuild(
                 None => entry.1 = true,
             }
         }
+        let mut file_names: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        for (message, name) in db::files::FileRow::names_of_messages(&mut conn, &ids)? {
+            file_names.entry(message).or_default().push(name);
+        }
         for row in rows {
             let (mentioned_user_ids, mentions_everyone) = mentions.remove(&row.id).unwrap_or_default();
             let doc = Doc {
@@ -245,6 +249,7 @@ pub fn rebuild(
                 html: row.html,
                 mentioned_user_ids,
                 mentions_everyone,
+                file_names: file_names.remove(&row.id).unwrap_or_default(),
             };
             writer.add_document(doc.to_document(&f))?;
             done += 1;

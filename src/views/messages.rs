@@ -19,6 +19,7 @@ pub struct ReactionView {
 /// A shared file as the partial shows it: an image, a player, or a card.
 #[derive(Debug, Clone)]
 pub struct FileView {
+    pub id: i64,
     pub name: String,
     pub url: String,
     pub content_type: String,
@@ -26,11 +27,19 @@ pub struct FileView {
     pub kind: &'static str,
     /// `12 KB`, `3.4 MB`.
     pub size: String,
+    /// What an image shows in the message: its thumbnail, or itself.
+    pub preview_url: String,
+    /// The image's size as shown (within 360 × 280), so the page keeps its place while it
+    /// loads; zero when unknown.
+    pub width: u32,
+    pub height: u32,
 }
 
 impl FileView {
-    fn new(f: &wire::File) -> FileView {
-        let kind = if crate::domain::files::is_image(&f.content_type) {
+    pub fn new(f: &wire::File) -> FileView {
+        let shown = f.width.zip(f.height).map(|(w, h)| fit(w, h, 360, 280));
+        // A picture that could not be decoded (too large, broken) is a card.
+        let kind = if crate::domain::files::is_image(&f.content_type) && shown.is_some() {
             "image"
         } else if f.content_type.starts_with("audio/") {
             "audio"
@@ -40,13 +49,26 @@ impl FileView {
             "file"
         };
         FileView {
+            id: f.id,
             name: f.name.clone(),
             url: f.url.clone(),
             content_type: f.content_type.clone(),
             kind,
             size: size(f.size),
+            preview_url: f.thumbnail_url.clone().unwrap_or_else(|| f.url.clone()),
+            width: shown.map_or(0, |s| s.0),
+            height: shown.map_or(0, |s| s.1),
         }
     }
+}
+
+/// A `width` × `height` picture scaled down (never up) to fit in `max_w` × `max_h`.
+fn fit(width: i32, height: i32, max_w: u32, max_h: u32) -> (u32, u32) {
+    let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
+    let scale = (f64::from(max_w) / w).min(f64::from(max_h) / h).min(1.0);
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "pixels, positive and small")]
+    let scaled = ((w * scale).round().max(1.0) as u32, (h * scale).round().max(1.0) as u32);
+    scaled
 }
 
 /// A size for people: bytes, KB, MB or GB (powers of 1024), one decimal under ten.

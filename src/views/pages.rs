@@ -350,6 +350,29 @@ pub struct ChannelDetailsPage {
     pub addable: Vec<PersonView>,
 }
 
+/// One of a channel's files, as its file list shows it.
+#[derive(Debug, Clone)]
+pub struct SharedFileView {
+    pub file: crate::views::messages::FileView,
+    /// The message that shares it.
+    pub message_link: String,
+    pub shared_by: String,
+    pub when: String,
+    pub deletable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/channel_files.html")]
+pub struct ChannelFilesPage {
+    pub layout: Layout,
+    pub ws: String,
+    pub channel_id: i64,
+    pub title: String,
+    pub files: Vec<SharedFileView>,
+    /// `?cursor=` of the next page.
+    pub next_cursor: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "pages/pins.html")]
 pub struct PinsPage {

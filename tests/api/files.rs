@@ -7,13 +7,23 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use crate::channels::{channel_id, create_channel};
-use crate::helpers::{TestApp, TestUser, assert_error, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, assert_error, eventually, spawn_app, spawn_app_with};
 use crate::pages::Browser;
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+/// A picture of `width` × `height`, encoded as `format` (PNG, JPEG or GIF).
+pub fn picture(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(pixels).write_to(&mut bytes, format).unwrap();
+    bytes.into_inner()
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    picture(width, height, image::ImageFormat::Png)
+}
 
 /// Uploads files (name, bytes) with a text to a channel.
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     user: &TestUser,
     channel: i64,
@@ -55,13 +65,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers.get(name).map_or("", |v| v.to_str().unwrap())
 }
 
-/// The objects kept in local storage.
-fn objects(app: &TestApp) -> usize {
-    fn count(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir)
-            .map_or(0, |entries| entries.flatten().map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 }).sum())
-    }
-    count(&app.data_dir.path().join("files"))
+/// How many objects the app's storage holds (a directory, or its part of a bucket).
+async fn objects(app: &TestApp) -> usize {
+    app.state.storage.keys().await.expect("storage lists its keys").len()
 }
 
 #[tokio::test]
@@ -69,18 +75,21 @@ async fn a_shared_file_comes_back_whole_with_its_message_and_in_the_channel_list
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     let general = channel_id(&app, &admin, "general").await;
-    let (status, message) = upload(&app, &admin, general, "the screenshot", &[("shot.png", PNG)]).await;
+    let shot = png(4, 3);
+    let (status, message) = upload(&app, &admin, general, "the screenshot", &[("shot.png", &shot)]).await;
     assert_eq!(status, StatusCode::CREATED, "{message}");
     assert_eq!(message["text"], "the screenshot");
     let file = &message["files"][0];
     assert_eq!(file["name"], "shot.png");
     assert_eq!(file["content_type"], "image/png");
-    assert_eq!(file["size"], PNG.len());
+    assert_eq!(file["size"], shot.len());
+    assert_eq!((file["width"].as_i64(), file["height"].as_i64()), (Some(4), Some(3)));
+    assert!(file["thumbnail_url"].is_null(), "a small picture is its own thumbnail");
     let url = file["url"].as_str().unwrap();
 
     let (status, headers, bytes) = download(&app, &admin, url, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(bytes, PNG);
+    assert_eq!(bytes, shot);
     assert_eq!(header(&headers, "content-type"), "image/png");
     assert!(header(&headers, "content-disposition").starts_with("inline; filename=\"shot.png\""));
     assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
@@ -224,7 +233,7 @@ async fn bad_uploads_are_refused_clearly_and_leave_nothing_behind() {
     assert!(history["messages"].as_array().unwrap().iter().all(|m| m["files"] == serde_json::json!([])));
     let (_, list) = app.get(&format!("/api/v1/channels/{general}/files"), &admin.token).await;
     assert_eq!(list["files"], serde_json::json!([]));
-    assert_eq!(objects(&app), 0, "no stored object outlives a refused upload");
+    assert_eq!(objects(&app).await, 0, "no stored object outlives a refused upload");
 }
 
 #[tokio::test]
@@ -241,18 +250,19 @@ async fn the_page_form_shares_files_without_javascript_and_shows_them_in_the_con
         Form::new()
             .text("csrf_token", token.to_owned())
             .text("text", "from the page")
-            .part("file", Part::bytes(PNG.to_vec()).file_name("diagram.png"))
+            .part("file", Part::bytes(png(40, 30)).file_name("diagram.png"))
             .part("file", Part::bytes(b"%PDF-1.7\nspec".to_vec()).file_name("spec.pdf"))
     };
     let refused = browser.post_multipart(&format!("/w/acme/c/{general}/files"), form("forged")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "without its CSRF token the form stores nothing");
-    assert_eq!(objects(&app), 0);
+    assert_eq!(objects(&app).await, 0);
 
     let sent = browser.post_multipart(&format!("/w/acme/c/{general}/files"), form(&csrf)).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     let shown = browser.get(sent.location.as_deref().unwrap()).await;
     assert!(shown.body.contains("from the page"));
     assert!(shown.body.contains("<img src=\"/files/"), "an image is shown inline");
+    assert!(shown.body.contains("width=\"40\" height=\"30\""), "its size is known before it loads");
     assert!(shown.body.contains("spec.pdf") && shown.body.contains("application/pdf"), "other files as cards");
 
     let empty = Form::new().text("csrf_token", csrf.clone()).text("text", "no file");
@@ -269,10 +279,290 @@ async fn a_shared_file_arrives_live_with_its_message_and_its_rendered_partial() 
     let general = channel_id(&app, &admin, "general").await;
     let mut ws = app.ws(&bob.token, "html=1").await;
     assert_eq!(ws.frame().await["type"], "hello");
-    let (_, message) = upload(&app, &admin, general, "look", &[("shot.png", PNG)]).await;
+    let (_, message) = upload(&app, &admin, general, "look", &[("shot.png", &png(8, 8))]).await;
     let frame = ws.until("message.created", |_| true).await.pop().unwrap();
     assert_eq!(frame["data"]["message"]["files"], message["files"]);
     let url = message["files"][0]["url"].as_str().unwrap();
     assert!(frame["html"].as_str().unwrap().contains(&format!("<img src=\"{url}\"")));
     assert_eq!(download(&app, &bob, url, None).await.0, StatusCode::OK, "a member of the channel downloads it");
+}
+
+/// A PNG whose header promises 9,000 × 9,000 RGBA pixels (324 MB decoded) and whose data,
+/// 2 MB of deflate, really inflates to that: a decompression bomb.
+fn png_bomb() -> Vec<u8> {
+    let (width, height) = (9000u32, 9000u32);
+    let raw = u64::from(1 + width * 4) * u64::from(height);
+    let mut bits = Bits::default();
+    bits.push(1, 1); // the last block
+    bits.push(1, 2); // fixed Huffman codes
+    bits.code(0x30, 8); // a literal zero…
+    let copies = (raw - 1) / 258;
+    for _ in 0..copies {
+        bits.code(0xC5, 8); // …then "258 bytes from 1 back", over and over
+        bits.code(0, 5);
+    }
+    for _ in 0..(raw - 1 - copies * 258) {
+        bits.code(0x30, 8);
+    }
+    bits.code(0, 7); // end of block
+    let mut zlib = vec![0x78, 0x01];
+    zlib.extend_from_slice(&bits.bytes);
+    let adler = ((raw % 65521) << 16) | 1;
+    zlib.extend_from_slice(&u32::try_from(adler).unwrap().to_be_bytes());
+
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(b"IHDR", ihdr.as_slice()), (b"IDAT", &zlib), (b"IEND", &[])] {
+        png.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let crc = crc32(&png[start..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+    }
+    png
+}
+
+/// A deflate bit stream: fields least significant bit first, Huffman codes most first.
+#[derive(Default)]
+struct Bits {
+    bytes: Vec<u8>,
+    used: u32,
+}
+
+impl Bits {
+    fn bit(&mut self, b: u32) {
+        if self.used % 8 == 0 {
+            self.bytes.push(0);
+        }
+        *self.bytes.last_mut().unwrap() |= ((b & 1) as u8) << (self.used % 8);
+        self.used += 1;
+    }
+    fn push(&mut self, value: u32, n: u32) {
+        (0..n).for_each(|i| self.bit(value >> i));
+    }
+    fn code(&mut self, code: u32, n: u32) {
+        (0..n).rev().for_each(|i| self.bit(code >> i));
+    }
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let table: Vec<u32> =
+        (0..256u32).map(|n| (0..8).fold(n, |c, _| if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 })).collect();
+    !bytes.iter().fold(!0u32, |c, &b| table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8))
+}
+
+/// An EXIF block (big-endian) with Orientation 6 (turned a quarter) and a GPS directory
+/// holding a latitude of 52° 31' 12.34".
+fn exif_with_location() -> Vec<u8> {
+    let mut t = b"MM\0*".to_vec();
+    t.extend_from_slice(&8u32.to_be_bytes());
+    t.extend_from_slice(&2u16.to_be_bytes());
+    t.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]);
+    t.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38]);
+    t.extend_from_slice(&0u32.to_be_bytes());
+    t.extend_from_slice(&1u16.to_be_bytes());
+    t.extend_from_slice(&[0x00, 0x02, 0, 5, 0, 0, 0, 3, 0, 0, 0, 56]);
+    t.extend_from_slice(&0u32.to_be_bytes());
+    for v in [52u32, 1, 31, 1, 1234, 100] {
+        t.extend_from_slice(&v.to_be_bytes());
+    }
+    t
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn pictures_get_their_size_and_a_thumbnail_and_gifs_and_small_ones_are_shown_themselves() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let gif = picture(900, 60, image::ImageFormat::Gif);
+    let files: [(&str, &[u8]); 4] =
+        [("wide.png", &png(1600, 900)), ("icon.png", &png(64, 48)), ("banner.gif", &gif), ("notes.txt", b"notes")];
+    let (status, message) = upload(&app, &admin, general, "", &files).await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    let shared = message["files"].as_array().unwrap();
+    let sizes: Vec<(Option<i64>, Option<i64>)> =
+        shared.iter().map(|f| (f["width"].as_i64(), f["height"].as_i64())).collect();
+    assert_eq!(sizes, [(Some(1600), Some(900)), (Some(64), Some(48)), (Some(900), Some(60)), (None, None)]);
+    let thumbnails: Vec<bool> = shared.iter().map(|f| f["thumbnail_url"].is_string()).collect();
+    assert_eq!(thumbnails, [true, false, false, false], "only a large still picture gets a thumbnail");
+
+    let thumb = shared[0]["thumbnail_url"].as_str().unwrap();
+    assert_eq!(thumb, format!("{}/thumbnail", shared[0]["url"].as_str().unwrap()));
+    let (status, headers, bytes) = download(&app, &bob, thumb, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "image/jpeg");
+    assert!(header(&headers, "content-disposition").starts_with("inline;"));
+    assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
+    let small = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((small.width(), small.height()), (720, 405));
+
+    let text = format!("{}/thumbnail", shared[3]["url"].as_str().unwrap());
+    let (status, _, _) = download(&app, &admin, &text, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a file that is no picture has no thumbnail");
+    let secret = create_channel(&app, &admin, "secret", true).await;
+    let (_, private) = upload(&app, &admin, secret, "", &[("plan.png", &png(1000, 1000))]).await;
+    let private_thumb = private["files"][0]["thumbnail_url"].as_str().unwrap();
+    assert_eq!(download(&app, &bob, private_thumb, None).await.0, StatusCode::NOT_FOUND, "thumbnails check membership");
+
+    let browser = Browser::new(&app);
+    browser.sign_in("admin").await;
+    let page = browser.get(&format!("/w/acme/c/{general}")).await;
+    assert!(page.body.contains(&format!("<img src=\"{thumb}\"")), "the message shows the thumbnail");
+    assert!(page.body.contains("width=\"360\" height=\"203\""), "at a size known before it loads");
+    let gif_url = shared[2]["url"].as_str().unwrap();
+    assert!(page.body.contains(&format!("<img src=\"{gif_url}\"")), "a GIF is shown itself, so that it animates");
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_fails_cleanly_and_stays_a_downloadable_file() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let bomb = png_bomb();
+    let (status, message) = upload(&app, &admin, general, "careful", &[("bomb.png", &bomb)]).await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    let file = &message["files"][0];
+    assert_eq!(file["content_type"], "image/png");
+    assert!(file["width"].is_null() && file["thumbnail_url"].is_null(), "not decoded: {file}");
+    let (status, _, bytes) = download(&app, &admin, file["url"].as_str().unwrap(), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes.len(), bomb.len());
+    let browser = Browser::new(&app);
+    browser.sign_in("admin").await;
+    let page = browser.get(&format!("/w/acme/c/{general}")).await;
+    assert!(page.body.contains("file file-file") && !page.body.contains("<img src=\"/files/"), "shown as a card");
+}
+
+#[tokio::test]
+async fn photos_lose_their_location_before_they_are_stored_and_keep_their_orientation() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let plain = picture(32, 16, image::ImageFormat::Jpeg);
+    let exif = exif_with_location();
+    let mut photo = plain[..2].to_vec();
+    photo.extend_from_slice(&[0xFF, 0xE1]);
+    photo.extend_from_slice(&u16::try_from(exif.len() + 8).unwrap().to_be_bytes());
+    photo.extend_from_slice(b"Exif\0\0");
+    photo.extend_from_slice(&exif);
+    photo.extend_from_slice(&plain[2..]);
+    assert!(contains(&photo, &1234u32.to_be_bytes()));
+
+    let (status, message) = upload(&app, &admin, general, "from my phone", &[("IMG_0001.jpg", &photo)]).await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    let file = &message["files"][0];
+    assert_eq!(file["content_type"], "image/jpeg");
+    assert_eq!((file["width"].as_i64(), file["height"].as_i64()), (Some(16), Some(32)), "turned as the photo says");
+    let (_, headers, stored) = download(&app, &admin, file["url"].as_str().unwrap(), None).await;
+    assert_eq!(stored.len(), photo.len(), "cleaned in place");
+    assert!(!contains(&stored, &1234u32.to_be_bytes()) && !contains(&stored, &[0x88, 0x25]), "no location");
+    assert!(contains(&stored, &[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6]), "the orientation stays");
+    assert_eq!(stored[photo.len() - plain.len() + 2..], plain[2..], "the picture itself is untouched");
+    assert!(image::load_from_memory(&stored).is_ok());
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(&stored).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(header(&headers, "etag"), format!("\"{sha}\""), "the hash is of what is stored");
+}
+
+#[tokio::test]
+async fn deleting_a_file_takes_it_from_its_message_live_and_its_objects_go_after_the_grace_period() {
+    let app = spawn_app_with(|s| s.deleted_file_grace = std::time::Duration::ZERO).await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let mut ws = app.ws(&bob.token, "").await;
+    assert_eq!(ws.frame().await["type"], "hello");
+    let (_, message) =
+        upload(&app, &admin, general, "two files", &[("big.png", &png(1000, 800)), ("a.txt", b"a")]).await;
+    assert_eq!(objects(&app).await, 3, "two files and a thumbnail");
+    let (picture, text) = (message["files"][0].clone(), message["files"][1].clone());
+
+    let (_, bobs) = upload(&app, &bob, general, "", &[("b.txt", b"b")]).await;
+    let bobs_file = bobs["files"][0]["id"].as_i64().unwrap();
+    let refused = app.delete(&format!("/api/v1/files/{}", picture["id"]), &bob.token).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "cannot_delete");
+    assert_error(&app.delete("/api/v1/files/999999", &admin.token).await, StatusCode::NOT_FOUND, "file_not_found");
+
+    let (status, _) = app.delete(&format!("/api/v1/files/{}", picture["id"]), &admin.token).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let edited = ws.until("message.edited", |_| true).await.pop().unwrap();
+    assert_eq!(edited["data"]["message"]["files"], serde_json::json!([text]), "the message changes live");
+    let url = picture["url"].as_str().unwrap();
+    assert_eq!(download(&app, &admin, url, None).await.0, StatusCode::NOT_FOUND, "no longer served");
+    let thumb = picture["thumbnail_url"].as_str().unwrap();
+    assert_eq!(download(&app, &admin, thumb, None).await.0, StatusCode::NOT_FOUND);
+    assert_error(
+        &app.delete(&format!("/api/v1/files/{}", picture["id"]), &admin.token).await,
+        StatusCode::NOT_FOUND,
+        "file_not_found",
+    );
+    eventually("the picture and its thumbnail are removed", async || (objects(&app).await == 2).then_some(())).await;
+
+    // An admin of the channel may delete anyone's file; a message of nothing but that file
+    // goes with it.
+    let (status, _) = app.delete(&format!("/api/v1/files/{bobs_file}"), &admin.token).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let gone = ws.until("message.deleted", |_| true).await.pop().unwrap();
+    assert_eq!(gone["data"]["message"]["id"], bobs["id"]);
+
+    let (status, _) = app.delete(&format!("/api/v1/messages/{}", message["id"]), &admin.token).await;
+    assert_eq!(status, StatusCode::OK);
+    eventually("a deleted message's files are removed", async || (objects(&app).await == 0).then_some(())).await;
+}
+
+#[tokio::test]
+async fn a_channels_files_page_lists_them_newest_first_and_lets_who_may_delete_them() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let empty = Browser::new(&app);
+    empty.sign_in("bob").await;
+    let page = empty.get(&format!("/w/acme/c/{general}/files")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No files have been shared here yet"), "an empty state");
+
+    let (_, first) = upload(&app, &admin, general, "", &[("agenda.txt", b"agenda")]).await;
+    let (_, second) = upload(&app, &bob, general, "", &[("photo.png", &png(30, 20))]).await;
+    let page = empty.get(&format!("/w/acme/c/{general}/files")).await;
+    let (photo, agenda) = (page.body.find("photo.png").unwrap(), page.body.find("agenda.txt").unwrap());
+    assert!(photo < agenda, "newest first");
+    assert!(page.body.contains("shared by bob") && page.body.contains("shared by admin"));
+    assert!(page.body.contains(&format!("/w/acme/c/{general}/m/{}", first["id"])), "a link to its message");
+    let own = format!("/w/acme/c/{general}/files/{}/delete", second["files"][0]["id"]);
+    let others = format!("/w/acme/c/{general}/files/{}/delete", first["files"][0]["id"]);
+    assert!(page.body.contains(&own) && !page.body.contains(&others), "a member deletes only their own");
+
+    let refused = empty.post(&others, &[("csrf_token", &page.csrf())]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let forged = empty.post(&own, &[("csrf_token", "forged")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let deleted = empty.post(&own, &[("csrf_token", &page.csrf())]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let page = empty.get(&format!("/w/acme/c/{general}/files")).await;
+    assert!(!page.body.contains("photo.png") && page.body.contains("agenda.txt"));
+
+    let admins = Browser::new(&app);
+    admins.sign_in("admin").await;
+    let page = admins.get(&format!("/w/acme/c/{general}/files")).await;
+    assert!(page.body.contains(&others), "a channel admin may delete anyone's");
+    for i in 0..50 {
+        upload(&app, &admin, general, "", &[(&format!("f{i}.txt"), b"x")]).await;
+    }
+    let page = admins.get(&format!("/w/acme/c/{general}/files")).await;
+    assert!(page.body.contains("f49.txt") && !page.body.contains("agenda.txt"), "fifty a page");
+    assert!(page.body.contains("?cursor=50"), "a link to older files");
+    let older = admins.get(&format!("/w/acme/c/{general}/files?cursor=50")).await;
+    assert!(older.body.contains("agenda.txt") && !older.body.contains("f49.txt"));
+    let bad = admins.get(&format!("/w/acme/c/{general}/files?cursor=banana")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }

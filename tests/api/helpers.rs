@@ -33,6 +33,15 @@ pub struct TestUser {
     pub token: String,
 }
 
+/// The S3-compatible server files are stored in, when `HEARTH_TEST_S3_URL` names one
+/// (`http://127.0.0.1:9000/bucket`): its endpoint and bucket. Local storage otherwise.
+fn test_bucket() -> Option<(String, String)> {
+    let url = std::env::var("HEARTH_TEST_S3_URL").ok().filter(|u| !u.is_empty())?;
+    let (endpoint, bucket) =
+        url.trim_end_matches('/').rsplit_once('/').expect("HEARTH_TEST_S3_URL is http://host:port/bucket");
+    Some((endpoint.to_owned(), bucket.to_owned()))
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -54,6 +63,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.limits.signups_per_hour = 1_000_000;
     if let Some(db) = &database {
         settings.database.url = Some(hearth::config::Secret::new(db.url.clone()));
+    }
+    if let Some((endpoint, bucket)) = test_bucket() {
+        // Each app keeps its objects under a prefix of its own in the shared bucket.
+        settings.storage_url =
+            Some(format!("s3://{bucket}/{}", data_dir.path().file_name().unwrap().to_string_lossy()));
+        settings.s3_endpoint = Some(endpoint);
     }
     adjust(&mut settings);
     let app = Application::build(settings).expect("app builds");

@@ -442,3 +442,29 @@ async fn the_results_page_shows_snippets_links_and_an_empty_state_without_javasc
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("is not a date"), "the reason, on the page");
 }
+
+#[tokio::test]
+async fn shared_files_are_found_by_their_names_and_by_has_file() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let (status, shared) = crate::files::upload(
+        &app,
+        &admin,
+        general,
+        "numbers for the board",
+        &[("quarterly-forecast_2027.xlsx", b"PK\x03\x04 not really a spreadsheet")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{shared}");
+    let shared = shared["id"].as_i64().unwrap();
+    let only_text = say(&app, &admin, general, "numbers without a file").await;
+    settle(&app, &admin).await;
+    assert_eq!(ids(&app, &admin, "quarterly").await, [shared], "by a word of its name");
+    assert_eq!(ids(&app, &admin, "forecast_2027").await, [shared], "by a part of its name");
+    assert_eq!(ids(&app, &admin, "forec").await, [shared], "by the beginning of a word of its name");
+    assert_eq!(ids(&app, &admin, "numbers has:file").await, [shared]);
+    let mut both = ids(&app, &admin, "numbers").await;
+    both.sort_unstable();
+    assert_eq!(both, [shared, only_text]);
+}

@@ -1,10 +1,12 @@
 //! Files: `POST /api/v1/channels/{id}/files` (multipart, streamed to storage),
-//! `GET /api/v1/files/{id}`, `GET /api/v1/channels/{id}/files`, and the bytes themselves at
-//! `GET /files/{id}/{name}` (whole, or a range: audio and video seek).
+//! `GET /api/v1/files/{id}`, `DELETE /api/v1/files/{id}`, `GET /api/v1/channels/{id}/files`,
+//! and the bytes themselves at `GET /files/{id}/{name}` (whole, or a range: audio and video
+//! seek) and `GET /files/{id}/{name}/thumbnail`.
 
 use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures_util::TryStreamExt;
 
 use super::PageQuery;
@@ -79,11 +81,22 @@ pub async fn list(
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<FilePage>, AppError> {
     let Paged { items, next_cursor } = files::in_channel(&state, &user.0, *id, page.paging()?).await?;
-    Ok(web::Json(FilePage { files: items, next_cursor }))
+    Ok(web::Json(FilePage { files: items.into_iter().map(|s| s.file).collect(), next_cursor }))
 }
 
-/// A file's bytes: membership checked; safe types inline, everything else as an
-/// attachment; never sniffed or run by the browser; ranges for seeking.
+/// Delete a shared file (who shared it, or an admin of its channel): no longer served from
+/// now on, gone from its message for everyone; a message left with neither text nor files
+/// is deleted with it.
+#[utoipa::path(tag = "files", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/api/v1/files/{id}")]
+pub async fn remove(state: web::Data<AppState>, user: ApiUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    files::delete(&state, &user.0, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A file's bytes, for a member of its channel (the name in the path is for people and is
+/// not checked): whole, or the range asked for, so that audio and video seek.
 #[get("/files/{id}/{name}")]
 pub async fn download(
     state: web::Data<AppState>,
@@ -92,50 +105,87 @@ pub async fn download(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let file = files::readable(&state, auth.actor.id(), path.0).await?;
-    let size = u64::try_from(file.size).unwrap_or(0);
-    let etag = format!("\"{}\"", file.sha256);
+    let inline = shown_inline(&file.content_type);
+    let object =
+        Object { key: &file.storage_key, etag: &file.sha256, content_type: &file.content_type, size: file.size };
+    serve(&state, &req, object, content_disposition(&file.name, inline)).await
+}
+
+/// A picture's thumbnail, for a member of its channel.
+#[get("/files/{id}/{name}/thumbnail")]
+pub async fn thumbnail(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(i64, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (file, key) = files::thumbnail(&state, auth.actor.id(), path.0).await?;
+    let etag = format!("{}-thumbnail", file.sha256);
+    let object = Object { key: &key, etag: &etag, content_type: files::thumbnail_type(&key), size: -1 };
+    serve(&state, &req, object, content_disposition(&file.name, true)).await
+}
+
+/// A stored object to answer with.
+struct Object<'a> {
+    key: &'a str,
+    etag: &'a str,
+    content_type: &'a str,
+    /// Bytes, when known (ranges need it); negative when not.
+    size: i64,
+}
+
+/// Answers with a stored object: streamed, cached by ETag, by range when asked and its size
+/// is known, under headers that keep the browser from running anything in it.
+async fn serve(
+    state: &AppState,
+    req: &HttpRequest,
+    object: Object<'_>,
+    disposition: String,
+) -> Result<HttpResponse, AppError> {
+    let etag = format!("\"{}\"", object.etag);
     let mut answer = HttpResponse::Ok();
     answer
         .insert_header((header::ETAG, etag.clone()))
         .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
             "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
         ))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            content_disposition(&file.name, shown_inline(&file.content_type)),
-        ));
+        .insert_header((header::CONTENT_DISPOSITION, disposition));
     let seen = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     if seen.is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
-        return Ok(answer.status(actix_web::http::StatusCode::NOT_MODIFIED).finish());
+        return Ok(answer.status(StatusCode::NOT_MODIFIED).finish());
     }
-    let asked = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
-    let range = match requested_range(asked, size) {
-        Ok(range) => range,
-        Err(_) => {
-            return Ok(answer
-                .status(actix_web::http::StatusCode::RANGE_NOT_SATISFIABLE)
-                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-                .json(ErrorBody {
-                    error: ErrorDetail {
-                        code: Code::RangeNotSatisfiable.as_str().to_owned(),
-                        message: format!("The file has {size} bytes; that range is outside it."),
-                    },
-                }));
-        }
-    };
-    let bytes = state.storage.read(&file.storage_key, range.clone()).await.map_err(uploads::storage_down)?;
-    let length = range.as_ref().map_or(size, |r| r.end - r.start);
-    if let Some(r) = &range {
+    let size = u64::try_from(object.size).ok();
+    let mut range = None;
+    if let Some(size) = size {
+        answer.insert_header((header::ACCEPT_RANGES, "bytes"));
+        let asked = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
+        range = match requested_range(asked, size) {
+            Ok(range) => range,
+            Err(_) => {
+                return Ok(answer
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+                    .json(ErrorBody {
+                        error: ErrorDetail {
+                            code: Code::RangeNotSatisfiable.as_str().to_owned(),
+                            message: format!("The file has {size} bytes; that range is outside it."),
+                        },
+                    }));
+            }
+        };
+    }
+    let bytes = state.storage.read(object.key, range.clone()).await.map_err(uploads::storage_down)?;
+    if let (Some(r), Some(size)) = (&range, size) {
         answer
-            .status(actix_web::http::StatusCode::PARTIAL_CONTENT)
+            .status(StatusCode::PARTIAL_CONTENT)
             .insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{size}", r.start, r.end - 1)));
     }
-    Ok(answer
-        .content_type(file.content_type.as_str())
-        .no_chunking(length)
-        .streaming(bytes.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
+    answer.content_type(object.content_type);
+    if let Some(size) = size {
+        answer.no_chunking(range.as_ref().map_or(size, |r| r.end - r.start));
+    }
+    Ok(answer.streaming(bytes.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
 }

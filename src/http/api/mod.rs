@@ -73,6 +73,7 @@ use utoipa::OpenApi;
         files::upload,
         files::get,
         files::list,
+        files::remove,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     security(("bearer" = []))

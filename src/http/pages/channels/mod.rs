@@ -11,7 +11,10 @@ mod settings;
 pub use conversation::{conversation_page, permalink, post_files, post_message, thread_page};
 pub use directory::{browse, create_channel, new_channel_page, new_dm_page, open_dm};
 pub use message::{message_action, message_actions};
-pub use settings::{add_member, archive, details, join, leave, notify, pins, remove_member, unarchive, update_details};
+pub use settings::{
+    add_member, archive, delete_file, details, files_page, join, leave, notify, pins, remove_member, unarchive,
+    update_details,
+};
 
 use crate::domain::Code;
 use actix_web::web;

@@ -1,14 +1,16 @@
 //! A channel's settings: joining and leaving, details, notification level, members,
-//! archiving, and its pins.
+//! archiving, its pins and its files.
 
 use actix_web::{get, post, web};
 use serde::Deserialize;
 
 use super::{CsrfForm, channel_form, channel_in, conversation_layout, title_of};
-use crate::app::{AppState, channel_members, channels, messages, workspaces};
+use crate::app::{AppState, channel_members, channels, files, messages, workspaces};
+use crate::domain::Paging;
+use crate::error::AppError;
 use crate::http::pages::{PageResult, PageUser, SHOWN, html, redirect};
-use crate::views::messages::rows;
-use crate::views::pages::{ChannelDetailsPage, PersonView, PinsPage, RowView};
+use crate::views::messages::{FileView, rows};
+use crate::views::pages::{ChannelDetailsPage, ChannelFilesPage, PersonView, PinsPage, RowView, SharedFileView};
 
 #[post("/w/{ws}/c/{id}/join")]
 pub async fn join(
@@ -205,4 +207,65 @@ pub async fn pins(state: web::Data<AppState>, user: PageUser, path: web::Path<(S
         title,
     };
     html(&page)
+}
+
+/// Files on a page of a channel's file list.
+const FILES_PER_PAGE: i64 = 50;
+
+/// A channel's files, newest first, a page at a time.
+#[get("/w/{ws}/c/{id}/files")]
+pub async fn files_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    query: web::Query<CursorQuery>,
+) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let actor = &user.0.actor;
+    let (workspace, _) = channel_in(&state, &user, &ws, id).await?;
+    let (channel, rights) = channels::with_access(&state, actor, id).await?;
+    let paging =
+        Paging::parse(query.cursor.as_deref(), FILES_PER_PAGE).map_err(|e| AppError::malformed(e.code, e.message))?;
+    let page = files::in_channel(&state, actor, id, paging).await?;
+    let title = title_of(&channel, actor.id());
+    let shared = page
+        .items
+        .iter()
+        .map(|s| SharedFileView {
+            file: FileView::new(&s.file),
+            message_link: s.file.message_id.map_or_else(String::new, |m| format!("/w/{ws}/c/{id}/m/{m}")),
+            shared_by: s.by.display_name.clone(),
+            when: s.file.created_at.0.format("%Y-%m-%d %H:%M UTC").to_string(),
+            deletable: !channel.archived && (rights.moderate || s.file.user_id == actor.id()),
+        })
+        .collect();
+    let page = ChannelFilesPage {
+        layout: conversation_layout(&state, &user, &format!("Files in {title}"), &workspace.slug, Some(id)).await?,
+        ws: workspace.slug.clone(),
+        channel_id: id,
+        files: shared,
+        next_cursor: page.next_cursor,
+        title,
+    };
+    html(&page)
+}
+
+#[derive(Deserialize)]
+pub struct CursorQuery {
+    cursor: Option<String>,
+}
+
+/// Deletes a file from the channel's file list.
+#[post("/w/{ws}/c/{id}/files/{file}/delete")]
+pub async fn delete_file(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64, i64)>,
+    form: web::Form<CsrfForm>,
+) -> PageResult {
+    let (ws, id, file) = path.into_inner();
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    channel_in(&state, &user, &ws, id).await?;
+    files::delete(&state, &user.0.actor, file).await?;
+    Ok(redirect(&format!("/w/{ws}/c/{id}/files")))
 }
