@@ -190,3 +190,42 @@ async fn the_pages_work_without_javascript() {
     let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
     assert_eq!(page["messages"][0]["text"], "posted by the plain form");
 }
+
+#[tokio::test]
+async fn an_attached_picture_uploads_with_progress_and_its_thumbnail_appears_live_elsewhere() {
+    if !enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    app.join(&admin, "acme", "bob", "member").await;
+    let (sender, watcher) = (Browser::start().await, Browser::start().await);
+    for (browser, login) in [(&sender, "admin"), (&watcher, "bob")] {
+        browser.sign_in(&app, login).await;
+        browser.until("the live connection", "return document.body.dataset.live === '1'").await;
+    }
+    sender
+        .until(
+            "the attach button, with the plain form hidden",
+            "return !!document.querySelector('.attach-button') && document.querySelector('form.attach').hidden",
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("whiteboard.png");
+    std::fs::write(&path, crate::files::picture(1600, 1200, image::ImageFormat::Png)).unwrap();
+    let picker = sender.client.find(Locator::Css("input[type=file][data-attach]")).await.unwrap();
+    picker.send_keys(&path.display().to_string()).await.unwrap();
+    sender
+        .until("the file in the tray", "return [...document.querySelectorAll('[data-uploads] .upload')].some(u => u.textContent.includes('whiteboard.png'))")
+        .await;
+    let composer = sender.client.find(Locator::Css("#composer")).await.unwrap();
+    composer.send_keys("the plan").await.unwrap();
+    composer.send_keys("\u{E007}").await.unwrap();
+    let shown = "const m = [...document.querySelectorAll('article.msg')].find(m => m.textContent.includes('the plan'));\
+                 const img = m && m.querySelector('img[src$=\"/whiteboard.png/thumbnail\"]');\
+                 return !!img && img.getAttribute('width') === '360' && img.complete && img.naturalWidth === 720;";
+    watcher.until("the thumbnail, live in another browser", shown).await;
+    sender.until("the thumbnail in the sender's own view", shown).await;
+    sender.until("the tray emptied", "return document.querySelector('[data-uploads]').hidden").await;
+    watcher.screenshot("live-thumbnail").await;
+}
