@@ -52,6 +52,19 @@ pub fn sniff(head: &[u8]) -> &'static str {
     if !head.is_empty() && text && !head.contains(&0) { "text/plain" } else { "application/octet-stream" }
 }
 
+/// The type of a file from its first bytes and its name. The bytes decide; the name only
+/// tells a recording of sound from one of pictures where the container is the same (WebM
+/// and MP4 hold either: a browser's voice message is WebM), and only towards audio.
+pub fn sniff_named(head: &[u8], name: &str) -> &'static str {
+    let sniffed = sniff(head);
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match (sniffed, extension.as_str()) {
+        ("video/webm", "weba" | "opus") => "audio/webm",
+        ("video/mp4", "m4a" | "aac") => "audio/mp4",
+        _ => sniffed,
+    }
+}
+
 /// Shown in the browser (inline) rather than downloaded: raster images, audio, video and
 /// PDF. Everything else, SVG and HTML included, is an attachment.
 pub fn shown_inline(content_type: &str) -> bool {
@@ -162,6 +175,20 @@ mod tests {
         assert_eq!(sniff("log line, caf\u{e9}\n".as_bytes()), "text/plain");
         assert_eq!(sniff(b"\0\x01\x02binary"), "application/octet-stream");
         assert_eq!(sniff(b""), "application/octet-stream");
+    }
+
+    #[test]
+    fn a_name_tells_sound_from_pictures_in_the_same_container_and_nothing_more() {
+        let mut webm =
+            b"\x1A\x45\xDF\xA3\x9F\x42\x86\x81\x01\x42\xF7\x81\x01\x42\xF2\x81\x04\x42\xF3\x81\x08\x42\x82\x84webm"
+                .to_vec();
+        webm.resize(300, 0);
+        let webm = webm.as_slice();
+        assert_eq!(sniff(webm), "video/webm");
+        assert_eq!(sniff_named(webm, "voice-message.weba"), "audio/webm");
+        assert_eq!(sniff_named(webm, "clip.webm"), "video/webm");
+        assert_eq!(sniff_named(b"%PDF-1.7\n", "song.weba"), "application/pdf", "never away from what the bytes say");
+        assert_eq!(sniff_named(b"plain", "voice.weba"), "text/plain");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::app::files::{self, MAX_FILES_PER_MESSAGE, Stored};
 use crate::app::messages::{self, Posted};
 use crate::app::{Actor, AppState};
 use crate::domain::Code;
-use crate::domain::files::{clean_name, is_image, sniff};
+use crate::domain::files::{clean_name, is_image, sniff_named};
 use crate::domain::images::{JPEG_METADATA_BYTES, strip_location};
 use crate::error::AppError;
 use crate::http::body::{BODY_LIMIT, text_body_limit};
@@ -183,7 +183,7 @@ async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> R
         }
         lead.extend_from_slice(&chunk);
     }
-    let content_type = sniff(&lead);
+    let content_type = sniff_named(&lead, &name);
     if content_type == "image/jpeg" && strip_location(&mut lead) {
         tracing::debug!("took location metadata out of a photo");
     }

@@ -56,6 +56,8 @@ impl Browser {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-extensions", "--window-size=1280,800",
+                // A microphone that plays a tone, granted without asking.
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
                 format!("--user-data-dir={}", profile.path().display()),
             ]}),
@@ -218,6 +220,25 @@ async fn an_attached_picture_uploads_with_progress_and_its_thumbnail_appears_liv
     sender
         .until("the file in the tray", "return [...document.querySelectorAll('[data-uploads] .upload')].some(u => u.textContent.includes('whiteboard.png'))")
         .await;
+    // A file put in by mistake is taken out again with its ×.
+    let mistake = dir.path().join("mistake.txt");
+    std::fs::write(&mistake, "not this one").unwrap();
+    let picker = sender.client.find(Locator::Css("input[type=file][data-attach]")).await.unwrap();
+    picker.send_keys(&mistake.display().to_string()).await.unwrap();
+    sender
+        .until("two files in the tray", "return document.querySelectorAll('[data-uploads] .upload').length === 2")
+        .await;
+    sender
+        .client
+        .find(Locator::Css("[data-uploads] .upload:last-child .upload-cancel"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    sender
+        .until("one file left in the tray", "return document.querySelectorAll('[data-uploads] .upload').length === 1")
+        .await;
     let composer = sender.client.find(Locator::Css("#composer")).await.unwrap();
     composer.send_keys("the plan").await.unwrap();
     composer.send_keys("\u{E007}").await.unwrap();
@@ -228,4 +249,43 @@ async fn an_attached_picture_uploads_with_progress_and_its_thumbnail_appears_liv
     sender.until("the thumbnail in the sender's own view", shown).await;
     sender.until("the tray emptied", "return document.querySelector('[data-uploads]').hidden").await;
     watcher.screenshot("live-thumbnail").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let (_, history) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
+    let names: Vec<&str> =
+        history["messages"][0]["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["whiteboard.png"], "the file taken out was not sent");
+}
+
+#[tokio::test]
+async fn a_voice_message_is_recorded_sent_and_played_inline() {
+    if !enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "admin").await;
+    browser.until("the live connection", "return document.body.dataset.live === '1'").await;
+    let record = browser.client.find(Locator::Css("button.record")).await.unwrap();
+    record.click().await.unwrap();
+    browser
+        .until("recording, with the time shown", "const b = document.querySelector('button.record'); return b.classList.contains('recording') && b.textContent.includes('0:0')")
+        .await;
+    record.click().await.unwrap();
+    browser
+        .until("the recording in the tray", "return [...document.querySelectorAll('[data-uploads] .upload')].some(u => /voice-message-.*\\.weba/.test(u.textContent))")
+        .await;
+    let composer = browser.client.find(Locator::Css("#composer")).await.unwrap();
+    composer.send_keys("\u{E007}").await.unwrap();
+    browser
+        .until(
+            "the voice message, playable",
+            "return !!document.querySelector('article.msg li.file-audio audio[src*=\"voice-message-\"]')",
+        )
+        .await;
+    let (_, history) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
+    let file = &history["messages"][0]["files"][0];
+    assert_eq!(file["content_type"], "audio/webm", "{file}");
+    assert!(file["size"].as_i64().unwrap() > 0);
 }

@@ -7,7 +7,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use crate::channels::{channel_id, create_channel};
-use crate::helpers::{TestApp, TestUser, assert_error, eventually, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, assert_error, eventually, serve_binary, spawn_app, spawn_app_with};
 use crate::pages::Browser;
 
 /// A picture of `width` × `height`, encoded as `format` (PNG, JPEG or GIF).
@@ -565,4 +565,170 @@ async fn a_channels_files_page_lists_them_newest_first_and_lets_who_may_delete_t
     assert!(older.body.contains("agenda.txt") && !older.body.contains("f49.txt"));
     let bad = admins.get(&format!("/w/acme/c/{general}/files?cursor=banana")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_removed_member_a_guest_and_a_third_person_get_nothing_of_a_channel_or_dm_they_are_not_in() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let carol = app.join(&admin, "acme", "carol", "member").await;
+    let guest = app.join(&admin, "acme", "gus", "guest").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let secret = create_channel(&app, &admin, "secret", true).await;
+    app.post(&format!("/api/v1/channels/{secret}/members"), &admin.token, serde_json::json!({ "user_id": bob.id }))
+        .await;
+    let (_, in_secret) = upload(&app, &admin, secret, "", &[("roadmap.png", &png(900, 900))]).await;
+    let (_, dm) =
+        app.post("/api/v1/workspaces/acme/dms", &admin.token, serde_json::json!({ "user_ids": [bob.id] })).await;
+    let dm = dm["id"].as_i64().unwrap();
+    let (_, in_dm) = upload(&app, &bob, dm, "for your eyes", &[("salary.pdf", b"%PDF-1.7\nsalary")]).await;
+    let (_, in_public) = upload(&app, &admin, general, "", &[("public.txt", b"hello")]).await;
+
+    let links = |m: &Value| -> Vec<String> {
+        let f = &m["files"][0];
+        let mut links = vec![f["url"].as_str().unwrap().to_owned(), format!("/api/v1/files/{}", f["id"])];
+        links.extend(f["thumbnail_url"].as_str().map(str::to_owned));
+        links
+    };
+    for link in links(&in_secret).iter().chain(&links(&in_dm)) {
+        assert_eq!(download(&app, &bob, link, None).await.0, StatusCode::OK, "{link} for a member");
+        for (who, user) in [("carol", &carol), ("a guest", &guest)] {
+            assert_eq!(download(&app, user, link, None).await.0, StatusCode::NOT_FOUND, "{link} for {who}");
+        }
+    }
+    let public = &links(&in_public)[0];
+    assert_eq!(download(&app, &carol, public, None).await.0, StatusCode::OK, "a public channel's file for a member");
+    assert_eq!(
+        download(&app, &guest, public, None).await.0,
+        StatusCode::NOT_FOUND,
+        "a guest sees only the channels they were added to"
+    );
+
+    let (status, _) = app.delete(&format!("/api/v1/channels/{secret}/members/{}", bob.id), &admin.token).await;
+    assert!(status.is_success(), "{status}");
+    for link in links(&in_secret) {
+        assert_eq!(download(&app, &bob, &link, None).await.0, StatusCode::NOT_FOUND, "{link} once removed");
+    }
+    assert_error(
+        &app.get(&format!("/api/v1/channels/{secret}/files"), &bob.token).await,
+        StatusCode::NOT_FOUND,
+        "channel_not_found",
+    );
+}
+
+#[tokio::test]
+async fn an_upload_cut_off_mid_stream_leaves_no_message_and_no_object() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let address = app.address.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/channels/{general}/files HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=cut\r\nContent-Length: 10000000\r\n\r\n\
+         --cut\r\nContent-Disposition: form-data; name=\"file\"; filename=\"half.bin\"\r\n\r\n",
+        admin.token
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    // More than the part size of a multipart upload, so that parts are on their way.
+    socket.write_all(&vec![7u8; 6 << 20]).await.unwrap();
+    socket.flush().await.unwrap();
+    // In a directory, an upload under way is a staging file beside where it will be.
+    let local = std::env::var("HEARTH_TEST_S3_URL").is_err();
+    let on_disk = || files_on_disk(&app.data_dir.path().join("files"));
+    if local {
+        eventually("the server to start storing the upload", async || (on_disk() > 0).then_some(())).await;
+    }
+    drop(socket);
+    if local {
+        eventually("the half upload to be cleaned up", async || (on_disk() == 0).then_some(())).await;
+    }
+    let (status, after) = upload(&app, &admin, general, "after", &[("after.txt", b"after")]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(objects(&app).await, 1, "only the later upload is stored");
+    let (_, history) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 1, "nothing else was posted");
+    assert_eq!(history["messages"][0]["id"], after["id"]);
+}
+
+/// Every file under a directory, staging files of uploads under way included.
+fn files_on_disk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries.flatten().map(|e| if e.path().is_dir() { files_on_disk(&e.path()) } else { 1 }).sum()
+    })
+}
+
+#[tokio::test]
+async fn a_store_that_does_not_answer_fails_uploads_and_downloads_with_503_and_text_goes_on() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let (_, shared) = upload(&app, &admin, general, "kept", &[("kept.txt", b"kept")]).await;
+    // A "storage service" that takes connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            sockets.push(socket);
+        }
+    });
+    let (mut child, address, _data) = serve_binary(
+        &app,
+        &[
+            ("HEARTH_STORAGE_URL", "s3://hearth-files"),
+            ("HEARTH_S3_ENDPOINT", &endpoint),
+            ("AWS_ACCESS_KEY_ID", "hearth"),
+            ("AWS_SECRET_ACCESS_KEY", "hearth"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let form = Form::new().text("text", "x").part("file", Part::bytes(b"new".to_vec()).file_name("new.txt"));
+    let res = client
+        .post(format!("{address}/api/v1/channels/{general}/files"))
+        .bearer_auth(&admin.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "service_unavailable");
+    assert!(body["error"]["message"].as_str().unwrap().contains("file storage"), "{body}");
+
+    let url = shared["files"][0]["url"].as_str().unwrap();
+    let res = client.get(format!("{address}{url}")).bearer_auth(&admin.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "an existing file answers 503 rather than hang");
+
+    let res = client
+        .post(format!("{address}/api/v1/channels/{general}/messages"))
+        .bearer_auth(&admin.token)
+        .json(&serde_json::json!({ "text": "text still goes" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "posting text does not need the store");
+    let history: Value = client
+        .get(format!("{address}/api/v1/channels/{general}/messages"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let texts: Vec<&str> =
+        history["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(
+        texts,
+        ["text still goes", "kept"],
+        "history reads (newest first), and the refused upload posted nothing"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    held.abort();
 }

@@ -481,3 +481,44 @@ impl Ws {
         self.stream.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into())).await.expect("sent");
     }
 }
+
+/// Starts the real binary on the database of an in-process app (which prepared it), with a
+/// data directory of its own and the environment given; answers the process, the address it
+/// logged, and its data directory (removed when dropped).
+pub async fn serve_binary(app: &TestApp, env: &[(&str, &str)]) -> (std::process::Child, String, tempfile::TempDir) {
+    use std::io::BufRead;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("serve")
+        .env_clear()
+        .env("HEARTH_BIND", "127.0.0.1:0")
+        .env("HEARTH_DATA_DIR", data.path())
+        .env("HEARTH_DATABASE_URL", app.state.settings.database_url())
+        .env("HEARTH_LOG_FORMAT", "json")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("hearth starts");
+    // The address it bound is in its log; the log is read on a thread until it ends.
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let address = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(line) = lines.recv().await {
+            let entry: Value = serde_json::from_str(&line).unwrap_or_default();
+            if entry["fields"]["message"] == "hearth is listening" {
+                return entry["fields"]["url"].as_str().map(str::to_owned);
+            }
+        }
+        None
+    })
+    .await
+    .expect("hearth listens within 10 s")
+    .expect("hearth logged its address");
+    (child, address, data)
+}
