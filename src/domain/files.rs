@@ -53,8 +53,8 @@ pub fn sniff(head: &[u8]) -> &'static str {
 }
 
 /// The type of a file from its first bytes and its name. The bytes decide; the name only
-/// tells a recording of sound from one of pictures where the container is the same (a WebM
-/// or MP4 file holds either, and a browser records voice messages as WebM), and only
+/// tells a recording of sound from one of pictures where the container is the same (a `WebM`
+/// or MP4 file holds either, and a browser records voice messages as `WebM`), and only
 /// towards audio.
 pub fn sniff_named(head: &[u8], name: &str) -> &'static str {
     let sniffed = sniff(head);
