@@ -1,8 +1,9 @@
 //! Where shared files' bytes live: one `Storage` handle over `object_store`, a directory
 //! (`file://`, the default `<data>/files`) or an S3-compatible bucket (`s3://bucket`, with
-//! the usual `AWS_*` variables and `HEARTH_S3_ENDPOINT`). Uploads stream in parts, hashed
-//! and measured on the way; downloads stream out, whole or by range. A store that does not
-//! answer fails within a few seconds instead of object_store's minutes of retries.
+//! the usual `AWS_*` variables and `HEARTH_S3_ENDPOINT`). Uploads stream in parts (a file
+//! smaller than one part goes in one request), hashed and measured on the way; downloads
+//! stream out, whole or by range. A store that does not answer fails within a few seconds
+//! instead of object_store's minutes of retries.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -12,7 +13,9 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use object_store::path::Path;
-use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart};
+use object_store::{
+    ClientOptions, GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart,
+};
 use sha2::{Digest, Sha256};
 
 /// How long one request to the store may take, retries included.
@@ -85,21 +88,33 @@ impl Storage {
         anyhow::bail!("HEARTH_STORAGE_URL must start with file:// or s3://, not {url}")
     }
 
-    /// Starts writing a new object under `key`.
-    pub async fn begin(&self, key: &str) -> Result<Upload, Unavailable> {
-        let upload = within(self.store.put_multipart(&Path::from(key))).await?;
-        Ok(Upload { writer: WriteMultipart::new(upload), hasher: Sha256::new(), size: 0 })
+    /// Starts writing a new object under `key`. Nothing is sent until there is a part's
+    /// worth of bytes: a smaller file is written whole, in one request, when it ends.
+    pub fn begin(&self, key: &str) -> Upload {
+        Upload {
+            store: self.store.clone(),
+            path: Path::from(key),
+            writer: None,
+            held: Vec::new(),
+            held_bytes: 0,
+            hasher: Sha256::new(),
+            size: 0,
+        }
     }
 
-    /// The object's bytes, whole or the range asked for, as they arrive.
-    pub async fn read(
-        &self,
-        key: &str,
-        range: Option<Range<u64>>,
-    ) -> Result<BoxStream<'static, Result<Bytes, object_store::Error>>, Unavailable> {
+    /// The object's bytes, whole or the range asked for, as they arrive, and the whole
+    /// object's size.
+    pub async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<Download, Unavailable> {
         let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
         let result = within(self.store.get_opts(&Path::from(key), options)).await?;
-        Ok(result.into_stream())
+        let size = result.meta.size;
+        let bytes = match result.payload {
+            // object_store reads a file 8 KiB per blocking call; larger reads serve a big file
+            // several times faster.
+            GetResultPayload::File(file, _) => file_chunks(file, result.range),
+            GetResultPayload::Stream(stream) => stream,
+        };
+        Ok(Download { size, bytes })
     }
 
     /// Writes a small object whole (a thumbnail).
@@ -125,6 +140,40 @@ impl Storage {
     }
 }
 
+/// An object on its way out.
+pub struct Download {
+    /// Bytes in the whole object.
+    pub size: u64,
+    pub bytes: BoxStream<'static, Result<Bytes, object_store::Error>>,
+}
+
+/// Bytes read from a file per blocking call.
+const FILE_CHUNK: u64 = 256 << 10;
+
+/// A range of a local file, read a chunk per blocking call.
+fn file_chunks(file: std::fs::File, range: Range<u64>) -> BoxStream<'static, Result<Bytes, object_store::Error>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let failed = |e: std::io::Error| object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) };
+    let chunks =
+        futures_util::stream::try_unfold((file, range.start, range.end), move |(mut file, at, end)| async move {
+            if at >= end {
+                return Ok(None);
+            }
+            let read = tokio::task::spawn_blocking(move || {
+                let mut chunk = vec![0; usize::try_from((end - at).min(FILE_CHUNK)).unwrap_or(0)];
+                file.seek(SeekFrom::Start(at))?;
+                file.read_exact(&mut chunk)?;
+                Ok::<_, std::io::Error>((file, chunk))
+            })
+            .await
+            .map_err(|e| failed(std::io::Error::other(e)))?;
+            let (file, chunk) = read.map_err(failed)?;
+            let next = at + chunk.len() as u64;
+            Ok(Some((Bytes::from(chunk), (file, next, end))))
+        });
+    Box::pin(chunks)
+}
+
 /// Runs a store call, giving up after the deadline.
 async fn within<T>(call: impl Future<Output = object_store::Result<T>>) -> Result<T, Unavailable> {
     match tokio::time::timeout(DEADLINE, call).await {
@@ -133,9 +182,18 @@ async fn within<T>(call: impl Future<Output = object_store::Result<T>>) -> Resul
     }
 }
 
-/// An object being written: bytes go out in parts as they come, hashed and counted.
+/// Bytes held back before an upload turns multipart (S3's smallest part).
+const MULTIPART_FROM: usize = 5 << 20;
+
+/// An object being written: hashed and counted as bytes come; held until there is a part's
+/// worth, then sent in parts.
 pub struct Upload {
-    writer: WriteMultipart,
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    /// Once the object is larger than one part.
+    writer: Option<WriteMultipart>,
+    held: Vec<Bytes>,
+    held_bytes: usize,
     hasher: Sha256,
     size: u64,
 }
@@ -154,25 +212,48 @@ impl Upload {
         self.size
     }
 
-    /// Sends on a chunk, waiting while too many parts are in flight.
+    /// Takes a chunk: held while the object is smaller than a part, else sent on, waiting
+    /// while too many parts are in flight.
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), Unavailable> {
-        within(self.writer.wait_for_capacity(PARTS_IN_FLIGHT)).await?;
         self.hasher.update(&chunk);
         self.size += chunk.len() as u64;
-        self.writer.put(chunk);
+        if let Some(writer) = &mut self.writer {
+            within(writer.wait_for_capacity(PARTS_IN_FLIGHT)).await?;
+            writer.put(chunk);
+            return Ok(());
+        }
+        self.held_bytes += chunk.len();
+        self.held.push(chunk);
+        if self.held_bytes >= MULTIPART_FROM {
+            let mut writer = WriteMultipart::new(within(self.store.put_multipart(&self.path)).await?);
+            for held in self.held.drain(..) {
+                writer.put(held);
+            }
+            self.writer = Some(writer);
+        }
         Ok(())
     }
 
     /// Completes the object.
     pub async fn finish(self) -> Result<Written, Unavailable> {
         let sha256 = self.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        within(self.writer.finish()).await?;
+        match self.writer {
+            Some(writer) => {
+                within(writer.finish()).await?;
+            }
+            None => {
+                let whole: object_store::PutPayload = self.held.into_iter().collect();
+                within(self.store.put(&self.path, whole)).await?;
+            }
+        }
         Ok(Written { size: self.size, sha256 })
     }
 
     /// Gives up on the object: nothing of it stays.
     pub async fn abort(self) {
-        if let Err(e) = within(self.writer.abort()).await {
+        if let Some(writer) = self.writer
+            && let Err(e) = within(writer.abort()).await
+        {
             tracing::warn!(error = %e, "could not abort an upload");
         }
     }

@@ -190,7 +190,7 @@ async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> R
     let head = lead[..lead.len().min(JPEG_METADATA_BYTES)].to_vec();
     let mut whole = is_image(content_type).then(|| lead.to_vec());
     let key = files::new_key(prefix);
-    let mut object = state.storage.begin(&key).await.map_err(storage_down)?;
+    let mut object = state.storage.begin(&key);
     let mut chunk = Some(lead.freeze());
     loop {
         let Some(bytes) = chunk.take() else { break };

@@ -177,15 +177,16 @@ async fn serve(
             }
         };
     }
-    let bytes = state.storage.read(object.key, range.clone()).await.map_err(uploads::storage_down)?;
+    let stored = state.storage.read(object.key, range.clone()).await.map_err(uploads::storage_down)?;
     if let (Some(r), Some(size)) = (&range, size) {
         answer
             .status(StatusCode::PARTIAL_CONTENT)
             .insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{size}", r.start, r.end - 1)));
     }
-    answer.content_type(object.content_type);
-    if let Some(size) = size {
-        answer.no_chunking(range.as_ref().map_or(size, |r| r.end - r.start));
-    }
-    Ok(answer.streaming(bytes.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
+    // The length is always known: from the record, or from the store (a thumbnail).
+    let length = range.as_ref().map_or(size.unwrap_or(stored.size), |r| r.end - r.start);
+    Ok(answer
+        .content_type(object.content_type)
+        .no_chunking(length)
+        .streaming(stored.bytes.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
 }
