@@ -158,6 +158,9 @@ impl Application {
         })
         // Signals are hearth's to handle, so that shutdown happens in its order (`run_until_stopped`).
         .disable_signals()
+        // A streamed body (a file, a thumbnail) goes out as it is written, instead of its
+        // last small segment waiting for the peer's delayed acknowledgement (Nagle).
+        .tcp_nodelay(true)
         .shutdown_timeout(grace.as_secs_f64().ceil() as u64)
         .listen(listener)?;
         if let Some(n) = http_workers {
