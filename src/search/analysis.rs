@@ -29,22 +29,36 @@ enum Cut {
 struct Pieces(Cut);
 
 /// The pieces of one text, handed out one by one.
-struct Stream {
-    tokens: std::vec::IntoIter<Token>,
-    current: Token,
+enum Stream<'a> {
+    Pieces {
+        tokens: std::vec::IntoIter<Token>,
+        current: Token,
+    },
+    /// Prefixes are written into the one token in turn: a word gives up to seven, and a
+    /// string each was a good part of indexing's time.
+    Prefixes {
+        text: &'a str,
+        all: Vec<Piece>,
+        spans: std::vec::IntoIter<text::PrefixSpan>,
+        current: Token,
+    },
 }
 
 impl Tokenizer for Pieces {
-    type TokenStream<'a> = Stream;
+    type TokenStream<'a> = Stream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Stream {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Stream<'a> {
         let pieces = match self.0 {
             Cut::Words => text::pieces(text, true),
             Cut::Parts => text::pieces(text, false),
-            Cut::Prefixes => text::prefixes(text),
+            Cut::Prefixes => {
+                let all = text::pieces(text, true);
+                let spans = text::prefix_spans(text, &all).into_iter();
+                return Stream::Prefixes { text, all, spans, current: Token::default() };
+            }
         };
         let tokens: Vec<Token> = pieces.into_iter().map(token).collect();
-        Stream { tokens: tokens.into_iter(), current: Token::default() }
+        Stream::Pieces { tokens: tokens.into_iter(), current: Token::default() }
     }
 }
 
@@ -52,23 +66,41 @@ fn token(p: Piece) -> Token {
     Token { offset_from: p.from, offset_to: p.to, position: p.position, text: p.text, position_length: 1 }
 }
 
-impl TokenStream for Stream {
+impl TokenStream for Stream<'_> {
     fn advance(&mut self) -> bool {
-        match self.tokens.next() {
-            Some(t) => {
-                self.current = t;
-                true
-            }
-            None => false,
+        match self {
+            Stream::Pieces { tokens, current } => match tokens.next() {
+                Some(t) => {
+                    *current = t;
+                    true
+                }
+                None => false,
+            },
+            Stream::Prefixes { text, all, spans, current } => match spans.next() {
+                Some(span) => {
+                    current.text.clear();
+                    current.text.push_str(span.text(text, all));
+                    current.offset_from = span.from;
+                    current.offset_to = span.to;
+                    current.position = span.position;
+                    current.position_length = 1;
+                    true
+                }
+                None => false,
+            },
         }
     }
 
     fn token(&self) -> &Token {
-        &self.current
+        match self {
+            Stream::Pieces { current, .. } | Stream::Prefixes { current, .. } => current,
+        }
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.current
+        match self {
+            Stream::Pieces { current, .. } | Stream::Prefixes { current, .. } => current,
+        }
     }
 }
 
@@ -93,4 +125,24 @@ pub fn stem(word: &str) -> Option<String> {
         out = Some(stream.token().text.clone());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_stream_gives_exactly_the_prefixes_of_the_rules() {
+        let text = "Déploiement of ci.example.com: HTTPResponse 東京都 snake_case x";
+        let mut analyzer = TextAnalyzer::builder(Pieces(Cut::Prefixes)).build();
+        let mut stream = analyzer.token_stream(text);
+        let mut streamed = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            streamed.push((t.text.clone(), t.offset_from, t.offset_to, t.position));
+        }
+        let expected: Vec<_> = text::prefixes(text).into_iter().map(|p| (p.text, p.from, p.to, p.position)).collect();
+        assert!(expected.len() > 20, "{expected:?}");
+        assert_eq!(streamed, expected);
+    }
 }

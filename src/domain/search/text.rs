@@ -203,54 +203,95 @@ fn piece(text: &str, from: usize, to: usize, position: usize, kind: PieceKind) -
 /// character alone. Prefixes carry no positions (they are never part of a phrase).
 pub fn prefixes(text: &str) -> Vec<Piece> {
     let all = pieces(text, true);
+    prefix_spans(text, &all)
+        .into_iter()
+        .map(|s| Piece {
+            text: s.text(text, &all).to_owned(),
+            from: s.from,
+            to: s.to,
+            position: s.position,
+            kind: s.kind,
+        })
+        .collect()
+}
+
+/// One prefix, as a place in a piece's folded text (or, for a CJK character, in the text
+/// itself), so that the index can take them one by one without a string each.
+#[derive(Debug, Clone, Copy)]
+pub struct PrefixSpan {
+    /// The piece it is a prefix of; `None` for a CJK character of the text.
+    piece: Option<usize>,
+    /// Bytes of that piece's text (or the text) it covers.
+    start: usize,
+    len: usize,
+    pub from: usize,
+    pub to: usize,
+    /// The position of the piece (0 for a CJK character).
+    pub position: usize,
+    pub kind: PieceKind,
+}
+
+impl PrefixSpan {
+    /// The prefix itself: a slice of `all` (the text's pieces) or of `text`.
+    pub fn text<'a>(&self, text: &'a str, all: &'a [Piece]) -> &'a str {
+        match self.piece {
+            Some(i) => &all[i].text[self.start..self.start + self.len],
+            None => &text[self.start..self.start + self.len],
+        }
+    }
+}
+
+/// Where the prefixes of a text's pieces (`all`, from `pieces(text, true)`) are, in the
+/// order `prefixes` gives them.
+pub fn prefix_spans(text: &str, all: &[Piece]) -> Vec<PrefixSpan> {
     let mut out = Vec::new();
-    for p in &all {
+    for (i, p) in all.iter().enumerate() {
         match p.kind {
             PieceKind::Cjk => {}
-            PieceKind::Part => push_prefixes(&mut out, p, text, MIN_PREFIX_CHARS),
+            PieceKind::Part => push_prefixes(&mut out, i, p, text, MIN_PREFIX_CHARS),
             PieceKind::Whole => {
-                let first = all
+                // The whole's first part comes just before it.
+                let first = all[..i]
                     .iter()
+                    .rev()
                     .find(|q| q.kind == PieceKind::Part && q.from == p.from)
                     .map_or(0, |q| q.text.chars().count());
-                push_prefixes(&mut out, p, text, first + 1);
+                push_prefixes(&mut out, i, p, text, first + 1);
             }
         }
     }
     for (from, c) in text.char_indices().filter(|&(_, c)| is_cjk(c)) {
-        out.push(Piece {
-            text: c.to_lowercase().collect(),
-            from,
-            to: from + c.len_utf8(),
-            position: 0,
-            kind: PieceKind::Cjk,
-        });
+        let len = c.len_utf8();
+        out.push(PrefixSpan { piece: None, start: from, len, from, to: from + len, position: 0, kind: PieceKind::Cjk });
     }
     out
 }
 
-fn push_prefixes(out: &mut Vec<Piece>, p: &Piece, text: &str, from_chars: usize) {
+fn push_prefixes(out: &mut Vec<PrefixSpan>, index: usize, p: &Piece, text: &str, from_chars: usize) {
     let original = &text[p.from..p.to];
+    let span = |len: usize, to: usize| PrefixSpan {
+        piece: Some(index),
+        start: 0,
+        len,
+        from: p.from,
+        to,
+        position: p.position,
+        kind: p.kind,
+    };
     if original.is_ascii() {
         // One byte a character, folded or not.
         for n in from_chars.max(MIN_PREFIX_CHARS)..=MAX_PREFIX_CHARS.min(p.text.len()) {
-            out.push(Piece {
-                text: p.text[..n].to_owned(),
-                from: p.from,
-                to: p.from + n,
-                position: p.position,
-                kind: p.kind,
-            });
+            out.push(span(n, p.from + n));
         }
         return;
     }
-    let folded: Vec<char> = p.text.chars().collect();
+    let folded_ends: Vec<usize> = p.text.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
     let original_ends: Vec<usize> = original.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
-    for n in from_chars.max(MIN_PREFIX_CHARS)..=MAX_PREFIX_CHARS.min(folded.len()) {
+    for n in from_chars.max(MIN_PREFIX_CHARS)..=MAX_PREFIX_CHARS.min(folded_ends.len()) {
         // Folding keeps one character for one in nearly every case; where it does not, the
         // highlight covers the whole piece.
-        let to = if folded.len() == original_ends.len() { p.from + original_ends[n - 1] } else { p.to };
-        out.push(Piece { text: folded[..n].iter().collect(), from: p.from, to, position: p.position, kind: p.kind });
+        let to = if folded_ends.len() == original_ends.len() { p.from + original_ends[n - 1] } else { p.to };
+        out.push(span(folded_ends[n - 1], to));
     }
 }
 
