@@ -72,6 +72,9 @@ async fn main() -> anyhow::Result<()> {
         .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
         .env("HEARTH_SQLITE_SYNC", &args.sqlite_sync)
         .env("HEARTH_LOG", "warn")
+        // The benchmark's one person writes for everyone: lift the per-person write limit.
+        .env("HEARTH_WRITES_PER_MINUTE", "1000000")
+        .env("HEARTH_WRITE_BURST", "100000")
         .envs(args.database_url.iter().map(|u| ("HEARTH_DATABASE_URL", u.clone())))
         .stdout(Stdio::null())
         .kill_on_drop(true)

@@ -117,6 +117,9 @@ async fn main() -> anyhow::Result<()> {
             .env("HEARTH_DATA_DIR", copy.path())
             .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
             .env("HEARTH_LOG", "warn")
+            // The benchmark's one person writes for everyone: lift the per-person write limit.
+            .env("HEARTH_WRITES_PER_MINUTE", "1000000")
+            .env("HEARTH_WRITE_BURST", "100000")
             .env("HEARTH_WS_PER_USER", "1000")
             .env("HEARTH_MAX_MESSAGE_CHARS", args.chars.max(40_000).to_string())
             .stdout(Stdio::null())
