@@ -214,7 +214,7 @@ async fn an_attached_picture_uploads_with_progress_and_its_thumbnail_appears_liv
         .await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("whiteboard.png");
-    std::fs::write(&path, crate::files::picture(1600, 1200, image::ImageFormat::Png)).unwrap();
+    std::fs::write(&path, crate::pictures::picture(1600, 1200, image::ImageFormat::Png)).unwrap();
     let picker = sender.client.find(Locator::Css("input[type=file][data-attach]")).await.unwrap();
     picker.send_keys(&path.display().to_string()).await.unwrap();
     sender

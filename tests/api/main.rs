@@ -16,6 +16,7 @@ mod live;
 mod mail;
 mod messages;
 mod pages;
+mod pictures;
 mod schema;
 mod search;
 mod security;
