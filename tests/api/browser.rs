@@ -289,3 +289,56 @@ async fn a_voice_message_is_recorded_sent_and_played_inline() {
     assert_eq!(file["content_type"], "audio/webm", "{file}");
     assert!(file["size"].as_i64().unwrap() > 0);
 }
+
+#[tokio::test]
+async fn the_search_box_suggests_as_you_type_and_ctrl_g_focuses_it() {
+    if !enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let (_, posted) = app
+        .post(
+            &format!("/api/v1/channels/{general}/messages"),
+            &admin.token,
+            json!({ "text": "the deployment went out" }),
+        )
+        .await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "admin").await;
+    browser.until("the live connection", "return document.body.dataset.live === '1'").await;
+    // The message is in the index once the results page finds it.
+    let (_, found) = app.get("/api/v1/workspaces/acme/search?q=deployment", &admin.token).await;
+    assert_eq!(found["results"][0]["message"]["id"], posted["id"], "indexed before the test types");
+
+    let body = browser.client.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("\u{E009}g").await.unwrap();
+    browser
+        .until(
+            "Ctrl+G focusing the search box",
+            "return document.activeElement === document.querySelector('[data-search]')",
+        )
+        .await;
+    let box_ = browser.client.find(Locator::Css("[data-search]")).await.unwrap();
+    box_.send_keys("gen").await.unwrap();
+    browser
+        .until("#general suggested", "const p = document.querySelector('[data-suggest]'); return !p.hidden && p.textContent.includes('#general')")
+        .await;
+    box_.clear().await.unwrap();
+    box_.send_keys("deploym").await.unwrap();
+    browser
+        .until(
+            "the message suggested, its prefix marked",
+            "const p = document.querySelector('[data-suggest]'); return !p.hidden && [...p.querySelectorAll('a')].some(a => a.querySelector('mark') && a.textContent.includes('went out'))",
+        )
+        .await;
+    box_.send_keys("\u{E015}").await.unwrap(); // arrow down: the first suggestion
+    box_.send_keys("\u{E007}").await.unwrap();
+    browser
+        .until(
+            "the message opened in its conversation",
+            &format!("return location.pathname === '/w/acme/c/{general}/m/{}'", posted["id"]),
+        )
+        .await;
+}
