@@ -234,6 +234,7 @@ pub async fn suggest(state: &AppState, user_id: i64, slug: &str, q: &str) -> Res
             let (conditions, excluded) = scope.conditions(conn, &query)?;
             let mut plan = scope.plan(&query, conditions, excluded, Sort::Relevance, (0, None, SUGGESTIONS), now);
             plan.counted = false;
+            plan.parallel = true;
             if let Some(hits) = index.search(&plan).map_err(AppError::Unexpected)? {
                 out.messages = scope.found(conn, &hits.ids, &crate::search::marks(&query.must))?;
             }
@@ -289,6 +290,7 @@ impl Scope {
             before_id,
             limit,
             counted: true,
+            parallel: false,
             now_micros: now.and_utc().timestamp_micros(),
         }
     }

@@ -58,6 +58,10 @@ pub struct Plan<'a> {
     pub limit: usize,
     /// Count every match (`Hits::total`); without, the total is the hits returned.
     pub counted: bool,
+    /// Search the segments on two threads at once: for suggestions, where one person's
+    /// next keystroke waits on the answer. Other searches keep to one thread, which serves
+    /// more people at once on two cores.
+    pub parallel: bool,
     /// Now, in microseconds, for recency.
     pub now_micros: i64,
 }
@@ -127,7 +131,7 @@ pub fn run(generation: &Generation, plan: &Plan<'_>) -> tantivy::Result<Hits> {
     let limit = plan.limit;
     let (found, total): (Vec<DocAddress>, usize) = if plan.sort == Sort::Date {
         let collector = TopDocs::with_limit(limit).order_by_fast_field::<u64>("msg_id", Order::Desc);
-        let (top, total) = collect(&searcher, &query, collector, plan.counted)?;
+        let (top, total) = collect(&searcher, &query, collector, plan)?;
         (top.into_iter().map(|(_, a)| a).collect(), total)
     } else {
         let now = plan.now_micros;
@@ -139,24 +143,35 @@ pub fn run(generation: &Generation, plan: &Plan<'_>) -> tantivy::Result<Hits> {
                     score * (1.0 + 1.0 / (1.0 + age_days / 30.0))
                 }
             });
-        let (top, total) = collect(&searcher, &query, collector, plan.counted)?;
+        let (top, total) = collect(&searcher, &query, collector, plan)?;
         (top.into_iter().map(|(_, a)| a).collect(), total)
     };
     Ok(Hits { ids: message_ids(&searcher, &found)?, total })
 }
 
 /// The top documents, and how many match in all (when `counted`; otherwise how many came).
-fn collect<C, T>(searcher: &Searcher, query: &dyn Query, top: C, counted: bool) -> tantivy::Result<(Vec<T>, usize)>
+fn collect<C, T>(searcher: &Searcher, query: &dyn Query, top: C, plan: &Plan<'_>) -> tantivy::Result<(Vec<T>, usize)>
 where
     C: tantivy::collector::Collector<Fruit = Vec<T>>,
 {
-    if counted {
-        searcher.search(query, &(top, Count))
-    } else {
-        let found = searcher.search(query, &top)?;
-        let n = found.len();
-        Ok((found, n))
+    if plan.counted {
+        return searcher.search(query, &(top, Count));
     }
+    let found = match parallel_executor().filter(|_| plan.parallel) {
+        Some(executor) => {
+            let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
+            searcher.search_with_executor(query, &top, executor, scoring)?
+        }
+        None => searcher.search(query, &top)?,
+    };
+    let n = found.len();
+    Ok((found, n))
+}
+
+/// Two threads for searches that may use them (made once; none if they cannot be made).
+fn parallel_executor() -> Option<&'static tantivy::Executor> {
+    static EXECUTOR: std::sync::OnceLock<Option<tantivy::Executor>> = std::sync::OnceLock::new();
+    EXECUTOR.get_or_init(|| tantivy::Executor::multi_thread(2, "hearth-search-").ok()).as_ref()
 }
 
 fn message_ids(searcher: &Searcher, found: &[DocAddress]) -> tantivy::Result<Vec<i64>> {
