@@ -78,6 +78,14 @@ impl Browser {
         c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
     }
 
+    /// A browser signed in as `login`, its page live (connected over the WebSocket).
+    async fn live(app: &TestApp, login: &str) -> Browser {
+        let browser = Browser::start().await;
+        browser.sign_in(app, login).await;
+        browser.until("the live connection", "return document.body.dataset.live === '1'").await;
+        browser
+    }
+
     /// Waits (at most 10 s) until a script returns true.
     async fn until(&self, what: &str, script: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -201,11 +209,7 @@ async fn an_attached_picture_uploads_with_progress_and_its_thumbnail_appears_liv
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     app.join(&admin, "acme", "bob", "member").await;
-    let (sender, watcher) = (Browser::start().await, Browser::start().await);
-    for (browser, login) in [(&sender, "admin"), (&watcher, "bob")] {
-        browser.sign_in(&app, login).await;
-        browser.until("the live connection", "return document.body.dataset.live === '1'").await;
-    }
+    let (sender, watcher) = (Browser::live(&app, "admin").await, Browser::live(&app, "bob").await);
     sender
         .until(
             "the attach button, with the plain form hidden",
@@ -264,9 +268,7 @@ async fn a_voice_message_is_recorded_sent_and_played_inline() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
     let general = channel_id(&app, &admin, "general").await;
-    let browser = Browser::start().await;
-    browser.sign_in(&app, "admin").await;
-    browser.until("the live connection", "return document.body.dataset.live === '1'").await;
+    let browser = Browser::live(&app, "admin").await;
     let record = browser.client.find(Locator::Css("button.record")).await.unwrap();
     record.click().await.unwrap();
     browser
@@ -305,9 +307,7 @@ async fn the_search_box_suggests_as_you_type_and_ctrl_g_focuses_it() {
             json!({ "text": "the deployment went out" }),
         )
         .await;
-    let browser = Browser::start().await;
-    browser.sign_in(&app, "admin").await;
-    browser.until("the live connection", "return document.body.dataset.live === '1'").await;
+    let browser = Browser::live(&app, "admin").await;
     // The message is in the index once the results page finds it.
     let (_, found) = app.get("/api/v1/workspaces/acme/search?q=deployment", &admin.token).await;
     assert_eq!(found["results"][0]["message"]["id"], posted["id"], "indexed before the test types");
