@@ -491,8 +491,10 @@ class Uploads {
     data.append("client_msg_id", idField.value);
     if (rootField) data.append("thread_root_id", rootField.value);
     if (this.form.querySelector("input[name=also_send_to_channel]")?.checked) data.append("also_send_to_channel", "true");
-    for (const { file } of this.queued) data.append("file", file, file.name);
-    const sizes = this.queued.map((e) => e.file.size);
+    // What goes in this upload; files added meanwhile wait for the next one.
+    const sending = [...this.queued];
+    for (const { file } of sending) data.append("file", file, file.name);
+    const sizes = sending.map((e) => e.file.size);
     const total = sizes.reduce((a, b) => a + b, 0) || 1;
     const xhr = new XMLHttpRequest();
     this.request = xhr;
@@ -502,7 +504,7 @@ class Uploads {
       // The body is the files in order (and a little form around them).
       let before = 0;
       const sent = (e.loaded / (e.total || e.loaded || 1)) * total;
-      this.queued.forEach((entry, i) => {
+      sending.forEach((entry, i) => {
         entry.bar.value = Math.max(0, Math.min(1, (sent - before) / (sizes[i] || 1)));
         before += sizes[i];
       });
@@ -511,14 +513,14 @@ class Uploads {
       this.request = null;
       this.tray.classList.remove("sending");
       if (ok) {
-        this.queued = [];
-        this.tray.replaceChildren();
+        this.queued = this.queued.filter((e) => !sending.includes(e));
+        for (const entry of sending) entry.item.remove();
         this.changed();
         idField.value = crypto.randomUUID();
         return;
       }
       area.value = text;
-      for (const entry of this.queued) entry.bar.value = 0;
+      for (const entry of sending) entry.bar.value = 0;
       this.tray.dataset.error = why;
       this.tray.title = why;
     };
@@ -554,13 +556,19 @@ function voiceButton(uploads) {
   const stop = () => {
     if (recorder?.state === "recording") recorder.stop();
   };
+  let starting = false;
   const start = async () => {
+    // A second press while the browser asks for the microphone starts nothing more.
+    if (starting) return;
+    starting = true;
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch (e) {
       button.title = `The microphone is not available: ${e.message}`;
       return;
+    } finally {
+      starting = false;
     }
     const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"].find((t) => MediaRecorder.isTypeSupported(t)) ?? "";
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : {});

@@ -161,6 +161,10 @@ pub async fn describe_picture(state: &AppState, stored: &mut Stored, whole: Opti
     if !is_image(&stored.content_type) {
         return;
     }
+    // Decoding takes up to `images::MAX_DECODED_BYTES` and a core: two at a time, however
+    // many uploads come in at once.
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let Ok(_turn) = DECODING.acquire().await else { return };
     let content_type = stored.content_type.clone();
     let examined = tokio::task::spawn_blocking(move || match whole {
         Some(bytes) => images::examine(&bytes, &content_type).map(|p| (p.width, p.height, p.thumbnail)),
@@ -176,7 +180,11 @@ pub async fn describe_picture(state: &AppState, stored: &mut Stored, whole: Opti
         let key = thumbnail_key(&stored.key, thumbnail.content_type);
         match state.storage.put(&key, thumbnail.bytes).await {
             Ok(()) => stored.thumbnail_key = Some(key),
-            Err(e) => tracing::warn!(key, error = %e, "could not store a thumbnail; the picture is shown whole"),
+            Err(e) => {
+                tracing::warn!(key, error = %e, "could not store a thumbnail; the picture is shown whole");
+                // A write that timed out may still have landed.
+                discard(state, std::slice::from_ref(&key)).await;
+            }
         }
     }
 }
@@ -219,7 +227,7 @@ pub async fn delete(state: &AppState, actor: &Actor, file_id: i64) -> Result<(),
             let Some(deleted) = FileRow::delete(tx, file_id, now)? else { return Err(file_not_found()) };
             remove_later(tx, std::slice::from_ref(&deleted), grace)?;
             let emptied = message.text.trim().is_empty() && FileRow::count_of_message(tx, message.id)? == 0;
-            super::messages::file_removed(tx, &ctx.channel, &message, emptied)
+            super::messages::file_removed(tx, &ctx.channel, &message, emptied, grace)
         })
         .await
 }

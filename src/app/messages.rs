@@ -2,6 +2,7 @@
 
 use crate::domain::Code;
 use std::collections::HashMap;
+use std::time::Duration;
 
 use super::access::{self, ChannelContext};
 use super::{Actor, AppState, Paged};
@@ -417,32 +418,40 @@ pub async fn delete(state: &AppState, actor: &Actor, message_id: i64) -> Result<
             if message.deleted_at.is_some() {
                 return Err(AppError::gone(Code::MessageDeleted, "That message was already deleted."));
             }
-            let now = db::now();
-            let row = MessageRow::tombstone(tx, message_id, now)?;
-            rows::delete_mentions(tx, message_id)?;
-            // Its files are no longer served from this moment, and their objects go later.
-            let files = FileRow::delete_of_message(tx, message_id, now)?;
-            super::files::remove_later(tx, &files, grace)?;
-            let message = view(tx, &row)?;
-            message_event(tx, &ctx.channel, &EventData::MessageDeleted { message: message.clone() })?;
-            Ok(message)
+            tombstone(tx, &ctx.channel, message_id, grace)
         })
         .await
 }
 
+/// Leaves a message's tombstone and tells the channel: its mentions go, its files are no
+/// longer served from this moment, and their objects are removed after `grace`.
+fn tombstone(
+    tx: &mut Tx<'_>,
+    channel: &ChannelRow,
+    message_id: i64,
+    grace: Duration,
+) -> Result<wire::Message, AppError> {
+    let now = db::now();
+    let row = MessageRow::tombstone(tx, message_id, now)?;
+    rows::delete_mentions(tx, message_id)?;
+    let files = FileRow::delete_of_message(tx, message_id, now)?;
+    super::files::remove_later(tx, &files, grace)?;
+    let message = view(tx, &row)?;
+    message_event(tx, channel, &EventData::MessageDeleted { message: message.clone() })?;
+    Ok(message)
+}
+
 /// After one of a message's files was deleted: the message as it now stands goes out as an
-/// edit, or, when nothing is left of it (no text, no files), as a deletion.
+/// edit, or, when nothing is left of it (no text, no files), it is deleted.
 pub(super) fn file_removed(
     tx: &mut Tx<'_>,
     channel: &ChannelRow,
     message: &MessageRow,
     emptied: bool,
+    grace: Duration,
 ) -> Result<(), AppError> {
     if emptied {
-        let row = MessageRow::tombstone(tx, message.id, db::now())?;
-        rows::delete_mentions(tx, message.id)?;
-        let message = view(tx, &row)?;
-        return message_event(tx, channel, &EventData::MessageDeleted { message });
+        return tombstone(tx, channel, message.id, grace).map(drop);
     }
     let message = view(tx, message)?;
     message_event(tx, channel, &EventData::MessageEdited { message })

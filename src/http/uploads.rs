@@ -188,7 +188,8 @@ async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> R
         tracing::debug!("took location metadata out of a photo");
     }
     let head = lead[..lead.len().min(JPEG_METADATA_BYTES)].to_vec();
-    let mut whole = is_image(content_type).then(|| lead.to_vec());
+    // A GIF is only measured (it is shown itself, animated): its header is enough.
+    let mut whole = (is_image(content_type) && content_type != "image/gif").then(|| lead.to_vec());
     let key = files::new_key(prefix);
     let mut object = state.storage.begin(&key);
     let mut chunk = Some(lead.freeze());
@@ -220,7 +221,14 @@ async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> R
             }
         }
     }
-    let written = object.finish().await.map_err(storage_down)?;
+    let written = match object.finish().await {
+        Ok(written) => written,
+        Err(e) => {
+            // A write that timed out may still have landed.
+            files::discard(state, std::slice::from_ref(&key)).await;
+            return Err(storage_down(e));
+        }
+    };
     let mut stored = Stored {
         key,
         name,
