@@ -138,9 +138,14 @@ pub fn run(generation: &Generation, plan: &Plan<'_>) -> tantivy::Result<Hits> {
         let collector =
             TopDocs::with_limit(limit).and_offset(plan.offset).tweak_score(move |segment: &tantivy::SegmentReader| {
                 let ts = segment.fast_fields().i64("ts").ok().map(|c| values(c, 0));
+                let ids = segment.fast_fields().u64("msg_id").ok().map(|c| values(c, 0));
+                // Equal scores (the recency lift cannot tell messages minutes apart) rank
+                // newest first, by id: the same order on every page, whatever segments the
+                // index has merged in between.
                 move |doc: tantivy::DocId, score: tantivy::Score| {
                     let age_days = ts.as_ref().map_or(0.0, |c| (now - c.get_val(doc)).max(0) as f32 / 86_400e6);
-                    score * (1.0 + 1.0 / (1.0 + age_days / 30.0))
+                    let id = ids.as_ref().map_or(0, |c| c.get_val(doc));
+                    (score * (1.0 + 1.0 / (1.0 + age_days / 30.0)), id)
                 }
             });
         let (top, total) = collect(&searcher, &query, collector, plan)?;
