@@ -235,8 +235,7 @@ pub async fn delete(state: &AppState, actor: &Actor, file_id: i64) -> Result<(),
 /// Schedules the removal of deleted files' objects once the grace period has passed (a
 /// download under way finishes; nothing is left behind).
 pub(super) fn remove_later(tx: &mut Tx<'_>, files: &[FileRow], grace: Duration) -> Result<(), AppError> {
-    let keys: Vec<String> =
-        files.iter().flat_map(|f| std::iter::once(f.storage_key.clone()).chain(f.thumbnail_key.clone())).collect();
+    let keys: Vec<String> = files.iter().flat_map(FileRow::storage_keys).collect();
     if keys.is_empty() {
         return Ok(());
     }

@@ -91,6 +91,11 @@ impl NewFile<'_> {
 }
 
 impl FileRow {
+    /// Every object stored for it: the file, and its thumbnail if it has one.
+    pub fn storage_keys(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(self.storage_key.clone()).chain(self.thumbnail_key.clone())
+    }
+
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<FileRow>> {
         f::files.find(id).select(COLUMNS).first(conn).optional()
     }

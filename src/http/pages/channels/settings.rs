@@ -6,8 +6,7 @@ use serde::Deserialize;
 
 use super::{CsrfForm, channel_form, channel_in, conversation_layout, title_of};
 use crate::app::{AppState, channel_members, channels, files, messages, workspaces};
-use crate::domain::Paging;
-use crate::error::AppError;
+use crate::http::api::PageQuery;
 use crate::http::pages::{PageResult, PageUser, SHOWN, html, redirect};
 use crate::views::messages::{FileView, rows};
 use crate::views::pages::{ChannelDetailsPage, ChannelFilesPage, PersonView, PinsPage, RowView, SharedFileView};
@@ -209,23 +208,19 @@ pub async fn pins(state: web::Data<AppState>, user: PageUser, path: web::Path<(S
     html(&page)
 }
 
-/// Files on a page of a channel's file list.
-const FILES_PER_PAGE: i64 = 50;
-
 /// A channel's files, newest first, a page at a time.
 #[get("/w/{ws}/c/{id}/files")]
 pub async fn files_page(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<(String, i64)>,
-    query: web::Query<CursorQuery>,
+    query: web::Query<PageQuery>,
 ) -> PageResult {
     let (ws, id) = path.into_inner();
     let actor = &user.0.actor;
     let (workspace, _) = channel_in(&state, &user, &ws, id).await?;
     let (channel, rights) = channels::with_access(&state, actor, id).await?;
-    let paging =
-        Paging::parse(query.cursor.as_deref(), FILES_PER_PAGE).map_err(|e| AppError::malformed(e.code, e.message))?;
+    let paging = query.paging()?;
     let page = files::in_channel(&state, actor, id, paging).await?;
     let title = title_of(&channel, actor.id());
     let shared = page
@@ -248,11 +243,6 @@ pub async fn files_page(
         title,
     };
     html(&page)
-}
-
-#[derive(Deserialize)]
-pub struct CursorQuery {
-    cursor: Option<String>,
 }
 
 /// Deletes a file from the channel's file list.
