@@ -1,9 +1,11 @@
 //! The analyzers the index registers, each a thin wrapper around `domain::search::text`
 //! (which holds the rules, and their tests): `hearth_words` for the body (parts, wholes,
-//! CJK bigrams), `hearth_prefix` for partial words, `hearth_stem` for English word forms.
+//! CJK bigrams), `hearth_prefix` for partial words, `hearth_stem` for English word forms:
+//! only the stems that differ from their word (`deployed` → `deploy`), since a word that is
+//! its own stem is in the body already, where a query for the stem asks too.
 
 use tantivy::Index;
-use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 
 use crate::domain::search::text::{self, Piece};
 
@@ -12,15 +14,16 @@ pub const PREFIX: &str = "hearth_prefix";
 pub const STEM: &str = "hearth_stem";
 
 /// Bumped whenever an analyzer, or what a document holds, changes: an index made with
-/// another version is rebuilt. (2: shared files' names and the `file` flag.)
-pub const VERSION: u32 = 2;
+/// another version is rebuilt. (2: shared files' names and the `file` flag; 3: stems only
+/// where they differ from their word.)
+pub const VERSION: u32 = 3;
 
 #[derive(Clone, Copy)]
 enum Cut {
     /// Parts, CJK bigrams and wholes.
     Words,
-    /// Parts and CJK bigrams only (the stemmer's input).
-    Parts,
+    /// The English stems of parts that are not their own stem.
+    Stems,
     /// Prefixes of parts and wholes, CJK characters.
     Prefixes,
 }
@@ -50,7 +53,16 @@ impl Tokenizer for Pieces {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Stream<'a> {
         let pieces = match self.0 {
             Cut::Words => text::pieces(text, true),
-            Cut::Parts => text::pieces(text, false),
+            Cut::Stems => {
+                let stemmer = english();
+                let mut pieces = text::pieces(text, false);
+                pieces.retain_mut(|p| {
+                    let stem = stemmer.stem(&p.text);
+                    let changed = (*stem != *p.text).then(|| stem.into_owned());
+                    changed.map(|stem| p.text = stem).is_some()
+                });
+                pieces
+            }
             Cut::Prefixes => {
                 let all = text::pieces(text, true);
                 let spans = text::prefix_spans(text, &all).into_iter();
@@ -104,27 +116,27 @@ impl TokenStream for Stream<'_> {
     }
 }
 
+fn english() -> frostem::Stemmer {
+    frostem::Stemmer::new(frostem::Algorithm::English)
+}
+
 /// Registers the analyzers; needed after every open (tantivy stores only their names).
 pub fn register(index: &Index) {
     let tokenizers = index.tokenizers();
     tokenizers.register(WORDS, TextAnalyzer::builder(Pieces(Cut::Words)).build());
     tokenizers.register(PREFIX, TextAnalyzer::builder(Pieces(Cut::Prefixes)).build());
-    tokenizers
-        .register(STEM, TextAnalyzer::builder(Pieces(Cut::Parts)).filter(Stemmer::new(Language::English)).build());
+    tokenizers.register(STEM, TextAnalyzer::builder(Pieces(Cut::Stems)).build());
 }
 
-/// The English stem of one folded word, as `hearth_stem` indexes it.
+/// The English stem of one folded word when it is not its own stem, as `hearth_stem`
+/// indexes it; `None` for a word that is its own stem or is more than one part.
 pub fn stem(word: &str) -> Option<String> {
-    let mut analyzer = TextAnalyzer::builder(Pieces(Cut::Parts)).filter(Stemmer::new(Language::English)).build();
-    let mut stream = analyzer.token_stream(word);
-    let mut out = None;
-    while stream.advance() {
-        if out.is_some() {
-            return None;
-        }
-        out = Some(stream.token().text.clone());
+    let mut analyzer = TextAnalyzer::builder(Pieces(Cut::Stems)).build();
+    if text::pieces(word, false).len() != 1 {
+        return None;
     }
-    out
+    let mut stream = analyzer.token_stream(word);
+    stream.advance().then(|| stream.token().text.clone())
 }
 
 #[cfg(test)]
@@ -144,5 +156,19 @@ mod tests {
         let expected: Vec<_> = text::prefixes(text).into_iter().map(|p| (p.text, p.from, p.to, p.position)).collect();
         assert!(expected.len() > 20, "{expected:?}");
         assert_eq!(streamed, expected);
+    }
+
+    #[test]
+    fn only_stems_that_differ_from_their_word_are_indexed() {
+        let mut analyzer = TextAnalyzer::builder(Pieces(Cut::Stems)).build();
+        let mut stream = analyzer.token_stream("we deploy, deployed and are deploying happily");
+        let mut stems = Vec::new();
+        while stream.advance() {
+            stems.push(stream.token().text.clone());
+        }
+        assert_eq!(stems, ["deploy", "deploy", "happili"]);
+        assert_eq!(stem("deploying").as_deref(), Some("deploy"));
+        assert_eq!(stem("deploy"), None, "a word that is its own stem");
+        assert_eq!(stem("snake_case"), None, "more than one part");
     }
 }

@@ -366,9 +366,11 @@ fn text_query(f: &Fields, t: &Text) -> Option<Box<dyn Query>> {
         forms.push(Box::new(PrefixQuery { field: f.body, prefix: word.clone() }));
     }
     // A word that is its own stem finds its other forms by the prefix already (`deploy`
-    // finds `deployed`); the stem is asked only for a longer form (`deploying`).
-    if let Some(stem) = analysis::stem(word).filter(|stem| stem != word) {
+    // finds `deployed`); the stem is asked only for a longer form (`deploying`): of the
+    // stem field, which holds the other forms, and of the body, which holds the stem itself.
+    if let Some(stem) = analysis::stem(word) {
         forms.push(boost(term(f.body_stem, &stem), 0.5));
+        forms.push(boost(term(f.body, &stem), 0.5));
     }
     Some(any(forms))
 }
