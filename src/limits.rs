@@ -20,6 +20,8 @@ pub struct Limits {
     /// Anonymous requests that cost something (sign-ups, reset requests), per address.
     anonymous: DefaultKeyedRateLimiter<String>,
     frames: DefaultKeyedRateLimiter<i64>,
+    /// Messages per incoming webhook.
+    hooks: DefaultKeyedRateLimiter<i64>,
     connections: Mutex<HashMap<i64, usize>>,
     max_connections: usize,
 }
@@ -29,6 +31,12 @@ pub struct Limits {
 const FRAMES_PER_SECOND: u32 = 20;
 
 const FRAME_BURST: u32 = 40;
+
+/// Messages an incoming webhook may post: about one a second, as Slack allows, in bursts.
+const HOOK_PER_MINUTE: u32 = 60;
+
+/// How many messages a webhook may post at once before the rate applies.
+pub const HOOK_BURST: u32 = 30;
 
 fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
@@ -49,6 +57,7 @@ impl Limits {
             ),
             anonymous: RateLimiter::keyed(anonymous),
             frames: RateLimiter::keyed(frames),
+            hooks: RateLimiter::keyed(Quota::per_minute(nonzero(HOOK_PER_MINUTE)).allow_burst(nonzero(HOOK_BURST))),
             connections: Mutex::new(HashMap::new()),
             max_connections,
         }
@@ -67,6 +76,11 @@ impl Limits {
     /// Counts a sign-up or reset request from `address`; `Err(wait)` when over the limit.
     pub fn anonymous(&self, address: &str) -> Result<(), Duration> {
         self.anonymous.check_key(&address.to_owned()).map_err(|no| no.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Counts a message posted through incoming webhook `hook_id`; `Err(wait)` when over.
+    pub fn hook(&self, hook_id: i64) -> Result<(), Duration> {
+        self.hooks.check_key(&hook_id).map_err(|no| no.wait_time_from(DefaultClock::default().now()))
     }
 
     /// Counts a live frame from `user_id`; false when over the limit.

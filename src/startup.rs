@@ -88,7 +88,7 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
     })
 }
 
-/// Prunes the event log and old done jobs hourly, starting a minute after start-up.
+/// Prunes the event log, old done jobs and the integrations' week-old log entries hourly, starting a minute after start-up.
 fn spawn_pruner(workers: &Workers, state: &AppState) {
     let (db, retention) = (state.db.clone(), state.settings.database.event_retention);
     workers.spawn("pruner", move |stop| async move {
@@ -106,6 +106,11 @@ fn spawn_pruner(workers: &Workers, state: &AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(jobs = n, "pruned done jobs"),
                 Err(e) => tracing::warn!(error = %e, "pruning done jobs failed"),
+            }
+            match crate::app::webhooks::prune_log(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(entries = n, "pruned the integrations' log"),
+                Err(e) => tracing::warn!(error = %e, "pruning the integrations' log failed"),
             }
         }
     });

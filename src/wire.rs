@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::channels::ChannelRow;
 use crate::db::files::FileRow;
+use crate::db::integrations::{IncomingWebhookRow, LogRow};
 use crate::db::invitations::InvitationRow;
 use crate::db::messages::{MessageRow, ReactionRow};
 use crate::db::tokens::TokenRow;
@@ -107,19 +108,31 @@ pub struct Workspace {
     pub role: Role,
     /// People with addresses at these domains may sign up without an invitation.
     pub signup_domains: Vec<String>,
+    /// Members, not only admins, may add integrations (incoming webhooks).
+    pub members_add_integrations: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Time,
 }
 
 impl Workspace {
     pub fn new(ws: &WorkspaceRow, member: &MemberRow) -> Workspace {
-        let WorkspaceRow { id, slug, name, created_by: _, created_at, updated_at: _, signup_domains } = ws;
+        let WorkspaceRow {
+            id,
+            slug,
+            name,
+            created_by: _,
+            created_at,
+            updated_at: _,
+            signup_domains,
+            members_add_integrations,
+        } = ws;
         Workspace {
             id: *id,
             slug: slug.clone(),
             name: name.clone(),
             role: member.role,
             signup_domains: crate::domain::workspaces::signup_domains(signup_domains),
+            members_add_integrations: *members_add_integrations,
             created_at: Time(*created_at),
         }
     }
@@ -322,6 +335,9 @@ pub struct Message {
     /// The files the message shares, in the order attached (none once deleted).
     #[serde(default)]
     pub files: Vec<File>,
+    /// Set when an integration posted it: whom it shows as instead of its author.
+    #[serde(default)]
+    pub bot: Option<Bot>,
 }
 
 /// A shared file, as messages carry it.
@@ -393,6 +409,7 @@ impl Message {
             deleted_at,
             pinned_at,
             pinned_by: _,
+            bot,
         } = row;
         let mut grouped: Vec<Reaction> = Vec::new();
         for r in reactions {
@@ -428,6 +445,100 @@ impl Message {
             edited_at: edited_at.map(Time),
             deleted: deleted_at.is_some(),
             files: Vec::new(),
+            bot: bot.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+        }
+    }
+}
+
+/// Whom a message an integration posted shows as: never one of the workspace's people,
+/// always marked as an app.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct Bot {
+    /// The name shown: the payload's `username`, else the integration's name.
+    pub name: String,
+    pub icon_url: Option<String>,
+    /// An emoji shortcode shown as its picture (`ghost`).
+    pub icon_emoji: Option<String>,
+    /// The incoming webhook that posted it.
+    pub webhook_id: Option<i64>,
+    /// Mattermost's `props`, as the sender gave them.
+    #[schema(value_type = Option<Object>)]
+    pub props: Option<serde_json::Value>,
+    /// Mattermost's post `type` (`custom_…`).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Mattermost's priority: `important` or `urgent`.
+    pub priority: Option<String>,
+}
+
+/// One thing that happened at an integration: a refused request, or a delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IntegrationEvent {
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Time,
+    pub ok: bool,
+    /// The HTTP status answered (or, for a delivery, received).
+    pub status: Option<i32>,
+    pub detail: String,
+    pub latency_ms: Option<i64>,
+}
+
+/// An incoming webhook, as its managers see it. Its URLs hold its secret, so they are
+/// given only when it is made or its secret renewed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IncomingWebhook {
+    pub id: i64,
+    pub workspace_id: i64,
+    /// Where its messages go unless a payload names another channel.
+    pub channel_id: i64,
+    pub name: String,
+    pub icon_url: Option<String>,
+    /// Payloads may not send its messages elsewhere.
+    pub channel_locked: bool,
+    pub disabled: bool,
+    /// Who made it: its messages are posted with their rights.
+    pub created_by: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<Time>,
+    /// The latest refused requests, newest first.
+    pub recent_failures: Vec<IntegrationEvent>,
+    /// `https://…/hooks/<secret>`, for Mattermost-style senders (only when just made).
+    pub url: Option<String>,
+    /// `https://…/services/T…/B…/<secret>`, for Slack-style senders (only when just made).
+    pub slack_url: Option<String>,
+}
+
+impl IncomingWebhook {
+    pub fn new(row: &IncomingWebhookRow, log: &[LogRow], urls: Option<(String, String)>) -> IncomingWebhook {
+        let (url, slack_url) = match urls {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
+        IncomingWebhook {
+            id: row.id,
+            workspace_id: row.workspace_id,
+            channel_id: row.channel_id,
+            name: row.name.clone(),
+            icon_url: row.icon_url.clone(),
+            channel_locked: row.channel_locked,
+            disabled: row.disabled,
+            created_by: row.created_by,
+            created_at: Time(row.created_at),
+            last_used_at: row.last_used_at.map(Time),
+            recent_failures: log
+                .iter()
+                .map(|l| IntegrationEvent {
+                    at: Time(l.at),
+                    ok: l.ok,
+                    status: l.status,
+                    detail: l.detail.clone(),
+                    latency_ms: l.latency_ms,
+                })
+                .collect(),
+            url,
+            slack_url,
         }
     }
 }

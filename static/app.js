@@ -45,6 +45,15 @@ function localiseTimes(root = document) {
   }
 }
 
+/** Gives integrations' attachments their exact colour (the page itself has the nearest
+ * named one: its policy allows no inline style, but a script may set one). */
+function paintAttachments(root = document) {
+  for (const a of root.querySelectorAll(".attachment[data-color]")) {
+    const color = a.dataset.color;
+    if (/^#[0-9a-f]{6}$/.test(color)) a.style.borderLeftColor = color;
+  }
+}
+
 const nearBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
 
 /** Opens the list at the newest message, or at the message a permalink names. */
@@ -145,7 +154,10 @@ function fragment(html) {
   const t = document.createElement("template");
   t.innerHTML = html.trim();
   const el = t.content.firstElementChild;
-  if (el) localiseTimes(el);
+  if (el) {
+    localiseTimes(el);
+    paintAttachments(el);
+  }
   return el;
 }
 
@@ -754,6 +766,7 @@ function wireSearch() {
 }
 
 localiseTimes();
+paintAttachments();
 scrollMessages();
 wireSearch();
 wireComposers();

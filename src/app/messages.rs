@@ -16,6 +16,7 @@ use crate::domain::Paging;
 use crate::domain::access::MessageRights;
 use crate::domain::channels::ChannelKind;
 use crate::domain::messages::{MessageText, References, Resolved, references, render};
+use crate::domain::slack::cards::Cards;
 use crate::domain::workspaces::may_browse_channels;
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
@@ -148,6 +149,11 @@ pub struct PostForm {
     pub client_msg_id: Option<String>,
     /// Files already in storage that the message shares (its text may then be empty).
     pub files: Vec<super::files::Stored>,
+    /// For an integration's message: whom it shows as.
+    pub bot: Option<wire::Bot>,
+    /// For an integration's message: its attachments and blocks, texts already in hearth
+    /// Markdown (its text may then be empty).
+    pub cards: Cards,
 }
 
 /// A posted message, and whether this call created it (false: the same `client_msg_id`
@@ -161,10 +167,17 @@ pub struct Posted {
 /// Posts a message, or a reply in a thread. Replying to a reply attaches to its root.
 pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostForm) -> Result<Posted, AppError> {
     let max_chars = state.settings.limits.max_message_chars;
-    let text = if form.files.is_empty() {
+    let text = if form.files.is_empty() && form.cards.is_empty() {
         MessageText::parse(&form.text, max_chars)?
     } else {
         MessageText::parse_beside_files(&form.text, max_chars)?
+    };
+    // Cards' texts name people and channels too: they are looked up with the text's.
+    let cards_markdown = form.cards.markdown();
+    let named = if cards_markdown.is_empty() {
+        text.clone()
+    } else {
+        MessageText::parse_beside_files(&format!("{}\n{cards_markdown}", text.as_str()), usize::MAX)?
     };
     let key = form.client_msg_id.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
     if key.as_ref().is_some_and(|k| k.len() > MAX_CLIENT_MSG_ID) {
@@ -177,10 +190,10 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
     // Names are looked up and the text rendered before the write transaction: they only
     // read, and the writer lock is held for as short a time as possible.
     // Most messages name nobody: they need no lookup at all.
-    let (names, mentioned) = if references(&text) == References::default() {
+    let (names, mentioned) = if references(&named) == References::default() {
         (Resolved::default(), Vec::new())
     } else {
-        let source = text.clone();
+        let source = named;
         state
             .db
             .read(move |conn| {
@@ -189,7 +202,13 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             })
             .await?
     };
-    let html = render(&text, &names);
+    let html = render_with_cards(&text, &form.cards, &names);
+    // A message with only cards is found, and notified of, by what its cards say.
+    let text = match text.as_str().is_empty() && !form.cards.is_empty() {
+        true => MessageText::parse_beside_files(&form.cards.summary(), usize::MAX)?,
+        false => text,
+    };
+    let bot = form.bot.as_ref().map(serde_json::to_string).transpose().map_err(|e| AppError::Unexpected(e.into()))?;
     let author = actor.user.clone();
     state
         .db
@@ -236,6 +255,7 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
                 in_channel: root.is_none() || form.also_send_to_channel,
                 client_msg_id: key.as_deref(),
                 created_at: now,
+                bot: bot.as_deref(),
             }
             .insert(tx)?;
             if !mentioned.is_empty() {
@@ -248,8 +268,11 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
                 }
                 None => None,
             };
-            // Posting reads the channel up to one's own message.
-            ChannelMemberRow::set_last_read(tx, channel_id, user_id, row.id)?;
+            // Posting reads the channel up to one's own message (an integration's post is
+            // news to its creator too).
+            if form.bot.is_none() {
+                ChannelMemberRow::set_last_read(tx, channel_id, user_id, row.id)?;
+            }
             let mut message = wire::Message::new(&row, &author, &[], &mentioned);
             message.files = super::files::record(tx, &ctx.channel, &row, &form.files)?;
             message_event(
@@ -260,6 +283,18 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             Ok(Posted { message, created: true })
         })
         .await
+}
+
+/// A message's HTML: its text, and its cards. Blocks are the body of a message that has
+/// them (its text is then only the notification's fallback); attachments follow.
+fn render_with_cards(text: &MessageText, cards: &Cards, names: &Resolved) -> String {
+    if cards.is_empty() {
+        return render(text, names);
+    }
+    let markdown =
+        |md: &str| MessageText::parse_beside_files(md, usize::MAX).map(|t| render(&t, names)).unwrap_or_default();
+    let body = if cards.blocks.is_empty() && !text.as_str().is_empty() { render(text, names) } else { String::new() };
+    body + &cards.render(&markdown)
 }
 
 /// Which page of history to read.
@@ -388,7 +423,7 @@ pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) 
         .db
         .write(move |tx| {
             let (message, ctx) = message_context(tx, user_id, message_id)?;
-            ctx.access.may_edit_message(message.user_id == user_id)?;
+            ctx.access.may_edit_message(message.user_id == user_id && message.bot.is_none())?;
             if message.deleted_at.is_some() {
                 return Err(AppError::invalid(Code::MessageDeleted, "That message was deleted."));
             }
@@ -468,7 +503,9 @@ pub async fn with_rights(
         .db
         .read(move |conn| {
             let (message, ctx) = message_context(conn, user_id, message_id)?;
-            let rights = ctx.access.message_rights(message.user_id == user_id, message.deleted_at.is_some());
+            let mut rights = ctx.access.message_rights(message.user_id == user_id, message.deleted_at.is_some());
+            // An integration's message is its creator's to delete, not to rewrite.
+            rights.edit &= message.bot.is_none();
             Ok((view(conn, &message)?, rights))
         })
         .await

@@ -17,6 +17,7 @@ pub mod read_state;
 pub mod search;
 pub mod sessions;
 pub mod tokens;
+pub mod webhooks;
 pub mod workspaces;
 
 use std::sync::Arc;
@@ -83,6 +84,8 @@ pub enum Credential {
     PersonalToken(i64),
     /// The operator at the server's command line.
     Operator,
+    /// An incoming webhook (its id), posting for the member who made it.
+    IncomingWebhook(i64),
 }
 
 /// What kind of principal an actor is, so that use cases can tell people from software.
@@ -120,6 +123,7 @@ impl Actor {
     pub fn principal(&self) -> Principal {
         match self.credential {
             Credential::Session(_) | Credential::PersonalToken(_) | Credential::Operator => Principal::Person,
+            Credential::IncomingWebhook(_) => Principal::Integration,
         }
     }
 }

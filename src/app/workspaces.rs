@@ -100,6 +100,8 @@ pub struct WorkspacePatch {
     pub name: Option<String>,
     /// Email domains whose people may sign up without an invitation; empty for none.
     pub signup_domains: Option<Vec<String>>,
+    /// Whether members, not only admins, may add integrations.
+    pub members_add_integrations: Option<bool>,
 }
 
 /// Renames a workspace or sets who may sign up into it (owners and admins).
@@ -111,8 +113,11 @@ pub async fn update(
 ) -> Result<wire::Workspace, AppError> {
     let name = patch.name.as_deref().map(WorkspaceName::parse).transpose()?;
     let domains = patch.signup_domains.as_deref().map(parse_signup_domains).transpose()?;
-    if name.is_none() && domains.is_none() {
-        return Err(AppError::invalid(Code::NothingToChange, "Give a name or signup_domains to change."));
+    if name.is_none() && domains.is_none() && patch.members_add_integrations.is_none() {
+        return Err(AppError::invalid(
+            Code::NothingToChange,
+            "Give a name, signup_domains or members_add_integrations to change.",
+        ));
     }
     let (user_id, slug) = (actor.id(), slug.to_owned());
     state
@@ -126,6 +131,9 @@ pub async fn update(
             }
             if let Some(domains) = &domains {
                 workspace = WorkspaceRow::set_signup_domains(tx, workspace.id, domains, db::now())?;
+            }
+            if let Some(allowed) = patch.members_add_integrations {
+                workspace = WorkspaceRow::set_members_add_integrations(tx, workspace.id, allowed, db::now())?;
             }
             let member = MemberRow::find(tx, workspace.id, user_id)?.ok_or_else(no_such_workspace)?;
             let data = EventData::WorkspaceUpdated { workspace: wire::WorkspaceInfo::from(&workspace) };

@@ -316,10 +316,10 @@ impl ChannelMemberRow {
         let sql = format!(
             "SELECT cm.channel_id AS channel_id, \
                (SELECT COUNT(*) FROM (SELECT 1 AS one FROM messages m WHERE m.channel_id = cm.channel_id AND m.in_channel = TRUE \
-                  AND m.id > cm.last_read_message_id AND m.user_id <> cm.user_id AND m.deleted_at IS NULL LIMIT {cap}) u) AS unread, \
+                  AND m.id > cm.last_read_message_id AND (m.user_id <> cm.user_id OR m.bot IS NOT NULL) AND m.deleted_at IS NULL LIMIT {cap}) u) AS unread, \
                (SELECT COUNT(*) FROM (SELECT DISTINCT mn.message_id FROM mentions mn JOIN messages m ON m.id = mn.message_id \
                   WHERE mn.channel_id = cm.channel_id AND (mn.user_id = cm.user_id OR mn.user_id IS NULL) \
-                  AND mn.message_id > cm.last_read_message_id AND m.user_id <> cm.user_id AND m.deleted_at IS NULL LIMIT {cap}) x) AS mentions \
+                  AND mn.message_id > cm.last_read_message_id AND (m.user_id <> cm.user_id OR m.bot IS NOT NULL) AND m.deleted_at IS NULL LIMIT {cap}) x) AS mentions \
              FROM channel_members cm JOIN channels c ON c.id = cm.channel_id \
              WHERE cm.user_id = {user_id} AND c.workspace_id = {workspace_id}"
         );
@@ -330,13 +330,15 @@ impl ChannelMemberRow {
         Ok(rows.into_iter().map(|r| (r.channel_id, r.unread, r.mentions)).collect())
     }
 
-    /// Messages in the channel after the read marker that others posted, counted up to `cap`.
+    /// Messages in the channel after the read marker that others (or integrations) posted,
+    /// counted up to `cap`.
     pub fn unread_count(&self, conn: &mut Conn, cap: i64) -> QueryResult<i64> {
         let ids: Vec<i64> = m::messages
             .filter(m::channel_id.eq(self.channel_id))
             .filter(m::in_channel.eq(true))
             .filter(m::id.gt(self.last_read_message_id))
-            .filter(m::user_id.ne(self.user_id))
+            // An integration's message is news to its creator too.
+            .filter(m::user_id.ne(self.user_id).or(m::bot.is_not_null()))
             .filter(m::deleted_at.is_null())
             .select(m::id)
             .limit(cap)
@@ -351,7 +353,7 @@ impl ChannelMemberRow {
             .filter(mn::channel_id.eq(self.channel_id))
             .filter(mn::user_id.eq(self.user_id).or(mn::user_id.is_null()))
             .filter(mn::message_id.gt(self.last_read_message_id))
-            .filter(m::user_id.ne(self.user_id))
+            .filter(m::user_id.ne(self.user_id).or(m::bot.is_not_null()))
             .filter(m::deleted_at.is_null())
             .select(mn::message_id)
             .distinct()

@@ -8,6 +8,7 @@ use super::schema::mentions::dsl as mn;
 use super::schema::messages::{self, dsl as m};
 use super::schema::reactions::{self, dsl as r};
 use crate::domain::Paging;
+use crate::domain::slack::MessageRef;
 
 /// A row of `messages`.
 #[derive(Debug, Clone, Queryable)]
@@ -28,6 +29,8 @@ pub struct MessageRow {
     pub deleted_at: Option<NaiveDateTime>,
     pub pinned_at: Option<NaiveDateTime>,
     pub pinned_by: Option<i64>,
+    /// For a message an integration posted, the JSON of whom it shows as (`wire::Bot`).
+    pub bot: Option<String>,
 }
 
 #[expect(clippy::type_complexity, reason = "one column per field of MessageRow")]
@@ -47,6 +50,7 @@ pub const COLUMNS: (
     messages::deleted_at,
     messages::pinned_at,
     messages::pinned_by,
+    messages::bot,
 ) = (
     m::id,
     m::channel_id,
@@ -63,6 +67,7 @@ pub const COLUMNS: (
     m::deleted_at,
     m::pinned_at,
     m::pinned_by,
+    m::bot,
 );
 
 #[derive(Insertable)]
@@ -76,6 +81,7 @@ pub struct NewMessage<'a> {
     pub in_channel: bool,
     pub client_msg_id: Option<&'a str>,
     pub created_at: NaiveDateTime,
+    pub bot: Option<&'a str>,
 }
 
 impl NewMessage<'_> {
@@ -98,6 +104,17 @@ pub enum Window {
 impl MessageRow {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<MessageRow>> {
         m::messages.find(id).select(COLUMNS).first(conn).optional()
+    }
+
+    /// The id of the message of a channel that a Slack `ts` (or a hearth id) names.
+    pub fn find_by_ts(conn: &mut Conn, channel_id: i64, ts: MessageRef) -> QueryResult<Option<i64>> {
+        let in_channel = m::messages.filter(m::channel_id.eq(channel_id));
+        match ts {
+            MessageRef::Id(id) => in_channel.filter(m::id.eq(id)).select(m::id).first(conn).optional(),
+            MessageRef::At(at) => {
+                in_channel.filter(m::created_at.eq(at)).order(m::id.asc()).select(m::id).first(conn).optional()
+            }
+        }
     }
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<MessageRow>> {

@@ -5,6 +5,7 @@ pub mod channels;
 pub mod email_verifications;
 pub mod events;
 pub mod files;
+pub mod integrations;
 pub mod invitations;
 pub mod jobs;
 pub mod listen;

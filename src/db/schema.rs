@@ -53,6 +53,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         signup_domains -> Text,
+        members_add_integrations -> Bool,
     }
 }
 
@@ -177,6 +178,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         pinned_at -> Nullable<Timestamp>,
         pinned_by -> Nullable<BigInt>,
+        bot -> Nullable<Text>,
     }
 }
 
@@ -218,6 +220,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    incoming_webhooks (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        channel_id -> BigInt,
+        created_by -> BigInt,
+        name -> Text,
+        icon_url -> Nullable<Text>,
+        token_hash -> Text,
+        channel_locked -> Bool,
+        disabled -> Bool,
+        last_used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    integration_log (id) {
+        id -> BigInt,
+        integration -> Text,
+        integration_id -> BigInt,
+        at -> Timestamp,
+        ok -> Bool,
+        status -> Nullable<Integer>,
+        detail -> Text,
+        latency_ms -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(files -> messages (message_id));
 diesel::joinable!(channels -> workspaces (workspace_id));
 diesel::joinable!(channel_members -> channels (channel_id));
@@ -255,6 +287,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     files,
     presence,
     jobs,
+    incoming_webhooks,
+    integration_log,
 );
 
 diesel::table! {

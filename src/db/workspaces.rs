@@ -22,6 +22,8 @@ pub struct WorkspaceRow {
     /// `,example.com,example.org,`: people with these addresses may sign up without an
     /// invitation and join as members.
     pub signup_domains: String,
+    /// Members, not only admins, may add integrations.
+    pub members_add_integrations: bool,
 }
 
 pub const COLUMNS: (
@@ -32,7 +34,17 @@ pub const COLUMNS: (
     workspaces::created_at,
     workspaces::updated_at,
     workspaces::signup_domains,
-) = (w::id, w::slug, w::name, w::created_by, w::created_at, w::updated_at, w::signup_domains);
+    workspaces::members_add_integrations,
+) = (
+    w::id,
+    w::slug,
+    w::name,
+    w::created_by,
+    w::created_at,
+    w::updated_at,
+    w::signup_domains,
+    w::members_add_integrations,
+);
 
 #[derive(Insertable)]
 #[diesel(table_name = workspaces)]
@@ -62,6 +74,18 @@ impl WorkspaceRow {
     /// Workspaces that let people with addresses at `domain` sign up without an invitation.
     pub fn open_to_domain(conn: &mut Conn, domain: &str) -> QueryResult<Vec<WorkspaceRow>> {
         w::workspaces.filter(w::signup_domains.like(format!("%,{domain},%"))).select(COLUMNS).load(conn)
+    }
+
+    pub fn set_members_add_integrations(
+        conn: &mut Conn,
+        id: i64,
+        allowed: bool,
+        at: NaiveDateTime,
+    ) -> QueryResult<WorkspaceRow> {
+        diesel::update(w::workspaces.find(id))
+            .set((w::members_add_integrations.eq(allowed), w::updated_at.eq(at)))
+            .returning(COLUMNS)
+            .get_result(conn)
     }
 
     pub fn set_signup_domains(conn: &mut Conn, id: i64, domains: &str, at: NaiveDateTime) -> QueryResult<WorkspaceRow> {

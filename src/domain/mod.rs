@@ -11,6 +11,7 @@ pub mod images;
 pub mod jobs;
 pub mod messages;
 pub mod search;
+pub mod slack;
 pub mod workspaces;
 
 pub use codes::Code;

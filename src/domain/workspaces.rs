@@ -179,6 +179,24 @@ pub fn may_administer(actor: Role, what: &str) -> Result<(), Denied> {
     }
 }
 
+/// Adding integrations (incoming webhooks now; commands and bots later), or changing one:
+/// owners and admins any; members their own, where the workspace lets members add them;
+/// guests never.
+pub fn may_manage_integration(actor: Role, members_may: bool, is_own: bool) -> Result<(), Denied> {
+    match actor {
+        Role::Owner | Role::Admin => Ok(()),
+        Role::Member if members_may && is_own => Ok(()),
+        Role::Member if members_may => Err(Denied::new(
+            Code::NotWorkspaceAdmin,
+            "Only its creator and workspace admins can change this integration.",
+        )),
+        _ => Err(Denied::new(
+            Code::NotWorkspaceAdmin,
+            "Only workspace owners and admins can add integrations here (an admin can let members add them).",
+        )),
+    }
+}
+
 /// What a member may do in the workspace as a whole, answered once for pages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkspaceRights {
@@ -311,6 +329,21 @@ mod tests {
         ];
         for (role, expected) in cases {
             assert_eq!(WorkspaceRights::of(role), expected, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn integrations_are_for_admins_and_allowed_members() {
+        let cases = [
+            (Role::Owner, false, false, true),
+            (Role::Admin, false, false, true),
+            (Role::Member, false, true, false),
+            (Role::Member, true, true, true),
+            (Role::Member, true, false, false),
+            (Role::Guest, true, true, false),
+        ];
+        for (role, members_may, own, allowed) in cases {
+            assert_eq!(may_manage_integration(role, members_may, own).is_ok(), allowed, "{role:?} {members_may} {own}");
         }
     }
 

@@ -169,6 +169,7 @@ mod tests {
             edited_at: None,
             deleted: false,
             files: Vec::new(),
+            bot: None,
         }
     }
 

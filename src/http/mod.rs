@@ -7,6 +7,7 @@ pub mod body;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod hooks;
 pub mod pages;
 pub mod uploads;
 pub mod ws;
@@ -91,6 +92,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::messages::unpin)
         .service(api::messages::mark_unread)
         .service(api::messages::pins)
+        // integrations
+        .service(api::webhooks::create)
+        .service(api::webhooks::list)
+        .service(api::webhooks::get)
+        .service(api::webhooks::update)
+        .service(api::webhooks::remove)
+        .service(hooks::hook)
+        .service(hooks::slack_hook)
         // the event log
         .service(api::events::list)
         .service(ws::connect)
@@ -123,6 +132,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::workspaces::rename)
         .service(pages::workspaces::invite)
         .service(pages::workspaces::update_member)
+        .service(pages::integrations::integrations)
+        .service(pages::integrations::create_hook)
+        .service(pages::integrations::policy)
+        .service(pages::integrations::change_hook)
         .service(pages::search::search_page)
         .service(pages::channels::conversation_page)
         .service(pages::channels::permalink)

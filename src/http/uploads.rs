@@ -145,6 +145,7 @@ pub async fn share(state: &AppState, actor: &Actor, channel_id: i64, received: R
         also_send_to_channel: fields.also_send_to_channel,
         client_msg_id: fields.client_msg_id,
         files: stored,
+        ..Default::default()
     };
     let posted = messages::post(state, actor, channel_id, post).await;
     if !posted.as_ref().is_ok_and(|p| p.created) {

@@ -98,6 +98,8 @@ pub struct MessageView {
     pub author_name: String,
     pub username: String,
     pub initial: String,
+    /// Posted by an integration: shown under its own name, marked, never as a person.
+    pub bot: bool,
     pub html: String,
     pub created_iso: String,
     pub created_short: String,
@@ -126,9 +128,10 @@ impl MessageView {
         MessageView {
             id: m.id,
             author_id: m.user.id,
-            author_name: m.user.display_name.clone(),
+            author_name: m.bot.as_ref().map_or_else(|| m.user.display_name.clone(), |b| b.name.clone()),
             username: m.user.username.clone(),
-            initial: m.user.display_name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
+            initial: initial(m),
+            bot: m.bot.is_some(),
             html: m.html.clone(),
             created_iso: iso(&m.created_at),
             created_short: short(&m.created_at),
@@ -183,6 +186,16 @@ pub enum Row {
     Message(String),
 }
 
+/// What the avatar shows: an integration's emoji, else the first letter of the name shown.
+fn initial(m: &wire::Message) -> String {
+    let emoji = m.bot.as_ref().and_then(|b| b.icon_emoji.as_deref()).and_then(crate::domain::messages::emoji_glyph);
+    if let Some(glyph) = emoji {
+        return glyph.to_owned();
+    }
+    let name = m.bot.as_ref().map_or(&m.user.display_name, |b| &b.name);
+    name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default()
+}
+
 /// Lays out messages given oldest first.
 pub fn rows(messages: &[wire::Message], ws: &str) -> Vec<Row> {
     let mut out = Vec::new();
@@ -196,7 +209,9 @@ pub fn rows(messages: &[wire::Message], ws: &str) -> Vec<Row> {
             previous = None;
         }
         let continued = previous.is_some_and(|p| {
-            p.user.id == m.user.id && !p.deleted && (m.created_at.0 - p.created_at.0) < chrono::Duration::minutes(5)
+            let same_speaker =
+                p.user.id == m.user.id && p.bot.as_ref().map(|b| &b.name) == m.bot.as_ref().map(|b| &b.name);
+            same_speaker && !p.deleted && (m.created_at.0 - p.created_at.0) < chrono::Duration::minutes(5)
         });
         out.push(Row::Message(fragment(&view, continued)));
         previous = Some(m);

@@ -382,3 +382,46 @@ pub struct PinsPage {
     pub title: String,
     pub rows: Vec<RowView>,
 }
+
+/// An incoming webhook as its page shows it.
+#[derive(Debug, Clone)]
+pub struct WebhookView {
+    pub id: i64,
+    pub name: String,
+    pub channel_id: i64,
+    pub channel_label: String,
+    pub icon_url: String,
+    pub channel_locked: bool,
+    pub disabled: bool,
+    pub created_by: String,
+    pub last_used: Option<String>,
+    pub failures: Vec<WebhookFailureView>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookFailureView {
+    pub at: String,
+    pub status: String,
+    pub detail: String,
+}
+
+/// A channel a form may pick.
+#[derive(Debug, Clone)]
+pub struct ChannelChoice {
+    pub id: i64,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/integrations.html")]
+pub struct IntegrationsPage {
+    pub layout: Layout,
+    pub slug: String,
+    pub workspace_name: String,
+    pub is_admin: bool,
+    pub members_add_integrations: bool,
+    pub hooks: Vec<WebhookView>,
+    pub channels: Vec<ChannelChoice>,
+    /// Just made or renewed: the hook's name and its two URLs, shown this once.
+    pub secret_urls: Option<(String, String, String)>,
+}

@@ -232,6 +232,18 @@ impl TestApp {
         let mut conn = self.state.db.conn().expect("a connection");
         diesel::sql_query(statement).execute(&mut *conn).expect("setup SQL runs");
     }
+
+    /// Reads one text value (`… AS value`) straight from the database, to check what is
+    /// stored (a secret's hash, never the secret).
+    pub fn sql_text(&self, query: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let mut conn = self.state.db.conn().expect("a connection");
+        diesel::sql_query(query).get_result::<Row>(&mut *conn).expect("the query reads one row").value
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -23,4 +23,5 @@ mod security;
 mod sessions;
 mod shutdown;
 mod tokens;
+mod webhooks;
 mod workspaces;

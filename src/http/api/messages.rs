@@ -35,7 +35,14 @@ pub async fn post(
     TextJson(body): TextJson<PostRequest>,
 ) -> Result<HttpResponse, AppError> {
     let PostRequest { text, thread_root_id, also_send_to_channel, client_msg_id } = body;
-    let form = messages::PostForm { text, thread_root_id, also_send_to_channel, client_msg_id, files: Vec::new() };
+    let form = messages::PostForm {
+        text,
+        thread_root_id,
+        also_send_to_channel,
+        client_msg_id,
+        files: Vec::new(),
+        ..Default::default()
+    };
     let posted = messages::post(&state, &user.0, *id, form).await?;
     Ok(if posted.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(posted.message))
 }

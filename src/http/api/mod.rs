@@ -8,6 +8,7 @@ pub mod events;
 pub mod files;
 pub mod messages;
 pub mod search;
+pub mod webhooks;
 pub mod workspaces;
 
 use crate::domain::Code;
@@ -74,6 +75,11 @@ use utoipa::OpenApi;
         files::get,
         files::list,
         files::remove,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get,
+        webhooks::update,
+        webhooks::remove,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     security(("bearer" = []))

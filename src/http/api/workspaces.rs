@@ -61,6 +61,8 @@ pub struct WorkspacePatch {
     /// Email domains whose people may sign up without an invitation and join as members;
     /// an empty list closes sign-up again.
     pub signup_domains: Option<Vec<String>>,
+    /// Let members, not only admins, add integrations (incoming webhooks).
+    pub members_add_integrations: Option<bool>,
 }
 
 /// Rename a workspace (owners and admins).
@@ -73,8 +75,9 @@ pub async fn update(
     ws: web::Path<String>,
     body: web::Json<WorkspacePatch>,
 ) -> Result<web::Json<wire::Workspace>, AppError> {
-    let WorkspacePatch { name, signup_domains } = body.into_inner();
-    Ok(web::Json(workspaces::update(&state, &user.0, &ws, workspaces::WorkspacePatch { name, signup_domains }).await?))
+    let WorkspacePatch { name, signup_domains, members_add_integrations } = body.into_inner();
+    let patch = workspaces::WorkspacePatch { name, signup_domains, members_add_integrations };
+    Ok(web::Json(workspaces::update(&state, &user.0, &ws, patch).await?))
 }
 
 #[derive(Serialize, ToSchema)]

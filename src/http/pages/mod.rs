@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod channels;
+pub mod integrations;
 pub mod search;
 pub mod workspaces;
 

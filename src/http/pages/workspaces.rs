@@ -161,7 +161,11 @@ pub async fn rename(
         .signup_domains
         .as_deref()
         .map(|d| d.split([',', ' ', '\n']).filter(|s| !s.trim().is_empty()).map(str::to_owned).collect());
-    let patch = workspaces::WorkspacePatch { name: Some(form.name.clone()), signup_domains: domains };
+    let patch = workspaces::WorkspacePatch {
+        name: Some(form.name.clone()),
+        signup_domains: domains,
+        members_add_integrations: None,
+    };
     match workspaces::update(&state, &user.0.actor, &ws, patch).await {
         Ok(w) => Ok(redirect(&format!("/w/{}/settings?done=saved", w.slug))),
         Err(e) => members_error(&state, &user, &ws, e).await,

@@ -146,6 +146,7 @@ pub async fn post_message(
         also_send_to_channel: f.also_send_to_channel.unwrap_or(false),
         client_msg_id: f.client_msg_id,
         files: Vec::new(),
+        ..Default::default()
     };
     match messages::post(&state, &user.0.actor, id, post).await {
         Ok(posted) => Ok(redirect(&match posted.message.thread_root_id {

@@ -1,0 +1,97 @@
+//! The URLs integrations send to: `POST /hooks/<secret>` (Mattermost's shape) and
+//! `POST /services/<T…>/<B…>/<secret>` (Slack's). They answer as Slack does: `200 ok` in
+//! plain text, or a status and a plain-text code (`invalid_payload`, `no_text`, …).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use futures_util::StreamExt;
+
+use crate::app::AppState;
+use crate::app::webhooks::{self, Address, Refusal};
+
+/// The largest payload accepted, as Mattermost's.
+pub const HOOK_BODY_LIMIT: usize = 1024 * 1024;
+
+fn plain(status: u16, body: &'static str) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+    HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(body)
+}
+
+fn refused(r: &Refusal) -> HttpResponse {
+    let mut res = plain(r.status, r.code);
+    if let Some(secs) = r.retry_after_secs {
+        if let Ok(value) = header::HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    res
+}
+
+fn too_large() -> HttpResponse {
+    plain(413, "request_too_large")
+}
+
+/// The whole body, or the answer to give when it is over the limit or breaks off.
+async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, HttpResponse> {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > HOOK_BODY_LIMIT) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(HOOK_BODY_LIMIT));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| plain(400, "invalid_payload"))?;
+        if body.len() + chunk.len() > HOOK_BODY_LIMIT {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+async fn receive(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    address: Address<'_>,
+    secret: &str,
+) -> HttpResponse {
+    let body = match read_body(req, payload).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = content_type.to_ascii_lowercase();
+    match webhooks::receive(state, address, secret, &content_type, &body).await {
+        Ok(_) => plain(200, "ok"),
+        Err(refusal) => {
+            if refusal.status >= 500 {
+                tracing::error!(code = refusal.code, message = %refusal.message, "an incoming webhook failed");
+            }
+            refused(&refusal)
+        }
+    }
+}
+
+/// An incoming webhook, hearth's and Mattermost's address.
+#[post("/hooks/{secret}")]
+pub async fn hook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    receive(&state, &req, payload, Address::Hearth, &path).await
+}
+
+/// An incoming webhook at Slack's address.
+#[post("/services/{team}/{hook}/{secret}")]
+pub async fn slack_hook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let (team, id, secret) = path.into_inner();
+    receive(&state, &req, payload, Address::Slack { team: &team, hook: &id }, &secret).await
+}
