@@ -17,10 +17,12 @@ pub mod error;
 pub mod events;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod http;
+pub mod integrations;
 pub mod jobs;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod limits;
 pub mod mail;
+pub mod outbound;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod realtime;
 #[deny(clippy::unwrap_used, clippy::expect_used)]

@@ -75,9 +75,13 @@ pub fn build_state(settings: Settings, public_url: String) -> anyhow::Result<App
     let files_url =
         settings.storage_url.clone().unwrap_or_else(|| format!("file://{}", settings.data_dir.join("files").display()));
     let storage = crate::storage::Storage::open(&files_url, settings.s3_endpoint.as_deref())?;
+    let allow = crate::domain::outbound::AllowList::parse(&settings.outbound_allow.join(","))
+        .map_err(|e| anyhow::anyhow!("HEARTH_OUTBOUND_ALLOW: {e}"))?;
+    let outbound = crate::outbound::Outbound::new(allow)?;
     Ok(AppState {
         search,
         storage,
+        outbound,
         limits: Arc::new(limits),
         hasher: PasswordHasher::new(settings.accounts.password_hash),
         settings: Arc::new(settings),
@@ -140,13 +144,13 @@ impl Application {
         }
         spawn_pruner(&workers, &state);
         crate::search::start(&workers, state.db.clone(), state.search.clone());
-        crate::jobs::start(
-            &workers,
-            state.db.clone(),
-            state.mailer.clone(),
-            state.storage.clone(),
-            state.settings.job_retry_base,
-        );
+        let tools = crate::jobs::Tools {
+            mailer: state.mailer.clone(),
+            storage: state.storage.clone(),
+            deliverer: crate::integrations::Deliveries::new(state.clone()),
+        };
+        crate::jobs::start(&workers, state.db.clone(), tools, state.settings.job_retry_base);
+        crate::integrations::start(&workers, state.clone());
         let hub = web::Data::new(hub);
         let going_away = GoingAway::default();
         let data = web::Data::new(state.clone());

@@ -527,18 +527,45 @@ impl IncomingWebhook {
             created_by: row.created_by,
             created_at: Time(row.created_at),
             last_used_at: row.last_used_at.map(Time),
-            recent_failures: log
-                .iter()
-                .map(|l| IntegrationEvent {
-                    at: Time(l.at),
-                    ok: l.ok,
-                    status: l.status,
-                    detail: l.detail.clone(),
-                    latency_ms: l.latency_ms,
-                })
-                .collect(),
+            recent_failures: log.iter().map(IntegrationEvent::from_log).collect(),
             url,
             slack_url,
+        }
+    }
+}
+
+/// An outgoing webhook, as its managers see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutgoingWebhook {
+    pub id: i64,
+    pub workspace_id: i64,
+    /// The one public channel it listens to; absent: every public channel, by trigger word.
+    pub channel_id: Option<i64>,
+    pub name: String,
+    pub trigger_words: Vec<String>,
+    /// `first_word` (the first word is a trigger word) or `starts_with` (begins with one).
+    pub trigger_when: String,
+    pub callback_urls: Vec<String>,
+    /// `form` (`application/x-www-form-urlencoded`, Slack's) or `json` (Mattermost's).
+    pub content_type: String,
+    /// Sent as `token` with every delivery, so that receivers can tell hearth sent it.
+    pub token: String,
+    pub disabled: bool,
+    pub created_by: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    /// The latest deliveries, newest first: status, latency, and what went wrong.
+    pub recent_deliveries: Vec<IntegrationEvent>,
+}
+
+impl IntegrationEvent {
+    pub fn from_log(l: &LogRow) -> IntegrationEvent {
+        IntegrationEvent {
+            at: Time(l.at),
+            ok: l.ok,
+            status: l.status,
+            detail: l.detail.clone(),
+            latency_ms: l.latency_ms,
         }
     }
 }

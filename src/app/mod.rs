@@ -12,6 +12,7 @@ pub mod files;
 pub mod invitations;
 pub mod jobs;
 pub mod messages;
+pub mod outgoing;
 pub mod reactions;
 pub mod read_state;
 pub mod search;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub search: crate::search::SearchIndex,
     /// Where shared files' bytes are kept.
     pub storage: crate::storage::Storage,
+    /// The guarded client for everything sent on someone's behalf.
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl AppState {
@@ -86,6 +89,8 @@ pub enum Credential {
     Operator,
     /// An incoming webhook (its id), posting for the member who made it.
     IncomingWebhook(i64),
+    /// An outgoing webhook (its id), posting its receiver's reply for the member who made it.
+    OutgoingWebhook(i64),
 }
 
 /// What kind of principal an actor is, so that use cases can tell people from software.
@@ -123,7 +128,7 @@ impl Actor {
     pub fn principal(&self) -> Principal {
         match self.credential {
             Credential::Session(_) | Credential::PersonalToken(_) | Credential::Operator => Principal::Person,
-            Credential::IncomingWebhook(_) => Principal::Integration,
+            Credential::IncomingWebhook(_) | Credential::OutgoingWebhook(_) => Principal::Integration,
         }
     }
 }

@@ -14,7 +14,8 @@ use crate::db::{self, Conn};
 use crate::domain::Code;
 use crate::domain::channels::ChannelKind;
 use crate::domain::slack::mrkdwn::{self, Names};
-use crate::domain::slack::payload::{self, Incoming, PayloadError, Target};
+use crate::domain::slack::payload::Target as Asked;
+use crate::domain::slack::payload::{self, Incoming, PayloadError};
 use crate::domain::slack::{SlackId, parse_id, parse_ts};
 use crate::domain::workspaces::may_manage_integration;
 use crate::error::AppError;
@@ -364,7 +365,7 @@ pub async fn receive(
     outcome
 }
 
-/// Where a payload goes: a channel, or a direct message with someone.
+/// Where a payload asks to go: a channel, or a direct message with someone.
 #[derive(Debug, Clone, Copy)]
 enum Destination {
     Channel(i64),
@@ -376,7 +377,7 @@ fn destination(conn: &mut Conn, hook: &IncomingWebhookRow, incoming: &Incoming) 
     let app = |e: AppError| Refusal::from_app(&e);
     let (channel_id, dm_with) = match &incoming.channel {
         None => (hook.channel_id, None),
-        Some(Target::ChannelId(id)) => {
+        Some(Asked::ChannelId(id)) => {
             // Only a channel of the hook's own workspace, whatever else its creator is in.
             let channel = ChannelRow::find(conn, *id).map_err(|e| app(e.into()))?;
             match channel.filter(|c| c.workspace_id == hook.workspace_id) {
@@ -384,7 +385,7 @@ fn destination(conn: &mut Conn, hook: &IncomingWebhookRow, incoming: &Incoming) 
                 None => return Err(Refusal::new(404, "channel_not_found", format!("There is no channel C{id} here."))),
             }
         }
-        Some(Target::Name(name)) => {
+        Some(Asked::Name(name)) => {
             let found = ChannelRow::find_by_names(conn, hook.workspace_id, std::slice::from_ref(name))
                 .map_err(|e| app(e.into()))?;
             let channel = found
@@ -393,11 +394,11 @@ fn destination(conn: &mut Conn, hook: &IncomingWebhookRow, incoming: &Incoming) 
                 .ok_or_else(|| Refusal::new(404, "channel_not_found", format!("There is no channel #{name}.")))?;
             (channel.id, None)
         }
-        Some(Target::User(name)) => {
+        Some(Asked::User(name)) => {
             let user = UserRow::find_by_username(conn, name).map_err(|e| app(e.into()))?.ok_or_else(unknown_user)?;
             (0, Some(user.id))
         }
-        Some(Target::UserId(id)) => (0, Some(*id)),
+        Some(Asked::UserId(id)) => (0, Some(*id)),
     };
     if let Some(other) = dm_with {
         let member = MemberRow::find(conn, hook.workspace_id, other).map_err(|e| app(e.into()))?;
@@ -418,20 +419,26 @@ fn destination(conn: &mut Conn, hook: &IncomingWebhookRow, incoming: &Incoming) 
 /// The ids a payload's references name, looked up in the hook's workspace: users among its
 /// active members, channels among its public ones (and the hook's own). At most
 /// `MAX_LOOKUPS` of each are looked up; the rest show as their labels.
-fn names(conn: &mut Conn, hook: &IncomingWebhookRow, users: &[i64], channels: &[i64]) -> Result<Names, AppError> {
+fn names(
+    conn: &mut Conn,
+    workspace_id: i64,
+    own_channel: i64,
+    users: &[i64],
+    channels: &[i64],
+) -> Result<Names, AppError> {
     let mut names = Names::default();
     let users = &users[..users.len().min(MAX_LOOKUPS)];
     let channels = &channels[..channels.len().min(MAX_LOOKUPS)];
     if !users.is_empty() {
         for user in UserRow::find_many(conn, users)? {
-            if MemberRow::find(conn, hook.workspace_id, user.id)?.is_some_and(|m| m.deactivated_at.is_none()) {
+            if MemberRow::find(conn, workspace_id, user.id)?.is_some_and(|m| m.deactivated_at.is_none()) {
                 names.users.insert(user.id, user.username);
             }
         }
     }
     for id in channels {
         if let Some(c) = ChannelRow::find(conn, *id)? {
-            if c.workspace_id == hook.workspace_id && (c.kind == ChannelKind::Public || c.id == hook.channel_id) {
+            if c.workspace_id == workspace_id && (c.kind == ChannelKind::Public || c.id == own_channel) {
                 if let Some(name) = c.name {
                     names.channels.insert(c.id, name);
                 }
@@ -447,34 +454,21 @@ async fn post_payload(
     content_type: &str,
     body: &[u8],
 ) -> Result<wire::Message, Refusal> {
-    let mut incoming = Incoming::read(&payload::body_json(content_type, body).map_err(|e| Refusal::from_payload(&e))?)
+    let incoming = Incoming::read(&payload::body_json(content_type, body).map_err(|e| Refusal::from_payload(&e))?)
         .map_err(|e| Refusal::from_payload(&e))?;
-    let (mut users, mut channels) = mrkdwn::referenced_ids(&incoming.text);
-    let (more_users, more_channels) = incoming.cards.referenced_ids();
-    users.extend(more_users);
-    channels.extend(more_channels);
-    for ids in [&mut users, &mut channels] {
-        ids.sort_unstable();
-        ids.dedup();
-    }
     let lookup = (hook.clone(), incoming.clone());
-    let (creator, target, names) = state
+    let (creator, target) = state
         .db
         .read(move |conn| {
             let (hook, incoming) = lookup;
-            let creator = UserRow::find(conn, hook.created_by)?;
-            let active = creator.deactivated_at.is_none()
-                && MemberRow::find(conn, hook.workspace_id, creator.id)?.is_some_and(|m| m.deactivated_at.is_none());
-            if !active {
+            let Some(creator) = active_creator(conn, hook.workspace_id, hook.created_by)? else {
                 return Ok(Err(Refusal::new(
                     403,
                     "action_prohibited",
                     "The webhook's creator is no longer active here.",
                 )));
-            }
-            let target = destination(conn, &hook, &incoming);
-            let names = names(conn, &hook, &users, &channels)?;
-            Ok(target.map(|t| (creator, t, names)))
+            };
+            Ok(destination(conn, &hook, &incoming).map(|t| (creator, t)))
         })
         .await
         .map_err(|e| Refusal::from_app(&e))??;
@@ -493,24 +487,82 @@ async fn post_payload(
         }
         Destination::Channel(id) => id,
     };
-    let text =
-        if incoming.mrkdwn { mrkdwn::to_markdown(&incoming.text, &names) } else { mrkdwn::literal(&incoming.text) };
-    incoming.cards.translate(&names);
     let thread_root_id = match incoming.thread_ts.as_deref() {
         Some(ts) => Some(thread_root(state, channel_id, ts).await?),
         None => None,
     };
+    let shown = Shown { name: hook.name.clone(), icon_url: hook.icon_url.clone(), webhook_id: Some(hook.id) };
+    let target = Target { workspace_id: hook.workspace_id, channel_id, thread_root_id };
+    post_as_integration(state, &actor, target, incoming, shown).await
+}
+
+/// The member who made an integration, if still active in its workspace.
+pub fn active_creator(conn: &mut Conn, workspace_id: i64, user_id: i64) -> Result<Option<UserRow>, AppError> {
+    let creator = UserRow::find(conn, user_id)?;
+    let active = creator.deactivated_at.is_none()
+        && MemberRow::find(conn, workspace_id, creator.id)?.is_some_and(|m| m.deactivated_at.is_none());
+    Ok(active.then_some(creator))
+}
+
+/// Whom an integration's message shows as, unless its payload says otherwise.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub name: String,
+    pub icon_url: Option<String>,
+    pub webhook_id: Option<i64>,
+}
+
+/// Where an integration's message goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub workspace_id: i64,
+    pub channel_id: i64,
+    pub thread_root_id: Option<i64>,
+}
+
+/// Posts a payload (an incoming webhook's, or an outgoing webhook's reply) as the
+/// integration: its references looked up, its `mrkdwn` translated, through the message use
+/// case with `actor`'s rights.
+pub async fn post_as_integration(
+    state: &AppState,
+    actor: &Actor,
+    target: Target,
+    mut incoming: Incoming,
+    shown: Shown,
+) -> Result<wire::Message, Refusal> {
+    let (mut users, mut channels) = mrkdwn::referenced_ids(&incoming.text);
+    let (more_users, more_channels) = incoming.cards.referenced_ids();
+    users.extend(more_users);
+    channels.extend(more_channels);
+    for ids in [&mut users, &mut channels] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let names = state
+        .db
+        .read(move |conn| names(conn, target.workspace_id, target.channel_id, &users, &channels))
+        .await
+        .map_err(|e| Refusal::from_app(&e))?;
+    let text =
+        if incoming.mrkdwn { mrkdwn::to_markdown(&incoming.text, &names) } else { mrkdwn::literal(&incoming.text) };
+    incoming.cards.translate(&names);
     let bot = wire::Bot {
-        name: incoming.username.clone().unwrap_or_else(|| hook.name.clone()),
-        icon_url: incoming.icon_url.clone().or_else(|| hook.icon_url.clone()),
+        name: incoming.username.clone().unwrap_or(shown.name),
+        icon_url: incoming.icon_url.clone().or(shown.icon_url),
         icon_emoji: incoming.icon_emoji.clone(),
-        webhook_id: Some(hook.id),
+        webhook_id: shown.webhook_id,
         props: incoming.props.clone().map(serde_json::Value::Object),
         kind: incoming.kind.clone(),
         priority: incoming.priority.as_ref().map(|p| p.priority.clone()),
     };
-    let form = PostForm { text, thread_root_id, bot: Some(bot), cards: incoming.cards, ..PostForm::default() };
-    let posted = messages::post(state, &actor, channel_id, form).await.map_err(|e| Refusal::from_app(&e))?;
+    let form = PostForm {
+        text,
+        thread_root_id: target.thread_root_id,
+        bot: Some(bot),
+        cards: incoming.cards,
+        ..PostForm::default()
+    };
+    let posted = messages::post(state, actor, target.channel_id, form).await.map_err(|e| Refusal::from_app(&e))?;
     Ok(posted.message)
 }
 

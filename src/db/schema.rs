@@ -238,6 +238,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    outgoing_webhooks (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        channel_id -> Nullable<BigInt>,
+        created_by -> BigInt,
+        name -> Text,
+        trigger_words -> Text,
+        trigger_when -> Text,
+        callback_urls -> Text,
+        content_type -> Text,
+        token_generation -> Integer,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     integration_log (id) {
         id -> BigInt,
         integration -> Text,
@@ -288,6 +306,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     presence,
     jobs,
     incoming_webhooks,
+    outgoing_webhooks,
     integration_log,
 );
 

@@ -10,6 +10,7 @@ pub mod files;
 pub mod images;
 pub mod jobs;
 pub mod messages;
+pub mod outbound;
 pub mod search;
 pub mod slack;
 pub mod workspaces;

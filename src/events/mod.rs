@@ -407,6 +407,16 @@ impl Follower {
     }
 }
 
+/// Places a cluster-wide follower at the log's head if it has no cursor yet: a follower
+/// added to a running server handles what happens from then on, not the retained past.
+/// Returns its cursor.
+pub fn place_cluster_follower(db: &Db, name: &str) -> Result<i64, AppError> {
+    db.write_blocking(|tx| {
+        let head = EventRow::max_seq(tx)?.unwrap_or(0);
+        Ok(db::events::lock_cursor(tx, name, head, db::now())?)
+    })
+}
+
 /// One step of a cluster-wide follower named `name`: in one transaction, lock its cursor
 /// row, read up to `limit` events after it, let `handle` turn them into job rows, and
 /// advance the cursor. Nodes that step together take turns; every event is handled by

@@ -98,6 +98,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::webhooks::get)
         .service(api::webhooks::update)
         .service(api::webhooks::remove)
+        .service(api::webhooks::create_outgoing)
+        .service(api::webhooks::list_outgoing)
+        .service(api::webhooks::get_outgoing)
+        .service(api::webhooks::update_outgoing)
+        .service(api::webhooks::remove_outgoing)
         .service(hooks::hook)
         .service(hooks::slack_hook)
         // the event log

@@ -5,7 +5,7 @@
 
 mod worker;
 
-pub use worker::{LEASE, start};
+pub use worker::{LEASE, Tools, start};
 
 use crate::domain::Code;
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,44 @@ pub enum Job {
     LinkMail { mail: Mail, link: SecretLink },
     /// Objects of deleted files, removed from storage once their grace period has passed.
     RemoveFiles { keys: Vec<String> },
+    /// One message sent to one outgoing webhook's callback URL.
+    OutgoingWebhook(Box<Delivery>),
+}
+
+/// What an outgoing webhook's delivery sends, but for its token (derived when it is sent,
+/// so that no secret is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub hook_id: i64,
+    pub url: String,
+    pub channel_id: i64,
+    pub message_id: i64,
+    /// The thread of the message: a reply asked for in it goes there.
+    pub thread_root_id: Option<i64>,
+    pub body: crate::domain::slack::outgoing::Outgoing,
+}
+
+/// Carries out deliveries for the job worker: the integrations module, which can post
+/// their replies (the worker itself knows nothing of messages).
+pub trait Deliverer: Send + Sync {
+    /// Attempt `attempt` (1 for the first) of job `job_id`; `last_error` is what the
+    /// previous attempt recorded.
+    fn deliver<'a>(
+        &'a self,
+        job_id: i64,
+        attempt: i32,
+        last_error: Option<&'a str>,
+        delivery: &'a Delivery,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), Failure>>;
+}
+
+/// How an attempt ended badly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Trying again may work.
+    Transient(String),
+    /// It never will: give up now.
+    Permanent(String),
 }
 
 /// Where a link-carrying mail's link comes from.
@@ -57,13 +95,28 @@ pub const LINK_PLACEHOLDER: &str = "%%hearth-single-use-link%%";
 impl Job {
     /// Every kind this build can carry out; a worker claims only these, so a node of an
     /// older version leaves a newer kind to the nodes that know it.
-    pub const KINDS: &'static [&'static str] = &["mail", "link_mail", "remove_files"];
+    pub const KINDS: &'static [&'static str] = &["mail", "link_mail", "remove_files", "outgoing_webhook"];
 
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Mail(_) => "mail",
             Job::LinkMail { .. } => "link_mail",
             Job::RemoveFiles { .. } => "remove_files",
+            Job::OutgoingWebhook(_) => "outgoing_webhook",
+        }
+    }
+
+    /// How long to wait after failed attempt `attempt` when the kind has a schedule of its
+    /// own: deliveries are retried at once, then after 2 and 10 back-off bases (60 s and
+    /// 5 minutes by default), as Slack retries its events. `None`: the usual back-off.
+    pub fn retry_wait(&self, attempt: i32, base: std::time::Duration) -> Option<std::time::Duration> {
+        match self {
+            Job::OutgoingWebhook(_) => Some(match attempt {
+                ..=1 => std::time::Duration::ZERO,
+                2 => base * 2,
+                _ => base * 10,
+            }),
+            _ => None,
         }
     }
 
@@ -72,6 +125,7 @@ impl Job {
     pub fn max_attempts(&self) -> i32 {
         match self {
             Job::Mail(_) | Job::LinkMail { .. } | Job::RemoveFiles { .. } => 10,
+            Job::OutgoingWebhook(_) => 4,
         }
     }
 
@@ -81,6 +135,9 @@ impl Job {
         match self {
             Job::Mail(mail) | Job::LinkMail { mail, .. } => format!("mail to {}: {}", mail.to, mail.subject),
             Job::RemoveFiles { keys } => format!("remove {} stored object(s) of deleted files", keys.len()),
+            Job::OutgoingWebhook(d) => {
+                format!("message {} to outgoing webhook {} at {}", d.message_id, d.hook_id, d.url)
+            }
         }
     }
 
@@ -90,6 +147,10 @@ impl Job {
             Job::Mail(mail) => Job::Mail(without_bodies(mail)),
             Job::LinkMail { mail, link } => Job::LinkMail { mail: without_bodies(mail), link: link.clone() },
             Job::RemoveFiles { keys } => Job::RemoveFiles { keys: keys.clone() },
+            Job::OutgoingWebhook(d) => Job::OutgoingWebhook(Box::new(Delivery {
+                body: crate::domain::slack::outgoing::Outgoing { text: String::new(), ..d.body.clone() },
+                ..(**d).clone()
+            })),
         }
     }
 

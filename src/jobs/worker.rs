@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use tokio_util::sync::CancellationToken;
 
-use super::{Job, LINK_PLACEHOLDER, LinkKind, SecretLink};
+use super::{Deliverer, Failure, Job, LINK_PLACEHOLDER, LinkKind, SecretLink};
 use crate::db::email_verifications::VerificationRow;
 use crate::db::invitations::InvitationRow;
 use crate::db::jobs::{Claim, JobRow};
@@ -39,10 +39,19 @@ const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// left to run again after its lease.
 const RECORD_TRIES: u32 = 5;
 
+/// What the worker carries jobs out with.
+pub struct Tools {
+    pub mailer: Mailer,
+    pub storage: Storage,
+    /// Outgoing webhooks' deliveries.
+    pub deliverer: std::sync::Arc<dyn Deliverer>,
+}
+
 /// Starts this node's worker.
-pub fn start(workers: &Workers, db: Db, mailer: Mailer, storage: Storage, retry_base: Duration) {
+pub fn start(workers: &Workers, db: Db, tools: Tools, retry_base: Duration) {
     let name = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-    let worker = Worker { db, mailer, storage, retry_base, name };
+    let Tools { mailer, storage, deliverer } = tools;
+    let worker = Worker { db, mailer, storage, deliverer, retry_base, name };
     workers.spawn("jobs", move |stop| worker.run(stop));
 }
 
@@ -50,17 +59,10 @@ struct Worker {
     db: Db,
     mailer: Mailer,
     storage: Storage,
+    deliverer: std::sync::Arc<dyn Deliverer>,
     retry_base: Duration,
     /// Written into `claimed_by`: which process holds a job.
     name: String,
-}
-
-/// How an attempt ended badly.
-enum Failure {
-    /// Trying again may work.
-    Transient(String),
-    /// It never will: give up now.
-    Permanent(String),
 }
 
 /// What a claim found.
@@ -120,7 +122,7 @@ impl Worker {
         let outcome = match Job::decode(&row.kind, &row.payload) {
             Ok(job) => {
                 let finished = {
-                    let performed = tokio::time::timeout(ATTEMPT_TIMEOUT, self.perform(&job));
+                    let performed = tokio::time::timeout(ATTEMPT_TIMEOUT, self.perform(&job, &row));
                     tokio::pin!(performed);
                     tokio::select! {
                         done = &mut performed => Some(done),
@@ -142,10 +144,12 @@ impl Worker {
         };
         let now = db::now();
         let (id, kind, attempt) = (row.id, row.kind.as_str(), row.attempts);
+        let schedule =
+            Job::decode(&row.kind, &row.payload).ok().and_then(|j| j.retry_wait(row.attempts, self.retry_base));
         let outcome = match outcome {
             Ok(job) => Outcome::Done(job.redacted().payload().unwrap_or_else(|_| "{}".into())),
             Err(Failure::Transient(error)) if row.attempts < row.max_attempts => {
-                let wait = backoff(self.retry_base, row.attempts, rand::random::<f64>());
+                let wait = schedule.unwrap_or_else(|| backoff(self.retry_base, row.attempts, rand::random::<f64>()));
                 let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
                 tracing::warn!(job = id, kind, attempt, %error, retry_at = %at, "a job attempt failed; it will be retried");
                 Outcome::Retry(at, error)
@@ -158,8 +162,11 @@ impl Worker {
         self.record(claim, outcome).await;
     }
 
-    async fn perform(&self, job: &Job) -> Result<(), Failure> {
+    async fn perform(&self, job: &Job, row: &JobRow) -> Result<(), Failure> {
         let mail = match job {
+            Job::OutgoingWebhook(delivery) => {
+                return self.deliverer.deliver(row.id, row.attempts, row.last_error.as_deref(), delivery).await;
+            }
             Job::RemoveFiles { keys } => {
                 for key in keys {
                     self.storage.remove(key).await.map_err(|e| Failure::Transient(e.to_string()))?;

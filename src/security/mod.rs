@@ -68,6 +68,14 @@ impl Keys {
         URL_SAFE_NO_PAD.encode(hmac_bytes(&self.derive("csrf"), session_id.to_string().as_bytes()))
     }
 
+    /// The token an outgoing webhook's receivers get (32 hex digits): derived from the
+    /// server secret, the hook and its generation, so that nothing secret is stored and a
+    /// new generation is a new token.
+    pub fn outgoing_webhook_token(&self, hook_id: i64, generation: i32) -> String {
+        let mac = hmac_bytes(&self.derive("outgoing-webhook-token"), format!("{hook_id}:{generation}").as_bytes());
+        mac.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Compares a presented CSRF token with the session's in constant time.
     pub fn csrf_matches(&self, session_id: i64, presented: &str) -> bool {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(presented.trim()) else {

@@ -15,6 +15,7 @@ mod jobs;
 mod live;
 mod mail;
 mod messages;
+mod outgoing;
 mod pages;
 mod pictures;
 mod schema;

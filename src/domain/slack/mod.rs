@@ -3,11 +3,13 @@
 
 pub mod cards;
 pub mod mrkdwn;
+pub mod outgoing;
 pub mod payload;
 mod read;
 
 use super::is_unprintable;
 use super::messages::{emoji_glyph, escape_into};
+use super::{Code, Invalid};
 
 /// Slack-style ids for hearth's own: a letter for the kind of thing, then its database id
 /// (`T4` workspace 4, `C12` channel 12, `U7` user 7, `B3` integration 3).

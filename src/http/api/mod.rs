@@ -80,6 +80,11 @@ use utoipa::OpenApi;
         webhooks::get,
         webhooks::update,
         webhooks::remove,
+        webhooks::create_outgoing,
+        webhooks::list_outgoing,
+        webhooks::get_outgoing,
+        webhooks::update_outgoing,
+        webhooks::remove_outgoing,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     security(("bearer" = []))
