@@ -376,6 +376,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_receiver_that_does_not_answer_in_time_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = tokio::spawn(async move { listener.accept().await.map(|(socket, _)| socket) });
+        let mut req = request(&format!("http://127.0.0.1:{port}/"));
+        req.timeout = Duration::from_millis(300);
+        assert_eq!(client("127.0.0.1", &[]).post(req).await.unwrap_err(), Failure::Timeout);
+        drop(held);
+    }
+
+    #[tokio::test]
     async fn redirects_are_not_followed_and_endless_answers_are_cut() {
         let (port, _) =
             receiver(b"HTTP/1.1 302 Found\r\nlocation: http://10.0.0.1/\r\ncontent-length: 0\r\n\r\n").await;

@@ -1,9 +1,11 @@
 //! The job worker, one per node: claims due jobs under a lease, carries each out, and
 //! records the outcome, retrying failures with capped, jittered exponential back-off.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::{Deliverer, Failure, Job, LINK_PLACEHOLDER, LinkKind, SecretLink};
@@ -31,6 +33,9 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// well inside the default grace period, which the record that follows needs too.
 const STOP_WAIT: Duration = Duration::from_secs(5);
 
+/// How many jobs one node carries out at once.
+const CONCURRENT: usize = 8;
+
 /// How often an idle worker looks for jobs it was not woken for: enqueued by another node
 /// or by the command line, or freed by an expired lease.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -44,14 +49,14 @@ pub struct Tools {
     pub mailer: Mailer,
     pub storage: Storage,
     /// Outgoing webhooks' deliveries.
-    pub deliverer: std::sync::Arc<dyn Deliverer>,
+    pub deliverer: Arc<dyn Deliverer>,
 }
 
 /// Starts this node's worker.
 pub fn start(workers: &Workers, db: Db, tools: Tools, retry_base: Duration) {
     let name = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
     let Tools { mailer, storage, deliverer } = tools;
-    let worker = Worker { db, mailer, storage, deliverer, retry_base, name };
+    let worker = Arc::new(Worker { db, mailer, storage, deliverer, retry_base, name });
     workers.spawn("jobs", move |stop| worker.run(stop));
 }
 
@@ -59,7 +64,7 @@ struct Worker {
     db: Db,
     mailer: Mailer,
     storage: Storage,
-    deliverer: std::sync::Arc<dyn Deliverer>,
+    deliverer: Arc<dyn Deliverer>,
     retry_base: Duration,
     /// Written into `claimed_by`: which process holds a job.
     name: String,
@@ -73,15 +78,30 @@ enum Claimed {
 }
 
 impl Worker {
-    /// Runs jobs one at a time until stopped. A stop lets the job in hand finish.
-    async fn run(self, stop: CancellationToken) {
+    /// Runs up to `CONCURRENT` jobs at once until stopped, so that a slow receiver of a
+    /// webhook holds up one slot, not the mail. A stop lets the jobs in hand finish.
+    async fn run(self: Arc<Self>, stop: CancellationToken) {
+        let slots = Arc::new(Semaphore::new(CONCURRENT));
+        let mut running = tokio::task::JoinSet::new();
         let mut enqueued = self.db.subscribe_jobs();
         while !stop.is_cancelled() {
             // A job enqueued from here on wakes the wait below, even if the claim misses it.
             enqueued.mark_unchanged();
+            while running.try_join_next().is_some() {}
+            let permit = tokio::select! {
+                () = stop.cancelled() => break,
+                permit = slots.clone().acquire_owned() => match permit {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
             let rest = match self.claim().await {
                 Ok(Claimed::Job(row)) => {
-                    self.attempt(row, &stop).await;
+                    let (worker, stop) = (self.clone(), stop.clone());
+                    running.spawn(async move {
+                        worker.attempt(row, &stop).await;
+                        drop(permit);
+                    });
                     continue;
                 }
                 Ok(Claimed::Idle(next)) => next
@@ -92,12 +112,14 @@ impl Worker {
                     POLL_INTERVAL
                 }
             };
+            drop(permit);
             tokio::select! {
-                _ = stop.cancelled() => break,
+                () = stop.cancelled() => break,
                 _ = enqueued.changed() => {}
-                _ = tokio::time::sleep(rest) => {}
+                () = tokio::time::sleep(rest) => {}
             }
         }
+        while running.join_next().await.is_some() {}
     }
 
     async fn claim(&self) -> Result<Claimed, AppError> {

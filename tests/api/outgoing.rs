@@ -443,3 +443,31 @@ async fn outgoing_webhooks_are_checked_when_made_and_changed() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_error(&app.get(&path, &admin.token).await, StatusCode::NOT_FOUND, "webhook_not_found");
 }
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_holds_up_nothing_else() {
+    let app = app_with_receivers(Duration::from_millis(100)).await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (accepted, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+            let _ = accepted.send(());
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/hook");
+    make_outgoing(&app, &admin, json!({"name": "Silent", "trigger_words": ["go"], "callback_urls": [url]})).await;
+    post(&app, &admin, general, "go").await;
+    tokio::time::timeout(Duration::from_secs(10), seen.recv()).await.expect("the delivery connects");
+    // While that delivery waits for its answer, mail still goes out.
+    let (status, _) =
+        app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({"email": "carol@example.com"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mails = app.wait_for_mails(1).await;
+    assert_eq!(mails[0].to, "carol@example.com");
+}
