@@ -140,6 +140,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::integrations::integrations)
         .service(pages::integrations::create_hook)
         .service(pages::integrations::policy)
+        .service(pages::integrations::create_outgoing)
+        .service(pages::integrations::change_outgoing)
         .service(pages::integrations::change_hook)
         .service(pages::search::search_page)
         .service(pages::channels::conversation_page)

@@ -412,6 +412,32 @@ pub struct ChannelChoice {
     pub label: String,
 }
 
+/// An outgoing webhook as its page shows it.
+#[derive(Debug, Clone)]
+pub struct OutgoingView {
+    pub id: i64,
+    pub name: String,
+    pub channel_label: String,
+    pub trigger_words: String,
+    pub trigger_when: String,
+    pub callback_urls: Vec<String>,
+    pub content_type: String,
+    pub token: String,
+    pub disabled: bool,
+    pub created_by: String,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// One delivery on an outgoing webhook's page.
+#[derive(Debug, Clone)]
+pub struct DeliveryView {
+    pub at: String,
+    pub ok: bool,
+    pub status: String,
+    pub latency: String,
+    pub detail: String,
+}
+
 #[derive(Template)]
 #[template(path = "pages/integrations.html")]
 pub struct IntegrationsPage {
@@ -421,7 +447,10 @@ pub struct IntegrationsPage {
     pub is_admin: bool,
     pub members_add_integrations: bool,
     pub hooks: Vec<WebhookView>,
+    pub outgoing: Vec<OutgoingView>,
     pub channels: Vec<ChannelChoice>,
+    /// The public ones, which outgoing webhooks may listen to.
+    pub public_channels: Vec<ChannelChoice>,
     /// Just made or renewed: the hook's name and its two URLs, shown this once.
     pub secret_urls: Option<(String, String, String)>,
 }

@@ -471,3 +471,51 @@ async fn a_receiver_that_never_answers_holds_up_nothing_else() {
     let mails = app.wait_for_mails(1).await;
     assert_eq!(mails[0].to, "carol@example.com");
 }
+
+#[tokio::test]
+async fn the_integrations_page_makes_an_outgoing_webhook_and_shows_its_deliveries() {
+    let app = app_with_receivers(Duration::from_millis(100)).await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let receiver = Receiver::start(&[]).await;
+    let browser = crate::pages::Browser::new(&app);
+    browser.sign_in("admin").await;
+    let page = browser.get("/w/acme/settings/integrations").await;
+    assert!(page.body.contains("No outgoing webhooks yet"));
+    let csrf = page.csrf();
+    let made = browser
+        .post(
+            "/w/acme/settings/integrations/outgoing",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Deployer"),
+                ("channel_id", ""),
+                ("trigger_words", "deploy, ship"),
+                ("trigger_when", "starts_with"),
+                ("callback_urls", &receiver.url),
+                ("content_type", "json"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    post(&app, &admin, general, "shipping now").await;
+    receiver.wait_for(1).await;
+    let shown = eventually("the delivery is on the page", async || {
+        let page = browser.get("/w/acme/settings/integrations").await;
+        page.body.contains("1 recent deliveries").then_some(page)
+    })
+    .await;
+    assert!(shown.body.contains("Deployer") && shown.body.contains("begins with: deploy, ship"), "listed");
+    let (_, listed) = app.get("/api/v1/workspaces/acme/outgoing-webhooks", &admin.token).await;
+    let token = listed["outgoing_webhooks"][0]["token"].as_str().unwrap();
+    assert!(shown.body.contains(token), "its token is shown to its managers");
+    // A bad form says why and makes nothing.
+    let bad = browser
+        .post(
+            "/w/acme/settings/integrations/outgoing",
+            &[("csrf_token", &csrf), ("name", "Nothing"), ("channel_id", ""), ("callback_urls", &receiver.url)],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Give the webhook a channel, trigger words, or both."), "{}", bad.body);
+}

@@ -7,10 +7,12 @@ use actix_web::{get, post, web};
 use serde::Deserialize;
 
 use super::{PageResult, PageUser, html, layout_for, notice_for, redirect};
-use crate::app::{AppState, webhooks, workspaces};
+use crate::app::{AppState, outgoing, webhooks, workspaces};
 use crate::domain::workspaces::WorkspaceRights;
 use crate::error::AppError;
-use crate::views::pages::{ChannelChoice, IntegrationsPage, WebhookFailureView, WebhookView};
+use crate::views::pages::{
+    ChannelChoice, DeliveryView, IntegrationsPage, OutgoingView, WebhookFailureView, WebhookView,
+};
 use crate::wire;
 
 #[derive(Deserialize)]
@@ -41,8 +43,23 @@ async fn page(
         Err(e @ AppError::Forbidden(_)) => (Vec::new(), Some(e)),
         Err(e) => return Err(e.into()),
     };
-    let members =
-        if hooks.is_empty() { Vec::new() } else { workspaces::members(state, actor, slug, super::SHOWN).await?.items };
+    let public_channels: Vec<ChannelChoice> = layout
+        .nav
+        .as_ref()
+        .map(|n| {
+            n.channels
+                .iter()
+                .filter(|c| !c.private)
+                .map(|c| ChannelChoice { id: c.id, label: format!("#{}", c.label) })
+                .collect()
+        })
+        .unwrap_or_default();
+    let outgoing_hooks = if denied.is_none() { outgoing::list(state, actor, slug).await? } else { Vec::new() };
+    let members = if hooks.is_empty() && outgoing_hooks.is_empty() {
+        Vec::new()
+    } else {
+        workspaces::members(state, actor, slug, super::SHOWN).await?.items
+    };
     let username =
         |id: i64| members.iter().find(|m| m.user.id == id).map_or_else(|| id.to_string(), |m| m.user.username.clone());
     let status =
@@ -75,6 +92,42 @@ async fn page(
                 .collect(),
         })
         .collect();
+    let outgoing = outgoing_hooks
+        .into_iter()
+        .map(|o| OutgoingView {
+            id: o.id,
+            channel_label: match o.channel_id {
+                None => "any public channel".to_owned(),
+                Some(id) => channels
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map_or_else(|| "a channel you are not in".to_owned(), |c| c.label.clone()),
+            },
+            name: o.name,
+            trigger_words: o.trigger_words.join(", "),
+            trigger_when: if o.trigger_when == "starts_with" {
+                "begins with".to_owned()
+            } else {
+                "first word".to_owned()
+            },
+            callback_urls: o.callback_urls,
+            content_type: o.content_type,
+            token: o.token,
+            disabled: o.disabled,
+            created_by: username(o.created_by),
+            deliveries: o
+                .recent_deliveries
+                .into_iter()
+                .map(|d| DeliveryView {
+                    at: d.at.0.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    ok: d.ok,
+                    status: d.status.map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
+                    latency: d.latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_default(),
+                    detail: d.detail,
+                })
+                .collect(),
+        })
+        .collect();
     let secret_urls = secret.and_then(|h| Some((h.name, h.url?, h.slack_url?)));
     let mut res = html(&IntegrationsPage {
         layout,
@@ -83,7 +136,9 @@ async fn page(
         is_admin: WorkspaceRights::of(workspace.role).administer,
         members_add_integrations: workspace.members_add_integrations,
         hooks,
+        outgoing,
         channels,
+        public_channels,
         secret_urls,
     })?;
     if let Some(status) = status {
@@ -212,6 +267,88 @@ pub async fn policy(
     };
     match workspaces::update(&state, &user.0.actor, &ws, patch).await {
         Ok(_) => Ok(redirect(&format!("/w/{ws}/settings/integrations?done=saved"))),
+        Err(e) => refused(&state, &user, &ws, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OutgoingForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    /// Empty: any public channel.
+    #[serde(default)]
+    channel_id: String,
+    #[serde(default)]
+    trigger_words: String,
+    #[serde(default)]
+    trigger_when: String,
+    #[serde(default)]
+    callback_urls: String,
+    #[serde(default)]
+    content_type: String,
+    /// For a change: `enable`, `disable`, `regenerate` or `delete`.
+    #[serde(default)]
+    action: String,
+}
+
+#[post("/w/{ws}/settings/integrations/outgoing")]
+pub async fn create_outgoing(
+    state: web::Data<AppState>,
+    user: PageUser,
+    ws: web::Path<String>,
+    form: web::Form<OutgoingForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let channel_id = match form.channel_id.trim() {
+        "" => None,
+        raw => match raw.parse() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                let e = AppError::invalid(crate::domain::Code::InvalidRequest, "Pick a channel from the list.");
+                return refused(&state, &user, &ws, e).await;
+            }
+        },
+    };
+    let spec = outgoing::HookSpec {
+        name: Some(form.name.clone()),
+        channel_id: Some(channel_id),
+        trigger_words: Some(form.trigger_words.split([',', ' ']).map(str::to_owned).collect()),
+        trigger_when: Some(form.trigger_when.clone()),
+        callback_urls: Some(form.callback_urls.lines().map(str::to_owned).collect()),
+        content_type: Some(form.content_type.clone()),
+        ..Default::default()
+    };
+    match outgoing::create(&state, &user.0.actor, &ws, spec).await {
+        Ok(_) => Ok(redirect(&format!("/w/{ws}/settings/integrations?done=saved"))),
+        Err(e) => refused(&state, &user, &ws, e).await,
+    }
+}
+
+#[post("/w/{ws}/settings/integrations/outgoing/{id}")]
+pub async fn change_outgoing(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<OutgoingForm>,
+) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    let (ws, id) = path.into_inner();
+    let actor = &user.0.actor;
+    let result = match form.action.as_str() {
+        "delete" => outgoing::delete(&state, actor, &ws, id).await,
+        action => {
+            let spec = outgoing::HookSpec {
+                disabled: matches!(action, "enable" | "disable").then(|| action == "disable"),
+                regenerate_token: action == "regenerate",
+                ..Default::default()
+            };
+            outgoing::update(&state, actor, &ws, id, spec).await.map(|_| ())
+        }
+    };
+    match result {
+        Ok(()) => Ok(redirect(&format!("/w/{ws}/settings/integrations?done=saved"))),
         Err(e) => refused(&state, &user, &ws, e).await,
     }
 }
