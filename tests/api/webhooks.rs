@@ -200,6 +200,7 @@ async fn bad_payloads_are_answered_with_slack_codes_and_post_nothing() {
     let cases: Vec<(Option<&str>, String, StatusCode, &str)> = vec![
         (json_ct, "{\"text\": \"unclosed".into(), StatusCode::BAD_REQUEST, "invalid_payload"),
         (json_ct, "[\"a list\"]".into(), StatusCode::BAD_REQUEST, "invalid_payload"),
+        (Some("application/xml"), "<text>hello</text>".into(), StatusCode::BAD_REQUEST, "invalid_payload"),
         (Some("application/x-www-form-urlencoded"), "text=hello".into(), StatusCode::BAD_REQUEST, "invalid_payload"),
         (
             Some("application/x-www-form-urlencoded"),
