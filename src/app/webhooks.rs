@@ -530,6 +530,16 @@ pub async fn post_as_integration(
     mut incoming: Incoming,
     shown: Shown,
 ) -> Result<wire::Message, Refusal> {
+    // Too long to post is refused before any work is spent on it.
+    let max = state.settings.limits.max_message_chars;
+    if incoming.text.len() > max * 4 || incoming.text.chars().count() > max {
+        let chars = incoming.text.chars().count();
+        return Err(Refusal::new(
+            400,
+            "msg_too_long",
+            format!("A message can be at most {max} characters long; this one has {chars}."),
+        ));
+    }
     let (mut users, mut channels) = mrkdwn::referenced_ids(&incoming.text);
     let (more_users, more_channels) = incoming.cards.referenced_ids();
     users.extend(more_users);

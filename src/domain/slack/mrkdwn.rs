@@ -117,18 +117,19 @@ fn segments(text: &str) -> Vec<Segment<'_>> {
     out
 }
 
-/// The next `<…>` of a text: what precedes it, what is inside, and what follows.
+/// The next `<…>` of a text: what precedes it, what is inside, and what follows. A `<`
+/// whose `>` comes after another `<` or a line break is text, and the search goes on from
+/// there (one pass, however many of them a text holds).
 fn next_angle(text: &str) -> Option<(&str, &str, &str)> {
-    let open = text.find('<')?;
-    let close = open + text[open..].find('>')?;
-    let inner = &text[open + 1..close];
-    if inner.contains(['\n', '<']) {
-        // Not a reference: skip past this '<'.
-        let (before, inner, after) = next_angle(&text[open + 1..])?;
-        let before_len = open + 1 + before.len();
-        return Some((&text[..before_len], inner, after));
+    let mut from = 0;
+    loop {
+        let open = from + text[from..].find('<')?;
+        let stop = open + 1 + text[open + 1..].find(['>', '<', '\n'])?;
+        if text[stop..].starts_with('>') {
+            return Some((&text[..open], &text[open + 1..stop], &text[stop + 1..]));
+        }
+        from = stop;
     }
-    Some((&text[..open], inner, &text[close + 1..]))
 }
 
 /// What a `<…>` stands for.
@@ -246,43 +247,48 @@ fn escape_label(label: &str) -> String {
 /// `_` (the same in both) are left alone.
 fn emphasis(text: &str, out: &mut String) {
     let chars: Vec<char> = text.chars().collect();
+    // One pass pairs lone marks line by line: an opener waits for the next mark of its
+    // kind that can close it. Linear, however many marks a text holds.
+    let mut doubled = vec![false; chars.len()];
+    let mut open: [Option<usize>; 2] = [None, None];
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if c == '*' || c == '~' {
-            let run = chars[i..].iter().take_while(|&&x| x == c).count();
-            if run == 1 && pairs_on_line(&chars, i, c) {
-                out.push(c);
-                out.push(c);
-            } else {
-                out.extend(std::iter::repeat_n(c, run));
+        if c == '\n' {
+            open = [None, None];
+        }
+        let slot = match c {
+            '*' => 0,
+            '~' => 1,
+            _ => {
+                i += 1;
+                continue;
             }
-            i += run;
-            continue;
+        };
+        let run = chars[i..].iter().take_while(|&&x| x == c).count();
+        if run == 1 {
+            let before = i.checked_sub(1).map(|p| chars[p]);
+            let after = chars.get(i + 1).copied();
+            let opens = after.is_some_and(|a| !a.is_whitespace()) && before.is_none_or(|b| !b.is_alphanumeric());
+            let closes = before.is_some_and(|b| !b.is_whitespace()) && after.is_none_or(|a| !a.is_alphanumeric());
+            match open[slot] {
+                Some(o) if closes => {
+                    doubled[o] = true;
+                    doubled[i] = true;
+                    open[slot] = None;
+                }
+                _ if opens => open[slot] = Some(i),
+                _ => {}
+            }
         }
-        out.push(c);
-        i += 1;
+        i += run;
     }
-}
-
-/// Whether the lone mark at `i` opens a span closed on the same line (or closes one).
-fn pairs_on_line(chars: &[char], i: usize, mark: char) -> bool {
-    let before = i.checked_sub(1).map(|p| chars[p]);
-    let after = chars.get(i + 1).copied();
-    let opens = after.is_some_and(|a| !a.is_whitespace()) && before.is_none_or(|b| !b.is_alphanumeric());
-    let closes = before.is_some_and(|b| !b.is_whitespace()) && after.is_none_or(|a| !a.is_alphanumeric());
-    let lone = |j: usize| chars[j] == mark && chars.get(j + 1) != Some(&mark) && (j == 0 || chars[j - 1] != mark);
-    if opens {
-        let line_end = chars[i + 1..].iter().position(|&c| c == '\n').map_or(chars.len(), |p| i + 1 + p);
-        if (i + 1..line_end).any(|j| lone(j) && !chars[j - 1].is_whitespace()) {
-            return true;
+    for (c, twice) in chars.iter().zip(doubled) {
+        out.push(*c);
+        if twice {
+            out.push(*c);
         }
     }
-    if closes {
-        let line_start = chars[..i].iter().rposition(|&c| c == '\n').map_or(0, |p| p + 1);
-        return (line_start..i).any(|j| lone(j) && chars.get(j + 1).is_some_and(|a| !a.is_whitespace()));
-    }
-    false
 }
 
 /// `&amp;`, `&lt;` and `&gt;` (the three Slack escapes), and `&quot;`/`&#39;`, decoded.
@@ -340,6 +346,16 @@ mod tests {
     #[test]
     fn literal_text_shows_as_sent() {
         assert_eq!(literal("*a* [b](c) &lt;d&gt;"), "\\*a\\* \\[b\\](c) \\<d\\>");
+    }
+
+    #[test]
+    fn hostile_texts_take_linear_time() {
+        // A million angle brackets or marks: one pass each, no deep recursion.
+        let angles = "<".repeat(1_000_000) + ">";
+        assert!(to_markdown(&angles, &names()).len() >= 1_000_000);
+        let marks = "*a ".repeat(300_000);
+        assert!(to_markdown(&marks, &names()).len() >= 900_000);
+        assert_eq!(to_markdown("*a* *b* x*", &names()), "**a** **b** x*");
     }
 
     #[test]
