@@ -225,8 +225,10 @@ impl Outbound {
     }
 }
 
-/// What a reqwest error was, told by its kind and its causes.
+/// What a reqwest error was, told by its kind and its causes; never the URL, whose path
+/// may hold a secret.
 fn failure(e: reqwest::Error) -> Failure {
+    let e = e.without_url();
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(cause) = source {
         if let Some(refused) = cause.downcast_ref::<RefusedAddress>() {

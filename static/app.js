@@ -140,7 +140,9 @@ function offerNotifications() {
 function notify(message, isDm) {
   if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
   const text = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
-  const n = new Notification(isDm ? message.user.display_name : `${message.user.display_name} mentioned you`, { body: text, tag: `m${message.id}` });
+  // An integration's message is shown as the integration, never as the member behind it.
+  const from = message.bot ? `${message.bot.name} (app)` : message.user.display_name;
+  const n = new Notification(isDm ? from : `${from} mentioned you`, { body: text, tag: `m${message.id}` });
   n.onclick = () => {
     window.focus();
     location.href = `/w/${ws}/c/${message.channel_id}/m/${message.id}`;

@@ -30,6 +30,11 @@ pub const MAX_PAGE: i64 = 200;
 
 /// The longest idempotency key accepted.
 const MAX_CLIENT_MSG_ID: usize = 64;
+/// The most text a message's attachments and blocks may hold together (each text is
+/// bounded too, and so is their number).
+const MAX_CARDS_BYTES: usize = 256 * 1024;
+/// The largest an integration's marker (name, icon, Mattermost `props`) may be stored.
+const MAX_BOT_BYTES: usize = 64 * 1024;
 
 fn message_not_found() -> AppError {
     AppError::not_found(Code::MessageNotFound, "No such message, or you cannot see it.")
@@ -174,6 +179,12 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
     };
     // Cards' texts name people and channels too: they are looked up with the text's.
     let cards_markdown = form.cards.markdown();
+    if cards_markdown.len() > MAX_CARDS_BYTES {
+        return Err(AppError::invalid(
+            Code::TextTooLong,
+            format!("A message's attachments and blocks can hold at most {MAX_CARDS_BYTES} bytes of text."),
+        ));
+    }
     let named = if cards_markdown.is_empty() {
         text.clone()
     } else {
@@ -209,6 +220,12 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
         false => text,
     };
     let bot = form.bot.as_ref().map(serde_json::to_string).transpose().map_err(|e| AppError::Unexpected(e.into()))?;
+    if bot.as_ref().is_some_and(|b| b.len() > MAX_BOT_BYTES) {
+        return Err(AppError::invalid(
+            Code::TextTooLong,
+            format!("An integration's name, icon and props can take at most {MAX_BOT_BYTES} bytes."),
+        ));
+    }
     let author = actor.user.clone();
     state
         .db

@@ -5,10 +5,12 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod as_integration;
 pub mod channel_members;
 pub mod channels;
 pub mod conversations;
 pub mod files;
+pub mod incoming;
 pub mod invitations;
 pub mod jobs;
 pub mod messages;

@@ -16,6 +16,8 @@ use crate::wire::{self, IntegrationEvent, Time};
 /// Deliveries shown with a hook.
 const RECENT_DELIVERIES: i64 = 20;
 const MAX_NAME: usize = 80;
+/// Outgoing webhooks one workspace may have: each message is matched against all of them.
+const MAX_HOOKS: usize = 100;
 
 /// What an outgoing webhook is made of (and what a change may change: `None` keeps it).
 #[derive(Debug, Clone, Default)]
@@ -161,6 +163,12 @@ pub async fn create(
         .write(move |tx| {
             let membership = access::workspace(tx, &slug, user_id)?;
             may_manage_integration(membership.role, membership.workspace.members_add_integrations, true)?;
+            if OutgoingWebhookRow::of_workspace(tx, membership.workspace.id)?.len() >= MAX_HOOKS {
+                return Err(AppError::conflict(
+                    Code::TooManyIntegrations,
+                    format!("A workspace can have at most {MAX_HOOKS} outgoing webhooks; remove one first."),
+                ));
+            }
             if let Some(channel) = channel_id {
                 check_channel(tx, membership.workspace.id, user_id, channel)?;
             }

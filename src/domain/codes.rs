@@ -108,6 +108,8 @@ codes! {
     TokenNotFound => "token_not_found",
     TooManyDmMembers => "too_many_dm_members",
     TooManyTokens => "too_many_tokens",
+    TooManyIntegrations => "too_many_integrations",
+    NotCreator => "not_creator",
     UnsupportedMediaType => "unsupported_media_type",
     UserNotFound => "user_not_found",
     UsernameTaken => "username_taken",

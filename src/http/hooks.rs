@@ -7,7 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 
 use crate::app::AppState;
-use crate::app::webhooks::{self, Address, Refusal};
+use crate::app::as_integration::Refusal;
+use crate::app::incoming::{self, Address};
 
 /// The largest payload accepted, as Mattermost's.
 pub const HOOK_BODY_LIMIT: usize = 1024 * 1024;
@@ -62,7 +63,7 @@ async fn receive(
     };
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let content_type = content_type.to_ascii_lowercase();
-    match webhooks::receive(state, address, secret, &content_type, &body).await {
+    match incoming::receive(state, address, secret, &content_type, &body).await {
         Ok(_) => plain(200, "ok"),
         Err(refusal) => {
             if refusal.status >= 500 {

@@ -10,17 +10,19 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use crate::app::webhooks::{Shown, Target, active_creator, post_as_integration};
+use crate::app::as_integration::{Shown, Target, active_creator, post_as_integration};
 use crate::app::{Actor, AppState, Credential};
 use crate::db::channels::ChannelRow;
 use crate::db::events::EventRow;
 use crate::db::integrations::{NewLog, OUTGOING, OutgoingWebhookRow};
+use crate::db::messages::MessageRow;
+use crate::db::users::UserRow;
 use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, Tx};
 use crate::domain::channels::ChannelKind;
 use crate::domain::events::EventKind;
 use crate::domain::slack::outgoing::{Outgoing, TriggerWhen, triggered};
-use crate::domain::slack::payload::Incoming;
+use crate::domain::slack::payload::{Incoming, PayloadError};
 use crate::domain::slack::{SlackId, message_ts};
 use crate::error::AppError;
 use crate::events::{self, EventData};
@@ -77,6 +79,8 @@ pub fn start(workers: &Workers, state: AppState) {
 fn enqueue(tx: &mut Tx<'_>, rows: &[EventRow]) -> Result<(), AppError> {
     let mut hooks: HashMap<i64, Vec<OutgoingWebhookRow>> = HashMap::new();
     let mut workspaces: HashMap<i64, WorkspaceRow> = HashMap::new();
+    // Whether a hook's creator may still have it fire, by workspace and creator.
+    let mut creators: HashMap<(i64, i64), bool> = HashMap::new();
     for row in rows {
         if row.kind != EventKind::MessageCreated.as_str() {
             continue;
@@ -111,13 +115,26 @@ fn enqueue(tx: &mut Tx<'_>, rows: &[EventRow]) -> Result<(), AppError> {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(WorkspaceRow::find(tx, workspace_id)?),
         };
+        let thread_ts = match message.thread_root_id {
+            Some(root) => MessageRow::find(tx, root)?.map(|r| message_ts(r.created_at)),
+            None => None,
+        };
         for hook in candidates {
+            let acting = match creators.entry((workspace_id, hook.created_by)) {
+                std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    *e.insert(active_creator(tx, workspace_id, hook.created_by)?.is_some())
+                }
+            };
+            if !acting {
+                continue;
+            }
             let words: Vec<String> = hook.trigger_words.lines().map(str::to_owned).collect();
             let when = TriggerWhen::parse(&hook.trigger_when).unwrap_or(TriggerWhen::FirstWord);
             let Some(trigger_word) = triggered(&message.text, &words, when, hook.channel_id.is_some()) else {
                 continue;
             };
-            let body = outgoing(workspace, &channel, hook, &message, trigger_word);
+            let body = outgoing(workspace, &channel, hook, &message, thread_ts.clone(), trigger_word);
             for url in hook.callback_urls.lines().filter(|u| !u.trim().is_empty()) {
                 let delivery = Delivery {
                     hook_id: hook.id,
@@ -140,6 +157,7 @@ fn outgoing(
     channel: &ChannelRow,
     hook: &OutgoingWebhookRow,
     message: &wire::Message,
+    thread_ts: Option<String>,
     trigger_word: String,
 ) -> Outgoing {
     let at = message.created_at.0;
@@ -152,7 +170,7 @@ fn outgoing(
         channel_name: channel.name.clone().unwrap_or_default(),
         timestamp: message_ts(at),
         timestamp_ms: at.and_utc().timestamp_millis(),
-        thread_ts: message.thread_root_id.map(|root| root.to_string()),
+        thread_ts,
         user_id: SlackId::user(message.user.id),
         user_name: message.user.username.clone(),
         post_id: message.id.to_string(),
@@ -178,6 +196,16 @@ impl Deliveries {
         let hook = match hook {
             Ok(Some(h)) if !h.disabled => h,
             Ok(_) => return Ok(()),
+            Err(e) => return Err(Failure::Transient(format!("unknown_error: {e}"))),
+        };
+        // A retry goes only where the hook still sends, while its creator may still have it.
+        if !hook.callback_urls.lines().any(|u| u == d.url) {
+            return Ok(());
+        }
+        let (ws, creator_id) = (hook.workspace_id, hook.created_by);
+        let creator = match self.state.db.read(move |conn| active_creator(conn, ws, creator_id)).await {
+            Ok(Some(creator)) => creator,
+            Ok(None) => return Ok(()),
             Err(e) => return Err(Failure::Transient(format!("unknown_error: {e}"))),
         };
         let mut body = d.body.clone();
@@ -218,7 +246,7 @@ impl Deliveries {
             Err(e) => Err(Failure::Permanent(format!("{}: {e}", e.retry_reason()))),
         };
         let reply = match &result {
-            Ok(res) if outcome.is_ok() => self.reply(&hook, d, res).await,
+            Ok(res) if outcome.is_ok() => self.reply(&hook, creator, d, res).await,
             _ => None,
         };
         self.log(&hook, &result, &outcome, reply).await;
@@ -227,7 +255,7 @@ impl Deliveries {
 
     /// Posts a receiver's reply (`{"text": …}`, with `attachments`, `username`, and
     /// `response_type: comment` for the thread) as the hook; what went wrong, if anything.
-    async fn reply(&self, hook: &OutgoingWebhookRow, d: &Delivery, res: &Response) -> Option<String> {
+    async fn reply(&self, hook: &OutgoingWebhookRow, creator: UserRow, d: &Delivery, res: &Response) -> Option<String> {
         let body = std::str::from_utf8(&res.body).ok()?.trim();
         if body.is_empty() {
             return None;
@@ -236,13 +264,11 @@ impl Deliveries {
             Ok(v) => v,
             Err(_) => return Some("the reply is not JSON; nothing posted".to_owned()),
         };
-        let Ok(incoming) = Incoming::read(&value) else {
-            return None;
-        };
-        let (ws, creator_id) = (hook.workspace_id, hook.created_by);
-        let creator = self.state.db.read(move |conn| active_creator(conn, ws, creator_id)).await;
-        let Ok(Some(creator)) = creator else {
-            return Some("the hook's creator is no longer active; the reply was not posted".to_owned());
+        let incoming = match Incoming::read(&value) {
+            Ok(incoming) => incoming,
+            // `{}` or an answer without text is an acknowledgement, not a reply.
+            Err(PayloadError::NoText) => return None,
+            Err(e) => return Some(format!("the reply was not posted: {}: {}", e.code(), e.message())),
         };
         let in_thread = value.get("response_type").and_then(serde_json::Value::as_str) == Some("comment");
         let thread_root_id = if in_thread { Some(d.thread_root_id.unwrap_or(d.message_id)) } else { None };

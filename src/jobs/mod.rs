@@ -97,6 +97,11 @@ impl Job {
     /// older version leaves a newer kind to the nodes that know it.
     pub const KINDS: &'static [&'static str] = &["mail", "link_mail", "remove_files", "outgoing_webhook"];
 
+    /// Whether jobs of this kind deliver to servers hearth does not run.
+    pub fn is_delivery(kind: &str) -> bool {
+        kind == "outgoing_webhook"
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Mail(_) => "mail",

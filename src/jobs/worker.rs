@@ -2,6 +2,7 @@
 //! records the outcome, retrying failures with capped, jittered exponential back-off.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -36,6 +37,10 @@ const STOP_WAIT: Duration = Duration::from_secs(5);
 /// How many jobs one node carries out at once.
 const CONCURRENT: usize = 8;
 
+/// How many of those may be deliveries to other people's servers, so that receivers that
+/// never answer cannot hold up the mail and the clean-up.
+const DELIVERY_SLOTS: usize = 6;
+
 /// How often an idle worker looks for jobs it was not woken for: enqueued by another node
 /// or by the command line, or freed by an expired lease.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -56,7 +61,8 @@ pub struct Tools {
 pub fn start(workers: &Workers, db: Db, tools: Tools, retry_base: Duration) {
     let name = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
     let Tools { mailer, storage, deliverer } = tools;
-    let worker = Arc::new(Worker { db, mailer, storage, deliverer, retry_base, name });
+    let delivering = Arc::new(AtomicUsize::new(0));
+    let worker = Arc::new(Worker { db, mailer, storage, deliverer, retry_base, name, delivering });
     workers.spawn("jobs", move |stop| worker.run(stop));
 }
 
@@ -68,6 +74,8 @@ struct Worker {
     retry_base: Duration,
     /// Written into `claimed_by`: which process holds a job.
     name: String,
+    /// Deliveries in hand.
+    delivering: Arc<AtomicUsize>,
 }
 
 /// What a claim found.
@@ -95,11 +103,23 @@ impl Worker {
                     Err(_) => break,
                 },
             };
-            let rest = match self.claim().await {
+            let kinds: Vec<&'static str> = if self.delivering.load(Ordering::Acquire) >= DELIVERY_SLOTS {
+                Job::KINDS.iter().copied().filter(|k| !Job::is_delivery(k)).collect()
+            } else {
+                Job::KINDS.to_vec()
+            };
+            let rest = match self.claim(kinds).await {
                 Ok(Claimed::Job(row)) => {
+                    let delivery = Job::is_delivery(&row.kind);
+                    if delivery {
+                        self.delivering.fetch_add(1, Ordering::AcqRel);
+                    }
                     let (worker, stop) = (self.clone(), stop.clone());
                     running.spawn(async move {
                         worker.attempt(row, &stop).await;
+                        if delivery {
+                            worker.delivering.fetch_sub(1, Ordering::AcqRel);
+                        }
                         drop(permit);
                     });
                     continue;
@@ -122,13 +142,13 @@ impl Worker {
         while running.join_next().await.is_some() {}
     }
 
-    async fn claim(&self) -> Result<Claimed, AppError> {
+    async fn claim(&self, kinds: Vec<&'static str>) -> Result<Claimed, AppError> {
         let name = self.name.clone();
         self.db
             .write(move |tx| {
                 let now = db::now();
                 let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
-                match JobRow::claim(tx, Job::KINDS, &name, now, lease_until)? {
+                match JobRow::claim(tx, &kinds, &name, now, lease_until)? {
                     Some(row) => Ok(Claimed::Job(row)),
                     None => Ok(Claimed::Idle(JobRow::next_due(tx)?)),
                 }

@@ -27,7 +27,8 @@ impl ResultView {
             href: format!("/w/{ws}/c/{}/m/{}", m.channel_id, m.id),
             channel_href: format!("/w/{ws}/c/{}", m.channel_id),
             channel_label,
-            author: m.user.display_name.clone(),
+            // An integration's message is shown as the integration, never as the member behind it.
+            author: m.bot.as_ref().map_or_else(|| m.user.display_name.clone(), |b| format!("{} (app)", b.name)),
             at: m.created_at.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
             at_text: m.created_at.0.format("%b %-d, %Y %H:%M").to_string(),
             in_thread: m.thread_root_id.is_some(),

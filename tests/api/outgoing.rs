@@ -245,6 +245,64 @@ async fn a_channel_hook_sends_json_and_a_comment_reply_goes_to_the_thread() {
     .await;
     assert_eq!(thread["replies"][0]["text"], "on it");
     assert_eq!(thread["replies"][0]["bot"]["name"], "Ops");
+
+    // A reply in the thread names its root by the root's Slack ts, as Slack does.
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/channels/{ops}/messages"),
+            &admin.token,
+            json!({"text": "fixed", "thread_root_id": root}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let got = receiver.wait_for(2).await;
+    let body: Value = serde_json::from_str(&got[1].body).unwrap();
+    assert_eq!(body["text"], "fixed");
+    let at = chrono::DateTime::parse_from_rfc3339(message["created_at"].as_str().unwrap()).unwrap();
+    let root_ts = format!("{}.{:06}", at.timestamp(), at.timestamp_subsec_micros());
+    assert_eq!(body["thread_ts"].as_str(), Some(root_ts.as_str()), "{body}");
+}
+
+#[tokio::test]
+async fn a_hook_stops_with_its_creators_rights() {
+    let app = app_with_receivers(Duration::from_millis(100)).await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    app.patch("/api/v1/workspaces/acme", &admin.token, json!({"members_add_integrations": true})).await;
+    let general = channel_id(&app, &admin, "general").await;
+    let bobs_receiver = Receiver::start(&[]).await;
+    let admins_receiver = Receiver::start(&[]).await;
+    let bobs = make_outgoing(
+        &app,
+        &bob,
+        json!({"name": "Bob's", "channel_id": general, "callback_urls": [bobs_receiver.url]}),
+    )
+    .await;
+    make_outgoing(
+        &app,
+        &admin,
+        json!({"name": "Admin's", "channel_id": general, "callback_urls": [admins_receiver.url]}),
+    )
+    .await;
+    post(&app, &admin, general, "one").await;
+    bobs_receiver.wait_for(1).await;
+    admins_receiver.wait_for(1).await;
+
+    // Once bob is deactivated his hook sends nothing; the admin's, which sees every message
+    // after it, shows the follower went past.
+    let (status, _) = app
+        .patch(&format!("/api/v1/workspaces/acme/members/{}", bob.id), &admin.token, json!({"deactivated": true}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    post(&app, &admin, general, "two").await;
+    let got = admins_receiver.wait_for(2).await;
+    assert!(got.iter().any(|r| r.field("text").as_deref() == Some("two")), "{got:?}");
+    let jobs = app
+        .sql_text(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) AS value FROM jobs WHERE kind = 'outgoing_webhook' AND payload LIKE '%\"hook_id\":{},%'",
+            bobs["id"]
+        ));
+    assert_eq!(jobs, "1", "only the message before the deactivation was sent to bob's hook");
 }
 
 #[tokio::test]

@@ -197,6 +197,8 @@ async fn bad_payloads_are_answered_with_slack_codes_and_post_nothing() {
     let (hook, url, slack_url) = make_hook(&app, &admin, general, "CI").await;
     let json_ct = Some("application/json");
     let attachments: Vec<Value> = (0..101).map(|i| json!({"text": i})).collect();
+    // Each text within its own bound, together over what one message may carry.
+    let wordy: Vec<Value> = (0..90).map(|_| json!({"text": "w".repeat(3_000)})).collect();
     let cases: Vec<(Option<&str>, String, StatusCode, &str)> = vec![
         (json_ct, "{\"text\": \"unclosed".into(), StatusCode::BAD_REQUEST, "invalid_payload"),
         (json_ct, "[\"a list\"]".into(), StatusCode::BAD_REQUEST, "invalid_payload"),
@@ -227,6 +229,7 @@ async fn bad_payloads_are_answered_with_slack_codes_and_post_nothing() {
         (json_ct, json!({"text": "x", "channel": "@nobody"}).to_string(), StatusCode::BAD_REQUEST, "user_not_found"),
         (json_ct, json!({"text": "x", "thread_ts": "1.000001"}).to_string(), StatusCode::NOT_FOUND, "thread_not_found"),
         (json_ct, json!({"text": "y".repeat(40_001)}).to_string(), StatusCode::BAD_REQUEST, "msg_too_long"),
+        (json_ct, json!({"text": "x", "attachments": wordy}).to_string(), StatusCode::BAD_REQUEST, "msg_too_long"),
         (
             json_ct,
             format!("{{\"text\":\"{}\"}}", "z".repeat(1024 * 1024)),
@@ -444,6 +447,22 @@ async fn who_may_manage_hooks_and_what_a_hook_must_be() {
     assert_error(&moved, StatusCode::FORBIDDEN, "not_in_channel");
     let (_, listed) = app.get(hooks, &admin.token).await;
     assert_eq!(listed["incoming_webhooks"].as_array().unwrap().len(), 2, "nothing was made by the refusals");
+
+    // A new secret would let whoever holds it post with the creator's rights: only the
+    // creator may ask for one; an admin disables or removes instead.
+    assert_error(
+        &app.patch(&bobs_path, &admin.token, json!({"regenerate_secret": true})).await,
+        StatusCode::FORBIDDEN,
+        "not_creator",
+    );
+    let (status, _) = send_json(&app, bobs["url"].as_str().unwrap(), json!({"text": "still bob's"})).await;
+    assert_eq!(status, StatusCode::OK, "the refused regeneration left the old secret working");
+    // Closing integrations to members stops the hooks members made.
+    app.patch("/api/v1/workspaces/acme", &admin.token, json!({"members_add_integrations": false})).await;
+    let (status, body) = send_json(&app, bobs["url"].as_str().unwrap(), json!({"text": "no more"})).await;
+    assert_eq!((status, body.as_str()), (StatusCode::FORBIDDEN, "action_prohibited"));
+    let (status, _) = send_json(&app, admins["url"].as_str().unwrap(), json!({"text": "admins' still work"})).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -354,10 +354,7 @@ pub async fn create_token(state: web::Data<AppState>, user: PageUser, form: web:
     match tokens::create(&state, &user.0.actor, &form.name).await {
         Ok((_, token)) => {
             let mut res = account_page(&state, &user, None, None, Some(token)).await?;
-            res.headers_mut().insert(
-                actix_web::http::header::CACHE_CONTROL,
-                actix_web::http::header::HeaderValue::from_static("no-store"),
-            );
+            super::no_store(&mut res);
             Ok(res)
         }
         Err(e) => account_error(&state, &user, e).await,

@@ -141,6 +141,8 @@ async fn page(
         public_channels,
         secret_urls,
     })?;
+    // Hooks' URLs and tokens are secrets.
+    super::no_store(&mut res);
     if let Some(status) = status {
         *res.status_mut() = status;
     }

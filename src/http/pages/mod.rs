@@ -127,6 +127,11 @@ pub fn html_status(status: StatusCode, t: &impl askama::Template) -> PageResult 
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(views::render(t)?))
 }
 
+/// Marks a page that shows a secret as never to be kept by a browser or a proxy.
+pub fn no_store(res: &mut HttpResponse) {
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+}
+
 /// 303 See Other: the answer to a form post.
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_owned())).finish()
