@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use crate::db::channels::ChannelRow;
 use crate::db::files::FileRow;
-use crate::db::integrations::{IncomingWebhookRow, LogRow};
 use crate::db::invitations::InvitationRow;
 use crate::db::messages::{MessageRow, ReactionRow};
 use crate::db::tokens::TokenRow;
@@ -15,6 +14,10 @@ use crate::db::users::UserRow;
 use crate::db::workspaces::{MemberRow, WorkspaceRow};
 use crate::domain::channels::{ChannelKind, NotifyLevel};
 use crate::domain::workspaces::Role;
+
+mod integrations;
+
+pub use integrations::{Bot, BotUser, IncomingWebhook, IntegrationEvent, OutgoingWebhook};
 
 /// A moment in UTC, written as RFC 3339 with microseconds and `Z`
 /// (`2026-11-25T10:50:17.123456Z`).
@@ -47,16 +50,20 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub deactivated: bool,
+    /// A bot user: shown with a BOT marker, not counted among people.
+    #[serde(default)]
+    pub is_bot: bool,
 }
 
 impl From<&UserRow> for User {
     fn from(row: &UserRow) -> User {
-        let UserRow { id, username, display_name, deactivated_at, .. } = row;
+        let UserRow { id, username, display_name, deactivated_at, is_bot, .. } = row;
         User {
             id: *id,
             username: username.clone(),
             display_name: display_name.clone(),
             deactivated: deactivated_at.is_some(),
+            is_bot: *is_bot,
         }
     }
 }
@@ -85,6 +92,7 @@ impl From<&UserRow> for Me {
             deactivated_at: _,
             created_at,
             updated_at: _,
+            is_bot: _,
         } = row;
         Me {
             id: *id,
@@ -446,126 +454,6 @@ impl Message {
             deleted: deleted_at.is_some(),
             files: Vec::new(),
             bot: bot.as_deref().and_then(|b| serde_json::from_str(b).ok()),
-        }
-    }
-}
-
-/// Whom a message an integration posted shows as: never one of the workspace's people,
-/// always marked as an app.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
-pub struct Bot {
-    /// The name shown: the payload's `username`, else the integration's name.
-    pub name: String,
-    pub icon_url: Option<String>,
-    /// An emoji shortcode shown as its picture (`ghost`).
-    pub icon_emoji: Option<String>,
-    /// The incoming webhook that posted it.
-    pub webhook_id: Option<i64>,
-    /// Mattermost's `props`, as the sender gave them.
-    #[schema(value_type = Option<Object>)]
-    pub props: Option<serde_json::Value>,
-    /// Mattermost's post `type` (`custom_…`).
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// Mattermost's priority: `important` or `urgent`.
-    pub priority: Option<String>,
-}
-
-/// One thing that happened at an integration: a refused request, or a delivery.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct IntegrationEvent {
-    #[schema(value_type = String, format = DateTime)]
-    pub at: Time,
-    pub ok: bool,
-    /// The HTTP status answered (or, for a delivery, received).
-    pub status: Option<i32>,
-    pub detail: String,
-    pub latency_ms: Option<i64>,
-}
-
-/// An incoming webhook, as its managers see it. Its URLs hold its secret, so they are
-/// given only when it is made or its secret renewed.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct IncomingWebhook {
-    pub id: i64,
-    pub workspace_id: i64,
-    /// Where its messages go unless a payload names another channel.
-    pub channel_id: i64,
-    pub name: String,
-    pub icon_url: Option<String>,
-    /// Payloads may not send its messages elsewhere.
-    pub channel_locked: bool,
-    pub disabled: bool,
-    /// Who made it: its messages are posted with their rights.
-    pub created_by: i64,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Time,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_used_at: Option<Time>,
-    /// The latest refused requests, newest first.
-    pub recent_failures: Vec<IntegrationEvent>,
-    /// `https://…/hooks/<secret>`, for Mattermost-style senders (only when just made).
-    pub url: Option<String>,
-    /// `https://…/services/T…/B…/<secret>`, for Slack-style senders (only when just made).
-    pub slack_url: Option<String>,
-}
-
-impl IncomingWebhook {
-    pub fn new(row: &IncomingWebhookRow, log: &[LogRow], urls: Option<(String, String)>) -> IncomingWebhook {
-        let (url, slack_url) = match urls {
-            Some((a, b)) => (Some(a), Some(b)),
-            None => (None, None),
-        };
-        IncomingWebhook {
-            id: row.id,
-            workspace_id: row.workspace_id,
-            channel_id: row.channel_id,
-            name: row.name.clone(),
-            icon_url: row.icon_url.clone(),
-            channel_locked: row.channel_locked,
-            disabled: row.disabled,
-            created_by: row.created_by,
-            created_at: Time(row.created_at),
-            last_used_at: row.last_used_at.map(Time),
-            recent_failures: log.iter().map(IntegrationEvent::from_log).collect(),
-            url,
-            slack_url,
-        }
-    }
-}
-
-/// An outgoing webhook, as its managers see it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OutgoingWebhook {
-    pub id: i64,
-    pub workspace_id: i64,
-    /// The one public channel it listens to; absent: every public channel, by trigger word.
-    pub channel_id: Option<i64>,
-    pub name: String,
-    pub trigger_words: Vec<String>,
-    /// `first_word` (the first word is a trigger word) or `starts_with` (begins with one).
-    pub trigger_when: String,
-    pub callback_urls: Vec<String>,
-    /// `form` (`application/x-www-form-urlencoded`, Slack's) or `json` (Mattermost's).
-    pub content_type: String,
-    /// Sent as `token` with every delivery, so that receivers can tell hearth sent it.
-    pub token: String,
-    pub disabled: bool,
-    pub created_by: i64,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Time,
-    /// The latest deliveries, newest first: status, latency, and what went wrong.
-    pub recent_deliveries: Vec<IntegrationEvent>,
-}
-
-impl IntegrationEvent {
-    pub fn from_log(l: &LogRow) -> IntegrationEvent {
-        IntegrationEvent {
-            at: Time(l.at),
-            ok: l.ok,
-            status: l.status,
-            detail: l.detail.clone(),
-            latency_ms: l.latency_ms,
         }
     }
 }

@@ -52,21 +52,21 @@ fn channel_not_found() -> AppError {
 /// the caller may not see is not found, whether it exists or not.
 pub fn channel(conn: &mut Conn, user_id: i64, channel_id: i64) -> Result<ChannelContext, AppError> {
     let channel = ChannelRow::find(conn, channel_id)?.ok_or_else(channel_not_found)?;
-    let ws_member = MemberRow::find(conn, channel.workspace_id, user_id)?
-        .filter(|m| m.deactivated_at.is_none())
+    let (ws_member, is_bot) = MemberRow::find_with_is_bot(conn, channel.workspace_id, user_id)?
+        .filter(|(m, _)| m.deactivated_at.is_none())
         .ok_or_else(channel_not_found)?;
     let role = ws_member.role;
     let member = ChannelMemberRow::find(conn, channel.id, user_id)?;
-    let access = facts(&channel, user_id, role, member.is_some());
+    let access = facts(&channel, user_id, role, member.is_some(), is_bot);
     if !access.can_see() {
         return Err(channel_not_found());
     }
     Ok(ChannelContext { channel, role, member, rights: access.rights(), access })
 }
 
-/// What the rules need to know about `user_id` (with `role` in the channel's workspace)
-/// and a channel.
-pub(super) fn facts(channel: &ChannelRow, user_id: i64, role: Role, is_member: bool) -> Access {
+/// What the rules need to know about `user_id` (with `role` in the channel's workspace,
+/// a bot or not) and a channel.
+pub(super) fn facts(channel: &ChannelRow, user_id: i64, role: Role, is_member: bool, is_bot: bool) -> Access {
     Access {
         role,
         kind: channel.kind,
@@ -74,5 +74,6 @@ pub(super) fn facts(channel: &ChannelRow, user_id: i64, role: Role, is_member: b
         is_creator: channel.created_by == user_id,
         archived: channel.archived_at.is_some(),
         is_default: channel.is_default,
+        is_bot,
     }
 }

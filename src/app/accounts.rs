@@ -122,6 +122,7 @@ pub async fn signup(state: &AppState, form: SignupForm, user_agent: Option<Strin
                     display_name: display_name.as_str(),
                     password_hash: &password_hash,
                     is_server_admin: first,
+                    is_bot: false,
                     created_at: now,
                     updated_at: now,
                 }
@@ -284,6 +285,8 @@ pub async fn login(
         })
         .await?;
 
+    // A bot never signs in, whatever its row holds.
+    let user = user.filter(|u| !u.is_bot);
     let verified = match &user {
         Some(user) => state.hasher.verify(password.expose(), &user.password_hash).await?,
         None => {

@@ -43,6 +43,7 @@ pub async fn create_user(
                 display_name: display_name.as_str(),
                 password_hash: &hash,
                 is_server_admin: server_admin || first,
+                is_bot: false,
                 created_at: now,
                 updated_at: now,
             }

@@ -76,6 +76,8 @@ pub struct Shown {
     pub name: String,
     pub icon_url: Option<String>,
     pub webhook_id: Option<i64>,
+    /// The bot posting with its own token.
+    pub bot_id: Option<i64>,
 }
 
 /// Where an integration's message goes.
@@ -84,18 +86,33 @@ pub struct Target {
     pub workspace_id: i64,
     pub channel_id: i64,
     pub thread_root_id: Option<i64>,
+    /// A thread reply also shown in the channel (Slack's `reply_broadcast`).
+    pub broadcast: bool,
 }
 
 /// Posts a payload (an incoming webhook's, or an outgoing webhook's reply) as the
-/// integration: its references looked up, its `mrkdwn` translated, through the message use
-/// case with `actor`'s rights.
+/// integration, through the message use case with `actor`'s rights.
 pub async fn post_as_integration(
     state: &AppState,
     actor: &Actor,
     target: Target,
-    mut incoming: Incoming,
+    incoming: Incoming,
     shown: Shown,
 ) -> Result<wire::Message, Refusal> {
+    let form = integration_form(state, target, incoming, Some(shown)).await?;
+    let posted = messages::post(state, actor, target.channel_id, form).await.map_err(|e| Refusal::from_app(&e))?;
+    Ok(posted.message)
+}
+
+/// A Slack-shaped payload made ready to post: its references looked up, its `mrkdwn`
+/// translated, and — when `shown` — marked as the integration's (`None` posts as the
+/// actor themself, as a person's token does on the Slack-compatible API).
+pub async fn integration_form(
+    state: &AppState,
+    target: Target,
+    mut incoming: Incoming,
+    shown: Option<Shown>,
+) -> Result<PostForm, Refusal> {
     // Too long to post is refused before any work is spent on it.
     let max = state.settings.limits.max_message_chars;
     if incoming.text.len() > max * 4 || incoming.text.chars().count() > max {
@@ -122,24 +139,24 @@ pub async fn post_as_integration(
     let text =
         if incoming.mrkdwn { mrkdwn::to_markdown(&incoming.text, &names) } else { mrkdwn::literal(&incoming.text) };
     incoming.cards.translate(&names);
-    let bot = wire::Bot {
+    let bot = shown.map(|shown| wire::Bot {
         name: incoming.username.clone().unwrap_or(shown.name),
         icon_url: incoming.icon_url.clone().or(shown.icon_url),
         icon_emoji: incoming.icon_emoji.clone(),
         webhook_id: shown.webhook_id,
+        bot_id: shown.bot_id,
         props: incoming.props.clone().map(serde_json::Value::Object),
         kind: incoming.kind.clone(),
         priority: incoming.priority.as_ref().map(|p| p.priority.clone()),
-    };
-    let form = PostForm {
+    });
+    Ok(PostForm {
         text,
         thread_root_id: target.thread_root_id,
-        bot: Some(bot),
+        also_send_to_channel: target.broadcast && target.thread_root_id.is_some(),
+        bot,
         cards: incoming.cards,
         ..PostForm::default()
-    };
-    let posted = messages::post(state, actor, target.channel_id, form).await.map_err(|e| Refusal::from_app(&e))?;
-    Ok(posted.message)
+    })
 }
 
 /// The ids a payload's references name, looked up in the hook's workspace: users among its

@@ -55,6 +55,31 @@ pub async fn join(state: &AppState, actor: &Actor, channel_id: i64) -> Result<wi
         .await
 }
 
+/// A bot joins a public channel of its workspace (it sees only the channels it is in, so
+/// the usual check cannot find the channel first).
+pub async fn join_as_bot(state: &AppState, actor: &Actor, channel_id: i64) -> Result<wire::Channel, AppError> {
+    let user = actor.user.clone();
+    state
+        .db
+        .write(move |tx| {
+            let not_found = || AppError::not_found(Code::ChannelNotFound, "No such channel, or you cannot see it.");
+            let channel = ChannelRow::find(tx, channel_id)?.ok_or_else(not_found)?;
+            let membership = MemberRow::find(tx, channel.workspace_id, user.id)?.filter(|m| m.deactivated_at.is_none());
+            let Some(membership) = membership else { return Err(not_found()) };
+            let access = access::facts(&channel, user.id, membership.role, false, true);
+            if ChannelMemberRow::find(tx, channel_id, user.id)?.is_none() {
+                if channel.kind != crate::domain::channels::ChannelKind::Public {
+                    return Err(not_found());
+                }
+                access.may_join()?;
+                add_member_row(tx, &channel, &user)?;
+            }
+            let member = ChannelMemberRow::find(tx, channel_id, user.id)?;
+            channel_view(tx, &channel, member.as_ref())
+        })
+        .await
+}
+
 /// Leaves a channel. A private channel left is gone from view.
 pub async fn leave(state: &AppState, actor: &Actor, channel_id: i64) -> Result<(), AppError> {
     let user = actor.user.clone();

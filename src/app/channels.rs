@@ -282,7 +282,7 @@ pub async fn browse(
     slug: &str,
     page: Paging,
 ) -> Result<Paged<(wire::Channel, Rights)>, AppError> {
-    let (user_id, slug) = (actor.id(), slug.to_owned());
+    let (user_id, slug, is_bot) = (actor.id(), slug.to_owned(), actor.user.is_bot);
     state
         .db
         .read(move |conn| {
@@ -293,7 +293,7 @@ pub async fn browse(
             let found = ChannelRow::list_public_not_joined(conn, workspace.id, user_id, page)?;
             let items = found
                 .iter()
-                .map(|c| (wire::Channel::from(c), access::facts(c, user_id, role, false).rights()))
+                .map(|c| (wire::Channel::from(c), access::facts(c, user_id, role, false, is_bot).rights()))
                 .collect();
             Ok(Paged::cut(items, page))
         })

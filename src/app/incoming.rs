@@ -188,8 +188,9 @@ async fn post_payload(
         Some(ts) => Some(thread_root(state, channel_id, ts).await?),
         None => None,
     };
-    let shown = Shown { name: hook.name.clone(), icon_url: hook.icon_url.clone(), webhook_id: Some(hook.id) };
-    let target = Target { workspace_id: hook.workspace_id, channel_id, thread_root_id };
+    let shown =
+        Shown { name: hook.name.clone(), icon_url: hook.icon_url.clone(), webhook_id: Some(hook.id), bot_id: None };
+    let target = Target { workspace_id: hook.workspace_id, channel_id, thread_root_id, broadcast: false };
     post_as_integration(state, &actor, target, incoming, shown).await
 }
 

@@ -262,7 +262,9 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
                 }
                 None => None,
             };
-            let now = db::now();
+            // Each message of a channel is later than the one before, so that its Slack `ts`
+            // names it alone and sorts as the channel does.
+            let now = MessageRow::next_created_at(tx, channel_id, db::now())?;
             let row = NewMessage {
                 channel_id,
                 user_id,
@@ -435,12 +437,13 @@ pub(super) fn thread_in(conn: &mut Conn, user_id: i64, message_id: i64, page: Pa
 /// Edits one's own message; it is marked edited.
 pub async fn edit(state: &AppState, actor: &Actor, message_id: i64, text: &str) -> Result<wire::Message, AppError> {
     let text = MessageText::parse(text, state.settings.limits.max_message_chars)?;
-    let user_id = actor.id();
+    let (user_id, is_bot) = (actor.id(), actor.user.is_bot);
     state
         .db
         .write(move |tx| {
             let (message, ctx) = message_context(tx, user_id, message_id)?;
-            ctx.access.may_edit_message(message.user_id == user_id && message.bot.is_none())?;
+            // A webhook's message is nobody's to edit; a bot's own are the bot's.
+            ctx.access.may_edit_message(message.user_id == user_id && (message.bot.is_none() || is_bot))?;
             if message.deleted_at.is_some() {
                 return Err(AppError::invalid(Code::MessageDeleted, "That message was deleted."));
             }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod as_integration;
+pub mod bots;
 pub mod channel_members;
 pub mod channels;
 pub mod conversations;
@@ -19,6 +20,7 @@ pub mod reactions;
 pub mod read_state;
 pub mod search;
 pub mod sessions;
+pub mod slack_api;
 pub mod tokens;
 pub mod webhooks;
 pub mod workspaces;
@@ -80,7 +82,7 @@ pub struct Actor {
     pub credential: Credential,
 }
 
-/// How an actor proved who it is. Bot and webhook tokens will join these.
+/// How an actor proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
     /// A signed-in session (the browser's cookie, or the `token` a login returned).
@@ -93,6 +95,8 @@ pub enum Credential {
     IncomingWebhook(i64),
     /// An outgoing webhook (its id), posting its receiver's reply for the member who made it.
     OutgoingWebhook(i64),
+    /// A bot's token (the bot's id), acting as the bot's own user.
+    Bot(i64),
 }
 
 /// What kind of principal an actor is, so that use cases can tell people from software.
@@ -131,6 +135,7 @@ impl Actor {
         match self.credential {
             Credential::Session(_) | Credential::PersonalToken(_) | Credential::Operator => Principal::Person,
             Credential::IncomingWebhook(_) | Credential::OutgoingWebhook(_) => Principal::Integration,
+            Credential::Bot(_) => Principal::Bot,
         }
     }
 }

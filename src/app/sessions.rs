@@ -63,12 +63,16 @@ fn signed_out() -> AppError {
     AppError::unauthenticated("Your session has ended; sign in again.")
 }
 
-/// Authenticates a bearer credential: a personal access token (`hpat_…`) or a session token.
+/// Authenticates a bearer credential: a personal access token (`hpat_…`), a bot token
+/// (`xoxb-…`) or a session token.
 /// The session or token row is read on every request, so revocation and deactivation take
 /// effect at once.
 pub async fn authenticate(state: &AppState, credential: &str) -> Result<Authenticated, AppError> {
     if credential.starts_with(PERSONAL_TOKEN_PREFIX) {
         return authenticate_token(state, credential).await;
+    }
+    if credential.starts_with(super::bots::BOT_TOKEN_PREFIX) {
+        return Ok(Authenticated { actor: super::bots::authenticate(state, credential).await?, renewed: None });
     }
     let claims = state.keys.verify(Purpose::Session, credential).ok_or_else(signed_out)?;
     let sid = claims.sid.ok_or_else(signed_out)?;

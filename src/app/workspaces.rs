@@ -201,6 +201,9 @@ pub async fn update_member(
                 AppError::not_found(Code::MemberNotFound, "That person is not a member of this workspace.")
             })?;
             let target_role = target.role;
+            if role.is_some_and(|r| r != target_role) && UserRow::find(tx, target_id)?.is_bot {
+                return Err(AppError::invalid(Code::InvalidRole, "A bot's role cannot change: it is always a member."));
+            }
             let owners = MemberRow::count_active_owners(tx, workspace.id)? as usize;
             for change in &changes {
                 may_change_member(actor_role, target_id == user_id, target_role, *change, owners)?;

@@ -135,6 +135,41 @@ impl ChannelRow {
             .load(conn)
     }
 
+    /// A page of the channels of some kinds a member may see in a workspace, by id, with
+    /// whether they are in each: those they are in, and public ones when `public_open`.
+    pub fn page_visible(
+        conn: &mut Conn,
+        workspace_id: i64,
+        user_id: i64,
+        kinds: &[&str],
+        public_open: bool,
+        with_archived: bool,
+        page: Paging,
+    ) -> QueryResult<Vec<(ChannelRow, bool)>> {
+        let joined: Vec<i64> = cm::channel_members.filter(cm::user_id.eq(user_id)).select(cm::channel_id).load(conn)?;
+        let public = if public_open { ChannelKind::Public.as_str() } else { "" };
+        // Archived channels are listed when archived before this: always, or never.
+        let epoch = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        let archived_before = if with_archived { super::far_future() } else { epoch };
+        let rows: Vec<ChannelRow> = c::channels
+            .filter(c::workspace_id.eq(workspace_id))
+            .filter(c::kind.eq_any(kinds))
+            .filter(c::id.eq_any(&joined).or(c::kind.eq(public)))
+            .filter(c::archived_at.is_null().or(c::archived_at.lt(archived_before)))
+            .order(c::id)
+            .offset(page.offset)
+            .limit(page.fetch())
+            .select(COLUMNS)
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let member = joined.contains(&r.id);
+                (r, member)
+            })
+            .collect())
+    }
+
     /// The workspace's default channels, which new members join.
     pub fn list_default(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<ChannelRow>> {
         c::channels

@@ -117,6 +117,50 @@ impl MessageRow {
         }
     }
 
+    /// When a new message of a channel is posted: `now`, or a microsecond after the
+    /// channel's newest message if that is not earlier.
+    pub fn next_created_at(conn: &mut Conn, channel_id: i64, now: NaiveDateTime) -> QueryResult<NaiveDateTime> {
+        let newest: Option<NaiveDateTime> = m::messages
+            .filter(m::channel_id.eq(channel_id))
+            .order(m::id.desc())
+            .select(m::created_at)
+            .first(conn)
+            .optional()?;
+        Ok(match newest {
+            Some(at) if at >= now => at + chrono::Duration::microseconds(1),
+            _ => now,
+        })
+    }
+
+    /// A page of a channel's history between two times (Slack's `oldest` and `latest`, each
+    /// included only when `inclusive`), newest first; one more than the page when there is
+    /// more.
+    pub fn history_between(
+        conn: &mut Conn,
+        channel_id: i64,
+        oldest: Option<NaiveDateTime>,
+        latest: Option<NaiveDateTime>,
+        inclusive: bool,
+        page: Paging,
+    ) -> QueryResult<Vec<MessageRow>> {
+        // Times are kept to the microsecond: "after t" is "from t + 1 µs".
+        let step = chrono::Duration::microseconds(i64::from(!inclusive));
+        let (first, last) = (chrono::DateTime::UNIX_EPOCH.naive_utc(), super::far_future());
+        let from = oldest.map_or(first, |at| at + step).max(first);
+        let to = latest.map_or(last, |at| at - step).min(last);
+        m::messages
+            .filter(m::channel_id.eq(channel_id))
+            .filter(m::in_channel.eq(true))
+            .filter(m::deleted_at.is_null())
+            .filter(m::created_at.ge(from))
+            .filter(m::created_at.le(to))
+            .order(m::id.desc())
+            .offset(page.offset)
+            .limit(page.fetch())
+            .select(COLUMNS)
+            .load(conn)
+    }
+
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<MessageRow>> {
         m::messages.filter(m::id.eq_any(ids)).select(COLUMNS).load(conn)
     }

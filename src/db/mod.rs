@@ -1,6 +1,7 @@
 //! Persistence: the one connection type over SQLite or PostgreSQL, the pool, migrations and
 //! `Db::write`, the single path through which every change reaches the database.
 
+pub mod bots;
 pub mod channels;
 pub mod email_verifications;
 pub mod events;
@@ -362,6 +363,11 @@ where
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// The year 9999: later than anything stored, and within both backends' timestamps.
+pub fn far_future() -> NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default()
 }
 
 /// The current time as stored: UTC, truncated to microseconds so both backends agree.

@@ -18,6 +18,7 @@ diesel::table! {
         deactivated_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        is_bot -> Bool,
     }
 }
 
@@ -284,7 +285,25 @@ diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(email_verifications -> users (user_id));
 
+diesel::table! {
+    bots (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        user_id -> BigInt,
+        created_by -> BigInt,
+        description -> Text,
+        icon_url -> Nullable<Text>,
+        token_hash -> Nullable<Text>,
+        secret_generation -> Integer,
+        request_url -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    bots,
     server_settings,
     users,
     sessions,

@@ -19,6 +19,8 @@ pub struct UserRow {
     pub deactivated_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A bot user: no password, never signs in, acts only through its bot token.
+    pub is_bot: bool,
 }
 
 /// The columns of `UserRow`, in order (the multi-backend connection cannot derive them).
@@ -32,6 +34,7 @@ pub const COLUMNS: (
     users::deactivated_at,
     users::created_at,
     users::updated_at,
+    users::is_bot,
 ) = (
     u::id,
     u::username,
@@ -42,6 +45,7 @@ pub const COLUMNS: (
     u::deactivated_at,
     u::created_at,
     u::updated_at,
+    u::is_bot,
 );
 
 #[derive(Insertable)]
@@ -52,6 +56,7 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub password_hash: &'a str,
     pub is_server_admin: bool,
+    pub is_bot: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -74,6 +79,7 @@ impl std::fmt::Debug for UserRow {
             deactivated_at,
             created_at,
             updated_at,
+            is_bot,
         } = self;
         f.debug_struct("UserRow")
             .field("id", id)
@@ -85,6 +91,7 @@ impl std::fmt::Debug for UserRow {
             .field("deactivated_at", deactivated_at)
             .field("created_at", created_at)
             .field("updated_at", updated_at)
+            .field("is_bot", is_bot)
             .finish()
     }
 }
@@ -200,6 +207,7 @@ mod tests {
             deactivated_at: None,
             created_at: now,
             updated_at: now,
+            is_bot: false,
         };
         let actor = crate::app::Actor { user, credential: crate::app::Credential::Session(2) };
         let shown = format!("{actor:?}");

@@ -168,6 +168,21 @@ impl MemberRow {
         m::workspace_members.find((workspace_id, user_id)).select(MEMBER_COLUMNS).first(conn).optional()
     }
 
+    /// A membership, and whether its user is a bot.
+    pub fn find_with_is_bot(
+        conn: &mut Conn,
+        workspace_id: i64,
+        user_id: i64,
+    ) -> QueryResult<Option<(MemberRow, bool)>> {
+        m::workspace_members
+            .inner_join(super::schema::users::table)
+            .filter(m::workspace_id.eq(workspace_id))
+            .filter(m::user_id.eq(user_id))
+            .select((MEMBER_COLUMNS, super::schema::users::is_bot))
+            .first(conn)
+            .optional()
+    }
+
     /// All memberships of a workspace with their users, active first, by username.
     /// A page of a workspace's members, by username.
     pub fn list_with_users(conn: &mut Conn, workspace_id: i64, page: Paging) -> QueryResult<Vec<(MemberRow, UserRow)>> {

@@ -15,13 +15,16 @@ pub struct Access {
     pub is_creator: bool,
     pub archived: bool,
     pub is_default: bool,
+    /// A bot user: it sees only the channels it was added to (or joined).
+    pub is_bot: bool,
 }
 
 impl Access {
     /// Can this person see the channel at all (read it, find it)? Private channels and
-    /// direct messages exist only for their members; guests see only what they were added to.
+    /// direct messages exist only for their members; guests and bots see only what they are
+    /// in.
     pub fn can_see(&self) -> bool {
-        self.is_member || (self.kind == ChannelKind::Public && self.role != Role::Guest)
+        self.is_member || (self.kind == ChannelKind::Public && self.role != Role::Guest && !self.is_bot)
     }
 
     /// Can this person read the messages? Public history is open to non-guest members of the
@@ -268,7 +271,7 @@ mod tests {
     use super::*;
 
     fn access(role: Role, kind: ChannelKind) -> Access {
-        Access { role, kind, is_member: true, is_creator: false, archived: false, is_default: false }
+        Access { role, kind, is_member: true, is_creator: false, archived: false, is_default: false, is_bot: false }
     }
 
     /// One rule, asked of one person.
@@ -342,11 +345,21 @@ mod tests {
             is_creator: false,
             archived: false,
             is_default: false,
+            is_bot: false,
         };
         assert!(a(Role::Member, ChannelKind::Public, false).can_see());
         assert!(!a(Role::Guest, ChannelKind::Public, false).can_see());
         assert!(a(Role::Guest, ChannelKind::Public, true).can_see());
         assert!(!a(Role::Admin, ChannelKind::Private, false).can_see());
         assert!(!a(Role::Owner, ChannelKind::Direct, false).can_see());
+    }
+
+    #[test]
+    fn bots_see_only_the_channels_they_are_in() {
+        let bot = |kind, is_member| Access { is_member, is_bot: true, ..access(Role::Member, kind) };
+        assert!(!bot(ChannelKind::Public, false).can_see());
+        assert!(bot(ChannelKind::Public, true).can_see());
+        assert!(bot(ChannelKind::Private, true).can_see());
+        assert!(bot(ChannelKind::Public, false).may_join().is_ok(), "a bot may still join a public channel");
     }
 }

@@ -110,6 +110,8 @@ codes! {
     TooManyTokens => "too_many_tokens",
     TooManyIntegrations => "too_many_integrations",
     NotCreator => "not_creator",
+    BotNotFound => "bot_not_found",
+    InvalidBotDescription => "invalid_bot_description",
     UnsupportedMediaType => "unsupported_media_type",
     UserNotFound => "user_not_found",
     UsernameTaken => "username_taken",

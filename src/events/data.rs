@@ -146,7 +146,7 @@ mod tests {
     use crate::wire::Time;
 
     fn user() -> User {
-        User { id: 7, username: "bob".into(), display_name: "Bob".into(), deactivated: false }
+        User { id: 7, username: "bob".into(), display_name: "Bob".into(), deactivated: false, is_bot: false }
     }
 
     fn message() -> Message {

@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::app::sessions::{self, SessionToken};
-use crate::app::{Actor, AppState};
+use crate::app::{Actor, AppState, Principal};
 use crate::error::AppError;
 
 /// The session cookie's name.
@@ -102,6 +102,12 @@ async fn identify(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| AppError::unauthenticated("The Authorization header must be \"Bearer <token>\"."))?;
         let authed = sessions::authenticate(&state, token).await?;
+        // Bots speak the Slack-compatible API only: never hearth's own routes or pages.
+        if authed.actor.principal() == Principal::Bot {
+            return Err(AppError::unauthenticated(
+                "A bot token works on the Slack-compatible API (/api/slack/<method>) only.",
+            ));
+        }
         return Ok(Some(Auth { actor: authed.actor, via_cookie: false, csrf_header_ok: true }));
     }
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {

@@ -57,3 +57,35 @@ impl<T: DeserializeOwned + 'static> FromRequest for TextForm<T> {
         Box::pin(async move { body.await.map(TextForm).map_err(|e| form_error(e, &req)) })
     }
 }
+
+/// Why a raw body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over the route's limit (declared or sent).
+    TooLarge,
+    /// The connection broke off mid-body.
+    Broken,
+}
+
+/// A whole raw body of at most `limit` bytes, for routes that read it their own way
+/// (webhooks, the Slack-compatible API).
+pub async fn read_capped(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, BodyError> {
+    use futures_util::StreamExt;
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Broken)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

@@ -4,8 +4,8 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use futures_util::StreamExt;
 
+use super::body::{BodyError, read_capped};
 use crate::app::AppState;
 use crate::app::as_integration::Refusal;
 use crate::app::incoming::{self, Address};
@@ -32,24 +32,6 @@ fn too_large() -> HttpResponse {
     plain(413, "request_too_large")
 }
 
-/// The whole body, or the answer to give when it is over the limit or breaks off.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, HttpResponse> {
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > HOOK_BODY_LIMIT) {
-        return Err(too_large());
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(HOOK_BODY_LIMIT));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| plain(400, "invalid_payload"))?;
-        if body.len() + chunk.len() > HOOK_BODY_LIMIT {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 async fn receive(
     state: &AppState,
     req: &HttpRequest,
@@ -57,9 +39,10 @@ async fn receive(
     address: Address<'_>,
     secret: &str,
 ) -> HttpResponse {
-    let body = match read_body(req, payload).await {
+    let body = match read_capped(req, payload, HOOK_BODY_LIMIT).await {
         Ok(body) => body,
-        Err(answer) => return answer,
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(BodyError::Broken) => return plain(400, "invalid_payload"),
     };
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let content_type = content_type.to_ascii_lowercase();

@@ -9,6 +9,7 @@ pub mod headers;
 pub mod health;
 pub mod hooks;
 pub mod pages;
+pub mod slack;
 pub mod uploads;
 pub mod ws;
 
@@ -103,8 +104,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::webhooks::get_outgoing)
         .service(api::webhooks::update_outgoing)
         .service(api::webhooks::remove_outgoing)
+        .service(api::bots::create)
+        .service(api::bots::list)
+        .service(api::bots::get)
+        .service(api::bots::update)
+        .service(api::bots::remove)
         .service(hooks::hook)
         .service(hooks::slack_hook)
+        .service(slack::call)
         // the event log
         .service(api::events::list)
         .service(ws::connect)

@@ -273,8 +273,9 @@ impl Deliveries {
         let in_thread = value.get("response_type").and_then(serde_json::Value::as_str) == Some("comment");
         let thread_root_id = if in_thread { Some(d.thread_root_id.unwrap_or(d.message_id)) } else { None };
         let actor = Actor { user: creator, credential: Credential::OutgoingWebhook(hook.id) };
-        let target = Target { workspace_id: hook.workspace_id, channel_id: d.channel_id, thread_root_id };
-        let shown = Shown { name: hook.name.clone(), icon_url: None, webhook_id: None };
+        let target =
+            Target { workspace_id: hook.workspace_id, channel_id: d.channel_id, thread_root_id, broadcast: false };
+        let shown = Shown { name: hook.name.clone(), icon_url: None, webhook_id: None, bot_id: None };
         match post_as_integration(&self.state, &actor, target, incoming, shown).await {
             Ok(_) => None,
             Err(r) => Some(format!("the reply was not posted: {}: {}", r.code, r.message)),

@@ -76,6 +76,13 @@ impl Keys {
         mac.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
 
+    /// The secret a bot's requests from hearth are signed with (32 hex digits, as Slack's
+    /// signing secrets): derived, never stored; a new generation is a new secret.
+    pub fn bot_signing_secret(&self, bot_id: i64, generation: i32) -> String {
+        let mac = hmac_bytes(&self.derive("bot-signing-secret"), format!("{bot_id}:{generation}").as_bytes());
+        mac.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Compares a presented CSRF token with the session's in constant time.
     pub fn csrf_matches(&self, session_id: i64, presented: &str) -> bool {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(presented.trim()) else {
@@ -85,6 +92,15 @@ impl Keys {
         mac.update(session_id.to_string().as_bytes());
         mac.verify_slice(&bytes).is_ok()
     }
+}
+
+/// Slack's v0 request signature: `v0=` and the hex HMAC-SHA256, under the signing secret,
+/// of `v0:<timestamp>:<body>`.
+pub fn slack_signature(signing_secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut base = format!("v0:{timestamp}:").into_bytes();
+    base.extend_from_slice(body);
+    let mac = hmac_bytes(signing_secret.as_bytes(), &base);
+    format!("v0={}", mac.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 fn hmac_bytes(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -104,6 +120,15 @@ mod tests {
         assert!(a.starts_with("hpat_") && a.len() >= 40);
         assert_ne!(a, b);
         assert_eq!(token_hash(&a).len(), 64);
+    }
+
+    #[test]
+    fn slack_signatures_match_slacks_published_example() {
+        let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+        assert_eq!(
+            slack_signature("8f742231b10e8888abcd99yyyzzz85a5", 1_531_420_618, body.as_bytes()),
+            "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+        );
     }
 
     #[test]

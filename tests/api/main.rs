@@ -2,6 +2,7 @@
 
 mod accounts;
 mod architecture;
+mod bots;
 mod browser;
 mod channels;
 mod cli;
@@ -23,6 +24,7 @@ mod search;
 mod security;
 mod sessions;
 mod shutdown;
+mod slack_api;
 mod tokens;
 mod webhooks;
 mod workspaces;

@@ -1,6 +1,7 @@
 //! Slack's wire formats, as integrations send them: the ids of Slack-facing surfaces, its
 //! many spellings of booleans, `mrkdwn`, and the attachments and blocks of a message.
 
+pub mod api;
 pub mod cards;
 pub mod mrkdwn;
 pub mod outgoing;
@@ -33,6 +34,12 @@ impl SlackId {
 
     pub fn integration(id: i64) -> String {
         format!("B{id}")
+    }
+
+    /// A bot user's `bot_id`: `BU…`, apart from the webhooks' `B…` so that no bot takes
+    /// a webhook's message for its own.
+    pub fn bot(id: i64) -> String {
+        format!("BU{id}")
     }
 }
 

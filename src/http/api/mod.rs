@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod bots;
 pub mod channels;
 pub mod events;
 pub mod files;
@@ -85,6 +86,11 @@ use utoipa::OpenApi;
         webhooks::get_outgoing,
         webhooks::update_outgoing,
         webhooks::remove_outgoing,
+        bots::create,
+        bots::list,
+        bots::get,
+        bots::update,
+        bots::remove,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     security(("bearer" = []))

@@ -1,0 +1,2 @@
+DROP TABLE bots;
+ALTER TABLE users DROP COLUMN is_bot;
