@@ -140,6 +140,8 @@ pub struct BotUser {
     /// `B…`: its `bot_id` on the Slack-compatible API.
     pub bot_id: String,
     pub workspace_id: i64,
+    /// Its user's id (also `user.id`).
+    pub user_id: i64,
     pub user: User,
     pub description: String,
     pub icon_url: Option<String>,
@@ -162,6 +164,7 @@ impl BotUser {
             id: bot.id,
             bot_id: crate::domain::slack::SlackId::bot(bot.id),
             workspace_id: bot.workspace_id,
+            user_id: user.id,
             user: User::from(user),
             description: bot.description.clone(),
             icon_url: bot.icon_url.clone(),
