@@ -13,6 +13,7 @@ use crate::domain::accounts::{DisplayName, Username};
 use crate::domain::workspaces::{Role, may_administer};
 use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
+use crate::outbound::{self, Response};
 use crate::security;
 use crate::wire;
 
@@ -24,6 +25,10 @@ const MAX_BOTS: usize = 50;
 const MAX_DESCRIPTION: usize = 500;
 /// Slack's limit for picture addresses.
 const MAX_ICON_URL: usize = 255;
+/// How long a bot has to answer what hearth sends it, as Slack allows.
+const BOT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+/// The longest request URL.
+const MAX_REQUEST_URL: usize = 2000;
 /// How stale `last_used_at` may get before a call writes it again.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
@@ -52,6 +57,9 @@ pub struct BotForm {
     pub revoke_token: bool,
     /// A new signing secret for what hearth sends the bot.
     pub regenerate_signing_secret: bool,
+    /// Where its event subscriptions go (checked with Slack's `url_verification` first),
+    /// or `Some(None)` for none.
+    pub request_url: Option<Option<String>>,
 }
 
 fn parse_description(raw: Option<&str>) -> Result<String, AppError> {
@@ -213,7 +221,11 @@ pub async fn update(
         Some(icon) => Some(parse_icon(icon.as_deref())?),
         None => None,
     };
+    if let Some(Some(url)) = &form.request_url {
+        verify_request_url(state, actor, slug, id, url).await?;
+    }
     let token = form.regenerate_token.then(|| format!("{BOT_TOKEN_PREFIX}{}", security::random_alphanumeric(48)));
+    let request_url = form.request_url.clone().map(|u| u.map(|u| u.trim().to_owned()));
     let hash = token.as_deref().map(security::token_hash);
     let (user_id, slug, state2) = (actor.id(), slug.to_owned(), state.clone());
     state
@@ -236,7 +248,7 @@ pub async fn update(
                 icon_url: icon_url.as_ref().map(Option::as_deref),
                 token_hash,
                 secret_generation: form.regenerate_signing_secret.then_some(bot.secret_generation + 1),
-                request_url: None,
+                request_url: request_url.as_ref().map(Option::as_deref),
                 updated_at: Some(now),
             };
             let bot = BotRow::update(tx, bot.id, &changes)?;
@@ -286,4 +298,64 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Actor, AppErr
         state.db.write(move |tx| Ok(BotRow::touch(tx, id, now)?)).await?;
     }
     Ok(Actor { user, credential: Credential::Bot(bot.id) })
+}
+
+/// Sends a signed JSON body (Slack's v0 signature) to a bot's URL through the guarded
+/// outbound client.
+pub async fn send_signed(
+    state: &AppState,
+    bot: &BotRow,
+    url: &str,
+    body: &serde_json::Value,
+    extra: Vec<(String, String)>,
+) -> Result<Response, outbound::Failure> {
+    let bytes = body.to_string().into_bytes();
+    let timestamp = chrono::Utc::now().timestamp();
+    let secret = state.keys.bot_signing_secret(bot.id, bot.secret_generation);
+    let mut headers = vec![
+        ("x-slack-request-timestamp".to_owned(), timestamp.to_string()),
+        ("x-slack-signature".to_owned(), security::slack_signature(&secret, timestamp, &bytes)),
+    ];
+    headers.extend(extra);
+    let request = outbound::Request {
+        url: url.to_owned(),
+        content_type: "application/json".to_owned(),
+        body: bytes,
+        headers,
+        timeout: BOT_TIMEOUT,
+    };
+    state.outbound.post(request).await
+}
+
+/// Checks a request URL as Slack does before subscribing a bot: a signed
+/// `url_verification` whose `challenge` must come back (as JSON or as the whole body).
+async fn verify_request_url(state: &AppState, actor: &Actor, slug: &str, id: i64, url: &str) -> Result<(), AppError> {
+    let refused = |why: String| AppError::invalid(Code::InvalidRequestUrl, format!("The request URL {why}."));
+    let trimmed = url.trim();
+    if trimmed.len() > MAX_REQUEST_URL || !(trimmed.starts_with("https://") || trimmed.starts_with("http://")) {
+        return Err(refused(format!("must be an http(s) address of at most {MAX_REQUEST_URL} characters")));
+    }
+    let (user_id, slug_owned) = (actor.id(), slug.to_owned());
+    let bot = state.db.read(move |conn| Ok(managed_bot(conn, &slug_owned, user_id, id)?.1)).await?;
+    let challenge = security::random_alphanumeric(48);
+    let body = serde_json::json!({
+        "token": state.keys.bot_verification_token(bot.id),
+        "challenge": challenge,
+        "type": "url_verification",
+    });
+    let res = send_signed(state, &bot, trimmed, &body, Vec::new())
+        .await
+        .map_err(|e| refused(format!("could not be reached: {e}")))?;
+    if !(200..300).contains(&res.status) {
+        return Err(refused(format!("answered {} to the url_verification request", res.status)));
+    }
+    let text = String::from_utf8_lossy(&res.body);
+    let answered = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("challenge").and_then(serde_json::Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| text.trim().to_owned());
+    if answered != challenge {
+        return Err(refused("did not send the url_verification challenge back".to_owned()));
+    }
+    Ok(())
 }

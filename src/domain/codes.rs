@@ -112,6 +112,7 @@ codes! {
     NotCreator => "not_creator",
     BotNotFound => "bot_not_found",
     InvalidBotDescription => "invalid_bot_description",
+    InvalidRequestUrl => "invalid_request_url",
     UnsupportedMediaType => "unsupported_media_type",
     UserNotFound => "user_not_found",
     UsernameTaken => "username_taken",

@@ -25,8 +25,10 @@ use crate::domain::slack::outgoing::{Outgoing, TriggerWhen, triggered};
 use crate::domain::slack::payload::{Incoming, PayloadError};
 use crate::domain::slack::{SlackId, message_ts};
 use crate::error::AppError;
-use crate::events::{self, EventData};
+use crate::events::{self as log, EventData};
 use crate::jobs::{self, Deliverer, Delivery, Failure, Job};
+
+pub mod events;
 use crate::outbound::{self, Response};
 use crate::wire;
 use crate::workers::Workers;
@@ -40,29 +42,41 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often an idle follower looks for events it was not woken for.
 const POLL: Duration = Duration::from_secs(1);
 
-/// Starts the follower that turns messages into deliveries.
+/// Starts the followers that turn what happens into deliveries: outgoing webhooks' and
+/// bots' events.
 pub fn start(workers: &Workers, state: AppState) {
-    workers.spawn("outgoing-webhooks", move |stop| async move {
+    follow(workers, state.clone(), "outgoing-webhooks", FOLLOWER, enqueue);
+    follow(workers, state, "bot-events", events::FOLLOWER, events::enqueue);
+}
+
+/// Runs a cluster-wide follower of the event log named `name` whose steps `handle`.
+fn follow(
+    workers: &Workers,
+    state: AppState,
+    task: &'static str,
+    name: &'static str,
+    handle: fn(&mut Tx<'_>, &[EventRow]) -> Result<(), AppError>,
+) {
+    workers.spawn(task, move |stop| async move {
         let db = state.db.clone();
         let placed = {
             let db = db.clone();
-            tokio::task::spawn_blocking(move || events::place_cluster_follower(&db, FOLLOWER)).await
+            tokio::task::spawn_blocking(move || log::place_cluster_follower(&db, name)).await
         };
         if !matches!(placed, Ok(Ok(_))) {
-            tracing::error!("the outgoing webhooks' follower cannot find its place in the event log");
+            tracing::error!(follower = name, "a follower cannot find its place in the event log");
         }
         let mut wake = db.subscribe_appends();
         while !stop.is_cancelled() {
             wake.mark_unchanged();
             let stepping = db.clone();
             let handled =
-                tokio::task::spawn_blocking(move || events::step_cluster_follower(&stepping, FOLLOWER, BATCH, enqueue))
-                    .await;
+                tokio::task::spawn_blocking(move || log::step_cluster_follower(&stepping, name, BATCH, handle)).await;
             match handled {
                 Ok(Ok(n)) if n > 0 => continue,
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "the outgoing webhooks' follower cannot step"),
-                Err(e) => tracing::warn!(error = %e, "the outgoing webhooks' follower failed"),
+                Ok(Err(e)) => tracing::warn!(follower = name, error = %e, "a follower cannot step"),
+                Err(e) => tracing::warn!(follower = name, error = %e, "a follower failed"),
             }
             tokio::select! {
                 () = stop.cancelled() => break,
@@ -329,8 +343,14 @@ impl Deliverer for Deliveries {
         job_id: i64,
         attempt: i32,
         last_error: Option<&'a str>,
-        delivery: &'a Delivery,
+        job: &'a Job,
     ) -> BoxFuture<'a, Result<(), Failure>> {
-        Box::pin(self.attempt(job_id, attempt, last_error, delivery))
+        Box::pin(async move {
+            match job {
+                Job::OutgoingWebhook(delivery) => self.attempt(job_id, attempt, last_error, delivery).await,
+                Job::BotEvent(event) => events::attempt(&self.state, attempt, last_error, event).await,
+                _ => Err(Failure::Permanent("not a delivery".to_owned())),
+            }
+        })
     }
 }

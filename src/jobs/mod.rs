@@ -19,7 +19,7 @@ use crate::wire::Time;
 
 /// A piece of outbound work and everything needed to do it. Stored as its `kind` and the
 /// JSON of its payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Job {
     /// One message to one recipient.
@@ -32,6 +32,19 @@ pub enum Job {
     RemoveFiles { keys: Vec<String> },
     /// One message sent to one outgoing webhook's callback URL.
     OutgoingWebhook(Box<Delivery>),
+    /// One event sent to a bot's request URL (Slack's Events API).
+    BotEvent(Box<BotEvent>),
+}
+
+/// What a bot is sent of one event, but for the envelope's token and signature (made when
+/// it is sent). `event_id` is the same on every attempt, for the bot to de-duplicate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotEvent {
+    pub bot_id: i64,
+    pub event_id: String,
+    pub event_time: i64,
+    pub team_id: String,
+    pub event: serde_json::Value,
 }
 
 /// What an outgoing webhook's delivery sends, but for its token (derived when it is sent,
@@ -47,17 +60,18 @@ pub struct Delivery {
     pub body: crate::domain::slack::outgoing::Outgoing,
 }
 
-/// Carries out deliveries for the job worker: the integrations module, which can post
-/// their replies (the worker itself knows nothing of messages).
+/// Carries out deliveries (outgoing webhooks' and bots' events) for the job worker: the
+/// integrations module, which can post their replies (the worker itself knows nothing of
+/// messages).
 pub trait Deliverer: Send + Sync {
-    /// Attempt `attempt` (1 for the first) of job `job_id`; `last_error` is what the
-    /// previous attempt recorded.
+    /// Attempt `attempt` (1 for the first) of job `job_id`, a delivery; `last_error` is
+    /// what the previous attempt recorded.
     fn deliver<'a>(
         &'a self,
         job_id: i64,
         attempt: i32,
         last_error: Option<&'a str>,
-        delivery: &'a Delivery,
+        job: &'a Job,
     ) -> futures_util::future::BoxFuture<'a, Result<(), Failure>>;
 }
 
@@ -95,11 +109,11 @@ pub const LINK_PLACEHOLDER: &str = "%%hearth-single-use-link%%";
 impl Job {
     /// Every kind this build can carry out; a worker claims only these, so a node of an
     /// older version leaves a newer kind to the nodes that know it.
-    pub const KINDS: &'static [&'static str] = &["mail", "link_mail", "remove_files", "outgoing_webhook"];
+    pub const KINDS: &'static [&'static str] = &["mail", "link_mail", "remove_files", "outgoing_webhook", "bot_event"];
 
     /// Whether jobs of this kind deliver to servers hearth does not run.
     pub fn is_delivery(kind: &str) -> bool {
-        kind == "outgoing_webhook"
+        kind == "outgoing_webhook" || kind == "bot_event"
     }
 
     pub fn kind(&self) -> &'static str {
@@ -108,6 +122,7 @@ impl Job {
             Job::LinkMail { .. } => "link_mail",
             Job::RemoveFiles { .. } => "remove_files",
             Job::OutgoingWebhook(_) => "outgoing_webhook",
+            Job::BotEvent(_) => "bot_event",
         }
     }
 
@@ -116,7 +131,7 @@ impl Job {
     /// 5 minutes by default), as Slack retries its events. `None`: the usual back-off.
     pub fn retry_wait(&self, attempt: i32, base: std::time::Duration) -> Option<std::time::Duration> {
         match self {
-            Job::OutgoingWebhook(_) => Some(match attempt {
+            Job::OutgoingWebhook(_) | Job::BotEvent(_) => Some(match attempt {
                 ..=1 => std::time::Duration::ZERO,
                 2 => base * 2,
                 _ => base * 10,
@@ -130,7 +145,7 @@ impl Job {
     pub fn max_attempts(&self) -> i32 {
         match self {
             Job::Mail(_) | Job::LinkMail { .. } | Job::RemoveFiles { .. } => 10,
-            Job::OutgoingWebhook(_) => 4,
+            Job::OutgoingWebhook(_) | Job::BotEvent(_) => 4,
         }
     }
 
@@ -142,6 +157,10 @@ impl Job {
             Job::RemoveFiles { keys } => format!("remove {} stored object(s) of deleted files", keys.len()),
             Job::OutgoingWebhook(d) => {
                 format!("message {} to outgoing webhook {} at {}", d.message_id, d.hook_id, d.url)
+            }
+            Job::BotEvent(e) => {
+                let kind = e.event.get("type").and_then(serde_json::Value::as_str).unwrap_or("event");
+                format!("{kind} {} to bot {}", e.event_id, e.bot_id)
             }
         }
     }
@@ -156,6 +175,13 @@ impl Job {
                 body: crate::domain::slack::outgoing::Outgoing { text: String::new(), ..d.body.clone() },
                 ..(**d).clone()
             })),
+            Job::BotEvent(e) => {
+                let mut event = e.event.clone();
+                if let Some(o) = event.as_object_mut() {
+                    o.remove("text");
+                }
+                Job::BotEvent(Box::new(BotEvent { event, ..(**e).clone() }))
+            }
         }
     }
 

@@ -206,8 +206,8 @@ impl Worker {
 
     async fn perform(&self, job: &Job, row: &JobRow) -> Result<(), Failure> {
         let mail = match job {
-            Job::OutgoingWebhook(delivery) => {
-                return self.deliverer.deliver(row.id, row.attempts, row.last_error.as_deref(), delivery).await;
+            Job::OutgoingWebhook(_) | Job::BotEvent(_) => {
+                return self.deliverer.deliver(row.id, row.attempts, row.last_error.as_deref(), job).await;
             }
             Job::RemoveFiles { keys } => {
                 for key in keys {

@@ -83,6 +83,13 @@ impl Keys {
         mac.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
 
+    /// A bot's verification token (Slack's deprecated `token` field in event envelopes):
+    /// derived, never stored.
+    pub fn bot_verification_token(&self, bot_id: i64) -> String {
+        let mac = hmac_bytes(&self.derive("bot-verification-token"), bot_id.to_string().as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac[..18])
+    }
+
     /// Compares a presented CSRF token with the session's in constant time.
     pub fn csrf_matches(&self, session_id: i64, presented: &str) -> bool {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(presented.trim()) else {

@@ -147,6 +147,8 @@ pub struct BotUser {
     pub icon_url: Option<String>,
     /// Whether it has a working token.
     pub has_token: bool,
+    /// Where its event subscriptions are sent, if anywhere.
+    pub request_url: Option<String>,
     pub created_by: i64,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Time,
@@ -169,6 +171,7 @@ impl BotUser {
             description: bot.description.clone(),
             icon_url: bot.icon_url.clone(),
             has_token: bot.token_hash.is_some(),
+            request_url: bot.request_url.clone(),
             created_by: bot.created_by,
             created_at: Time(bot.created_at),
             last_used_at: bot.last_used_at.map(Time),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod architecture;
+mod bot_events;
 mod bots;
 mod browser;
 mod channels;

@@ -37,7 +37,8 @@ impl Received {
 }
 
 /// An HTTP receiver on 127.0.0.1: answers each request with the next scripted answer (then
-/// `200` and an empty body) and keeps what it got.
+/// `200` and an empty body; a `url_verification` with its challenge) and keeps what it
+/// got.
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
@@ -64,8 +65,16 @@ impl Receiver {
                 let (keep, script) = (keep.clone(), script.clone());
                 tokio::spawn(async move {
                     let Some(received) = read_request(&mut socket).await else { return };
+                    // A bot's request URL answers Slack's url_verification as Bolt does.
+                    let challenge = serde_json::from_str::<Value>(&received.body)
+                        .ok()
+                        .filter(|v| v["type"] == "url_verification")
+                        .and_then(|v| v["challenge"].as_str().map(str::to_owned));
                     keep.lock().unwrap().push(received);
-                    let answer = script.lock().unwrap().pop_front().unwrap_or_else(|| ok(""));
+                    let answer = match challenge {
+                        Some(c) if script.lock().unwrap().is_empty() => ok(&json!({"challenge": c}).to_string()),
+                        _ => script.lock().unwrap().pop_front().unwrap_or_else(|| ok("")),
+                    };
                     let _ = socket.write_all(answer.as_bytes()).await;
                     let _ = socket.shutdown().await;
                 });
@@ -126,12 +135,12 @@ pub fn ok(json: &str) -> String {
     )
 }
 
-fn status(code: u16, extra_header: &str) -> String {
+pub fn status(code: u16, extra_header: &str) -> String {
     format!("HTTP/1.1 {code} Oops\r\ncontent-length: 0\r\nconnection: close\r\n{extra_header}\r\n")
 }
 
 /// An app that may call receivers on 127.0.0.1, retrying after `base` (0 s, 2×, 10×).
-async fn app_with_receivers(base: Duration) -> TestApp {
+pub async fn app_with_receivers(base: Duration) -> TestApp {
     spawn_app_with(|s| {
         s.outbound_allow = vec!["127.0.0.1".into()];
         s.job_retry_base = base;

@@ -45,6 +45,9 @@ pub struct BotPatch {
     /// A new signing secret for what hearth sends the bot.
     #[serde(default)]
     pub regenerate_signing_secret: bool,
+    /// Where its event subscriptions (Slack's Events API) are sent; hearth checks it with a
+    /// `url_verification` request first. `""` unsubscribes.
+    pub request_url: Option<String>,
 }
 
 /// Make a bot user (workspace admins). Its token is in this answer only.
@@ -101,8 +104,15 @@ pub async fn update(
     body: web::Json<BotPatch>,
 ) -> Result<web::Json<wire::BotUser>, AppError> {
     let (ws, id) = path.into_inner();
-    let BotPatch { display_name, description, icon_url, regenerate_token, revoke_token, regenerate_signing_secret } =
-        body.into_inner();
+    let BotPatch {
+        display_name,
+        description,
+        icon_url,
+        regenerate_token,
+        revoke_token,
+        regenerate_signing_secret,
+        request_url,
+    } = body.into_inner();
     let form = bots::BotForm {
         display_name,
         description,
@@ -110,6 +120,7 @@ pub async fn update(
         regenerate_token,
         revoke_token,
         regenerate_signing_secret,
+        request_url: request_url.map(|u| Some(u).filter(|u| !u.trim().is_empty())),
     };
     Ok(web::Json(bots::update(&state, &user.0, &ws, id, form).await?))
 }
