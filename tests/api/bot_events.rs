@@ -175,3 +175,77 @@ async fn a_failed_event_is_retried_with_its_event_id_across_a_restart() {
     let (_, shown) = app.patch(&path, &admin.token, json!({"request_url": ""})).await;
     assert_eq!(shown["request_url"], Value::Null);
 }
+
+/// Stops a child process when dropped, however the test ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn an_app_written_with_slacks_bolt_runs_against_hearth() {
+    let Ok(python) = std::env::var("HEARTH_TEST_SLACK_PYTHON") else {
+        eprintln!("the slack_bolt test runs with HEARTH_TEST_SLACK_PYTHON (.ci/run)");
+        return;
+    };
+    let app = app_with_receivers(Duration::from_millis(100)).await;
+    let admin = app.admin_with_workspace().await;
+    let (bot, token) = make_bot(&app, &admin.token, "deployer").await;
+    let general = channel_id(&app, &admin, "general").await;
+    assert_eq!(slack(&app, &token, "conversations.join", json!({"channel": format!("C{general}")})).await["ok"], true);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slack/bolt_app.py");
+    let mut child = std::process::Command::new(python)
+        .args([script, &app.address, &token, bot["signing_secret"].as_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    let stdout = child.stdout.take().unwrap();
+    let child = Child(child);
+    let port = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+        line.trim().strip_prefix("ready ").unwrap_or_else(|| panic!("the app did not start: {line:?}")).to_owned()
+    })
+    .await
+    .unwrap();
+
+    // Bolt answers the url_verification itself.
+    let path = format!("/api/v1/workspaces/acme/bots/{}", bot["id"]);
+    let url = format!("http://127.0.0.1:{port}/slack/events");
+    let (status, shown) = app.patch(&path, &admin.token, json!({"request_url": url})).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+
+    let say = |text: &'static str| {
+        let (app, token) = (&app, admin.token.clone());
+        async move {
+            let (status, m) =
+                app.post(&format!("/api/v1/channels/{general}/messages"), &token, json!({"text": text})).await;
+            assert_eq!(status, StatusCode::CREATED);
+            m
+        }
+    };
+    let answered = |text: String| {
+        let (app, token) = (&app, admin.token.clone());
+        async move {
+            eventually(&format!("the app says {text:?}"), async || {
+                let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages?limit=20"), &token).await;
+                page["messages"].as_array().unwrap().iter().find(|m| m["text"] == text.as_str()).cloned()
+            })
+            .await
+        }
+    };
+    say("ping").await;
+    let pong = answered("pong".to_owned()).await;
+    assert_eq!((pong["user"]["is_bot"].as_bool(), pong["bot"]["name"].as_str()), (Some(true), Some("Deploy Bot")));
+    say("hey @deployer").await;
+    answered("hello @admin".to_owned()).await;
+    let m = say("shipped").await;
+    app.post(&format!("/api/v1/messages/{}/reactions", m["id"]), &admin.token, json!({"emoji": "tada"})).await;
+    answered("thanks for the :tada:".to_owned()).await;
+    drop(child);
+}
