@@ -188,13 +188,24 @@ impl Outbound {
     /// Sends a POST and reads its answer (at most `MAX_RESPONSE` of it).
     pub async fn post(&self, request: Request) -> Result<Response, Failure> {
         let url = self.check_url(&request.url)?;
-        let started = Instant::now();
-        let mut builder = self
+        let builder = self
             .client
             .post(url)
-            .timeout(request.timeout)
-            .header(reqwest::header::CONTENT_TYPE, request.content_type)
-            .body(request.body);
+            .header(reqwest::header::CONTENT_TYPE, request.content_type.clone())
+            .body(request.body.clone());
+        self.exchange(builder, &request).await
+    }
+
+    /// Sends a GET with the form-encoded `body` as its query string.
+    pub async fn get(&self, request: Request) -> Result<Response, Failure> {
+        let mut url = self.check_url(&request.url)?;
+        url.set_query(Some(&String::from_utf8_lossy(&request.body)));
+        self.exchange(self.client.get(url), &request).await
+    }
+
+    async fn exchange(&self, builder: reqwest::RequestBuilder, request: &Request) -> Result<Response, Failure> {
+        let started = Instant::now();
+        let mut builder = builder.timeout(request.timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }

@@ -116,6 +116,9 @@ fn spawn_pruner(workers: &Workers, state: &AppState) {
                 Ok(n) => tracing::info!(entries = n, "pruned the integrations' log"),
                 Err(e) => tracing::warn!(error = %e, "pruning the integrations' log failed"),
             }
+            if let Err(e) = crate::app::commands::custom::prune(&db).await {
+                tracing::warn!(error = %e, "pruning expired response URLs failed");
+            }
         }
     });
 }

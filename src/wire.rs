@@ -17,7 +17,9 @@ use crate::domain::workspaces::Role;
 
 mod integrations;
 
-pub use integrations::{Bot, BotUser, IncomingWebhook, IntegrationEvent, OutgoingWebhook};
+pub use integrations::{
+    Bot, BotUser, Command, CommandHint, EphemeralMessage, IncomingWebhook, IntegrationEvent, OutgoingWebhook,
+};
 
 /// A moment in UTC, written as RFC 3339 with microseconds and `Z`
 /// (`2026-11-25T10:50:17.123456Z`).

@@ -359,6 +359,54 @@ function handle(frame) {
     case "presence":
       showPresence(frame.user_id, frame.status);
       break;
+    case "message.ephemeral":
+      showEphemeral(frame.message);
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Slash commands: their answers for the reader alone are shown where they were typed, marked
+// "Only visible to you", never stored; /away and /active set one's presence until changed.
+
+/** Shows an ephemeral message (from the command's answer or the live connection, once). */
+function showEphemeral(e) {
+  if (!e || e.channel_id !== channelId) return;
+  if (document.querySelector(`[data-ephemeral-id="${CSS.escape(e.id)}"]`)) return;
+  const inThread = e.thread_root_id && threadPane && e.thread_root_id === threadRoot;
+  const target = inThread ? threadPane.querySelector(".messages") : list;
+  if (!target) return;
+  // The html is the server's sanitised rendering, as every message's is.
+  const el = fragment(
+    `<article class="msg ephemeral" data-ephemeral-id="${escapeHtml(e.id)}"><div class="msg-gutter"></div><div class="msg-body"><div class="msg-head"><span class="author">${escapeHtml(e.from)}</span> <span class="only-you">Only visible to you</span> <button type="button" class="dismiss" aria-label="Dismiss">×</button></div><div class="msg-text">${e.html}</div></div></article>`,
+  );
+  el.querySelector(".dismiss").addEventListener("click", () => el.remove());
+  target.append(el);
+  target.scrollTop = target.scrollHeight;
+}
+
+let manualAway = false;
+function setPresence(status) {
+  manualAway = status === "away";
+  away = manualAway;
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "presence", status }));
+}
+
+/** Whether composer text runs a command (`//` posts a leading slash). */
+function isCommand(text) {
+  return /^\/[^\s\/]/.test(text);
+}
+
+async function runCommand(form, text, payload) {
+  const area = form.querySelector("textarea[name=text]");
+  area.value = "";
+  try {
+    const r = await api("POST", `/api/v1/channels/${channelId}/messages`, payload);
+    for (const e of r?.ephemeral ?? []) showEphemeral(e);
+    if (r?.presence) setPresence(r.presence);
+  } catch (err) {
+    area.value = text;
+    showEphemeral({ id: `error-${Date.now()}`, channel_id: channelId, thread_root_id: payload.thread_root_id ?? null, from: "hearth", html: `<p>${escapeHtml(err.message)}</p>` });
   }
 }
 
@@ -388,8 +436,9 @@ async function send(form) {
   const payload = { text, client_msg_id: clientId };
   if (rootField) payload.thread_root_id = Number(rootField.value);
   if (alsoField?.checked) payload.also_send_to_channel = true;
+  if (isCommand(text)) return runCommand(form, text, payload);
   const target = rootField ? threadPane.querySelector(".messages") : list;
-  const pending = pendingMessage(text, clientId);
+  const pending = pendingMessage(text.startsWith("//") ? text.slice(1) : text, clientId);
   target?.append(pending);
   if (target) target.scrollTop = target.scrollHeight;
   area.value = "";
@@ -407,9 +456,112 @@ async function send(form) {
   }
 }
 
+// Autocomplete in the composer: commands at the start (name, usage, description), @people
+// and #channels anywhere; arrows move, Enter or Tab picks, Escape closes.
+const sources = {};
+function source(kind) {
+  sources[kind] ??= (async () => {
+    if (kind === "/") {
+      const hints = await api("GET", `/api/v1/workspaces/${ws}/command-hints`);
+      return hints.map((c) => ({ insert: `/${c.name} `, label: `/${c.name}`, hint: [c.usage_hint, c.description].filter(Boolean).join(" — ") }));
+    }
+    if (kind === "@") {
+      const page = await api("GET", `/api/v1/workspaces/${ws}/members?limit=200`);
+      return (page.members ?? []).filter((m) => !m.deactivated).map((m) => ({ insert: `@${m.user.username} `, label: `@${m.user.username}`, hint: m.user.display_name + (m.user.is_bot ? " · app" : "") }));
+    }
+    const list = await api("GET", `/api/v1/workspaces/${ws}/channels`);
+    return (list.channels ?? []).filter((c) => c.name).map((c) => ({ insert: `#${c.name} `, label: `#${c.name}`, hint: c.topic }));
+  })().catch(() => {
+    delete sources[kind];
+    return [];
+  });
+  return sources[kind];
+}
+
+function wireSuggestions(area) {
+  const box = document.createElement("ul");
+  box.className = "suggestions";
+  box.setAttribute("role", "listbox");
+  box.hidden = true;
+  area.form.style.position = "relative";
+  area.form.prepend(box);
+  let items = [];
+  let chosen = 0;
+  let word = null;
+  const close = () => {
+    box.hidden = true;
+    items = [];
+    word = null;
+  };
+  const paint = () => {
+    box.replaceChildren(
+      ...items.map((it, i) => {
+        const li = document.createElement("li");
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", String(i === chosen));
+        li.append(it.label);
+        const hint = document.createElement("span");
+        hint.className = "hint";
+        hint.textContent = it.hint ?? "";
+        li.append(hint);
+        li.addEventListener("mousedown", (e) => {
+          e.preventDefault();
+          chosen = i;
+          pick();
+        });
+        return li;
+      }),
+    );
+    box.hidden = items.length === 0;
+  };
+  const pick = () => {
+    if (!word || !items[chosen]) return close();
+    const { start, end } = word;
+    area.value = area.value.slice(0, start) + items[chosen].insert + area.value.slice(end);
+    const at = start + items[chosen].insert.length;
+    area.setSelectionRange(at, at);
+    close();
+  };
+  area.addEventListener("input", async () => {
+    const end = area.selectionStart;
+    const before = area.value.slice(0, end);
+    const m = before.match(/^\/[\w-]*$/) ?? before.match(/(?:^|\s)([@#][\w.-]*)$/);
+    if (!m || !ws) return close();
+    const typed = m[1] ?? m[0];
+    const kind = typed[0];
+    const found = await source(kind);
+    if (area.value.slice(0, area.selectionStart) !== before) return;
+    const q = typed.slice(1).toLowerCase();
+    items = found.filter((it) => it.label.slice(1).toLowerCase().startsWith(q)).slice(0, 8);
+    chosen = 0;
+    word = { start: end - typed.length, end };
+    paint();
+  });
+  area.addEventListener(
+    "keydown",
+    (e) => {
+      if (box.hidden) return;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        chosen = (chosen + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+        paint();
+      } else if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        pick();
+      } else if (e.key === "Escape") {
+        close();
+      }
+    },
+    true,
+  );
+  area.addEventListener("blur", () => setTimeout(close, 150));
+}
+
 function wireComposers() {
   for (const area of document.querySelectorAll("textarea[data-composer]")) {
     const form = area.form;
+    wireSuggestions(area);
     area.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -680,6 +832,7 @@ function wireUploads() {
 let idleTimer = 0;
 let away = false;
 function activity() {
+  if (manualAway) return;
   if (away && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "presence", status: "online" }));
   away = false;
   clearTimeout(idleTimer);

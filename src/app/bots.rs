@@ -359,3 +359,41 @@ async fn verify_request_url(state: &AppState, actor: &Actor, slug: &str, id: i64
     }
     Ok(())
 }
+
+/// hearth's own bot in a workspace (`@hearth-<workspace id>`, shown as "hearth"), who
+/// sends reminders by direct message: made the first time it is needed, with no token.
+pub fn workspace_bot(tx: &mut Tx<'_>, workspace_id: i64) -> Result<UserRow, AppError> {
+    let username = format!("hearth-{workspace_id}");
+    if let Some(user) = UserRow::find_by_username(tx, &username)?.filter(|u| u.is_bot) {
+        return Ok(user);
+    }
+    let now = db::now();
+    let owner = crate::db::workspaces::WorkspaceRow::find(tx, workspace_id)?.created_by;
+    let email = format!("{username}@bots.invalid");
+    let user = NewUser {
+        username: &username,
+        email: &email,
+        display_name: "hearth",
+        password_hash: "",
+        is_server_admin: false,
+        is_bot: true,
+        created_at: now,
+        updated_at: now,
+    }
+    .insert(tx)?;
+    MemberRow { workspace_id, user_id: user.id, role: Role::Member, joined_at: now, deactivated_at: None }
+        .insert(tx)?;
+    let description = "hearth's own: sends reminders";
+    NewBot {
+        workspace_id,
+        user_id: user.id,
+        created_by: owner,
+        description,
+        icon_url: None,
+        token_hash: None,
+        created_at: now,
+        updated_at: now,
+    }
+    .insert(tx)?;
+    Ok(user)
+}

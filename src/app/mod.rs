@@ -9,6 +9,7 @@ pub mod as_integration;
 pub mod bots;
 pub mod channel_members;
 pub mod channels;
+pub mod commands;
 pub mod conversations;
 pub mod files;
 pub mod incoming;
@@ -97,6 +98,10 @@ pub enum Credential {
     OutgoingWebhook(i64),
     /// A bot's token (the bot's id), acting as the bot's own user.
     Bot(i64),
+    /// A custom slash command's answer (the command's id), posted for the person who ran it.
+    Command(i64),
+    /// A reminder (its id) being delivered.
+    Reminder(i64),
 }
 
 /// What kind of principal an actor is, so that use cases can tell people from software.
@@ -134,7 +139,10 @@ impl Actor {
     pub fn principal(&self) -> Principal {
         match self.credential {
             Credential::Session(_) | Credential::PersonalToken(_) | Credential::Operator => Principal::Person,
-            Credential::IncomingWebhook(_) | Credential::OutgoingWebhook(_) => Principal::Integration,
+            Credential::IncomingWebhook(_)
+            | Credential::OutgoingWebhook(_)
+            | Credential::Command(_)
+            | Credential::Reminder(_) => Principal::Integration,
             Credential::Bot(_) => Principal::Bot,
         }
     }

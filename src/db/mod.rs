@@ -3,6 +3,7 @@
 
 pub mod bots;
 pub mod channels;
+pub mod commands;
 pub mod email_verifications;
 pub mod events;
 pub mod files;
@@ -16,6 +17,7 @@ pub mod messages;
 pub mod migrations;
 pub mod password_resets;
 pub mod presence;
+pub mod reminders;
 pub mod schema;
 pub mod search;
 pub mod server_settings;

@@ -302,8 +302,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    commands (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        name -> Text,
+        url -> Text,
+        method -> Text,
+        description -> Text,
+        usage_hint -> Text,
+        autocomplete -> Bool,
+        secret_generation -> Integer,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    command_responses (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        command_id -> BigInt,
+        user_id -> BigInt,
+        channel_id -> BigInt,
+        thread_root_id -> Nullable<BigInt>,
+        uses -> Integer,
+        last_message_id -> Nullable<BigInt>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reminders (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        created_by -> BigInt,
+        for_user_id -> Nullable<BigInt>,
+        channel_id -> Nullable<BigInt>,
+        what -> Text,
+        due_at -> Timestamp,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     bots,
+    reminders,
+    commands,
+    command_responses,
     server_settings,
     users,
     sessions,

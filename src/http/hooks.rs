@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use super::body::{BodyError, read_capped};
 use crate::app::AppState;
 use crate::app::as_integration::Refusal;
+use crate::app::commands::custom::{self, Expired};
 use crate::app::incoming::{self, Address};
 
 /// The largest payload accepted, as Mattermost's.
@@ -78,4 +79,50 @@ pub async fn slack_hook(
 ) -> HttpResponse {
     let (team, id, secret) = path.into_inner();
     receive(&state, &req, payload, Address::Slack { team: &team, hook: &id }, &secret).await
+}
+
+/// A slash command's delayed answer (`response_url`): JSON, or plain text shown as it is.
+/// `200 ok`; `404 {"ok": false, "error": "expired_url"}` for an unknown or expired URL;
+/// `400 used_up` after five answers.
+#[post("/hooks/commands/{token}")]
+pub async fn command_response(
+    state: web::Data<AppState>,
+    hub: web::Data<crate::realtime::Hub>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let body = match read_capped(&req, payload, HOOK_BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(BodyError::Broken) => return plain(400, "invalid_payload"),
+    };
+    let text = String::from_utf8_lossy(&body).trim().to_owned();
+    let reply = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v @ serde_json::Value::Object(_)) => v,
+        _ if text.is_empty() => return plain(400, "no_text"),
+        _ => serde_json::json!({"text": text, "mrkdwn": false}),
+    };
+    match custom::respond(&state, &path, reply).await {
+        Ok(Ok((user_id, outcome))) => {
+            hub.ephemeral(user_id, &outcome.ephemeral);
+            plain(200, "ok")
+        }
+        Ok(Err(Expired::Gone)) => {
+            HttpResponse::NotFound().json(serde_json::json!({"ok": false, "error": "expired_url"}))
+        }
+        Ok(Err(Expired::UsedUp)) => plain(400, "used_up"),
+        Err(e) => {
+            let status = e.status();
+            if status >= 500 {
+                tracing::error!(error = %e, "a command's delayed answer failed");
+            }
+            let code: &'static str = match status {
+                403 | 404 => "channel_not_found",
+                422 => "invalid_payload",
+                _ => "rollup_error",
+            };
+            plain(if status >= 500 { 500 } else { 400 }, code)
+        }
+    }
 }

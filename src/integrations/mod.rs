@@ -349,6 +349,9 @@ impl Deliverer for Deliveries {
             match job {
                 Job::OutgoingWebhook(delivery) => self.attempt(job_id, attempt, last_error, delivery).await,
                 Job::BotEvent(event) => events::attempt(&self.state, attempt, last_error, event).await,
+                Job::Reminder { reminder_id } => crate::app::commands::reminders::deliver(&self.state, *reminder_id)
+                    .await
+                    .map_err(|e| Failure::Transient(e.to_string())),
                 _ => Err(Failure::Permanent("not a delivery".to_owned())),
             }
         })

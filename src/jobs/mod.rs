@@ -34,6 +34,8 @@ pub enum Job {
     OutgoingWebhook(Box<Delivery>),
     /// One event sent to a bot's request URL (Slack's Events API).
     BotEvent(Box<BotEvent>),
+    /// A `/remind` reminder, enqueued to run at its time.
+    Reminder { reminder_id: i64 },
 }
 
 /// What a bot is sent of one event, but for the envelope's token and signature (made when
@@ -60,9 +62,9 @@ pub struct Delivery {
     pub body: crate::domain::slack::outgoing::Outgoing,
 }
 
-/// Carries out deliveries (outgoing webhooks' and bots' events) for the job worker: the
-/// integrations module, which can post their replies (the worker itself knows nothing of
-/// messages).
+/// Carries out the jobs that post or deliver (outgoing webhooks, bots' events, reminders)
+/// for the job worker: the integrations module, which can post messages (the worker itself
+/// knows nothing of them).
 pub trait Deliverer: Send + Sync {
     /// Attempt `attempt` (1 for the first) of job `job_id`, a delivery; `last_error` is
     /// what the previous attempt recorded.
@@ -109,7 +111,8 @@ pub const LINK_PLACEHOLDER: &str = "%%hearth-single-use-link%%";
 impl Job {
     /// Every kind this build can carry out; a worker claims only these, so a node of an
     /// older version leaves a newer kind to the nodes that know it.
-    pub const KINDS: &'static [&'static str] = &["mail", "link_mail", "remove_files", "outgoing_webhook", "bot_event"];
+    pub const KINDS: &'static [&'static str] =
+        &["mail", "link_mail", "remove_files", "outgoing_webhook", "bot_event", "reminder"];
 
     /// Whether jobs of this kind deliver to servers hearth does not run.
     pub fn is_delivery(kind: &str) -> bool {
@@ -123,6 +126,7 @@ impl Job {
             Job::RemoveFiles { .. } => "remove_files",
             Job::OutgoingWebhook(_) => "outgoing_webhook",
             Job::BotEvent(_) => "bot_event",
+            Job::Reminder { .. } => "reminder",
         }
     }
 
@@ -144,7 +148,7 @@ impl Job {
     /// base, mail is tried for two to three hours.
     pub fn max_attempts(&self) -> i32 {
         match self {
-            Job::Mail(_) | Job::LinkMail { .. } | Job::RemoveFiles { .. } => 10,
+            Job::Mail(_) | Job::LinkMail { .. } | Job::RemoveFiles { .. } | Job::Reminder { .. } => 10,
             Job::OutgoingWebhook(_) | Job::BotEvent(_) => 4,
         }
     }
@@ -162,6 +166,7 @@ impl Job {
                 let kind = e.event.get("type").and_then(serde_json::Value::as_str).unwrap_or("event");
                 format!("{kind} {} to bot {}", e.event_id, e.bot_id)
             }
+            Job::Reminder { reminder_id } => format!("reminder {reminder_id}"),
         }
     }
 
@@ -182,6 +187,7 @@ impl Job {
                 }
                 Job::BotEvent(Box::new(BotEvent { event, ..(**e).clone() }))
             }
+            Job::Reminder { reminder_id } => Job::Reminder { reminder_id: *reminder_id },
         }
     }
 

@@ -25,6 +25,11 @@ pub enum Ephemeral {
         user_id: i64,
         status: String,
     },
+    /// A message for one person alone (a command's answer), never stored.
+    #[serde(rename = "message.ephemeral")]
+    Message {
+        message: crate::wire::EphemeralMessage,
+    },
 }
 
 impl Ephemeral {
@@ -45,6 +50,8 @@ impl Ephemeral {
 pub enum Target {
     Channel(i64),
     WatchersOf(i64),
+    /// One person's own connections.
+    Person(i64),
 }
 
 /// An ephemeral frame on its way between nodes.
@@ -113,6 +120,12 @@ impl State {
 
     fn deliver_ephemeral(&self, target: Target, from: i64, frame: &Frame) {
         for (id, conn) in &self.conns {
+            if let Target::Person(user_id) = target {
+                if conn.who.user_id == user_id {
+                    self.send_ephemeral(*id, frame);
+                }
+                continue;
+            }
             if conn.who.user_id == from {
                 continue;
             }
@@ -120,6 +133,7 @@ impl State {
             let reaches = match target {
                 Target::Channel(c) => v.channels.contains(&c),
                 Target::WatchersOf(u) => conn.watching.contains(&u),
+                Target::Person(_) => false,
             };
             if reaches {
                 self.send_ephemeral(*id, frame);

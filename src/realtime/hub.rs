@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::ephemeral::{Ephemeral, Target};
 use super::{CloseSignal, Closing, Connection, Frame, Identity, ephemeral, event_frame, presence};
 use crate::db::Db;
 use crate::db::events::EventRow;
@@ -45,6 +46,11 @@ pub(super) enum Command {
     /// Keep this node's presence rows alive; forget those of nodes that died.
     RefreshPresence,
     Remote(String),
+    /// A frame for one person's connections, on every node.
+    ToPerson {
+        user_id: i64,
+        frame: Ephemeral,
+    },
     /// Whom a connection may watch, and their statuses now, read off the hub's task.
     Watched {
         id: u64,
@@ -115,6 +121,15 @@ impl Hub {
     /// sidebars that show it.
     pub fn watch(&self, id: u64, user_ids: Vec<i64>) {
         let _ = self.client.try_send(Command::Watch { id, user_ids });
+    }
+
+    /// Messages for one person alone (commands' answers): to their live connections here
+    /// and, on PostgreSQL, on the other nodes.
+    pub fn ephemeral(&self, user_id: i64, messages: &[crate::wire::EphemeralMessage]) {
+        for message in messages {
+            let frame = Ephemeral::Message { message: message.clone() };
+            let _ = self.commands.send(Command::ToPerson { user_id, frame });
+        }
     }
 
     /// Someone set their presence: `online` or `away`.
@@ -269,6 +284,7 @@ impl State {
             Command::Resolved { user_id, generation, status } => self.resolved(user_id, generation, status),
             Command::RefreshPresence => self.refresh_presence(),
             Command::Remote(payload) => self.remote(&payload),
+            Command::ToPerson { user_id, frame } => self.publish(Target::Person(user_id), user_id, frame),
             Command::Watched { id, generation, allowed, statuses } => self.watched(id, generation, allowed, statuses),
         }
     }

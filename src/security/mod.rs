@@ -83,6 +83,18 @@ impl Keys {
         mac.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
 
+    /// A custom command's signing secret (32 hex digits): derived, never stored.
+    pub fn command_signing_secret(&self, command_id: i64, generation: i32) -> String {
+        let mac = hmac_bytes(&self.derive("command-signing-secret"), format!("{command_id}:{generation}").as_bytes());
+        mac.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A custom command's legacy verification token (24 characters): derived, never stored.
+    pub fn command_token(&self, command_id: i64, generation: i32) -> String {
+        let mac = hmac_bytes(&self.derive("command-token"), format!("{command_id}:{generation}").as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac[..18])
+    }
+
     /// A bot's verification token (Slack's deprecated `token` field in event envelopes):
     /// derived, never stored.
     pub fn bot_verification_token(&self, bot_id: i64) -> String {

@@ -268,6 +268,8 @@ pub struct ChannelPage {
     pub draft: String,
     pub max_chars: usize,
     pub thread: Option<ThreadView>,
+    /// Answers for the viewer alone (a command's), shown once, never stored.
+    pub ephemeral: Vec<crate::wire::EphemeralMessage>,
 }
 
 #[derive(Template)]

@@ -180,3 +180,53 @@ impl BotUser {
         }
     }
 }
+
+/// A message only its one reader sees (a command's answer): sent to their live connections
+/// and in the answer to their request, never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EphemeralMessage {
+    /// Unique among ephemeral messages (`e…`), not a message id.
+    pub id: String,
+    pub channel_id: i64,
+    pub thread_root_id: Option<i64>,
+    /// Who answers: `hearth`, or a command's name.
+    pub from: String,
+    pub text: String,
+    /// The text rendered to sanitised HTML.
+    pub html: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+}
+
+/// A custom slash command, as its workspace's admins see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Command {
+    pub id: i64,
+    pub workspace_id: i64,
+    /// Typed as `/name`.
+    pub name: String,
+    pub url: String,
+    /// `POST` or `GET`.
+    pub method: String,
+    pub description: String,
+    pub usage_hint: String,
+    pub autocomplete: bool,
+    /// Slack's legacy verification token, sent as `token` (and Mattermost's
+    /// `Authorization: Token …`).
+    pub token: String,
+    /// What hearth signs its requests with (Slack's v0 signature).
+    pub signing_secret: String,
+    pub created_by: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+}
+
+/// A command the composer offers as one types: hearth's own and the workspace's.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CommandHint {
+    pub name: String,
+    pub usage_hint: String,
+    pub description: String,
+    /// One of the workspace's own (not hearth's).
+    pub custom: bool,
+}

@@ -7,6 +7,7 @@ mod bots;
 mod browser;
 mod channels;
 mod cli;
+mod commands;
 mod conversations;
 mod events;
 mod files;

@@ -8,6 +8,8 @@ mod conversations;
 mod objects;
 mod people;
 
+pub use objects::channel_id as slack_channel_id;
+
 use serde_json::{Map, Value, json};
 
 use super::{Actor, AppState, Credential};

@@ -23,18 +23,26 @@ pub struct PostRequest {
     pub client_msg_id: Option<String>,
 }
 
-/// Post a message.
+/// Post a message. Text that is a slash command (`/name …`; `//` posts a leading `/`) runs
+/// it instead, answered `202` with what it gave.
 #[utoipa::path(tag = "messages", params(("id" = i64, Path)), request_body = PostRequest,
     responses((status = 201, body = wire::Message), (status = 200, body = wire::Message, description = "the client_msg_id was posted before"),
+        (status = 202, body = super::commands::CommandResult, description = "the text was a slash command, and ran"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/api/v1/channels/{id}/messages")]
 pub async fn post(
     state: web::Data<AppState>,
+    hub: web::Data<crate::realtime::Hub>,
     user: ApiUser,
     id: web::Path<i64>,
     TextJson(body): TextJson<PostRequest>,
 ) -> Result<HttpResponse, AppError> {
     let PostRequest { text, thread_root_id, also_send_to_channel, client_msg_id } = body;
+    if let Some(invocation) = crate::domain::commands::Invocation::parse(&text) {
+        let ran = super::commands::run(&state, &hub, &user.0, *id, thread_root_id, invocation).await?;
+        return Ok(HttpResponse::Accepted().json(ran));
+    }
+    let text = crate::domain::commands::unescaped(text);
     let form = messages::PostForm {
         text,
         thread_root_id,

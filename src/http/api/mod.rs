@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod bots;
 pub mod channels;
+pub mod commands;
 pub mod events;
 pub mod files;
 pub mod messages;
@@ -91,6 +92,13 @@ use utoipa::OpenApi;
         bots::get,
         bots::update,
         bots::remove,
+        commands::run_in_channel,
+        commands::hints,
+        commands::create,
+        commands::list,
+        commands::get,
+        commands::update,
+        commands::remove,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     security(("bearer" = []))

@@ -23,6 +23,7 @@ struct Show {
     thread: Option<(i64, Paging)>,
     error: Option<String>,
     draft: String,
+    ephemeral: Vec<wire::EphemeralMessage>,
 }
 
 async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show: Show) -> PageResult {
@@ -69,6 +70,7 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
         thread,
         title,
         ws: slug,
+        ephemeral: show.ephemeral,
     };
     let status = if page.layout.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     html_status(status, &page)
@@ -135,13 +137,17 @@ pub struct PostForm {
 #[post("/w/{ws}/c/{id}/messages")]
 pub async fn post_message(
     state: web::Data<AppState>,
+    hub: web::Data<crate::realtime::Hub>,
     user: PageUser,
     path: web::Path<(String, i64)>,
     TextForm(f): TextForm<PostForm>,
 ) -> PageResult {
     let (ws, id) = channel_form(&state, &user, path, &f.csrf_token).await?;
+    if let Some(invocation) = crate::domain::commands::Invocation::parse(&f.text) {
+        return command(&state, &hub, &user, &ws, id, f.thread_root_id, invocation).await;
+    }
     let post = messages::PostForm {
-        text: f.text.clone(),
+        text: crate::domain::commands::unescaped(f.text.clone()),
         thread_root_id: f.thread_root_id,
         also_send_to_channel: f.also_send_to_channel.unwrap_or(false),
         client_msg_id: f.client_msg_id,
@@ -161,6 +167,41 @@ pub async fn post_message(
                 ..Default::default()
             };
             conversation(&state, &user, &ws, id, show).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A command typed in the page's composer: what it posted is shown where it is; answers for
+/// the viewer alone are shown on the page (and sent to their live connections).
+async fn command(
+    state: &AppState,
+    hub: &crate::realtime::Hub,
+    user: &PageUser,
+    ws: &str,
+    id: i64,
+    thread_root_id: Option<i64>,
+    invocation: crate::domain::commands::Invocation,
+) -> PageResult {
+    let thread = thread_root_id.map(|root| (root, SHOWN));
+    match crate::http::api::commands::run(state, hub, &user.0.actor, id, thread_root_id, invocation).await {
+        Ok(ran) if ran.ephemeral.is_empty() => Ok(redirect(&match (ran.message, thread_root_id) {
+            (_, Some(root)) => format!("/w/{ws}/c/{id}/t/{root}"),
+            (Some(m), None) => format!("/w/{ws}/c/{}#m{}", m.channel_id, m.id),
+            (None, None) => format!("/w/{ws}/c/{id}"),
+        })),
+        // After /leave the conversation may be gone from view: the workspace, then.
+        Ok(ran) => {
+            match conversation(state, user, ws, id, Show { thread, ephemeral: ran.ephemeral, ..Default::default() })
+                .await
+            {
+                Ok(page) => Ok(page),
+                Err(_) => Ok(redirect(&format!("/w/{ws}"))),
+            }
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
+            let show = Show { thread, error: Some(e.problem().message), ..Default::default() };
+            conversation(state, user, ws, id, show).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,0 +1,2 @@
+DROP TABLE command_responses;
+DROP TABLE commands;
