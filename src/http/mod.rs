@@ -120,6 +120,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(hooks::hook)
         .service(hooks::slack_hook)
         .service(slack::call)
+        .service(pages::apps::apps)
+        .service(pages::apps::create_bot)
+        .service(pages::apps::change_bot)
+        .service(pages::apps::create_command)
+        .service(pages::apps::change_command)
         // the event log
         .service(api::events::list)
         .service(ws::connect)

@@ -77,6 +77,7 @@ fn token(req: &HttpRequest, args: &mut Args) -> Option<String> {
 #[route("/api/slack/{method}", method = "GET", method = "POST")]
 pub async fn call(
     state: web::Data<AppState>,
+    hub: web::Data<crate::realtime::Hub>,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
@@ -122,7 +123,15 @@ pub async fn call(
         error.retry_after_secs = Some(wait.as_secs().max(1));
         return answer(Err(error));
     }
-    let result = slack_api::call(&state, &caller, &method, &args).await;
+    let result = match slack_api::call(&state, &caller, &method, &args).await {
+        Ok((answer, ephemeral)) => {
+            if let Some((user_id, message)) = ephemeral {
+                hub.ephemeral(user_id, std::slice::from_ref(&message));
+            }
+            Ok(answer)
+        }
+        Err(e) => Err(e),
+    };
     if let Err(e) = &result {
         if e.error == "internal_error" {
             tracing::error!(method, detail = %e.detail, "a Slack API call failed");

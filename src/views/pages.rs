@@ -441,6 +441,19 @@ pub struct DeliveryView {
 }
 
 #[derive(Template)]
+#[template(path = "pages/apps.html")]
+pub struct AppsPage {
+    pub layout: Layout,
+    pub slug: String,
+    pub workspace_name: String,
+    pub bots: Vec<crate::wire::BotUser>,
+    pub commands: Vec<crate::wire::Command>,
+    /// A bot's name and its new token, shown this once.
+    pub new_token: Option<(String, String)>,
+    pub base_url: String,
+}
+
+#[derive(Template)]
 #[template(path = "pages/integrations.html")]
 pub struct IntegrationsPage {
     pub layout: Layout,

@@ -160,3 +160,53 @@ async fn a_bot_never_reaches_the_web_ui_or_hearths_own_routes() {
     let res = app.client.get(app.url("/w/acme")).bearer_auth(&token).send().await.unwrap();
     assert_ne!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_apps_page_makes_bots_and_commands_and_shows_a_token_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let _bob = app.join(&admin, "acme", "bob", "member").await;
+    let browser = crate::pages::Browser::new(&app);
+    browser.sign_in("admin").await;
+    let page = browser.get("/w/acme/settings/apps").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No bots yet") && page.body.contains("No commands of this workspace"), "empty states");
+    let csrf = page.csrf();
+    let made = browser
+        .post("/w/acme/settings/apps/bots", &[("csrf_token", &csrf), ("username", "pager"), ("display_name", "Pager")])
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let start = made.body.find("xoxb-").expect("the token is shown");
+    let token: String = made.body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    assert_eq!(slack(&app, &token, "auth.test", json!({})).await["user"], "pager");
+    let again = browser.get("/w/acme/settings/apps").await;
+    assert!(again.body.contains("Pager") && !again.body.contains(&token), "listed, the token never again");
+    let res = app.client.get(app.url("/w/acme/settings/apps")).bearer_auth(&admin.token).send().await.unwrap();
+    assert_eq!(res.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+
+    let bad = browser.post("/w/acme/settings/apps/bots", &[("csrf_token", &csrf), ("username", "Bad Name")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let command = browser
+        .post(
+            "/w/acme/settings/apps/commands",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "/deploy"),
+                ("url", "https://ci.example.com/deploy"),
+                ("method", "POST"),
+                ("description", "Ship it"),
+                ("usage_hint", "[service]"),
+            ],
+        )
+        .await;
+    assert_eq!(command.status, StatusCode::SEE_OTHER, "{}", command.body);
+    assert!(browser.get("/w/acme/settings/apps").await.body.contains("/deploy"));
+    let forged = browser.post("/w/acme/settings/apps/bots", &[("csrf_token", "x"), ("username", "evil")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let member = crate::pages::Browser::new(&app);
+    member.sign_in("bob").await;
+    assert_eq!(member.get("/w/acme/settings/apps").await.status, StatusCode::FORBIDDEN);
+    let (_, listed) = app.get("/api/v1/workspaces/acme/bots", &admin.token).await;
+    assert_eq!(listed["bots"].as_array().unwrap().len(), 1, "only the one bot was made");
+}

@@ -536,3 +536,47 @@ async fn slacks_own_web_client_runs_against_hearth() {
     assert_eq!(last["reactions"][0]["emoji"], "tada");
     assert_eq!(last["pinned"], true);
 }
+
+#[tokio::test]
+async fn an_ephemeral_message_reaches_its_one_person_and_is_never_stored() {
+    let (app, admin, token, general, _) = with_bot().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let mut admins = app.ws(&admin.token, "").await;
+    let mut bobs = app.ws(&bob.token, "").await;
+    let sent = slack(
+        &app,
+        &token,
+        "chat.postEphemeral",
+        json!({"channel": format!("C{general}"), "user": format!("U{}", bob.id), "text": "Only *you*"}),
+    )
+    .await;
+    assert!(ok(&sent)["message_ts"].as_str().is_some());
+    let frames = bobs.until("message.ephemeral", |_| true).await;
+    let e = &frames.last().unwrap()["message"];
+    assert_eq!(
+        (e["text"].as_str(), e["from"].as_str(), e["channel_id"].as_i64()),
+        (Some("Only **you**"), Some("Deploy Bot"), Some(general))
+    );
+    // The admin gets the next thing that happens, not the ephemeral one.
+    slack(&app, &token, "chat.postMessage", json!({"channel": format!("C{general}"), "text": "for all"})).await;
+    let seen = admins.until("message.created", |_| true).await;
+    assert!(seen.iter().all(|f| f["type"] != "message.ephemeral"), "{seen:?}");
+    let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
+    assert!(page["messages"].as_array().unwrap().iter().all(|m| m["text"] != "Only **you**"));
+    assert_eq!(
+        error(
+            &slack(
+                &app,
+                &token,
+                "chat.postEphemeral",
+                json!({"channel": format!("C{general}"), "user": "U99999", "text": "x"})
+            )
+            .await
+        ),
+        "user_not_in_channel"
+    );
+    assert_eq!(
+        error(&slack(&app, &token, "chat.postEphemeral", json!({"channel": format!("C{general}"), "text": "x"})).await),
+        "user_not_found"
+    );
+}

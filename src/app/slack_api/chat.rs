@@ -158,3 +158,66 @@ pub async fn permalink(state: &AppState, caller: &Caller, args: &Args) -> Answer
     let url = format!("{}/w/{}/c/{}/m/{}", state.public_url, caller.workspace.slug, m.channel_id, m.id);
     Ok(object(json!({"channel": SlackId::channel(m.channel_id), "permalink": url})))
 }
+
+/// `chat.postEphemeral`: a message in a channel for one of its members alone, never stored.
+pub async fn post_ephemeral(
+    state: &AppState,
+    caller: &Caller,
+    args: &Args,
+) -> Result<(Map<String, Value>, super::Ephemeral), ApiError> {
+    let channel_id = destination(state, caller, args).await?;
+    bot_in_channel(state, caller, channel_id).await?;
+    let user_id = caller.actor.id();
+    let visible =
+        state.db.read(move |conn| Ok(access::channel(conn, user_id, channel_id).is_ok())).await.map_err(app)?;
+    if !visible {
+        return Err(ApiError::new("channel_not_found", "No such channel, or you cannot see it."));
+    }
+    let raw = args.required("user", "user_not_found")?;
+    let user = parse_id(&raw, SlackId::USER_PREFIXES)
+        .ok_or_else(|| ApiError::new("user_not_found", "`user` must be a U… id."))?;
+    let in_channel = state
+        .db
+        .read(move |conn| Ok(crate::db::channels::ChannelMemberRow::find(conn, channel_id, user)?.is_some()))
+        .await
+        .map_err(app)?;
+    if !in_channel {
+        return Err(ApiError::new("user_not_in_channel", "That person is not in the channel."));
+    }
+    if let Some(blocks) = args.structured("blocks", "invalid_blocks")? {
+        check_block_texts(&blocks)?;
+    }
+    let mut payload = Map::new();
+    for field in PAYLOAD_FIELDS {
+        if let Some(v) = args.raw(field) {
+            payload.insert((*field).to_owned(), v.clone());
+        }
+    }
+    let incoming = Incoming::read(&Value::Object(payload)).map_err(|e| ApiError::new(e.code(), e.message()))?;
+    let max = state.settings.limits.max_message_chars;
+    if incoming.text.chars().count() > max {
+        return Err(ApiError::new("msg_too_long", format!("A message can be at most {max} characters long.")));
+    }
+    let names = crate::domain::slack::mrkdwn::Names::default();
+    let mut text = if incoming.mrkdwn {
+        crate::domain::slack::mrkdwn::to_markdown(&incoming.text, &names)
+    } else {
+        crate::domain::slack::mrkdwn::literal(&incoming.text)
+    };
+    let cards = incoming.cards.markdown();
+    if !cards.is_empty() {
+        text = format!("{text}\n\n{cards}");
+    }
+    let thread_root_id = match args.text("thread_ts") {
+        Some(_) => {
+            let a = args.clone();
+            state.db.read(move |conn| message_arg(conn, channel_id, &a, "thread_ts")).await.map_err(app)?.ok()
+        }
+        None => None,
+    };
+    let from = incoming.username.clone().unwrap_or_else(|| caller.actor.user.display_name.clone());
+    let place = crate::app::commands::Place { channel_id, thread_root_id };
+    let message = crate::app::commands::ephemeral(place, &from, &text);
+    let ts = message_ts(message.created_at.0);
+    Ok((object(json!({"message_ts": ts})), (user, message)))
+}

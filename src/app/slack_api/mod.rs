@@ -26,6 +26,9 @@ use crate::error::AppError;
 /// What a method answers besides `"ok": true`.
 type Answer = Result<Map<String, Value>, ApiError>;
 
+/// A message only one person is to see, for the transport to send to their connections.
+pub type Ephemeral = (i64, crate::wire::EphemeralMessage);
+
 /// The caller, as the methods need them: who, in which workspace, as which bot.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -42,6 +45,7 @@ pub const METHODS: &[&str] = &[
     "chat.update",
     "chat.delete",
     "chat.getPermalink",
+    "chat.postEphemeral",
     "conversations.list",
     "conversations.info",
     "conversations.history",
@@ -63,6 +67,7 @@ pub const METHODS: &[&str] = &[
 /// The methods that change something: they count against the caller's write limit.
 const WRITES: &[&str] = &[
     "chat.postMessage",
+    "chat.postEphemeral",
     "chat.update",
     "chat.delete",
     "conversations.join",
@@ -133,8 +138,21 @@ pub async fn caller(state: &AppState, actor: Actor, args: &Args) -> Result<Calle
         .map_err(app)?
 }
 
-/// Carries out one method for an authenticated caller.
-pub async fn call(state: &AppState, caller: &Caller, method: &str, args: &Args) -> Answer {
+/// Carries out one method for an authenticated caller: its answer, and a message for one
+/// person alone when it makes one (`chat.postEphemeral`).
+pub async fn call(
+    state: &AppState,
+    caller: &Caller,
+    method: &str,
+    args: &Args,
+) -> Result<(Map<String, Value>, Option<Ephemeral>), ApiError> {
+    if method == "chat.postEphemeral" {
+        return chat::post_ephemeral(state, caller, args).await.map(|(answer, e)| (answer, Some(e)));
+    }
+    answer(state, caller, method, args).await.map(|a| (a, None))
+}
+
+async fn answer(state: &AppState, caller: &Caller, method: &str, args: &Args) -> Answer {
     match method {
         "api.test" => Ok(Map::from_iter([("args".to_owned(), Value::Object(args.echo()))])),
         "auth.test" => Ok(auth_test(state, caller)),

@@ -2,6 +2,7 @@
 //! pages work without JavaScript.
 
 pub mod accounts;
+pub mod apps;
 pub mod channels;
 pub mod integrations;
 pub mod search;
