@@ -363,6 +363,7 @@ async fn verify_request_url(state: &AppState, actor: &Actor, slug: &str, id: i64
 /// hearth's own bot in a workspace (`@hearth-<workspace id>`, shown as "hearth"), who
 /// sends reminders by direct message: made the first time it is needed, with no token.
 pub fn workspace_bot(tx: &mut Tx<'_>, workspace_id: i64) -> Result<UserRow, AppError> {
+    db::lock(tx, db::Lock::WorkspaceBot { workspace_id })?;
     let username = format!("hearth-{workspace_id}");
     if let Some(user) = UserRow::find_by_username(tx, &username)?.filter(|u| u.is_bot) {
         return Ok(user);

@@ -150,7 +150,9 @@ pub async fn deliver(state: &AppState, reminder_id: i64) -> Result<(), AppError>
     match delivered {
         Ok(()) => {}
         // The channel is gone, or closed to its creator, or the person left: nobody to tell.
-        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => {}
+        Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_))) => {
+            tracing::info!(reminder = reminder_id, error = %e, "a reminder had nobody to go to");
+        }
         Err(e) => return Err(e),
     }
     state.db.write(move |tx| Ok(ReminderRow::deliver(tx, reminder_id, db::now())?)).await?;
