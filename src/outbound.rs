@@ -199,7 +199,12 @@ impl Outbound {
     /// Sends a GET with the form-encoded `body` as its query string.
     pub async fn get(&self, request: Request) -> Result<Response, Failure> {
         let mut url = self.check_url(&request.url)?;
-        url.set_query(Some(&String::from_utf8_lossy(&request.body)));
+        let fields = String::from_utf8_lossy(&request.body).into_owned();
+        let query = match url.query().filter(|q| !q.is_empty()) {
+            Some(own) => format!("{own}&{fields}"),
+            None => fields,
+        };
+        url.set_query(Some(&query));
         self.exchange(self.client.get(url), &request).await
     }
 

@@ -401,7 +401,7 @@ async function runCommand(form, text, payload) {
   const area = form.querySelector("textarea[name=text]");
   area.value = "";
   try {
-    const r = await api("POST", `/api/v1/channels/${channelId}/messages`, payload);
+    const r = await api("POST", `/api/v1/channels/${channelId}/commands`, { text, thread_root_id: payload.thread_root_id });
     for (const e of r?.ephemeral ?? []) showEphemeral(e);
     if (r?.presence) setPresence(r.presence);
   } catch (err) {

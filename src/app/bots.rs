@@ -168,6 +168,7 @@ pub async fn create(state: &AppState, actor: &Actor, slug: &str, form: NewBotFor
                 description: &description,
                 icon_url: icon_url.as_deref(),
                 token_hash: Some(&hash),
+                system: false,
                 created_at: now,
                 updated_at: now,
             }
@@ -364,9 +365,13 @@ async fn verify_request_url(state: &AppState, actor: &Actor, slug: &str, id: i64
 /// sends reminders by direct message: made the first time it is needed, with no token.
 pub fn workspace_bot(tx: &mut Tx<'_>, workspace_id: i64) -> Result<UserRow, AppError> {
     db::lock(tx, db::Lock::WorkspaceBot { workspace_id })?;
-    let username = format!("hearth-{workspace_id}");
-    if let Some(user) = UserRow::find_by_username(tx, &username)?.filter(|u| u.is_bot) {
+    if let Some(user) = BotRow::system_of(tx, workspace_id)? {
         return Ok(user);
+    }
+    // Its username is only a name: it is found by its flag, so one taken is no matter.
+    let mut username = format!("hearth-{workspace_id}");
+    while UserRow::username_taken(tx, &username)? {
+        username = format!("hearth-{workspace_id}-{}", security::random_alphanumeric(6).to_lowercase());
     }
     let now = db::now();
     let owner = crate::db::workspaces::WorkspaceRow::find(tx, workspace_id)?.created_by;
@@ -384,14 +389,14 @@ pub fn workspace_bot(tx: &mut Tx<'_>, workspace_id: i64) -> Result<UserRow, AppE
     .insert(tx)?;
     MemberRow { workspace_id, user_id: user.id, role: Role::Member, joined_at: now, deactivated_at: None }
         .insert(tx)?;
-    let description = "hearth's own: sends reminders";
     NewBot {
         workspace_id,
         user_id: user.id,
         created_by: owner,
-        description,
+        description: "hearth's own: sends reminders",
         icon_url: None,
         token_hash: None,
+        system: true,
         created_at: now,
         updated_at: now,
     }

@@ -264,6 +264,9 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             };
             // Each message of a channel is later than the one before, so that its Slack `ts`
             // names it alone and sorts as the channel does.
+            // The log's append lock (held to commit by every post anyway) is taken first, so
+            // that two posts of a channel on PostgreSQL cannot read the same newest time.
+            db::lock(tx, db::Lock::Append)?;
             let now = MessageRow::next_created_at(tx, channel_id, db::now())?;
             let row = NewMessage {
                 channel_id,

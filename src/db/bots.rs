@@ -24,11 +24,14 @@ pub struct BotRow {
     pub secret_generation: i32,
     /// Where its event subscriptions are delivered, once verified.
     pub request_url: Option<String>,
+    /// hearth's own bot of the workspace: never managed, never given a token.
+    pub system: bool,
     pub last_used_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
+#[expect(clippy::type_complexity, reason = "one column per field of BotRow")]
 const COLUMNS: (
     bots::id,
     bots::workspace_id,
@@ -39,6 +42,7 @@ const COLUMNS: (
     bots::token_hash,
     bots::secret_generation,
     bots::request_url,
+    bots::system,
     bots::last_used_at,
     bots::created_at,
     bots::updated_at,
@@ -52,6 +56,7 @@ const COLUMNS: (
     b::token_hash,
     b::secret_generation,
     b::request_url,
+    b::system,
     b::last_used_at,
     b::created_at,
     b::updated_at,
@@ -66,6 +71,7 @@ pub struct NewBot<'a> {
     pub description: &'a str,
     pub icon_url: Option<&'a str>,
     pub token_hash: Option<&'a str>,
+    pub system: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -107,11 +113,23 @@ impl BotRow {
             .optional()
     }
 
-    /// A workspace's bots with their users, oldest first.
+    /// A workspace's own bot's user, if it has been made.
+    pub fn system_of(conn: &mut Conn, workspace_id: i64) -> QueryResult<Option<UserRow>> {
+        b::bots
+            .inner_join(u::users.on(u::id.eq(b::user_id)))
+            .filter(b::workspace_id.eq(workspace_id))
+            .filter(b::system.eq(true))
+            .select(USER_COLUMNS)
+            .first(conn)
+            .optional()
+    }
+
+    /// A workspace's bots (not its own) with their users, oldest first.
     pub fn of_workspace(conn: &mut Conn, workspace_id: i64) -> QueryResult<Vec<(BotRow, UserRow)>> {
         b::bots
             .inner_join(u::users.on(u::id.eq(b::user_id)))
             .filter(b::workspace_id.eq(workspace_id))
+            .filter(b::system.eq(false))
             .order(b::id.asc())
             .select((COLUMNS, USER_COLUMNS))
             .load(conn)

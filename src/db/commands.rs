@@ -168,8 +168,9 @@ pub struct NewResponse<'a> {
 }
 
 impl NewResponse<'_> {
-    pub fn insert(&self, conn: &mut Conn) -> QueryResult<usize> {
-        diesel::insert_into(r::command_responses).values(self).execute(conn)
+    /// Inserts it; its id.
+    pub fn insert(&self, conn: &mut Conn) -> QueryResult<i64> {
+        diesel::insert_into(r::command_responses).values(self).returning(r::id).get_result(conn)
     }
 }
 

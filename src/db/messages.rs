@@ -133,15 +133,16 @@ impl MessageRow {
     }
 
     /// A page of a channel's history between two times (Slack's `oldest` and `latest`, each
-    /// included only when `inclusive`), newest first; one more than the page when there is
-    /// more.
+    /// included only when `inclusive`), older than `before_id` when given, newest first; up
+    /// to `limit` rows.
     pub fn history_between(
         conn: &mut Conn,
         channel_id: i64,
         oldest: Option<NaiveDateTime>,
         latest: Option<NaiveDateTime>,
         inclusive: bool,
-        page: Paging,
+        before_id: Option<i64>,
+        limit: i64,
     ) -> QueryResult<Vec<MessageRow>> {
         // Times are kept to the microsecond: "after t" is "from t + 1 µs".
         let step = chrono::Duration::microseconds(i64::from(!inclusive));
@@ -154,9 +155,9 @@ impl MessageRow {
             .filter(m::deleted_at.is_null())
             .filter(m::created_at.ge(from))
             .filter(m::created_at.le(to))
+            .filter(m::id.lt(before_id.unwrap_or(i64::MAX)))
             .order(m::id.desc())
-            .offset(page.offset)
-            .limit(page.fetch())
+            .limit(limit)
             .select(COLUMNS)
             .load(conn)
     }

@@ -296,6 +296,7 @@ diesel::table! {
         token_hash -> Nullable<Text>,
         secret_generation -> Integer,
         request_url -> Nullable<Text>,
+        system -> Bool,
         last_used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,

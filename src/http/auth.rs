@@ -120,6 +120,10 @@ async fn identify(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
         Err(AppError::Unauthenticated(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
+    // A bot's token is no session, wherever it is sent.
+    if authed.actor.principal() == Principal::Bot {
+        return Ok(None);
+    }
     if let Some(renewed) = authed.renewed {
         req.extensions_mut().insert(RenewedSession(renewed));
     }

@@ -17,6 +17,7 @@ use crate::db::events::EventRow;
 use crate::db::messages::MessageRow;
 use crate::domain::channels::ChannelKind;
 use crate::domain::events::EventKind;
+use crate::domain::slack::mrkdwn::slack_mentions;
 use crate::domain::slack::{SlackId, message_ts};
 use crate::error::AppError;
 use crate::events::EventData;
@@ -107,12 +108,16 @@ fn slack_events(
     Ok(out)
 }
 
-/// A message as Slack's `message` event carries it.
+/// A message as Slack's `message` event carries it, its mentions in Slack's form.
 fn message_event(tx: &mut Tx<'_>, message: &wire::Message, channel_id: &str) -> Result<Value, AppError> {
     let ts = message_ts(message.created_at.0);
+    let people: Vec<(String, i64)> = crate::db::users::UserRow::find_many(tx, &message.mentioned_user_ids)?
+        .into_iter()
+        .map(|u| (u.username, u.id))
+        .collect();
     let mut event = json!({
         "user": SlackId::user(message.user.id),
-        "text": message.text,
+        "text": slack_mentions(&message.text, &people),
         "ts": ts,
         "event_ts": ts,
         "channel": channel_id,
@@ -161,6 +166,7 @@ pub fn enqueue(tx: &mut Tx<'_>, rows: &[EventRow]) -> Result<(), AppError> {
             for (suffix, event) in slack_events(tx, row, &channel, bot.user_id)? {
                 let delivery = BotEvent {
                     bot_id: bot.id,
+                    channel_id: channel.id,
                     event_id: format!("Ev{}{suffix}{}", row.seq, bot.id),
                     event_time: row.created_at.and_utc().timestamp(),
                     team_id: SlackId::workspace(workspace_id),
@@ -212,8 +218,15 @@ pub async fn attempt(state: &AppState, attempt: i32, last_error: Option<&str>, e
         Ok(None) => return Ok(()),
         Err(e) => return Err(Failure::Transient(format!("unknown_error: {e}"))),
     };
-    // Unsubscribed since: nothing to send.
+    // Unsubscribed since, or no longer in the channel: nothing to send.
     let Some(url) = bot.request_url.clone() else { return Ok(()) };
+    let (channel_id, bot_user) = (e.channel_id, bot.user_id);
+    let still_in = state.db.read(move |conn| Ok(ChannelMemberRow::find(conn, channel_id, bot_user)?.is_some())).await;
+    match still_in {
+        Ok(true) => {}
+        Ok(false) => return Ok(()),
+        Err(e) => return Err(Failure::Transient(format!("unknown_error: {e}"))),
+    }
     let mut extra = Vec::new();
     if attempt > 1 {
         extra.push(("x-slack-retry-num".to_owned(), (attempt - 1).to_string()));

@@ -43,6 +43,8 @@ pub enum Job {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BotEvent {
     pub bot_id: i64,
+    /// Where it happened: sent only while the bot is still in it.
+    pub channel_id: i64,
     pub event_id: String,
     pub event_time: i64,
     pub team_id: String,

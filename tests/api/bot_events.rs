@@ -89,7 +89,7 @@ async fn a_verified_bot_gets_signed_events_from_its_channels_only() {
         assert_eq!(e["authorizations"][0]["is_bot"], true);
         assert_eq!(e["event"]["channel"], format!("C{general}"));
         assert_eq!(e["event"]["user"], format!("U{}", admin.id));
-        assert_eq!(e["event"]["text"], "hi @deployer");
+        assert_eq!(e["event"]["text"], format!("hi <@U{}>", bot["user_id"]), "mentions in Slack's form");
         assert!(e["event_id"].as_str().unwrap().starts_with("Ev"));
     }
     assert_ne!(events[0]["event_id"], events[1]["event_id"], "each event its own id");

@@ -91,10 +91,14 @@ async fn hearths_own_commands_do_what_they_say() {
 
     // Bad input: a clear error, nothing done.
     assert_error(
-        &app.post(&format!("/api/v1/channels/{general}/messages"), &admin.token, json!({"text": "/nope"})).await,
+        &app.post(&format!("/api/v1/channels/{general}/commands"), &admin.token, json!({"text": "/nope"})).await,
         StatusCode::NOT_FOUND,
         "command_not_found",
     );
+    // Through the messages route, text that names no command is posted as written.
+    let (status, posted) =
+        app.post(&format!("/api/v1/channels/{general}/messages"), &admin.token, json!({"text": "/tmp is full"})).await;
+    assert_eq!((status, posted["text"].as_str()), (StatusCode::CREATED, Some("/tmp is full")));
     assert_error(
         &app.post(&format!("/api/v1/channels/{ops}/messages"), &admin.token, json!({"text": "/rename Not A Name"}))
             .await,
@@ -255,7 +259,7 @@ async fn custom_commands_are_signed_and_answered_as_slacks_apps_answer() {
     let (status, _) = app.delete(&path, &admin.token).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_error(
-        &app.post(&format!("/api/v1/channels/{general}/messages"), &bob.token, json!({"text": "/deploy"})).await,
+        &app.post(&format!("/api/v1/channels/{general}/commands"), &bob.token, json!({"text": "/deploy"})).await,
         StatusCode::NOT_FOUND,
         "command_not_found",
     );

@@ -13,6 +13,8 @@ CREATE TABLE bots (
     token_hash TEXT UNIQUE,
     secret_generation INTEGER NOT NULL DEFAULT 1,
     request_url TEXT,
+    -- hearth's own bot of the workspace (it sends reminders): never managed, never a token.
+    system BOOLEAN NOT NULL DEFAULT FALSE,
     last_used_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL

@@ -257,14 +257,14 @@ pub(super) async fn invoke(
     let token = security::random_alphanumeric(40);
     let hash = security::token_hash(&token);
     let user_id = actor.id();
-    let (command, channel) = state
+    let (command, channel, response_id): (CommandRow, ChannelRow, Option<i64>) = state
         .db
         .write(move |tx| {
             let command = CommandRow::find_by_name(tx, ws, &name)?.ok_or_else(|| {
                 AppError::not_found(Code::CommandNotFound, format!("/{name} is not a command here; /help lists them."))
             })?;
             let channel = ChannelRow::find(tx, channel_id)?.ok_or_else(|| not_found(command.id))?;
-            NewResponse {
+            let response = NewResponse {
                 token_hash: &hash,
                 command_id: command.id,
                 user_id,
@@ -273,7 +273,7 @@ pub(super) async fn invoke(
                 expires_at: db::now() + RESPONSE_LIFETIME,
             }
             .insert(tx)?;
-            Ok((command, channel))
+            Ok((command, channel, Some(response)))
         })
         .await?;
     let fields = [
@@ -325,7 +325,11 @@ pub(super) async fn invoke(
     let Some(reply) = read_reply(&res) else { return Ok(Outcome::default()) };
     let shown = Shown { name: from.clone(), icon_url: None, webhook_id: None, bot_id: None };
     let invocation_text = format!("/{} {}", command.name, invocation.args).trim_end().to_owned();
-    answer(state, actor, command.id, place, reply, shown, Some(invocation_text)).await.map(|(o, _)| o)
+    let (outcome, posted) = answer(state, actor, command.id, place, reply, shown, Some(invocation_text)).await?;
+    if let (Some(id), Some(response)) = (posted, response_id) {
+        state.db.write(move |tx| Ok(ResponseRow::set_last_message(tx, response, Some(id))?)).await?;
+    }
+    Ok(outcome)
 }
 
 /// A command's answer: JSON when it says so or looks like it, else plain text (an
@@ -436,6 +440,10 @@ pub async fn respond(state: &AppState, token: &str, reply: Value) -> Result<Resu
                 return Ok(Err(Expired::UsedUp));
             }
             let user = UserRow::find(tx, row.user_id)?;
+            // Answers go only where their person may still be.
+            if user.deactivated_at.is_some() || access::channel(tx, user.id, row.channel_id).is_err() {
+                return Ok(Err(Expired::Gone));
+            }
             Ok(Ok((row, command, user)))
         })
         .await?;
@@ -447,20 +455,21 @@ pub async fn respond(state: &AppState, token: &str, reply: Value) -> Result<Resu
     let place = Place { channel_id: row.channel_id, thread_root_id: row.thread_root_id };
     let flag = |name: &str| reply.get(name).and_then(boolean).unwrap_or(false);
     let (delete_original, replace_original) = (flag("delete_original"), flag("replace_original"));
-    if delete_original || replace_original {
-        if let Some(previous) = row.last_message_id {
-            // Gone already, or not the caller's to remove any more: nothing to undo.
-            let _ = messages::delete(state, &actor, previous).await;
-        }
-    }
-    let only_delete = delete_original && reply.get("text").is_none() && reply.get("blocks").is_none();
+    let only_delete = delete_original && ["text", "blocks", "attachments"].iter().all(|f| reply.get(*f).is_none());
+    // The new answer first: the one it replaces goes only once it is up.
     let (outcome, posted) = if only_delete {
         (Outcome::default(), None)
     } else {
         let shown = Shown { name: format!("/{}", command.name), icon_url: None, webhook_id: None, bot_id: None };
         answer(state, &actor, command.id, place, reply, shown, None).await?
     };
-    if posted.is_some() || only_delete || replace_original {
+    if delete_original || replace_original {
+        if let Some(previous) = row.last_message_id {
+            // Gone already, or not the caller's to remove any more: nothing to undo.
+            let _ = messages::delete(state, &actor, previous).await;
+        }
+    }
+    if posted.is_some() || delete_original || replace_original {
         let id = row.id;
         state.db.write(move |tx| Ok(ResponseRow::set_last_message(tx, id, posted)?)).await?;
     }

@@ -26,6 +26,9 @@ pub struct Outcome {
     pub presence: Option<&'static str>,
 }
 
+/// The longest ephemeral text, in characters (longer is cut).
+const MAX_EPHEMERAL: usize = 2500;
+
 /// Where a command was typed.
 #[derive(Debug, Clone, Copy)]
 pub struct Place {
@@ -35,6 +38,13 @@ pub struct Place {
 
 /// An answer for the caller alone, its text in hearth's Markdown.
 pub fn ephemeral(place: Place, from: &str, text: &str) -> wire::EphemeralMessage {
+    // Small enough to reach the caller's connections on every node.
+    let text: String = if text.chars().count() > MAX_EPHEMERAL {
+        text.chars().take(MAX_EPHEMERAL).chain(std::iter::once('…')).collect()
+    } else {
+        text.to_owned()
+    };
+    let text = text.as_str();
     let html =
         MessageText::parse_beside_files(text, usize::MAX).map(|t| render(&t, &Resolved::default())).unwrap_or_default();
     wire::EphemeralMessage {
@@ -50,6 +60,22 @@ pub fn ephemeral(place: Place, from: &str, text: &str) -> wire::EphemeralMessage
 
 fn answer(place: Place, text: impl Into<String>) -> Outcome {
     Outcome { ephemeral: vec![ephemeral(place, "hearth", &text.into())], ..Outcome::default() }
+}
+
+/// Whether a command of that name exists in the channel's workspace (hearth's own, or the
+/// workspace's).
+pub async fn exists(state: &AppState, channel_id: i64, name: &str) -> Result<bool, AppError> {
+    if builtin(name).is_some() {
+        return Ok(true);
+    }
+    let name = name.to_owned();
+    state
+        .db
+        .read(move |conn| {
+            let Some(channel) = ChannelRow::find(conn, channel_id)? else { return Ok(false) };
+            Ok(crate::db::commands::CommandRow::find_by_name(conn, channel.workspace_id, &name)?.is_some())
+        })
+        .await
 }
 
 /// Runs `text` (which `Invocation::parse` read as a command) where it was typed.

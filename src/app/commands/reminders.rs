@@ -120,12 +120,25 @@ pub async fn deliver(state: &AppState, reminder_id: i64) -> Result<(), AppError>
         kind: None,
         priority: None,
     };
+    // The same key on a retry returns the message already posted: delivered once, even
+    // when recording the delivery failed after the post.
+    let key = format!("reminder-{}", r.id);
+    let creator_active = state
+        .db
+        .read(move |conn| {
+            Ok(crate::db::workspaces::MemberRow::find(conn, ws, creator_id)?
+                .is_some_and(|m| m.deactivated_at.is_none()))
+        })
+        .await?;
     let delivered = match (r.for_user_id, r.channel_id) {
+        // Its creator has left the workspace: their reminders go with them.
+        _ if !creator_active || creator.deactivated_at.is_some() => Ok(()),
         // In a channel, with its creator's rights.
         (_, Some(channel)) => {
             let actor = Actor { user: creator, credential: Credential::Reminder(r.id) };
             let text = format!("Reminder: {}", r.what);
-            let form = PostForm { text, bot: Some(bot("Reminder")), ..PostForm::default() };
+            let form =
+                PostForm { text, bot: Some(bot("Reminder")), client_msg_id: Some(key.clone()), ..PostForm::default() };
             messages::post(state, &actor, channel, form).await.map(|_| ())
         }
         // To a person, by direct message from hearth's own bot in the workspace.

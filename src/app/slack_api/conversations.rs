@@ -7,13 +7,13 @@ use serde_json::{Value, json};
 
 use super::chat::bot_in_channel;
 use super::objects;
-use super::{Answer, Caller, app, channel_arg, message_arg, next_page, object, paging};
+use super::{Answer, Caller, app, channel_arg, message_arg, next_page, object, page_limit, paging};
 use crate::app::{AppState, access, channel_members, channels, messages};
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
 use crate::db::messages::MessageRow;
 use crate::domain::Paging;
 use crate::domain::channels::ChannelKind;
-use crate::domain::slack::api::{ApiError, Args};
+use crate::domain::slack::api::{ApiError, Args, cursor, read_cursor};
 use crate::domain::slack::{MessageRef, SlackId, message_ts, parse_id, parse_ts};
 use crate::domain::workspaces::Role;
 use crate::wire;
@@ -137,27 +137,33 @@ pub async fn history(state: &AppState, caller: &Caller, args: &Args) -> Answer {
     let oldest = bound(args, "oldest", "invalid_ts_oldest")?;
     let latest = bound(args, "latest", "invalid_ts_latest")?;
     let inclusive = args.flag("inclusive", false)?;
-    let page = paging(args, "history", 100)?;
+    // The cursor is the last message shown, so that what is posted meanwhile shifts nothing.
+    let limit = page_limit(args, 100)?;
+    let before = read_cursor("history", args.text("cursor").as_deref())?;
     let user_id = caller.actor.id();
     let channel_id = channel.id;
     let (list, more, pins) = state
         .db
         .read(move |conn| {
             access::channel(conn, user_id, channel_id)?;
-            let mut rows = MessageRow::history_between(conn, channel_id, oldest, latest, inclusive, page)?;
-            let more = rows.len() as i64 > page.limit;
-            rows.truncate(usize::try_from(page.limit).unwrap_or(0));
+            let mut rows = MessageRow::history_between(conn, channel_id, oldest, latest, inclusive, before, limit + 1)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(usize::try_from(limit).unwrap_or(0));
             let pins = MessageRow::pinned(conn, channel_id, Paging::first(Paging::MAX))?.len();
             Ok((messages::views(conn, &rows)?, more, pins))
         })
         .await
         .map_err(app)?;
+    let next = match list.last() {
+        Some(m) if more => cursor("history", m.id),
+        _ => String::new(),
+    };
     let shown: Vec<Value> = list.iter().map(|m| objects::message(m, None)).collect();
     Ok(object(json!({
         "messages": shown,
         "has_more": more,
         "pin_count": pins,
-        "response_metadata": next_page("history", page, more),
+        "response_metadata": {"next_cursor": next},
     })))
 }
 

@@ -231,9 +231,14 @@ fn message_arg(conn: &mut Conn, channel_id: i64, args: &Args, name: &str) -> Res
 /// A page asked for with Slack's `limit` (1–1000; hearth gives at most 200 at once) and
 /// `cursor`.
 fn paging(args: &Args, kind: &str, default: i64) -> Result<Paging, ApiError> {
-    let limit = args.number("limit", 0..=1000)?.filter(|l| *l > 0).unwrap_or(default);
     let offset = read_cursor(kind, args.text("cursor").as_deref())?.unwrap_or(0).max(0);
-    Ok(Paging { offset, limit: limit.clamp(1, Paging::MAX) })
+    Ok(Paging { offset, limit: page_limit(args, default)? })
+}
+
+/// Slack's `limit` (1–1000, 0 or absent for `default`), as hearth gives it: at most 200.
+fn page_limit(args: &Args, default: i64) -> Result<i64, ApiError> {
+    let limit = args.number("limit", 0..=1000)?.filter(|l| *l > 0).unwrap_or(default);
+    Ok(limit.clamp(1, Paging::MAX))
 }
 
 /// `response_metadata` with the next page's cursor (empty at the end, as Slack's SDKs expect).

@@ -11,13 +11,14 @@ use crate::db::workspaces::MemberRow;
 use crate::domain::Paging;
 use crate::domain::slack::api::{ApiError, Args};
 use crate::domain::slack::{SlackId, message_ts, parse_id};
+use crate::domain::workspaces::Role;
 
 fn user_not_found() -> ApiError {
     ApiError::new("user_not_found", "No member of this workspace has that id.")
 }
 
-/// Users as Slack shows them, with their bots' ids. Addresses are shown to people, never
-/// to bots of other people's making, as Slack's `users:read.email` scope would.
+/// Users as Slack shows them, with their bots' ids. Addresses are shown to the workspace's
+/// admins only, never to bots.
 fn shown(
     conn: &mut crate::db::Conn,
     caller: &Caller,
@@ -25,7 +26,9 @@ fn shown(
 ) -> Result<Vec<Value>, crate::error::AppError> {
     let ids: Vec<i64> = people.iter().map(|(_, u)| u.id).collect();
     let bots: std::collections::HashMap<i64, i64> = BotRow::ids_of_users(conn, &ids)?.into_iter().collect();
-    let with_email = caller.bot.is_none();
+    // As hearth's own API never shows addresses to members, only admins' tokens see them.
+    let role = MemberRow::find(conn, caller.workspace.id, caller.actor.id())?.map(|m| m.role);
+    let with_email = caller.bot.is_none() && matches!(role, Some(Role::Admin | Role::Owner));
     Ok(people
         .iter()
         .map(|(m, u)| objects::user(u, caller.workspace.id, Some(m.role), bots.get(&u.id).copied(), with_email))
@@ -77,9 +80,11 @@ pub async fn info(state: &AppState, caller: &Caller, args: &Args) -> Answer {
 
 pub async fn by_email(state: &AppState, caller: &Caller, args: &Args) -> Answer {
     let email = args.required("email", "users_not_found")?;
-    if caller.bot.is_some() {
-        // Addresses are people's to give out: a bot cannot look them up.
-        return Err(ApiError::new("missing_scope", "Bot tokens cannot look people up by address."));
+    let (ws, user_id) = (caller.workspace.id, caller.actor.id());
+    let role = state.db.read(move |conn| Ok(MemberRow::find(conn, ws, user_id)?.map(|m| m.role))).await.map_err(app)?;
+    if caller.bot.is_some() || !matches!(role, Some(Role::Admin | Role::Owner)) {
+        // Addresses are not members' to look up: hearth shows them to admins only.
+        return Err(ApiError::new("missing_scope", "Only the workspace's admins can look people up by address."));
     }
     one(state, caller, move |conn| Ok(UserRow::find_by_email(conn, &email.to_lowercase())?))
         .await

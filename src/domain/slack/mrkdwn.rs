@@ -299,9 +299,52 @@ pub fn decode_entities(text: &str) -> String {
     text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
+/// hearth's mentions in Slack's forms, for what Slack apps are sent: `@name` of one of
+/// `people` as `<@U…>`, `@here`, `@channel` and `@everyone` as `<!here>` and the like.
+pub fn slack_mentions(text: &str, people: &[(String, i64)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut after_word = false;
+    while let Some(at) = rest.find('@') {
+        let (before, from_at) = rest.split_at(at);
+        out.push_str(before);
+        after_word = before.chars().last().map_or(after_word, |c| c.is_alphanumeric() || c == '_');
+        let name_len = from_at[1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+            .unwrap_or(from_at.len() - 1);
+        let name = from_at[1..=name_len].trim_end_matches(['.', '-']);
+        let replaced = if after_word || name.is_empty() {
+            None
+        } else if matches!(name, "here" | "channel" | "everyone") {
+            Some(format!("<!{name}>"))
+        } else {
+            people.iter().find(|(n, _)| n == name).map(|(_, id)| format!("<@{}>", super::SlackId::user(*id)))
+        };
+        if let Some(r) = replaced {
+            out.push_str(&r);
+            rest = &from_at[1 + name.len()..];
+        } else {
+            out.push('@');
+            rest = &from_at[1..];
+        }
+        after_word = false;
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hearths_mentions_go_out_in_slacks_form() {
+        let people = [("bob".to_owned(), 7), ("ana.b".to_owned(), 9)];
+        assert_eq!(slack_mentions("hi @bob and @ana.b.", &people), "hi <@U7> and <@U9>.");
+        assert_eq!(slack_mentions("@here: deploy", &people), "<!here>: deploy");
+        assert_eq!(slack_mentions("mail bob@bob.com or @nobody", &people), "mail bob@bob.com or @nobody");
+        assert_eq!(slack_mentions("@", &people), "@");
+    }
 
     fn names() -> Names {
         Names {

@@ -23,8 +23,8 @@ pub struct PostRequest {
     pub client_msg_id: Option<String>,
 }
 
-/// Post a message. Text that is a slash command (`/name …`; `//` posts a leading `/`) runs
-/// it instead, answered `202` with what it gave.
+/// Post a message. Text that is a known slash command (`/name …`; `//` posts a leading `/`)
+/// runs it instead, answered `202` with what it gave; `POST …/commands` runs only commands.
 #[utoipa::path(tag = "messages", params(("id" = i64, Path)), request_body = PostRequest,
     responses((status = 201, body = wire::Message), (status = 200, body = wire::Message, description = "the client_msg_id was posted before"),
         (status = 202, body = super::commands::CommandResult, description = "the text was a slash command, and ran"),
@@ -38,9 +38,12 @@ pub async fn post(
     TextJson(body): TextJson<PostRequest>,
 ) -> Result<HttpResponse, AppError> {
     let PostRequest { text, thread_root_id, also_send_to_channel, client_msg_id } = body;
+    // A known command runs; other text, "/tmp is full" say, is posted as written.
     if let Some(invocation) = crate::domain::commands::Invocation::parse(&text) {
-        let ran = super::commands::run(&state, &hub, &user.0, *id, thread_root_id, invocation).await?;
-        return Ok(HttpResponse::Accepted().json(ran));
+        if crate::app::commands::exists(&state, *id, &invocation.name).await? {
+            let ran = super::commands::run(&state, &hub, &user.0, *id, thread_root_id, invocation).await?;
+            return Ok(HttpResponse::Accepted().json(ran));
+        }
     }
     let text = crate::domain::commands::unescaped(text);
     let form = messages::PostForm {
