@@ -55,7 +55,8 @@ pub async fn open(
                 return Err(not_here());
             }
             let history = history_in(conn, &ctx, query)?;
-            let member_count = ChannelMemberRow::count(conn, channel_id)?;
+            // People, not bots.
+            let member_count = ChannelMemberRow::count_people(conn, channel_id)?;
             let thread = match thread {
                 Some((root, page)) => {
                     let found = thread_in(conn, user_id, root, page)?;

@@ -313,6 +313,17 @@ impl ChannelMemberRow {
         Ok(usize::try_from(n).unwrap_or_default())
     }
 
+    /// The people of a channel: its members who are not bots.
+    pub fn count_people(conn: &mut Conn, channel_id: i64) -> QueryResult<usize> {
+        let n: i64 = cm::channel_members
+            .inner_join(super::schema::users::table)
+            .filter(cm::channel_id.eq(channel_id))
+            .filter(super::schema::users::is_bot.eq(false))
+            .count()
+            .get_result(conn)?;
+        Ok(usize::try_from(n).unwrap_or_default())
+    }
+
     pub fn user_ids(conn: &mut Conn, channel_id: i64) -> QueryResult<Vec<i64>> {
         cm::channel_members.filter(cm::channel_id.eq(channel_id)).select(cm::user_id).load(conn)
     }

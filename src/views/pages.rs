@@ -169,6 +169,8 @@ pub struct MemberRowView {
     pub display_name: String,
     pub role: &'static str,
     pub deactivated: bool,
+    /// A bot user (shown with a BOT marker; its role cannot change).
+    pub is_bot: bool,
     /// The viewer may change this member.
     pub manageable: bool,
 }
@@ -322,6 +324,7 @@ pub struct PersonView {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    pub is_bot: bool,
 }
 
 #[derive(Template)]

@@ -179,6 +179,12 @@ async fn the_apps_page_makes_bots_and_commands_and_shows_a_token_once() {
     let start = made.body.find("xoxb-").expect("the token is shown");
     let token: String = made.body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
     assert_eq!(slack(&app, &token, "auth.test", json!({})).await["user"], "pager");
+    // In a channel it is marked as a bot, and not counted among its people.
+    let general = channel_id(&app, &admin, "general").await;
+    slack(&app, &token, "conversations.join", json!({"channel": format!("C{general}")})).await;
+    assert!(browser.get(&format!("/w/acme/c/{general}")).await.body.contains("2 members"), "admin and bob");
+    let details = browser.get(&format!("/w/acme/c/{general}/details")).await;
+    assert!(details.body.contains("@pager</span> <span class=\"badge\">BOT</span>"), "{}", details.body);
     let again = browser.get("/w/acme/settings/apps").await;
     assert!(again.body.contains("Pager") && !again.body.contains(&token), "listed, the token never again");
     let res = app.client.get(app.url("/w/acme/settings/apps")).bearer_auth(&admin.token).send().await.unwrap();

@@ -96,7 +96,8 @@ async fn members_page(
         members: members
             .into_iter()
             .map(|m| MemberRowView {
-                manageable: may_manage(role, m.user.id == actor.id(), m.role),
+                manageable: may_manage(role, m.user.id == actor.id(), m.role) && !m.user.is_bot,
+                is_bot: m.user.is_bot,
                 user_id: m.user.id,
                 username: m.user.username,
                 display_name: m.user.display_name,

@@ -90,7 +90,12 @@ pub async fn new_dm_page(state: web::Data<AppState>, user: PageUser, ws: web::Pa
         .items
         .into_iter()
         .filter(|m| !m.deactivated && m.user.id != me)
-        .map(|m| PersonView { id: m.user.id, username: m.user.username, display_name: m.user.display_name })
+        .map(|m| PersonView {
+            id: m.user.id,
+            username: m.user.username,
+            display_name: m.user.display_name,
+            is_bot: m.user.is_bot,
+        })
         .collect();
     let layout = conversation_layout(&state, &user, "New message", &workspace.slug, None).await?;
     html(&DmNewPage { layout, ws: workspace.slug, people })

@@ -49,7 +49,12 @@ pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path
         .items
         .into_iter()
         .filter(|m| !m.deactivated && !in_channel.contains(&m.user.id))
-        .map(|m| PersonView { id: m.user.id, username: m.user.username, display_name: m.user.display_name })
+        .map(|m| PersonView {
+            id: m.user.id,
+            username: m.user.username,
+            display_name: m.user.display_name,
+            is_bot: m.user.is_bot,
+        })
         .collect();
     let title = title_of(&channel, actor.id());
     let membership = channel.membership.clone();
@@ -67,7 +72,7 @@ pub async fn details(state: web::Data<AppState>, user: PageUser, path: web::Path
         muted: membership.is_some_and(|m| m.muted),
         members: people
             .into_iter()
-            .map(|u| PersonView { id: u.id, username: u.username, display_name: u.display_name })
+            .map(|u| PersonView { id: u.id, username: u.username, display_name: u.display_name, is_bot: u.is_bot })
             .collect(),
         addable,
         title,
