@@ -119,6 +119,9 @@ fn spawn_pruner(workers: &Workers, state: &AppState) {
             if let Err(e) = crate::app::commands::custom::prune(&db).await {
                 tracing::warn!(error = %e, "pruning expired response URLs failed");
             }
+            if let Err(e) = crate::app::slack_api::files::prune(&db).await {
+                tracing::warn!(error = %e, "pruning expired uploads failed");
+            }
         }
     });
 }

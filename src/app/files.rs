@@ -21,7 +21,7 @@ use crate::wire;
 pub const MAX_FILES_PER_MESSAGE: usize = 10;
 
 /// A file already written to storage, waiting for its message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Stored {
     pub key: String,
     pub name: String,

@@ -22,6 +22,7 @@ pub mod schema;
 pub mod search;
 pub mod server_settings;
 pub mod sessions;
+pub mod slack_uploads;
 pub mod tokens;
 pub mod users;
 pub mod workspaces;

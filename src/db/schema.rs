@@ -349,8 +349,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    slack_uploads (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        workspace_id -> BigInt,
+        filename -> Text,
+        length -> BigInt,
+        stored -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     bots,
+    slack_uploads,
     reminders,
     commands,
     command_responses,

@@ -119,6 +119,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(hooks::command_response)
         .service(hooks::hook)
         .service(hooks::slack_hook)
+        .service(slack::upload)
         .service(slack::call)
         .service(pages::apps::apps)
         .service(pages::apps::create_bot)

@@ -12,6 +12,7 @@ use crate::app::AppState;
 use crate::app::sessions;
 use crate::app::slack_api::{self, api_error};
 use crate::domain::slack::api::{ApiError, Args};
+use crate::error::AppError;
 
 /// The largest body a method takes (a 40,000-character text with its blocks fits).
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -138,4 +139,77 @@ pub async fn call(
         }
     }
     answer(result)
+}
+
+fn plain(status: actix_web::http::StatusCode, body: &'static str) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(body)
+}
+
+/// The upload URL `files.getUploadURLExternal` gave: the file's bytes as the whole body, or
+/// as a multipart form's file (`curl -F filename=@…`, as Slack's documentation has it).
+/// `200 OK - <bytes>`; `404` for an unknown or expired URL, `409` once something was
+/// uploaded to it, `400` when the size is not the one announced, `413` past the limit.
+#[actix_web::post("/api/slack/files/upload/{token}")]
+pub async fn upload(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let upload = match slack_api::files::upload_for(&state, &path).await {
+        Ok(Some(u)) if u.stored.is_none() => u,
+        Ok(Some(_)) => return plain(StatusCode::CONFLICT, "already_uploaded"),
+        Ok(None) => return plain(StatusCode::NOT_FOUND, "file_not_found"),
+        Err(e) => {
+            return plain(
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "internal_error",
+            );
+        }
+    };
+    let prefix = format!("ws/{}", upload.workspace_id);
+    let max = state.settings.limits.max_file_size.min(u64::try_from(upload.length).unwrap_or(0));
+    let name = crate::domain::files::clean_name(&upload.filename);
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let stored = if is_form {
+        let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+        let mut got = None;
+        while let Some(field) = futures_util::StreamExt::next(&mut form).await {
+            let Ok(mut field) = field else { break };
+            if field.content_disposition().and_then(|d| d.get_filename()).is_some() && got.is_none() {
+                got = Some(super::uploads::store_named(&state, &prefix, name.clone(), &mut field, max).await);
+            }
+        }
+        got.unwrap_or_else(|| Err(AppError::malformed(crate::domain::Code::NoFile, "The form holds no file.")))
+    } else {
+        let mut payload = payload;
+        super::uploads::store_named(&state, &prefix, name, &mut payload, max).await
+    };
+    let stored = match stored {
+        Ok(stored) => stored,
+        Err(AppError::TooLarge(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
+        Err(e) if e.status() == 503 => return plain(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+        Err(_) => return plain(StatusCode::BAD_REQUEST, "invalid_upload"),
+    };
+    let keys: Vec<String> = stored.keys().map(str::to_owned).collect();
+    if i64::try_from(stored.size).ok() != Some(upload.length) {
+        crate::app::files::discard(&state, &keys).await;
+        return plain(StatusCode::BAD_REQUEST, "length_mismatch");
+    }
+    match slack_api::files::keep(&state, &upload, &stored).await {
+        Ok(true) => HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(format!("OK - {}", stored.size)),
+        Ok(false) => {
+            crate::app::files::discard(&state, &keys).await;
+            plain(StatusCode::CONFLICT, "already_uploaded")
+        }
+        Err(_) => {
+            crate::app::files::discard(&state, &keys).await;
+            plain(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+        }
+    }
 }

@@ -161,9 +161,25 @@ fn too_large(max: u64) -> AppError {
     })
 }
 
-/// The next chunk of a file field.
-async fn next_chunk(field: &mut Field) -> Result<Option<Bytes>, AppError> {
-    field.next().await.transpose().map_err(|e| multipart_error(&e))
+/// Where a file's bytes come from: a multipart field, or a whole request body.
+pub trait Chunks {
+    /// The next chunk; `None` at the end.
+    fn next_chunk(&mut self) -> impl std::future::Future<Output = Result<Option<Bytes>, AppError>>;
+}
+
+impl Chunks for Field {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, AppError> {
+        self.next().await.transpose().map_err(|e| multipart_error(&e))
+    }
+}
+
+impl Chunks for actix_web::web::Payload {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, AppError> {
+        self.next()
+            .await
+            .transpose()
+            .map_err(|e| AppError::malformed(Code::InvalidBody, format!("The upload broke off: {e}.")))
+    }
 }
 
 /// Streams one file field to storage: measured, hashed, cut off past the limit. The first
@@ -172,10 +188,21 @@ async fn next_chunk(field: &mut Field) -> Result<Option<Bytes>, AppError> {
 /// its thumbnail.
 async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> Result<Stored, AppError> {
     let name = clean_name(field.content_disposition().and_then(|d| d.get_filename()).unwrap_or(""));
+    store_named(state, prefix, name, field, max).await
+}
+
+/// Streams a file named `name` to storage from `source`, as `store` does.
+pub async fn store_named(
+    state: &AppState,
+    prefix: &str,
+    name: String,
+    field: &mut impl Chunks,
+    max: u64,
+) -> Result<Stored, AppError> {
     let mut lead = BytesMut::new();
     let mut ended = false;
     while lead.len() < JPEG_METADATA_BYTES {
-        let Some(chunk) = next_chunk(field).await? else {
+        let Some(chunk) = field.next_chunk().await? else {
             ended = true;
             break;
         };
@@ -212,7 +239,7 @@ async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> R
             return Err(storage_down(e));
         }
         if !ended {
-            match next_chunk(field).await {
+            match field.next_chunk().await {
                 Ok(Some(next)) => chunk = Some(next),
                 Ok(None) => ended = true,
                 Err(e) => {

@@ -521,6 +521,7 @@ async fn slacks_own_web_client_runs_against_hearth() {
         ("replies", true, Value::Null, json!(2)),
         ("list", true, Value::Null, json!(["general"])),
         ("users", true, Value::Null, json!([["admin", false], ["deployer", true]])),
+        ("upload", true, Value::Null, json!(["notes.txt", 14])),
         ("private", false, json!("channel_not_found"), Value::Null),
         ("too_long", false, json!("msg_too_long"), Value::Null),
         ("unknown", false, json!("unknown_method"), Value::Null),
@@ -529,8 +530,21 @@ async fn slacks_own_web_client_runs_against_hearth() {
     let expected: Vec<(String, Value, Value, Value)> =
         expected.into_iter().map(|(c, ok, e, v)| (c.to_owned(), json!(ok), e, v)).collect();
     assert_eq!(got, expected);
-    // What the SDK posted is what people see.
+    // What the SDK posted is what people see: its file too.
     let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages?limit=10"), &admin.token).await;
+    let shared = page["messages"].as_array().unwrap().iter().find(|m| m["text"] == "Here they are").unwrap().clone();
+    assert_eq!(
+        (shared["files"][0]["name"].as_str(), shared["bot"]["name"].as_str()),
+        (Some("notes.txt"), Some("Deploy Bot"))
+    );
+    let bytes = app
+        .client
+        .get(app.url(shared["files"][0]["url"].as_str().unwrap()))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bytes.text().await.unwrap(), "release notes\n");
     let last = page["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["text"].as_str(), last["bot"]["name"].as_str()), (Some("Build passed again"), Some("Deploy Bot")));
     assert_eq!(last["reactions"][0]["emoji"], "tada");
@@ -578,5 +592,96 @@ async fn an_ephemeral_message_reaches_its_one_person_and_is_never_stored() {
     assert_eq!(
         error(&slack(&app, &token, "chat.postEphemeral", json!({"channel": format!("C{general}"), "text": "x"})).await),
         "user_not_found"
+    );
+}
+
+#[tokio::test]
+async fn the_two_step_upload_refuses_what_it_should() {
+    let (app, admin, token, general, ops) = with_bot().await;
+    assert_eq!(
+        error(&slack(&app, &token, "files.getUploadURLExternal", json!({"length": 5})).await),
+        "invalid_arguments"
+    );
+    assert_eq!(
+        error(&slack(&app, &token, "files.getUploadURLExternal", json!({"filename": "a.txt"})).await),
+        "invalid_arguments"
+    );
+    let huge =
+        slack(&app, &token, "files.getUploadURLExternal", json!({"filename": "a.bin", "length": 1_u64 << 40})).await;
+    assert_eq!(error(&huge), "file_too_large");
+    let got =
+        slack_form(&app, Some(&token), "files.getUploadURLExternal", &[("filename", "a.txt"), ("length", "5")]).await;
+    let (url, id) = (ok(&got)["upload_url"].as_str().unwrap().to_owned(), got["file_id"].as_str().unwrap().to_owned());
+
+    // The URL takes exactly the bytes announced, once.
+    let res = app.client.post(&url).body("toolong").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let res = app.client.post(&url).body("abc").send().await.unwrap();
+    assert_eq!((res.status(), res.text().await.unwrap()), (StatusCode::BAD_REQUEST, "length_mismatch".to_owned()));
+    let form = reqwest::multipart::Form::new()
+        .part("filename", reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("a.txt"));
+    let res = app.client.post(&url).multipart(form).send().await.unwrap();
+    assert_eq!((res.status(), res.text().await.unwrap()), (StatusCode::OK, "OK - 5".to_owned()));
+    let res = app.client.post(&url).body("hello").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = app.client.post(app.url("/api/slack/files/upload/nothing")).body("hello").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Sharing: only one's own uploads, only where one may post.
+    let files = json!([{"id": id, "title": "greeting"}]).to_string();
+    assert_eq!(
+        error(&slack_form(&app, Some(&token), "files.completeUploadExternal", &[("files", &files)]).await),
+        "invalid_arguments"
+    );
+    let elsewhere = slack_form(
+        &app,
+        Some(&token),
+        "files.completeUploadExternal",
+        &[("files", &files), ("channel_id", &format!("C{ops}"))],
+    )
+    .await;
+    assert_eq!(error(&elsewhere), "not_in_channel");
+    let (_, pat) = app.post("/api/v1/me/tokens", &admin.token, json!({"name": "script"})).await;
+    let theirs = slack_form(
+        &app,
+        pat["token"].as_str(),
+        "files.completeUploadExternal",
+        &[("files", &files), ("channel_id", &format!("C{general}"))],
+    )
+    .await;
+    assert_eq!(error(&theirs), "file_not_found");
+    let unknown = json!([{"id": "F99999"}]).to_string();
+    assert_eq!(
+        error(
+            &slack_form(
+                &app,
+                Some(&token),
+                "files.completeUploadExternal",
+                &[("files", &unknown), ("channel_id", &format!("C{general}"))]
+            )
+            .await
+        ),
+        "file_not_found"
+    );
+    let done = slack_form(
+        &app,
+        Some(&token),
+        "files.completeUploadExternal",
+        &[("files", &files), ("channel_id", &format!("C{general}")), ("initial_comment", "hi")],
+    )
+    .await;
+    assert_eq!(ok(&done)["files"][0]["name"], "greeting.txt");
+    // Shared once: the upload is gone.
+    assert_eq!(
+        error(
+            &slack_form(
+                &app,
+                Some(&token),
+                "files.completeUploadExternal",
+                &[("files", &files), ("channel_id", &format!("C{general}"))]
+            )
+            .await
+        ),
+        "file_not_found"
     );
 }

@@ -51,6 +51,13 @@ report("replies", lambda: client.conversations_replies(channel=public, ts=ts), l
 report("list", lambda: client.conversations_list(types="public_channel"),
        lambda r: sorted(c["name"] for c in r["channels"]))
 report("users", lambda: client.users_list(), lambda r: sorted((u["name"], u["is_bot"]) for u in r["members"]))
+report(
+    "upload",
+    lambda: client.files_upload_v2(
+        channel=public, content="release notes\n", filename="notes.txt", title="notes", initial_comment="Here they are"
+    ),
+    lambda r: [r["file"]["name"], r["file"]["size"]],
+)
 report("private", lambda: client.chat_postMessage(channel=private, text="let me in"))
 report("too_long", lambda: client.chat_postMessage(channel=public, text="y" * 40001))
 report("unknown", lambda: client.api_call("chat.teleport"))

@@ -5,6 +5,7 @@
 
 mod chat;
 mod conversations;
+pub mod files;
 mod objects;
 mod people;
 
@@ -62,6 +63,8 @@ pub const METHODS: &[&str] = &[
     "pins.add",
     "pins.list",
     "search.messages",
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
 ];
 
 /// The methods that change something: they count against the caller's write limit.
@@ -75,6 +78,8 @@ const WRITES: &[&str] = &[
     "reactions.add",
     "reactions.remove",
     "pins.add",
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
 ];
 
 /// Whether a method changes something.
@@ -176,6 +181,8 @@ async fn answer(state: &AppState, caller: &Caller, method: &str, args: &Args) ->
         "pins.add" => people::pin(state, caller, args).await,
         "pins.list" => people::pins(state, caller, args).await,
         "search.messages" => people::search(state, caller, args).await,
+        "files.getUploadURLExternal" => files::get_upload_url(state, caller, args).await,
+        "files.completeUploadExternal" => files::complete(state, caller, args).await,
         _ => Err(ApiError::new("unknown_method", format!("hearth does not answer {method}."))),
     }
 }
