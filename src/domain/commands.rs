@@ -46,7 +46,7 @@ pub struct Builtin {
 /// Every built-in command, in the order `/help` lists them.
 pub const BUILTINS: &[Builtin] = &[
     Builtin { name: "me", usage: "[text]", description: "Post text as an action, in italics" },
-    Builtin { name: "shrug", usage: "[text]", description: "Post text followed by ¯\\_(ツ)_/¯" },
+    Builtin { name: "shrug", usage: "[text]", description: "Post text followed by a shrug" },
     Builtin { name: "topic", usage: "[text]", description: "Set the channel's topic (empty clears it)" },
     Builtin { name: "purpose", usage: "[text]", description: "Set the channel's purpose (empty clears it)" },
     Builtin { name: "rename", usage: "[new-name]", description: "Rename the channel" },

@@ -342,3 +342,48 @@ async fn the_search_box_suggests_as_you_type_and_ctrl_g_focuses_it() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn slash_commands_complete_as_typed_and_answer_only_their_caller() {
+    if !enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let browser = Browser::live(&app, "admin").await;
+    browser.until("the channel view", "return !!document.querySelector('.conversation')").await;
+    let composer = browser.client.find(Locator::Css("#composer")).await.unwrap();
+
+    // Commands are offered with their usage as one types, and Enter takes the one chosen.
+    composer.send_keys("/hel").await.unwrap();
+    browser
+        .until("/help offered", "const s = document.querySelector('.suggestions'); return !!s && !s.hidden && s.textContent.includes('/help')")
+        .await;
+    composer.send_keys("\u{E007}").await.unwrap();
+    browser.until("the command completed", "return document.querySelector('#composer').value === '/help '").await;
+    composer.send_keys("\u{E007}").await.unwrap();
+    browser
+        .until(
+            "the answer shown to its caller alone",
+            "return [...document.querySelectorAll('.msg.ephemeral')].some(e => e.textContent.includes('Only visible to you') && e.textContent.includes('/remind'))",
+        )
+        .await;
+    let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages"), &admin.token).await;
+    assert!(
+        page["messages"].as_array().unwrap().iter().all(|m| !m["text"].as_str().unwrap().contains("/remind")),
+        "never stored"
+    );
+
+    // People after @, picked with Tab.
+    composer.send_keys("thanks @adm").await.unwrap();
+    browser
+        .until(
+            "@admin offered",
+            "const s = document.querySelector('.suggestions'); return !s.hidden && s.textContent.includes('@admin')",
+        )
+        .await;
+    composer.send_keys("\u{E004}").await.unwrap();
+    browser.until("the name completed", "return document.querySelector('#composer').value === 'thanks @admin '").await;
+    browser.screenshot("slash-commands").await;
+}
