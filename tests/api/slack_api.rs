@@ -685,3 +685,55 @@ async fn the_two_step_upload_refuses_what_it_should() {
         "file_not_found"
     );
 }
+
+#[tokio::test]
+async fn slacks_own_node_client_runs_against_hearth() {
+    let Ok(modules) = std::env::var("HEARTH_TEST_SLACK_NODE_MODULES") else {
+        eprintln!("the @slack/web-api test runs with HEARTH_TEST_SLACK_NODE_MODULES (.ci/run)");
+        return;
+    };
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let (_, token) = make_bot(&app, &admin.token, "deployer").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slack/web_client.mjs");
+    let args = [script.to_owned(), app.address.clone(), token, format!("C{general}")];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node").args(args).env("HEARTH_TEST_SLACK_NODE_MODULES", modules).output()
+    })
+    .await
+    .unwrap()
+    .expect("node runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<(String, Value, Value, Value)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|a| (a["case"].as_str().unwrap().to_owned(), a["ok"].clone(), a["error"].clone(), a["value"].clone()))
+        .collect();
+    let expected = [
+        ("auth.test", true, Value::Null, json!(["deployer", true])),
+        ("join", true, Value::Null, json!(format!("C{general}"))),
+        ("post", true, Value::Null, json!("bot_message")),
+        ("react", true, Value::Null, Value::Null),
+        ("thread", true, Value::Null, json!(true)),
+        ("history", true, Value::Null, json!(["a reply", "From Node"])),
+        ("upload", true, Value::Null, json!(true)),
+        ("missing", false, json!("channel_not_found"), Value::Null),
+        ("long", false, json!("msg_too_long"), Value::Null),
+    ];
+    let expected: Vec<(String, Value, Value, Value)> =
+        expected.into_iter().map(|(c, ok, e, v)| (c.to_owned(), json!(ok), e, v)).collect();
+    assert_eq!(got, expected);
+    let (_, page) = app.get(&format!("/api/v1/channels/{general}/messages?limit=10"), &admin.token).await;
+    let first = page["messages"].as_array().unwrap().iter().find(|m| m["text"] == "From Node").unwrap().clone();
+    assert!(first["html"].as_str().unwrap().contains("<strong>From</strong> Node"), "the form's JSON string of blocks");
+    assert_eq!(first["reactions"][0]["emoji"], "wave");
+    assert!(
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["text"] == "From Node too" && m["files"][0]["name"] == "node.txt")
+    );
+}
