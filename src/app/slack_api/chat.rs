@@ -54,9 +54,9 @@ pub(super) async fn bot_in_channel(state: &AppState, caller: &Caller, channel_id
     }
 }
 
-pub async fn post_message(state: &AppState, caller: &Caller, args: &Args) -> Answer {
-    let channel_id = destination(state, caller, args).await?;
-    bot_in_channel(state, caller, channel_id).await?;
+/// A post's payload from its arguments, as an integration's is read, blocks held to
+/// Slack's limits.
+fn read_payload(args: &Args) -> Result<Incoming, ApiError> {
     if let Some(blocks) = args.structured("blocks", "invalid_blocks")? {
         check_block_texts(&blocks)?;
     }
@@ -66,15 +66,24 @@ pub async fn post_message(state: &AppState, caller: &Caller, args: &Args) -> Ans
             payload.insert((*field).to_owned(), v.clone());
         }
     }
-    let incoming = Incoming::read(&Value::Object(payload)).map_err(|e| ApiError::new(e.code(), e.message()))?;
-    let thread_root_id = match args.text("thread_ts") {
-        Some(_) => {
-            let a = args.clone();
-            let root = state.db.read(move |conn| message_arg(conn, channel_id, &a, "thread_ts")).await.map_err(app)?;
-            Some(root.map_err(|_| ApiError::new("thread_not_found", "There is no such message to reply to."))?)
-        }
-        None => None,
-    };
+    Incoming::read(&Value::Object(payload)).map_err(|e| ApiError::new(e.code(), e.message()))
+}
+
+/// The thread a `thread_ts` names in a channel, if one is given.
+pub(super) async fn thread_root(state: &AppState, channel_id: i64, args: &Args) -> Result<Option<i64>, ApiError> {
+    if args.text("thread_ts").is_none() {
+        return Ok(None);
+    }
+    let a = args.clone();
+    let root = state.db.read(move |conn| message_arg(conn, channel_id, &a, "thread_ts")).await.map_err(app)?;
+    Ok(Some(root.map_err(|_| ApiError::new("thread_not_found", "There is no such message to reply to."))?))
+}
+
+pub async fn post_message(state: &AppState, caller: &Caller, args: &Args) -> Answer {
+    let channel_id = destination(state, caller, args).await?;
+    bot_in_channel(state, caller, channel_id).await?;
+    let incoming = read_payload(args)?;
+    let thread_root_id = thread_root(state, channel_id, args).await?;
     let shown = caller.bot.as_ref().map(|bot| Shown {
         name: caller.actor.user.display_name.clone(),
         icon_url: bot.icon_url.clone(),
@@ -184,16 +193,7 @@ pub async fn post_ephemeral(
     if !in_channel {
         return Err(ApiError::new("user_not_in_channel", "That person is not in the channel."));
     }
-    if let Some(blocks) = args.structured("blocks", "invalid_blocks")? {
-        check_block_texts(&blocks)?;
-    }
-    let mut payload = Map::new();
-    for field in PAYLOAD_FIELDS {
-        if let Some(v) = args.raw(field) {
-            payload.insert((*field).to_owned(), v.clone());
-        }
-    }
-    let incoming = Incoming::read(&Value::Object(payload)).map_err(|e| ApiError::new(e.code(), e.message()))?;
+    let incoming = read_payload(args)?;
     let max = state.settings.limits.max_message_chars;
     if incoming.text.chars().count() > max {
         return Err(ApiError::new("msg_too_long", format!("A message can be at most {max} characters long.")));
@@ -208,13 +208,7 @@ pub async fn post_ephemeral(
     if !cards.is_empty() {
         text = format!("{text}\n\n{cards}");
     }
-    let thread_root_id = match args.text("thread_ts") {
-        Some(_) => {
-            let a = args.clone();
-            state.db.read(move |conn| message_arg(conn, channel_id, &a, "thread_ts")).await.map_err(app)?.ok()
-        }
-        None => None,
-    };
+    let thread_root_id = thread_root(state, channel_id, args).await?;
     let from = incoming.username.clone().unwrap_or_else(|| caller.actor.user.display_name.clone());
     let place = crate::app::commands::Place { channel_id, thread_root_id };
     let message = crate::app::commands::ephemeral(place, &from, &text);

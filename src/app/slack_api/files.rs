@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::chat::bot_in_channel;
-use super::{Answer, Caller, app, channel_arg, message_arg, object};
+use super::{Answer, Caller, app, channel_arg, object};
 use crate::app::files::{self, Stored};
 use crate::app::{AppState, messages};
 use crate::db::slack_uploads::{NewUpload, UploadRow};
@@ -106,14 +106,7 @@ pub async fn complete(state: &AppState, caller: &Caller, args: &Args) -> Answer 
     let (c, lookup) = (caller.clone(), Args::from_pairs([("channel", channel.as_str())]));
     let channel_id = state.db.read(move |conn| channel_arg(conn, &c, &lookup, "channel")).await.map_err(app)??;
     bot_in_channel(state, caller, channel_id).await?;
-    let thread_root_id = match args.text("thread_ts") {
-        Some(_) => {
-            let a = args.clone();
-            let root = state.db.read(move |conn| message_arg(conn, channel_id, &a, "thread_ts")).await.map_err(app)?;
-            Some(root.map_err(|_| ApiError::new("thread_not_found", "There is no such message to reply to."))?)
-        }
-        None => None,
-    };
+    let thread_root_id = super::chat::thread_root(state, channel_id, args).await?;
     let user_id = caller.actor.id();
     let wanted: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
     let rows = state
