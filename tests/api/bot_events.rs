@@ -186,30 +186,36 @@ impl Drop for Child {
     }
 }
 
-#[tokio::test]
-async fn an_app_written_with_slacks_bolt_runs_against_hearth() {
-    let Ok(python) = std::env::var("HEARTH_TEST_SLACK_PYTHON") else {
-        eprintln!("the slack_bolt test runs with HEARTH_TEST_SLACK_PYTHON (.ci/run)");
-        return;
-    };
+/// Runs a Bolt app (`program` and its arguments before hearth's address, the bot's token
+/// and signing secret), subscribes the bot to it, and checks that it answers as written.
+async fn bolt_app_answers(program: &str, before: &[&str], env: &[(&str, String)], answers: [&str; 3]) {
+    let [pong, hello, thanks] = answers;
     let app = app_with_receivers(Duration::from_millis(100)).await;
     let admin = app.admin_with_workspace().await;
     let (bot, token) = make_bot(&app, &admin.token, "deployer").await;
     let general = channel_id(&app, &admin, "general").await;
     assert_eq!(slack(&app, &token, "conversations.join", json!({"channel": format!("C{general}")})).await["ok"], true);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slack/bolt_app.py");
-    let mut child = std::process::Command::new(python)
-        .args([script, &app.address, &token, bot["signing_secret"].as_str().unwrap()])
+    let mut child = std::process::Command::new(program)
+        .args(before)
+        .args([app.address.as_str(), &token, bot["signing_secret"].as_str().unwrap()])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .expect("python runs");
+        .expect("the app's runtime runs");
     let stdout = child.stdout.take().unwrap();
     let child = Child(child);
     let port = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
-        let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
-        line.trim().strip_prefix("ready ").unwrap_or_else(|| panic!("the app did not start: {line:?}")).to_owned()
+        let mut reader = std::io::BufReader::new(stdout);
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                panic!("the app did not start");
+            }
+            if let Some(port) = line.trim().strip_prefix("ready ") {
+                return port.to_owned();
+            }
+        }
     })
     .await
     .unwrap();
@@ -240,12 +246,34 @@ async fn an_app_written_with_slacks_bolt_runs_against_hearth() {
         }
     };
     say("ping").await;
-    let pong = answered("pong".to_owned()).await;
-    assert_eq!((pong["user"]["is_bot"].as_bool(), pong["bot"]["name"].as_str()), (Some(true), Some("Deploy Bot")));
+    let answer = answered(pong.to_owned()).await;
+    assert_eq!((answer["user"]["is_bot"].as_bool(), answer["bot"]["name"].as_str()), (Some(true), Some("Deploy Bot")));
     say("hey @deployer").await;
-    answered("hello @admin".to_owned()).await;
+    answered(hello.to_owned()).await;
     let m = say("shipped").await;
     app.post(&format!("/api/v1/messages/{}/reactions", m["id"]), &admin.token, json!({"emoji": "tada"})).await;
-    answered("thanks for the :tada:".to_owned()).await;
+    answered(thanks.to_owned()).await;
     drop(child);
+}
+
+#[tokio::test]
+async fn an_app_written_with_slacks_bolt_runs_against_hearth() {
+    let Ok(python) = std::env::var("HEARTH_TEST_SLACK_PYTHON") else {
+        eprintln!("the slack_bolt test runs with HEARTH_TEST_SLACK_PYTHON (.ci/run)");
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slack/bolt_app.py");
+    bolt_app_answers(&python, &[script], &[], ["pong", "hello @admin", "thanks for the :tada:"]).await;
+}
+
+#[tokio::test]
+async fn an_app_written_with_slacks_bolt_for_javascript_runs_against_hearth() {
+    let Ok(modules) = std::env::var("HEARTH_TEST_SLACK_NODE_MODULES") else {
+        eprintln!("the @slack/bolt test runs with HEARTH_TEST_SLACK_NODE_MODULES (.ci/run)");
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slack/bolt_app.mjs");
+    let env = [("HEARTH_TEST_SLACK_NODE_MODULES", modules)];
+    let answers = ["pong from node", "hello @admin from node", "thanks for the :tada: from node"];
+    bolt_app_answers("node", &[script], &env, answers).await;
 }
