@@ -204,7 +204,9 @@ async fn bolt_app_answers(program: &str, before: &[&str], env: &[(&str, String)]
         .expect("the app's runtime runs");
     let stdout = child.stdout.take().unwrap();
     let child = Child(child);
-    let port = tokio::task::spawn_blocking(move || {
+    // The app's output stays open (kept in `_output`) for as long as it runs: a closed pipe
+    // would stop it at its next line.
+    let (port, _output) = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
         let mut reader = std::io::BufReader::new(stdout);
         loop {
@@ -213,7 +215,7 @@ async fn bolt_app_answers(program: &str, before: &[&str], env: &[(&str, String)]
                 panic!("the app did not start");
             }
             if let Some(port) = line.trim().strip_prefix("ready ") {
-                return port.to_owned();
+                return (port.to_owned(), reader);
             }
         }
     })
