@@ -96,8 +96,10 @@ fn administering(conn: &mut Conn, slug: &str, user_id: i64) -> Result<Membership
 
 fn managed_bot(conn: &mut Conn, slug: &str, user_id: i64, id: i64) -> Result<(Membership, BotRow, UserRow), AppError> {
     let membership = administering(conn, slug, user_id)?;
-    let bot =
-        BotRow::find(conn, id)?.filter(|b| b.workspace_id == membership.workspace.id).ok_or_else(|| not_found(id))?;
+    // hearth's own bot of the workspace is nobody's to manage.
+    let bot = BotRow::find(conn, id)?
+        .filter(|b| b.workspace_id == membership.workspace.id && !b.system)
+        .ok_or_else(|| not_found(id))?;
     let user = UserRow::find(conn, bot.user_id)?;
     if user.deactivated_at.is_some() {
         return Err(not_found(id));

@@ -264,9 +264,10 @@ pub async fn post(state: &AppState, actor: &Actor, channel_id: i64, form: PostFo
             };
             // Each message of a channel is later than the one before, so that its Slack `ts`
             // names it alone and sorts as the channel does.
-            // The log's append lock (held to commit by every post anyway) is taken first, so
-            // that two posts of a channel on PostgreSQL cannot read the same newest time.
-            db::lock(tx, db::Lock::Append)?;
+            // Posts to one channel take turns from here to commit, so that two on PostgreSQL
+            // cannot read the same newest time (only posts take this lock: no cycle with
+            // the log's, which every writer takes last).
+            db::lock(tx, db::Lock::ChannelPost { channel_id })?;
             let now = MessageRow::next_created_at(tx, channel_id, db::now())?;
             let row = NewMessage {
                 channel_id,

@@ -24,6 +24,8 @@ pub enum Lock {
     Owners { workspace_id: i64 },
     /// One person's presence across nodes.
     Presence { user_id: i64 },
+    /// Posts to one channel, so that each picks its time after the one before commits.
+    ChannelPost { channel_id: i64 },
     /// The making of a workspace's own bot, so that two reminders due at once make one.
     WorkspaceBot { workspace_id: i64 },
     /// Migrations, while a node applies them (held for the session, not a transaction).
@@ -40,6 +42,7 @@ impl Lock {
             Lock::Owners { workspace_id } => (0x6f77_6e65_7273 << 16) ^ workspace_id, // "owners"
             Lock::Presence { user_id } => (0x7072_6573_6e63 << 16) ^ user_id,         // "presnc"
             Lock::WorkspaceBot { workspace_id } => (0x0077_7362_6f74 << 16) ^ workspace_id, // "wsbot"
+            Lock::ChannelPost { channel_id } => (0x0070_6f73_7473 << 16) ^ channel_id, // "posts"
             Lock::Migrations => 0x6865_6172_7468,                                     // "hearth"
         }
     }

@@ -79,6 +79,11 @@ impl UploadRow {
         Ok(n == 1)
     }
 
+    /// How many uploads someone has waiting (sent or not).
+    pub fn pending_of(conn: &mut Conn, user_id: i64) -> QueryResult<i64> {
+        s::slack_uploads.filter(s::user_id.eq(user_id)).count().get_result(conn)
+    }
+
     pub fn delete(conn: &mut Conn, id: i64) -> QueryResult<usize> {
         diesel::delete(s::slack_uploads.find(id)).execute(conn)
     }

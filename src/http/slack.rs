@@ -176,6 +176,11 @@ pub async fn upload(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/form-data"));
+    // A form carries a little more than its file; more than that is not read.
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if is_form && declared.is_none_or(|n| n > max.saturating_add(64 * 1024)) {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large");
+    }
     let stored = if is_form {
         let mut form = actix_multipart::Multipart::new(req.headers(), payload);
         let mut got = None;

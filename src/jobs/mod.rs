@@ -44,6 +44,7 @@ pub enum Job {
 pub struct BotEvent {
     pub bot_id: i64,
     /// Where it happened: sent only while the bot is still in it.
+    #[serde(default)]
     pub channel_id: i64,
     pub event_id: String,
     pub event_time: i64,

@@ -338,4 +338,14 @@ async fn reminders_are_set_listed_cancelled_and_delivered_once() {
     let bobs_dm = to_bob["channel_id"].as_i64().unwrap();
     assert_eq!(texts(&app, &bob, bobs_dm).await.len(), 1, "delivered once");
     assert_eq!(said(&run(&app, &admin, general, "/remind list").await), "You have no reminders set.");
+    // hearth's own bot is nobody's to manage, nor listed among the workspace's bots.
+    let own = app.sql_text("SELECT CAST(id AS TEXT) AS value FROM bots WHERE system = TRUE");
+    let (_, bots) = app.get("/api/v1/workspaces/acme/bots", &admin.token).await;
+    assert_eq!(bots["bots"], json!([]));
+    assert_error(
+        &app.patch(&format!("/api/v1/workspaces/acme/bots/{own}"), &admin.token, json!({"regenerate_token": true}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "bot_not_found",
+    );
 }

@@ -569,7 +569,7 @@ async fn an_ephemeral_message_reaches_its_one_person_and_is_never_stored() {
     let e = &frames.last().unwrap()["message"];
     assert_eq!(
         (e["text"].as_str(), e["from"].as_str(), e["channel_id"].as_i64()),
-        (Some("Only **you**"), Some("Deploy Bot"), Some(general))
+        (Some("Only **you**"), Some("Deploy Bot (app)"), Some(general))
     );
     // The admin gets the next thing that happens, not the ephemeral one.
     slack(&app, &token, "chat.postMessage", json!({"channel": format!("C{general}"), "text": "for all"})).await;
@@ -671,6 +671,20 @@ async fn the_two_step_upload_refuses_what_it_should() {
     )
     .await;
     assert_eq!(ok(&done)["files"][0]["name"], "greeting.txt");
+    // Named twice, shared once.
+    let again =
+        slack_form(&app, Some(&token), "files.getUploadURLExternal", &[("filename", "b.txt"), ("length", "2")]).await;
+    let res = app.client.post(again["upload_url"].as_str().unwrap()).body("hi").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let twice = json!([{"id": again["file_id"]}, {"id": again["file_id"]}]).to_string();
+    let shared = slack_form(
+        &app,
+        Some(&token),
+        "files.completeUploadExternal",
+        &[("files", &twice), ("channel_id", &format!("C{general}"))],
+    )
+    .await;
+    assert_eq!(ok(&shared)["files"].as_array().unwrap().len(), 1);
     // Shared once: the upload is gone.
     assert_eq!(
         error(

@@ -122,7 +122,7 @@ pub async fn deliver(state: &AppState, reminder_id: i64) -> Result<(), AppError>
     };
     // The same key on a retry returns the message already posted: delivered once, even
     // when recording the delivery failed after the post.
-    let key = format!("reminder-{}", r.id);
+    let key = format!("hearth-reminder-{}", r.id);
     let creator_active = state
         .db
         .read(move |conn| {
@@ -151,6 +151,7 @@ pub async fn deliver(state: &AppState, reminder_id: i64) -> Result<(), AppError>
                     let form = PostForm {
                         text: format!("Reminder{by}: {}", r.what),
                         bot: Some(bot("hearth")),
+                        client_msg_id: Some(key.clone()),
                         ..PostForm::default()
                     };
                     messages::post(state, &actor, dm.id, form).await.map(|_| ())
@@ -162,8 +163,9 @@ pub async fn deliver(state: &AppState, reminder_id: i64) -> Result<(), AppError>
     };
     match delivered {
         Ok(()) => {}
-        // The channel is gone, or closed to its creator, or the person left: nobody to tell.
-        Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_))) => {
+        // The channel is gone, or closed to its creator, or the person left: nobody to tell
+        // (or the key was taken for something else: not to be tried for ever).
+        Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
             tracing::info!(reminder = reminder_id, error = %e, "a reminder had nobody to go to");
         }
         Err(e) => return Err(e),

@@ -174,13 +174,20 @@ pub async fn post_ephemeral(
     caller: &Caller,
     args: &Args,
 ) -> Result<(Map<String, Value>, super::Ephemeral), ApiError> {
-    let channel_id = destination(state, caller, args).await?;
+    // A channel only (a user's id would open a direct message as a side effect).
+    let (c, a) = (caller.clone(), args.clone());
+    let channel_id = state.db.read(move |conn| channel_arg(conn, &c, &a, "channel")).await.map_err(app)??;
     bot_in_channel(state, caller, channel_id).await?;
     let user_id = caller.actor.id();
-    let visible =
-        state.db.read(move |conn| Ok(access::channel(conn, user_id, channel_id).is_ok())).await.map_err(app)?;
-    if !visible {
-        return Err(ApiError::new("channel_not_found", "No such channel, or you cannot see it."));
+    let may_post = state
+        .db
+        .read(move |conn| Ok(access::channel(conn, user_id, channel_id).map(|ctx| ctx.access.may_post().is_ok())))
+        .await
+        .map_err(app)?;
+    match may_post {
+        Ok(true) => {}
+        Ok(false) => return Err(ApiError::new("restricted_action", "You cannot post in that channel.")),
+        Err(_) => return Err(ApiError::new("channel_not_found", "No such channel, or you cannot see it.")),
     }
     let raw = args.required("user", "user_not_found")?;
     let user = parse_id(&raw, SlackId::USER_PREFIXES)
@@ -209,7 +216,14 @@ pub async fn post_ephemeral(
         text = format!("{text}\n\n{cards}");
     }
     let thread_root_id = thread_root(state, channel_id, args).await?;
-    let from = incoming.username.clone().unwrap_or_else(|| caller.actor.user.display_name.clone());
+    // Shown under the bot's name (with the name it asks for), or the person's own: never
+    // as hearth or anyone else.
+    let from = match &caller.bot {
+        Some(_) => {
+            format!("{} (app)", incoming.username.clone().unwrap_or_else(|| caller.actor.user.display_name.clone()))
+        }
+        None => caller.actor.user.display_name.clone(),
+    };
     let place = crate::app::commands::Place { channel_id, thread_root_id };
     let message = crate::app::commands::ephemeral(place, &from, &text);
     let ts = message_ts(message.created_at.0);

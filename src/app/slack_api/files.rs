@@ -20,6 +20,8 @@ use crate::wire;
 
 /// How long an upload URL takes its bytes, and the file waits to be shared.
 pub const UPLOAD_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+/// Uploads one person may have waiting to be shared.
+const MAX_PENDING: i64 = 20;
 
 pub async fn get_upload_url(state: &AppState, caller: &Caller, args: &Args) -> Answer {
     let filename = clean_name(&args.required("filename", "invalid_arguments")?);
@@ -42,6 +44,12 @@ pub async fn get_upload_url(state: &AppState, caller: &Caller, args: &Args) -> A
     let row = state
         .db
         .write(move |tx| {
+            if UploadRow::pending_of(tx, user_id)? >= MAX_PENDING {
+                return Ok(Err(ApiError::new(
+                    "too_many_uploads",
+                    format!("At most {MAX_PENDING} uploads can wait to be shared; share or let some expire first."),
+                )));
+            }
             let now = db::now();
             let row = NewUpload {
                 token_hash: &hash,
@@ -53,10 +61,10 @@ pub async fn get_upload_url(state: &AppState, caller: &Caller, args: &Args) -> A
                 expires_at: now + UPLOAD_LIFETIME,
             }
             .insert(tx)?;
-            Ok(row)
+            Ok(Ok(row))
         })
         .await
-        .map_err(app)?;
+        .map_err(app)??;
     Ok(object(json!({
         "upload_url": state.link(&format!("/api/slack/files/upload/{token}")),
         "file_id": format!("F{}", row.id),
@@ -107,26 +115,41 @@ pub async fn complete(state: &AppState, caller: &Caller, args: &Args) -> Answer 
     let channel_id = state.db.read(move |conn| channel_arg(conn, &c, &lookup, "channel")).await.map_err(app)??;
     bot_in_channel(state, caller, channel_id).await?;
     let thread_root_id = super::chat::thread_root(state, channel_id, args).await?;
-    let user_id = caller.actor.id();
+    let mut ids = ids;
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|(id, _)| seen.insert(*id));
+    let (user_id, workspace_id) = (caller.actor.id(), caller.workspace.id);
     let wanted: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
-    let rows = state
+    // Claimed before posting (taken out of the table in one transaction), so that no two
+    // shares, and no clean-up of expired ones, can use the same stored objects.
+    let claimed = state
         .db
-        .read(move |conn| {
+        .write(move |tx| {
             let mut rows = Vec::new();
-            for id in wanted {
-                rows.push(UploadRow::find(conn, id)?);
+            for &id in &wanted {
+                let row = UploadRow::find(tx, id)?.filter(|r| {
+                    r.user_id == user_id
+                        && r.workspace_id == workspace_id
+                        && r.stored.is_some()
+                        && r.expires_at > db::now()
+                });
+                let Some(row) = row else {
+                    return Ok(Err(ApiError::new(
+                        "file_not_found",
+                        format!("F{id} was not uploaded, or is not yours to share."),
+                    )));
+                };
+                UploadRow::delete(tx, id)?;
+                rows.push(row);
             }
-            Ok(rows)
+            Ok(Ok(rows))
         })
         .await
-        .map_err(app)?;
+        .map_err(app)??;
     let mut stored: Vec<Stored> = Vec::new();
-    for ((id, title), row) in ids.iter().zip(rows) {
-        let upload = row.filter(|r| r.user_id == user_id && r.expires_at > db::now());
-        let kept =
-            upload.as_ref().and_then(|u| u.stored.as_deref()).and_then(|s| serde_json::from_str::<Stored>(s).ok());
-        let Some(mut file) = kept else {
-            return Err(ApiError::new("file_not_found", format!("F{id} was not uploaded, or is not yours to share.")));
+    for ((_, title), row) in ids.iter().zip(claimed) {
+        let Some(mut file) = row.stored.as_deref().and_then(|s| serde_json::from_str::<Stored>(s).ok()) else {
+            continue;
         };
         if let Some(title) = title.as_deref().map(clean_name).filter(|t| !t.is_empty()) {
             // Slack's title names the file as people see it; the extension stays.
@@ -140,6 +163,7 @@ pub async fn complete(state: &AppState, caller: &Caller, args: &Args) -> Answer 
         }
         stored.push(file);
     }
+    let keys: Vec<String> = stored.iter().flat_map(Stored::keys).map(str::to_owned).collect();
     let bot = caller.bot.as_ref().map(|bot| wire::Bot {
         name: caller.actor.user.display_name.clone(),
         icon_url: bot.icon_url.clone(),
@@ -157,18 +181,14 @@ pub async fn complete(state: &AppState, caller: &Caller, args: &Args) -> Answer 
         bot,
         ..messages::PostForm::default()
     };
-    let posted = messages::post(state, &caller.actor, channel_id, form).await.map_err(app)?;
-    let shared: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
-    state
-        .db
-        .write(move |tx| {
-            for id in &shared {
-                UploadRow::delete(tx, *id)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(app)?;
+    let posted = match messages::post(state, &caller.actor, channel_id, form).await {
+        Ok(posted) => posted,
+        Err(e) => {
+            // Claimed and not shared: nothing else will ever use these objects.
+            files::discard(state, &keys).await;
+            return Err(app(e));
+        }
+    };
     let files: Vec<Value> = posted
         .message
         .files

@@ -300,36 +300,48 @@ pub fn decode_entities(text: &str) -> String {
 }
 
 /// hearth's mentions in Slack's forms, for what Slack apps are sent: `@name` of one of
-/// `people` as `<@U…>`, `@here`, `@channel` and `@everyone` as `<!here>` and the like.
+/// `people` as `<@U…>`, `@here`, `@channel` and `@everyone` as `<!here>` and the like, the
+/// rest escaped as Slack escapes event text (`&`, `<`, `>`), so that nobody can write a
+/// mention in Slack's form. Code spans and `@` inside words and addresses are left alone.
 pub fn slack_mentions(text: &str, people: &[(String, i64)]) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut after_word = false;
-    while let Some(at) = rest.find('@') {
-        let (before, from_at) = rest.split_at(at);
-        out.push_str(before);
-        after_word = before.chars().last().map_or(after_word, |c| c.is_alphanumeric() || c == '_');
-        let name_len = from_at[1..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-            .unwrap_or(from_at.len() - 1);
-        let name = from_at[1..=name_len].trim_end_matches(['.', '-']);
-        let replaced = if after_word || name.is_empty() {
-            None
-        } else if matches!(name, "here" | "channel" | "everyone") {
-            Some(format!("<!{name}>"))
-        } else {
-            people.iter().find(|(n, _)| n == name).map(|(_, id)| format!("<@{}>", super::SlackId::user(*id)))
-        };
-        if let Some(r) = replaced {
-            out.push_str(&r);
-            rest = &from_at[1 + name.len()..];
-        } else {
-            out.push('@');
-            rest = &from_at[1..];
+    let mut in_code = false;
+    let mut previous: Option<char> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '@' if !in_code && previous.is_none_or(|p| p.is_whitespace() || "([{\"'".contains(p)) => {
+                let rest = &text[i + 1..];
+                let len = rest
+                    .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')))
+                    .unwrap_or(rest.len());
+                let name = rest[..len].trim_end_matches(['.', '-']);
+                let slack = if matches!(name, "here" | "channel" | "everyone") {
+                    Some(format!("<!{name}>"))
+                } else {
+                    people.iter().find(|(n, _)| n == name).map(|(_, id)| format!("<@{}>", super::SlackId::user(*id)))
+                };
+                match slack {
+                    Some(s) if !name.is_empty() => {
+                        out.push_str(&s);
+                        for _ in 0..name.chars().count() {
+                            chars.next();
+                        }
+                    }
+                    _ => out.push(c),
+                }
+            }
+            _ => out.push(c),
         }
-        after_word = false;
+        previous = Some(c);
     }
-    out.push_str(rest);
     out
 }
 
@@ -344,6 +356,10 @@ mod tests {
         assert_eq!(slack_mentions("@here: deploy", &people), "<!here>: deploy");
         assert_eq!(slack_mentions("mail bob@bob.com or @nobody", &people), "mail bob@bob.com or @nobody");
         assert_eq!(slack_mentions("@", &people), "@");
+        assert_eq!(slack_mentions("see https://medium.com/@bob/x", &people), "see https://medium.com/@bob/x");
+        assert_eq!(slack_mentions("`@here` is code", &people), "`@here` is code");
+        assert_eq!(slack_mentions("fake <@U1> & <!channel>", &people), "fake &lt;@U1&gt; &amp; &lt;!channel&gt;");
+        assert_eq!(slack_mentions("(@bob) é@bob", &people), "(<@U7>) é@bob");
     }
 
     fn names() -> Names {
