@@ -66,6 +66,8 @@ impl Mailer {
             .from(from)
             .to(to)
             .subject(mail.subject.clone())
+            // `<uuid@host>`: mail clients tell messages apart by it.
+            .message_id(None)
             .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
             .map_err(|e| MailError::Rejected(format!("cannot build the message: {e}")))?;
         match self {

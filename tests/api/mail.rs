@@ -102,6 +102,14 @@ async fn invitations_go_out_through_the_smtp_relay_when_one_is_set() {
     let (to, data) = received(&mut inbox).await;
     assert_eq!(to, ["bob@example.com"]);
     assert!(data.contains("Subject: admin invited you to Acme on hearth"), "{data}");
+    assert!(data.to_ascii_lowercase().contains("message-id: <"), "a Message-ID for mail clients: {data}");
+    let parsed = mail_parser::MessageParser::default().parse(data.as_bytes()).expect("a parsable mail");
+    let (text, html) = (parsed.body_text(0).unwrap_or_default(), parsed.body_html(0).unwrap_or_default());
+    assert!(text.contains("Accept the invitation:") && text.contains("This message was sent by hearth."), "{text}");
+    assert!(
+        html.contains("Accept the invitation") && html.contains("This message was sent by hearth."),
+        "the shared layout: {html}"
+    );
     assert!(app.mails().is_empty(), "nothing written to files when a relay is set");
 }
 
