@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::app::bots::send_signed;
+use crate::app::slack_api::slack_channel_id;
 use crate::db::Tx;
 use crate::db::bots::BotRow;
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
@@ -30,12 +31,13 @@ pub const FOLLOWER: &str = "bot_events";
 
 /// A channel's Slack id and `channel_type`.
 fn channel_of(kind: ChannelKind, id: i64) -> (String, &'static str) {
-    match kind {
-        ChannelKind::Public => (SlackId::channel(id), "channel"),
-        ChannelKind::Private => (SlackId::channel(id), "group"),
-        ChannelKind::Direct => (format!("D{id}"), "im"),
-        ChannelKind::Group => (format!("G{id}"), "mpim"),
-    }
+    let channel_type = match kind {
+        ChannelKind::Public => "channel",
+        ChannelKind::Private => "group",
+        ChannelKind::Direct => "im",
+        ChannelKind::Group => "mpim",
+    };
+    (slack_channel_id(kind, id), channel_type)
 }
 
 /// The bots of a workspace that subscribe to events, as `(bot, its user id)`.

@@ -33,6 +33,22 @@ pub struct Bot {
     pub priority: Option<String>,
 }
 
+impl Bot {
+    /// An integration's marker with only a name: the rest as the sender leaves it.
+    pub fn named(name: &str) -> Bot {
+        Bot {
+            name: name.to_owned(),
+            icon_url: None,
+            icon_emoji: None,
+            webhook_id: None,
+            bot_id: None,
+            props: None,
+            kind: None,
+            priority: None,
+        }
+    }
+}
+
 /// One thing that happened at an integration: a refused request, or a delivery.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IntegrationEvent {

@@ -17,7 +17,7 @@ use crate::db::{self, Conn};
 use crate::domain::Code;
 use crate::domain::commands::{Invocation, parse_trigger};
 use crate::domain::slack::payload::Incoming;
-use crate::domain::slack::{SlackId, boolean, mrkdwn};
+use crate::domain::slack::{SlackId, boolean};
 use crate::domain::workspaces::may_administer;
 use crate::error::AppError;
 use crate::outbound::{self, Response};
@@ -371,17 +371,7 @@ async fn answer(
     let mut outcome = Outcome::default();
     if !in_channel {
         if let Some(incoming) = incoming {
-            let names = mrkdwn::Names::default();
-            let mut text = if incoming.mrkdwn {
-                mrkdwn::to_markdown(&incoming.text, &names)
-            } else {
-                mrkdwn::literal(&incoming.text)
-            };
-            let cards = incoming.cards.markdown();
-            if !cards.is_empty() {
-                text = format!("{text}\n\n{cards}");
-            }
-            outcome.ephemeral.push(ephemeral(place, &shown.name, &text));
+            outcome.ephemeral.push(ephemeral(place, &shown.name, &incoming.as_markdown()));
         }
         return Ok((outcome, None));
     }

@@ -62,6 +62,31 @@ fn answer(place: Place, text: impl Into<String>) -> Outcome {
     Outcome { ephemeral: vec![ephemeral(place, "hearth", &text.into())], ..Outcome::default() }
 }
 
+/// The commands the composer offers in a workspace: hearth's own, and the workspace's that
+/// ask to be.
+pub async fn hints(state: &AppState, actor: &Actor, slug: &str) -> Result<Vec<wire::CommandHint>, AppError> {
+    let (user_id, slug) = (actor.id(), slug.to_owned());
+    let workspace = state.db.read(move |conn| Ok(access::workspace(conn, &slug, user_id)?.workspace)).await?;
+    let mut out: Vec<wire::CommandHint> = BUILTINS
+        .iter()
+        .map(|b| wire::CommandHint {
+            name: b.name.to_owned(),
+            usage_hint: b.usage.to_owned(),
+            description: b.description.to_owned(),
+            custom: false,
+        })
+        .collect();
+    for c in custom::listed(state, workspace.id).await?.into_iter().filter(|c| c.autocomplete) {
+        out.push(wire::CommandHint {
+            name: c.name,
+            usage_hint: c.usage_hint,
+            description: c.description,
+            custom: true,
+        });
+    }
+    Ok(out)
+}
+
 /// Whether a command of that name exists in the channel's workspace (hearth's own, or the
 /// workspace's).
 pub async fn exists(state: &AppState, channel_id: i64, name: &str) -> Result<bool, AppError> {

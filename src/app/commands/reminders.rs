@@ -110,16 +110,7 @@ pub async fn deliver(state: &AppState, reminder_id: i64) -> Result<(), AppError>
     let (creator_id, ws) = (r.created_by, r.workspace_id);
     let (creator, slug) =
         state.db.read(move |conn| Ok((UserRow::find(conn, creator_id)?, WorkspaceRow::find(conn, ws)?.slug))).await?;
-    let bot = |name: &str| wire::Bot {
-        name: name.to_owned(),
-        icon_url: None,
-        icon_emoji: Some("alarm_clock".to_owned()),
-        webhook_id: None,
-        bot_id: None,
-        props: None,
-        kind: None,
-        priority: None,
-    };
+    let bot = |name: &str| wire::Bot { icon_emoji: Some("alarm_clock".to_owned()), ..wire::Bot::named(name) };
     // The same key on a retry returns the message already posted: delivered once, even
     // when recording the delivery failed after the post.
     let key = format!("hearth-reminder-{}", r.id);

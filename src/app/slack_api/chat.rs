@@ -205,16 +205,7 @@ pub async fn post_ephemeral(
     if incoming.text.chars().count() > max {
         return Err(ApiError::new("msg_too_long", format!("A message can be at most {max} characters long.")));
     }
-    let names = crate::domain::slack::mrkdwn::Names::default();
-    let mut text = if incoming.mrkdwn {
-        crate::domain::slack::mrkdwn::to_markdown(&incoming.text, &names)
-    } else {
-        crate::domain::slack::mrkdwn::literal(&incoming.text)
-    };
-    let cards = incoming.cards.markdown();
-    if !cards.is_empty() {
-        text = format!("{text}\n\n{cards}");
-    }
+    let text = incoming.as_markdown();
     let thread_root_id = thread_root(state, channel_id, args).await?;
     // Shown under the bot's name (with the name it asks for), or the person's own: never
     // as hearth or anyone else.

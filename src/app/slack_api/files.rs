@@ -165,14 +165,9 @@ pub async fn complete(state: &AppState, caller: &Caller, args: &Args) -> Answer 
     }
     let keys: Vec<String> = stored.iter().flat_map(Stored::keys).map(str::to_owned).collect();
     let bot = caller.bot.as_ref().map(|bot| wire::Bot {
-        name: caller.actor.user.display_name.clone(),
         icon_url: bot.icon_url.clone(),
-        icon_emoji: None,
-        webhook_id: None,
         bot_id: Some(bot.id),
-        props: None,
-        kind: None,
-        priority: None,
+        ..wire::Bot::named(&caller.actor.user.display_name)
     });
     let form = messages::PostForm {
         text: args.text("initial_comment").unwrap_or_default(),

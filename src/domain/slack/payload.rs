@@ -193,6 +193,19 @@ fn nonblank(v: Option<String>) -> Option<String> {
 }
 
 impl Incoming {
+    /// The payload as hearth Markdown on its own (for an answer shown to one person): its
+    /// text translated from `mrkdwn` (no names looked up), its cards as text after it.
+    pub fn as_markdown(&self) -> String {
+        let names = super::mrkdwn::Names::default();
+        let text = if self.mrkdwn {
+            super::mrkdwn::to_markdown(&self.text, &names)
+        } else {
+            super::mrkdwn::literal(&self.text)
+        };
+        let cards = self.cards.markdown();
+        if cards.is_empty() { text } else { format!("{text}\n\n{cards}") }
+    }
+
     /// Reads a payload object.
     pub fn read(value: &Value) -> Result<Incoming, PayloadError> {
         let o = value.as_object().ok_or_else(|| PayloadError::InvalidPayload("it must be a JSON object".into()))?;

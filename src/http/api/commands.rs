@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::commands::{self, Outcome, Place, custom};
-use crate::app::{Actor, AppState, access};
-use crate::domain::commands::{BUILTINS, Invocation};
+use crate::app::{Actor, AppState};
+use crate::domain::commands::Invocation;
 use crate::error::AppError;
 use crate::http::auth::ApiUser;
 use crate::http::body::TextJson;
@@ -78,26 +78,7 @@ pub async fn hints(
     user: ApiUser,
     ws: web::Path<String>,
 ) -> Result<web::Json<Vec<wire::CommandHint>>, AppError> {
-    let (user_id, slug) = (user.0.id(), ws.into_inner());
-    let workspace = state.db.read(move |conn| Ok(access::workspace(conn, &slug, user_id)?.workspace)).await?;
-    let mut out: Vec<wire::CommandHint> = BUILTINS
-        .iter()
-        .map(|b| wire::CommandHint {
-            name: b.name.to_owned(),
-            usage_hint: b.usage.to_owned(),
-            description: b.description.to_owned(),
-            custom: false,
-        })
-        .collect();
-    for c in custom::listed(&state, workspace.id).await?.into_iter().filter(|c| c.autocomplete) {
-        out.push(wire::CommandHint {
-            name: c.name,
-            usage_hint: c.usage_hint,
-            description: c.description,
-            custom: true,
-        });
-    }
-    Ok(web::Json(out))
+    Ok(web::Json(commands::hints(&state, &user.0, &ws).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
