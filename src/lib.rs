@@ -22,6 +22,7 @@ pub mod jobs;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod limits;
 pub mod mail;
+pub mod notify;
 pub mod outbound;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod realtime;

@@ -157,6 +157,7 @@ impl Application {
         };
         crate::jobs::start(&workers, state.db.clone(), tools, state.settings.job_retry_base);
         crate::integrations::start(&workers, state.clone());
+        crate::notify::start(&workers, state.clone());
         let hub = web::Data::new(hub);
         let going_away = GoingAway::default();
         let data = web::Data::new(state.clone());

@@ -82,6 +82,28 @@ pub struct Me {
     pub created_at: Time,
 }
 
+/// How the signed-in person is mailed about what they miss.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NotificationPreferences {
+    /// `immediately` (once something stays unread for the notification delay, batched),
+    /// `hourly`, `daily` (a digest at `digest_hour` in `time_zone`) or `never`.
+    pub email_notifications: String,
+    /// 0–23, in `time_zone`.
+    pub digest_hour: u32,
+    /// An IANA time zone name, such as `Europe/Berlin`.
+    pub time_zone: String,
+}
+
+impl From<crate::domain::notifications::Preferences> for NotificationPreferences {
+    fn from(p: crate::domain::notifications::Preferences) -> NotificationPreferences {
+        NotificationPreferences {
+            email_notifications: p.email.as_str().to_owned(),
+            digest_hour: p.digest_hour,
+            time_zone: p.time_zone.name().to_owned(),
+        }
+    }
+}
+
 impl From<&UserRow> for Me {
     fn from(row: &UserRow) -> Me {
         let UserRow {

@@ -16,6 +16,7 @@ pub mod incoming;
 pub mod invitations;
 pub mod jobs;
 pub mod messages;
+pub mod notifications;
 pub mod outgoing;
 pub mod reactions;
 pub mod read_state;

@@ -121,6 +121,9 @@ pub struct MailSettings {
     pub smtp_url: Option<Secret>,
     /// The From address (`HEARTH_MAIL_FROM`).
     pub from: String,
+    /// How long a mention, DM or thread reply may stay unread before it is mailed
+    /// (`HEARTH_NOTIFY_DELAY`).
+    pub notify_delay: Duration,
 }
 
 /// Sizes that bound what one client may ask of the server.
@@ -183,7 +186,11 @@ impl Settings {
             secret_key: None,
             storage_url: None,
             s3_endpoint: None,
-            mail: MailSettings { smtp_url: None, from: "hearth <hearth@localhost>".into() },
+            mail: MailSettings {
+                smtp_url: None,
+                from: "hearth <hearth@localhost>".into(),
+                notify_delay: Duration::from_secs(600),
+            },
             outbound_allow: Vec::new(),
             limits: Limits {
                 ws_queue: 1024,

@@ -70,6 +70,9 @@ overrides! {
     /// From address of outgoing mail [default: hearth <hearth@localhost>]
     #[arg(long, global = true, env = "HEARTH_MAIL_FROM", value_name = "ADDR")]
     mail_from: String,
+    /// How long a mention, DM or thread reply may stay unread before it is mailed [default: 10m]
+    #[arg(long, global = true, env = "HEARTH_NOTIFY_DELAY", value_name = "DURATION")]
+    notify_delay: String,
     /// Private hosts or networks outbound HTTP may reach, comma-separated [default: none]
     #[arg(long, global = true, env = "HEARTH_OUTBOUND_ALLOW", value_delimiter = ',', value_name = "LIST")]
     outbound_allow: Vec<String>,
@@ -170,6 +173,7 @@ impl Overrides {
             deleted_file_grace,
             smtp_url,
             mail_from,
+            notify_delay,
             outbound_allow,
             trusted_proxies,
             event_retention,
@@ -203,6 +207,7 @@ impl Overrides {
         set(&mut s.deleted_file_grace, deleted_file_grace.as_deref().map(parse_duration).transpose()?);
         set_some(&mut s.mail.smtp_url, smtp_url.map(Secret));
         set(&mut s.mail.from, mail_from);
+        set(&mut s.mail.notify_delay, notify_delay.as_deref().map(parse_duration).transpose()?);
         set(&mut s.outbound_allow, outbound_allow);
         set(&mut s.http.trusted_proxies, trusted_proxies.as_deref().map(parse_ips).transpose()?);
         set(&mut s.database.event_retention, event_retention.as_deref().map(parse_duration).transpose()?);

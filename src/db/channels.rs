@@ -324,6 +324,30 @@ impl ChannelMemberRow {
         Ok(usize::try_from(n).unwrap_or_default())
     }
 
+    /// The channel's members who are people (not bots) with an account in use; of `among`
+    /// only, when given.
+    pub fn people(conn: &mut Conn, channel_id: i64, among: Option<&[i64]>) -> QueryResult<Vec<i64>> {
+        use super::schema::users::dsl as u;
+        let query = || {
+            cm::channel_members
+                .inner_join(super::schema::users::table)
+                .filter(cm::channel_id.eq(channel_id))
+                .filter(u::is_bot.eq(false))
+                .filter(u::deactivated_at.is_null())
+                .select(cm::user_id)
+        };
+        match among {
+            None => query().load(conn),
+            Some(ids) => {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(500) {
+                    out.extend(query().filter(cm::user_id.eq_any(chunk)).load::<i64>(conn)?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
     pub fn user_ids(conn: &mut Conn, channel_id: i64) -> QueryResult<Vec<i64>> {
         cm::channel_members.filter(cm::channel_id.eq(channel_id)).select(cm::user_id).load(conn)
     }

@@ -28,6 +28,9 @@ pub enum Lock {
     ChannelPost { channel_id: i64 },
     /// The making of a workspace's own bot, so that two reminders due at once make one.
     WorkspaceBot { workspace_id: i64 },
+    /// The mailing of one person's notifications, so that two of their jobs due at once
+    /// send one mail.
+    Notify { user_id: i64 },
     /// Migrations, while a node applies them (held for the session, not a transaction).
     Migrations,
 }
@@ -43,6 +46,7 @@ impl Lock {
             Lock::Presence { user_id } => (0x7072_6573_6e63 << 16) ^ user_id,         // "presnc"
             Lock::WorkspaceBot { workspace_id } => (0x0077_7362_6f74 << 16) ^ workspace_id, // "wsbot"
             Lock::ChannelPost { channel_id } => (0x0070_6f73_7473 << 16) ^ channel_id, // "posts"
+            Lock::Notify { user_id } => (0x6e6f_7469_6679 << 16) ^ user_id,           // "notify"
             Lock::Migrations => 0x6865_6172_7468,                                     // "hearth"
         }
     }

@@ -226,6 +226,17 @@ impl MessageRow {
             .load(conn)
     }
 
+    /// Who is in a thread: whoever started it or replied in it.
+    pub fn thread_people(conn: &mut Conn, root_id: i64) -> QueryResult<Vec<i64>> {
+        let mut people: Vec<i64> = m::messages
+            .filter(m::thread_root_id.eq(root_id).or(m::id.eq(root_id)))
+            .select(m::user_id)
+            .distinct()
+            .load(conn)?;
+        people.sort_unstable();
+        Ok(people)
+    }
+
     pub fn newest_id(conn: &mut Conn, channel_id: i64) -> QueryResult<Option<i64>> {
         m::messages.filter(m::channel_id.eq(channel_id)).select(diesel::dsl::max(m::id)).first(conn)
     }

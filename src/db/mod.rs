@@ -15,6 +15,7 @@ pub mod locks;
 pub mod login_failures;
 pub mod messages;
 pub mod migrations;
+pub mod notifications;
 pub mod password_resets;
 pub mod presence;
 pub mod reminders;

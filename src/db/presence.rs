@@ -50,3 +50,11 @@ pub fn statuses(conn: &mut Conn, user_ids: &[i64], since: NaiveDateTime) -> Quer
         .select((p::user_id, p::status))
         .load(conn)
 }
+
+/// Whether a person is active (`online`) on some node, by rows fresh since `since`.
+pub fn is_online(conn: &mut Conn, user_id: i64, since: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        p::presence.filter(p::user_id.eq(user_id)).filter(p::updated_at.ge(since)).filter(p::status.eq("online")),
+    ))
+    .get_result(conn)
+}

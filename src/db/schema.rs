@@ -363,7 +363,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_preferences (user_id) {
+        user_id -> BigInt,
+        email_notifications -> Text,
+        digest_hour -> Integer,
+        time_zone -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        message_id -> BigInt,
+        channel_id -> BigInt,
+        thread_root_id -> Nullable<BigInt>,
+        reason -> Text,
+        created_at -> Timestamp,
+        due_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    notification_preferences,
+    notifications,
     bots,
     slack_uploads,
     reminders,

@@ -11,6 +11,7 @@ pub mod files;
 pub mod images;
 pub mod jobs;
 pub mod messages;
+pub mod notifications;
 pub mod outbound;
 pub mod reminders;
 pub mod search;

@@ -50,13 +50,10 @@ pub fn start(workers: &Workers, state: AppState) {
 }
 
 /// Runs a cluster-wide follower of the event log named `name` whose steps `handle`.
-fn follow(
-    workers: &Workers,
-    state: AppState,
-    task: &'static str,
-    name: &'static str,
-    handle: fn(&mut Tx<'_>, &[EventRow]) -> Result<(), AppError>,
-) {
+pub fn follow<F>(workers: &Workers, state: AppState, task: &'static str, name: &'static str, handle: F)
+where
+    F: Fn(&mut Tx<'_>, &[EventRow]) -> Result<(), AppError> + Clone + Send + Sync + 'static,
+{
     workers.spawn(task, move |stop| async move {
         let db = state.db.clone();
         let placed = {
@@ -69,7 +66,7 @@ fn follow(
         let mut wake = db.subscribe_appends();
         while !stop.is_cancelled() {
             wake.mark_unchanged();
-            let stepping = db.clone();
+            let (stepping, handle) = (db.clone(), handle.clone());
             let handled =
                 tokio::task::spawn_blocking(move || log::step_cluster_follower(&stepping, name, BATCH, handle)).await;
             match handled {
@@ -352,6 +349,9 @@ impl Deliverer for Deliveries {
                 Job::Reminder { reminder_id } => crate::app::commands::reminders::deliver(&self.state, *reminder_id)
                     .await
                     .map_err(|e| Failure::Transient(e.to_string())),
+                Job::Notify { user_id } => {
+                    crate::notify::deliver(&self.state, *user_id).await.map_err(|e| Failure::Transient(e.to_string()))
+                }
                 _ => Err(Failure::Permanent("not a delivery".to_owned())),
             }
         })

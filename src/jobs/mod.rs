@@ -36,6 +36,8 @@ pub enum Job {
     BotEvent(Box<BotEvent>),
     /// A `/remind` reminder, enqueued to run at its time.
     Reminder { reminder_id: i64 },
+    /// A person's notifications that fell due: one mail for what they still miss.
+    Notify { user_id: i64 },
 }
 
 /// What a bot is sent of one event, but for the envelope's token and signature (made when
@@ -115,7 +117,7 @@ impl Job {
     /// Every kind this build can carry out; a worker claims only these, so a node of an
     /// older version leaves a newer kind to the nodes that know it.
     pub const KINDS: &'static [&'static str] =
-        &["mail", "link_mail", "remove_files", "outgoing_webhook", "bot_event", "reminder"];
+        &["mail", "link_mail", "remove_files", "outgoing_webhook", "bot_event", "reminder", "notify"];
 
     /// Whether jobs of this kind deliver to servers hearth does not run.
     pub fn is_delivery(kind: &str) -> bool {
@@ -130,6 +132,7 @@ impl Job {
             Job::OutgoingWebhook(_) => "outgoing_webhook",
             Job::BotEvent(_) => "bot_event",
             Job::Reminder { .. } => "reminder",
+            Job::Notify { .. } => "notify",
         }
     }
 
@@ -151,7 +154,11 @@ impl Job {
     /// base, mail is tried for two to three hours.
     pub fn max_attempts(&self) -> i32 {
         match self {
-            Job::Mail(_) | Job::LinkMail { .. } | Job::RemoveFiles { .. } | Job::Reminder { .. } => 10,
+            Job::Mail(_)
+            | Job::LinkMail { .. }
+            | Job::RemoveFiles { .. }
+            | Job::Reminder { .. }
+            | Job::Notify { .. } => 10,
             Job::OutgoingWebhook(_) | Job::BotEvent(_) => 4,
         }
     }
@@ -170,6 +177,7 @@ impl Job {
                 format!("{kind} {} to bot {}", e.event_id, e.bot_id)
             }
             Job::Reminder { reminder_id } => format!("reminder {reminder_id}"),
+            Job::Notify { user_id } => format!("notifications due for user {user_id}"),
         }
     }
 
@@ -191,6 +199,7 @@ impl Job {
                 Job::BotEvent(Box::new(BotEvent { event, ..(**e).clone() }))
             }
             Job::Reminder { reminder_id } => Job::Reminder { reminder_id: *reminder_id },
+            Job::Notify { user_id } => Job::Notify { user_id: *user_id },
         }
     }
 
@@ -358,6 +367,7 @@ mod tests {
             subject: "Hello".into(),
             text: "a secret link".into(),
             html: "<a>a secret link</a>".into(),
+            ..Mail::default()
         })
     }
 

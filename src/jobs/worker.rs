@@ -206,7 +206,7 @@ impl Worker {
 
     async fn perform(&self, job: &Job, row: &JobRow) -> Result<(), Failure> {
         let mail = match job {
-            Job::OutgoingWebhook(_) | Job::BotEvent(_) | Job::Reminder { .. } => {
+            Job::OutgoingWebhook(_) | Job::BotEvent(_) | Job::Reminder { .. } | Job::Notify { .. } => {
                 return self.deliverer.deliver(row.id, row.attempts, row.last_error.as_deref(), job).await;
             }
             Job::RemoveFiles { keys } => {

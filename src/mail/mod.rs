@@ -9,12 +9,54 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
 /// A message ready to send: a subject, a plain-text body and an HTML body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Headers beyond the usual ones (stored jobs of older builds have none).
+    #[serde(default)]
+    pub headers: Headers,
+}
+
+/// The headers some mail carries: its own id, the conversation it belongs to (so that mail
+/// clients thread notifications of one conversation), where replies go, and how to stop it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Headers {
+    /// `<…@…>`; made up when sending if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The `<…@…>` id of the conversation, sent as `In-Reply-To` and `References`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// The one-click unsubscribe URL (RFC 8058): `List-Unsubscribe` with
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
+}
+
+/// A header lettre has no type for.
+#[derive(Clone)]
+struct Raw<const N: usize>(String);
+
+/// The names of the headers sent through `Raw`.
+const RAW_NAMES: [&str; 2] = ["List-Unsubscribe", "List-Unsubscribe-Post"];
+
+impl<const N: usize> lettre::message::header::Header for Raw<N> {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str(RAW_NAMES[N])
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Raw(s.to_owned()))
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
 }
 
 /// Why a message was not sent.
@@ -62,12 +104,25 @@ impl Mailer {
         };
         let to: Mailbox =
             mail.to.parse().map_err(|e| MailError::Rejected(format!("cannot send mail to \"{}\": {e}", mail.to)))?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(from)
             .to(to)
             .subject(mail.subject.clone())
-            // `<uuid@host>`: mail clients tell messages apart by it.
-            .message_id(None)
+            // `<uuid@host>` unless given: mail clients tell messages apart by it.
+            .message_id(mail.headers.message_id.clone());
+        if let Some(thread) = &mail.headers.thread {
+            builder = builder.in_reply_to(thread.clone()).references(thread.clone());
+        }
+        if let Some(reply_to) = &mail.headers.reply_to {
+            let reply_to: Mailbox =
+                reply_to.parse().map_err(|e| MailError::Rejected(format!("bad reply address \"{reply_to}\": {e}")))?;
+            builder = builder.reply_to(reply_to);
+        }
+        if let Some(url) = &mail.headers.unsubscribe {
+            builder =
+                builder.header(Raw::<0>(format!("<{url}>"))).header(Raw::<1>("List-Unsubscribe=One-Click".to_owned()));
+        }
+        let message = builder
             .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
             .map_err(|e| MailError::Rejected(format!("cannot build the message: {e}")))?;
         match self {

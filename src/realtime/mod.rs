@@ -19,7 +19,7 @@ mod viewers;
 pub use ephemeral::{Ephemeral, Target};
 pub use frames::{event_frame, replay_batch, replay_viewer};
 pub use hub::Hub;
-pub use presence::MAX_WATCHED;
+pub use presence::{MAX_WATCHED, PRESENCE_EXPIRY};
 
 use std::sync::{Arc, Mutex};
 

@@ -11,7 +11,7 @@ use crate::workers::Workers;
 /// How often a node refreshes its presence rows, and how old a row may get before it no
 /// longer counts (its node is gone).
 const PRESENCE_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
-const PRESENCE_EXPIRY: chrono::Duration = chrono::Duration::seconds(90);
+pub const PRESENCE_EXPIRY: chrono::Duration = chrono::Duration::seconds(90);
 
 /// The best of several statuses: online, then away, then offline.
 fn best_of<'a>(statuses: impl IntoIterator<Item = &'a str>) -> &'static str {

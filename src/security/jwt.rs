@@ -10,12 +10,15 @@ use super::Keys;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     Session,
+    /// A link in notification mail that switches that mail off without signing in.
+    Unsubscribe,
 }
 
 impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Session => "session",
+            Purpose::Unsubscribe => "unsubscribe",
         }
     }
 }

@@ -31,6 +31,7 @@ pub fn invitation(inviter: &str, workspace: &str, link: &str, lifetime: Duration
         subject: format!("{inviter} invited you to {workspace} on hearth"),
         text: render(InvitationText { inviter, workspace, link, days }),
         html: render(InvitationHtml { inviter, workspace, link, days }),
+        ..Mail::default()
     }
 }
 
@@ -58,6 +59,7 @@ pub fn password_reset(name: &str, link: &str, lifetime: Duration) -> Mail {
         subject: "Reset your hearth password".into(),
         text: render(ResetText { name, link, minutes }),
         html: render(ResetHtml { name, link, minutes }),
+        ..Mail::default()
     }
 }
 
@@ -87,6 +89,7 @@ pub fn verify_email(name: &str, workspaces: &str, link: &str, lifetime: Duration
         subject: "Confirm your address on hearth".into(),
         text: render(VerifyText { name, workspaces, link, hours }),
         html: render(VerifyHtml { name, workspaces, link, hours }),
+        ..Mail::default()
     }
 }
 
@@ -113,6 +116,74 @@ pub fn no_account(address: &str, signup: &str) -> Mail {
         subject: "No hearth account at this address".into(),
         text: render(NoAccountText { address, signup }),
         html: render(NoAccountHtml { address, signup }),
+        ..Mail::default()
+    }
+}
+
+/// One conversation of a notification mail: a channel, a direct conversation or a thread.
+#[derive(Debug, Clone)]
+pub struct Missed {
+    /// `#ops`, `Direct message from Alice`, `Thread in #ops`.
+    pub heading: String,
+    pub link: String,
+    pub messages: Vec<MissedMessage>,
+}
+
+/// One message of a notification mail, its text as written (escaped in the HTML body).
+#[derive(Debug, Clone)]
+pub struct MissedMessage {
+    pub author: String,
+    pub time: String,
+    pub text: String,
+    pub link: String,
+}
+
+/// What goes around the conversations of a notification mail.
+pub struct Notice<'a> {
+    pub subject: String,
+    pub name: &'a str,
+    pub workspace: &'a str,
+    pub settings_link: &'a str,
+    pub unsubscribe_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/notification.txt")]
+struct NotificationText<'a> {
+    name: &'a str,
+    workspace: &'a str,
+    conversations: &'a [Missed],
+    settings_link: &'a str,
+    unsubscribe_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/notification.html")]
+struct NotificationHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    workspace: &'a str,
+    conversations: &'a [Missed],
+    settings_link: &'a str,
+    unsubscribe_link: &'a str,
+}
+
+/// What someone missed, grouped by conversation ("Alice mentioned you in #ops"). The
+/// recipient and headers are filled in by the caller.
+pub fn notification(notice: Notice<'_>, conversations: &[Missed]) -> Mail {
+    let Notice { subject, name, workspace, settings_link, unsubscribe_link } = notice;
+    Mail {
+        text: render(NotificationText { name, workspace, conversations, settings_link, unsubscribe_link }),
+        html: render(NotificationHtml {
+            subject: &subject,
+            name,
+            workspace,
+            conversations,
+            settings_link,
+            unsubscribe_link,
+        }),
+        subject,
+        ..Mail::default()
     }
 }
 

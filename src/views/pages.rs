@@ -215,6 +215,20 @@ pub struct AccountPage {
     pub display_name: String,
     pub tokens: Vec<TokenView>,
     pub new_token: Option<String>,
+    /// The email notification choices, as (value, label).
+    pub email_choices: [(&'static str, &'static str); 4],
+    pub email_notifications: String,
+    pub digest_hour: u32,
+    pub time_zone: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/unsubscribe.html")]
+pub struct UnsubscribePage {
+    pub layout: Layout,
+    pub token: String,
+    /// Shown after the mail was switched off.
+    pub done: bool,
 }
 
 /// A line of a message list: a day divider, or a rendered message partial.

@@ -413,9 +413,21 @@ impl TestApp {
         self.handle.stop().await;
     }
 
+    /// Stops the server and starts it again with some settings changed (a relay set, say).
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut Settings)) {
+        self.stop().await;
+        let mut settings = (*self.state.settings).clone();
+        adjust(&mut settings);
+        self.start_with(settings).await;
+    }
+
     /// Starts a stopped server again on the same data directory and database (on another port).
     pub async fn start(&mut self) {
-        let mut settings = (*self.state.settings).clone();
+        let settings = (*self.state.settings).clone();
+        self.start_with(settings).await;
+    }
+
+    async fn start_with(&mut self, mut settings: Settings) {
         settings.http.public_url = None;
         let app = Application::build(settings).expect("the app builds again");
         self.address = format!("http://127.0.0.1:{}", app.port());

@@ -18,6 +18,7 @@ mod jobs;
 mod live;
 mod mail;
 mod messages;
+mod notifications;
 mod outgoing;
 mod pages;
 mod pictures;

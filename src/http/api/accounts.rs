@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::{AppState, accounts, sessions, tokens};
+use crate::app::{AppState, accounts, notifications, sessions, tokens};
 use crate::error::AppError;
 use crate::http::auth::{self, ApiUser};
 use crate::http::error::ErrorBody;
@@ -198,6 +198,41 @@ pub async fn update_me(
     };
     let row = accounts::update_profile(&state, &user.0, name).await?;
     Ok(web::Json(wire::Me::from(&row)))
+}
+
+/// Your email notification preferences.
+#[utoipa::path(tag = "accounts", responses((status = 200, body = wire::NotificationPreferences)))]
+#[get("/api/v1/me/preferences")]
+pub async fn preferences(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<web::Json<wire::NotificationPreferences>, AppError> {
+    Ok(web::Json(notifications::get(&state, &user.0).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesPatch {
+    /// `immediately`, `hourly`, `daily` or `never`.
+    pub email_notifications: Option<String>,
+    /// 0–23: when daily digests go out, in `time_zone`.
+    pub digest_hour: Option<i64>,
+    /// An IANA time zone name, such as `Europe/Berlin`.
+    pub time_zone: Option<String>,
+}
+
+/// Change how you are mailed about what you miss; every value is checked before any is saved.
+#[utoipa::path(tag = "accounts", request_body = PreferencesPatch,
+    responses((status = 200, body = wire::NotificationPreferences), (status = 422, body = ErrorBody)))]
+#[patch("/api/v1/me/preferences")]
+pub async fn update_preferences(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<PreferencesPatch>,
+) -> Result<web::Json<wire::NotificationPreferences>, AppError> {
+    let PreferencesPatch { email_notifications, digest_hour, time_zone } = body.into_inner();
+    let change = notifications::PreferencesChange { email_notifications, digest_hour, time_zone };
+    Ok(web::Json(notifications::set(&state, &user.0, change).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

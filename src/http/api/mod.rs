@@ -30,6 +30,8 @@ use utoipa::OpenApi;
         accounts::verify,
         accounts::me,
         accounts::update_me,
+        accounts::preferences,
+        accounts::update_preferences,
         accounts::change_password,
         accounts::create_token,
         accounts::list_tokens,

@@ -264,6 +264,7 @@ async fn account_page(
             last_used_at: t.last_used_at.as_ref().map(time_text),
         })
         .collect();
+    let prefs = crate::app::notifications::get(state, &user.0.actor).await?;
     let u = &user.0.actor.user;
     let page = AccountPage {
         layout,
@@ -272,6 +273,15 @@ async fn account_page(
         display_name: u.display_name.clone(),
         tokens,
         new_token,
+        email_choices: [
+            ("immediately", "When I miss something (batched)"),
+            ("hourly", "At most once an hour"),
+            ("daily", "Once a day, as a digest"),
+            ("never", "Never"),
+        ],
+        email_notifications: prefs.email_notifications,
+        digest_hour: prefs.digest_hour,
+        time_zone: prefs.time_zone,
     };
     html(&page)
 }
@@ -286,7 +296,7 @@ pub async fn account(state: web::Data<AppState>, user: PageUser, query: web::Que
 }
 
 /// Re-renders the account page with the error of a form, or lets other errors through.
-async fn account_error(state: &AppState, user: &PageUser, e: AppError) -> PageResult {
+pub(super) async fn account_error(state: &AppState, user: &PageUser, e: AppError) -> PageResult {
     match e {
         AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_) | AppError::NotFound(_) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);

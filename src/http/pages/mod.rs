@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod apps;
 pub mod channels;
 pub mod integrations;
+pub mod notifications;
 pub mod search;
 pub mod workspaces;
 
