@@ -21,6 +21,7 @@ use crate::workers::{GoingAway, Workers};
 /// A built, bound server with its background workers started.
 pub struct Application {
     port: u16,
+    inbound_port: Option<u16>,
     server: Server,
     state: AppState,
     workers: Workers,
@@ -140,6 +141,18 @@ impl Application {
             format!("http://{addr}")
         });
         let http_workers = settings.http.workers;
+        let inbound = match (&settings.mail.inbound_smtp, &settings.mail.reply_domain) {
+            (Some(addr), Some(_)) => {
+                let l = TcpListener::bind(addr).with_context(|| format!("binding HEARTH_INBOUND_SMTP {addr}"))?;
+                l.set_nonblocking(true)?;
+                Some(l)
+            }
+            (Some(_), None) => {
+                anyhow::bail!("HEARTH_INBOUND_SMTP needs HEARTH_REPLY_DOMAIN: the domain replies are sent to")
+            }
+            (None, _) => None,
+        };
+        let inbound_port = inbound.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.port());
         let state = build_state(settings, public_url)?;
         let grace = state.settings.http.shutdown_grace;
         let workers = Workers::new();
@@ -158,6 +171,9 @@ impl Application {
         crate::jobs::start(&workers, state.db.clone(), tools, state.settings.job_retry_base);
         crate::integrations::start(&workers, state.clone());
         crate::notify::start(&workers, state.clone());
+        if let Some(listener) = inbound {
+            crate::mail::inbound::start(&workers, state.clone(), listener);
+        }
         let hub = web::Data::new(hub);
         let going_away = GoingAway::default();
         let data = web::Data::new(state.clone());
@@ -185,6 +201,7 @@ impl Application {
         let (done, _) = tokio::sync::watch::channel(false);
         Ok(Application {
             port,
+            inbound_port,
             server: server.run(),
             state,
             workers,
@@ -196,6 +213,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The inbound SMTP listener's port, when it runs.
+    pub fn inbound_port(&self) -> Option<u16> {
+        self.inbound_port
     }
 
     pub fn state(&self) -> &AppState {

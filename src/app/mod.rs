@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod outgoing;
 pub mod reactions;
 pub mod read_state;
+pub mod replies;
 pub mod search;
 pub mod sessions;
 pub mod slack_api;
@@ -103,6 +104,8 @@ pub enum Credential {
     Command(i64),
     /// A reminder (its id) being delivered.
     Reminder(i64),
+    /// A reply by email to a notification, from the person's own address.
+    Email,
 }
 
 /// What kind of principal an actor is, so that use cases can tell people from software.
@@ -139,7 +142,9 @@ impl Actor {
 
     pub fn principal(&self) -> Principal {
         match self.credential {
-            Credential::Session(_) | Credential::PersonalToken(_) | Credential::Operator => Principal::Person,
+            Credential::Session(_) | Credential::PersonalToken(_) | Credential::Operator | Credential::Email => {
+                Principal::Person
+            }
             Credential::IncomingWebhook(_)
             | Credential::OutgoingWebhook(_)
             | Credential::Command(_)

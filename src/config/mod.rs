@@ -124,6 +124,14 @@ pub struct MailSettings {
     /// How long a mention, DM or thread reply may stay unread before it is mailed
     /// (`HEARTH_NOTIFY_DELAY`).
     pub notify_delay: Duration,
+    /// The domain of reply addresses (`HEARTH_REPLY_DOMAIN`): notification mail can be
+    /// answered at `reply+<token>@<domain>` when set.
+    pub reply_domain: Option<String>,
+    /// Where the inbound SMTP listener for replies listens (`HEARTH_INBOUND_SMTP`); off
+    /// when unset.
+    pub inbound_smtp: Option<String>,
+    /// The largest message the listener takes, in bytes (`HEARTH_INBOUND_MAX_SIZE`).
+    pub inbound_max_size: u64,
 }
 
 /// Sizes that bound what one client may ask of the server.
@@ -190,6 +198,9 @@ impl Settings {
                 smtp_url: None,
                 from: "hearth <hearth@localhost>".into(),
                 notify_delay: Duration::from_secs(600),
+                reply_domain: None,
+                inbound_smtp: None,
+                inbound_max_size: 10 << 20,
             },
             outbound_allow: Vec::new(),
             limits: Limits {

@@ -73,6 +73,15 @@ overrides! {
     /// How long a mention, DM or thread reply may stay unread before it is mailed [default: 10m]
     #[arg(long, global = true, env = "HEARTH_NOTIFY_DELAY", value_name = "DURATION")]
     notify_delay: String,
+    /// Domain of reply addresses in notification mail (reply+<token>@<domain>) [default: none, no replies]
+    #[arg(long, global = true, env = "HEARTH_REPLY_DOMAIN", value_name = "DOMAIN")]
+    reply_domain: String,
+    /// Address of the inbound SMTP listener for replies by email, e.g. 0.0.0.0:2525 [default: off]
+    #[arg(long, global = true, env = "HEARTH_INBOUND_SMTP", value_name = "ADDR")]
+    inbound_smtp: String,
+    /// Largest message the inbound SMTP listener takes [default: 10M]
+    #[arg(long, global = true, env = "HEARTH_INBOUND_MAX_SIZE", value_name = "SIZE")]
+    inbound_max_size: String,
     /// Private hosts or networks outbound HTTP may reach, comma-separated [default: none]
     #[arg(long, global = true, env = "HEARTH_OUTBOUND_ALLOW", value_delimiter = ',', value_name = "LIST")]
     outbound_allow: Vec<String>,
@@ -174,6 +183,9 @@ impl Overrides {
             smtp_url,
             mail_from,
             notify_delay,
+            reply_domain,
+            inbound_smtp,
+            inbound_max_size,
             outbound_allow,
             trusted_proxies,
             event_retention,
@@ -208,6 +220,9 @@ impl Overrides {
         set_some(&mut s.mail.smtp_url, smtp_url.map(Secret));
         set(&mut s.mail.from, mail_from);
         set(&mut s.mail.notify_delay, notify_delay.as_deref().map(parse_duration).transpose()?);
+        set_some(&mut s.mail.reply_domain, reply_domain.map(|d| d.trim().to_ascii_lowercase()));
+        set_some(&mut s.mail.inbound_smtp, inbound_smtp);
+        set(&mut s.mail.inbound_max_size, inbound_max_size.as_deref().map(parse_size).transpose()?);
         set(&mut s.outbound_allow, outbound_allow);
         set(&mut s.http.trusted_proxies, trusted_proxies.as_deref().map(parse_ips).transpose()?);
         set(&mut s.database.event_retention, event_retention.as_deref().map(parse_duration).transpose()?);

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod notifications;
 pub mod outbound;
 pub mod reminders;
+pub mod replies;
 pub mod search;
 pub mod slack;
 pub mod workspaces;

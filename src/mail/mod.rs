@@ -2,6 +2,8 @@
 //! files under `<data>/mail/` (the default, and what tests read). Mail is sent by the job
 //! worker, never inside a request (`jobs::Job::Mail`).
 
+pub mod inbound;
+
 use std::path::PathBuf;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -36,6 +38,10 @@ pub struct Headers {
     /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe: Option<String>,
+    /// An automatic reply (`Auto-Submitted: auto-replied`, RFC 3834): mail systems do not
+    /// answer it, so that two of them never reply to each other for ever.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automatic: bool,
 }
 
 /// A header lettre has no type for.
@@ -43,7 +49,7 @@ pub struct Headers {
 struct Raw<const N: usize>(String);
 
 /// The names of the headers sent through `Raw`.
-const RAW_NAMES: [&str; 2] = ["List-Unsubscribe", "List-Unsubscribe-Post"];
+const RAW_NAMES: [&str; 3] = ["List-Unsubscribe", "List-Unsubscribe-Post", "Auto-Submitted"];
 
 impl<const N: usize> lettre::message::header::Header for Raw<N> {
     fn name() -> lettre::message::header::HeaderName {
@@ -121,6 +127,9 @@ impl Mailer {
         if let Some(url) = &mail.headers.unsubscribe {
             builder =
                 builder.header(Raw::<0>(format!("<{url}>"))).header(Raw::<1>("List-Unsubscribe=One-Click".to_owned()));
+        }
+        if mail.headers.automatic {
+            builder = builder.header(Raw::<2>("auto-replied".to_owned()));
         }
         let message = builder
             .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))

@@ -138,6 +138,9 @@ struct Links {
     host: String,
     settings: String,
     unsubscribe: String,
+    keys: crate::security::Keys,
+    /// Where replies by email go, when they can be sent.
+    reply_domain: Option<String>,
 }
 
 impl Links {
@@ -160,7 +163,15 @@ impl Links {
             host,
             settings: state.link("/settings#notifications"),
             unsubscribe: state.link(&format!("/unsubscribe/{token}")),
+            keys: state.keys.clone(),
+            reply_domain: state.settings.mail.reply_domain.clone(),
         }
+    }
+
+    /// The address a person replies at to answer in a conversation.
+    fn reply(&self, user_id: i64, channel_id: i64, thread_root_id: Option<i64>) -> Option<String> {
+        let domain = self.reply_domain.as_deref()?;
+        Some(crate::app::replies::reply_address(&self.keys, domain, user_id, channel_id, thread_root_id))
     }
 
     fn page(&self, path: &str) -> String {
@@ -316,8 +327,16 @@ fn compose(
                 }
                 None => (capitalised(&place(&d.channel)), format!("/w/{ws}/c/{}", d.channel.id)),
             };
-            Missed { heading, link: links.page(&path), messages: Vec::new() }
+            Missed { heading, link: links.page(&path), reply_to: None, messages: Vec::new() }
         });
+        // A reply goes to the thread; to a channel message, it starts that message's thread;
+        // in a direct conversation, it is a message there.
+        let root = match (d.message.thread_root_id, d.channel.kind) {
+            (Some(root), _) => Some(root),
+            (None, ChannelKind::Direct | ChannelKind::Group) => None,
+            (None, _) => Some(d.message.id),
+        };
+        conversation.reply_to = links.reply(user.id, d.channel.id, root);
         let mut text: String = d.message.text.chars().take(MAX_TEXT).collect();
         if text.len() < d.message.text.len() {
             text.push('…');
@@ -350,11 +369,13 @@ fn compose(
         let (channel, root) = order[0];
         format!("<conversation.{channel}.{}.{}@{}>", root.unwrap_or(0), user.id, links.host)
     });
+    let reply_to = if missed.len() == 1 { missed[0].reply_to.clone() } else { None };
     mail.headers = Headers {
         message_id: Some(format!("<notification.{}.{}@{}>", first.row.id, user.id, links.host)),
         thread,
-        reply_to: None,
+        reply_to,
         unsubscribe: Some(links.unsubscribe.clone()),
+        automatic: false,
     };
     Ok(mail)
 }

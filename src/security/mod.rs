@@ -102,6 +102,13 @@ impl Keys {
         URL_SAFE_NO_PAD.encode(&mac[..18])
     }
 
+    /// The signature of a reply address's payload (20 hex digits): lowercase, so that it
+    /// survives relays that fold an address's case.
+    pub fn reply_address_mac(&self, payload: &str) -> String {
+        let mac = hmac_bytes(&self.derive("reply-address"), payload.as_bytes());
+        mac.iter().take(10).map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Compares a presented CSRF token with the session's in constant time.
     pub fn csrf_matches(&self, session_id: i64, presented: &str) -> bool {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(presented.trim()) else {

@@ -126,6 +126,8 @@ pub struct Missed {
     /// `#ops`, `Direct message from Alice`, `Thread in #ops`.
     pub heading: String,
     pub link: String,
+    /// The address to answer it at by email, when replies by email are on.
+    pub reply_to: Option<String>,
     pub messages: Vec<MissedMessage>,
 }
 
@@ -183,6 +185,36 @@ pub fn notification(notice: Notice<'_>, conversations: &[Missed]) -> Mail {
             unsubscribe_link,
         }),
         subject,
+        ..Mail::default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "emails/bounce.txt")]
+struct BounceText<'a> {
+    subject: &'a str,
+    summary: &'a str,
+    advice: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/bounce.html")]
+struct BounceHtml<'a> {
+    subject: &'a str,
+    summary: &'a str,
+    advice: &'a str,
+}
+
+/// "Your reply was not posted": why, and what to do instead. The recipient and headers are
+/// filled in by the caller.
+pub fn bounce(replied_to: &str, why: crate::domain::replies::Refusal) -> Mail {
+    let subject: String =
+        replied_to.trim().trim_start_matches("Re: ").trim_start_matches("RE: ").chars().take(200).collect();
+    let (summary, advice) = (why.summary(), why.advice());
+    Mail {
+        subject: format!("Your reply was not posted: {summary}"),
+        text: render(BounceText { subject: &subject, summary, advice }),
+        html: render(BounceHtml { subject: &subject, summary, advice }),
         ..Mail::default()
     }
 }

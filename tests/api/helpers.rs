@@ -22,6 +22,8 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     pub data_dir: tempfile::TempDir,
+    /// The inbound SMTP listener's port, when `HEARTH_INBOUND_SMTP` is set.
+    pub inbound_port: Option<u16>,
     handle: StopHandle,
     database: Option<TestDatabase>,
 }
@@ -73,11 +75,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let app = Application::build(settings).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let inbound_port = app.inbound_port();
     let state = app.state().clone();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, state, client, data_dir, handle, database }
+    TestApp { address, state, client, data_dir, inbound_port, handle, database }
 }
 
 impl Drop for TestApp {
@@ -394,10 +397,11 @@ impl TestApp {
         settings.http.public_url = None;
         let app = Application::build(settings).expect("the second node builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let inbound_port = app.inbound_port();
         let state = app.state().clone();
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        TestApp { address, state, client: self.client.clone(), data_dir, handle, database: None }
+        TestApp { address, state, client: self.client.clone(), data_dir, inbound_port, handle, database: None }
     }
 
     /// Stops the server and starts it again on the same data directory and database.
@@ -431,6 +435,7 @@ impl TestApp {
         settings.http.public_url = None;
         let app = Application::build(settings).expect("the app builds again");
         self.address = format!("http://127.0.0.1:{}", app.port());
+        self.inbound_port = app.inbound_port();
         self.state = app.state().clone();
         self.handle = app.handle();
         tokio::spawn(app.run_until_stopped());

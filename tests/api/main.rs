@@ -22,6 +22,7 @@ mod notifications;
 mod outgoing;
 mod pages;
 mod pictures;
+mod replies;
 mod schema;
 mod search;
 mod security;

@@ -1,0 +1,137 @@
+//! Replies by email: the reply address a notification carries (`reply+<token>@<domain>`,
+//! signed, bound to the person and the conversation, 30 days), and what becomes of a reply
+//! the inbound listener receives: posted as that person through the message use case, or
+//! refused with a bounce-style reply saying why.
+
+use super::{Actor, AppState, Credential, access, messages};
+use crate::db::messages::MessageRow;
+use crate::db::users::UserRow;
+use crate::domain::Code;
+use crate::domain::replies::{Refusal, ReplyTo, own_words};
+use crate::error::AppError;
+use crate::jobs::{self, Job};
+use crate::mail::Headers;
+use crate::security::Keys;
+
+/// How long a reply address works, in days.
+pub const REPLY_ADDRESS_DAYS: i64 = 30;
+
+/// Today, as days since 1970-01-01 (UTC).
+fn today() -> i64 {
+    chrono::Utc::now().timestamp().div_euclid(86_400)
+}
+
+/// The reply address of a person's notification about a conversation: its thread when
+/// `thread_root_id` is set, else the channel.
+pub fn reply_address(keys: &Keys, domain: &str, user_id: i64, channel_id: i64, thread_root_id: Option<i64>) -> String {
+    let to = ReplyTo { user_id, channel_id, thread_root_id, until_day: today() + REPLY_ADDRESS_DAYS };
+    format!("reply+{}@{domain}", to.token(|p| keys.reply_address_mac(p)))
+}
+
+/// A reply address's token read back, if this server signed it (expired or not).
+pub fn read_token(keys: &Keys, token: &str) -> Option<ReplyTo> {
+    ReplyTo::parse(token, |p| keys.reply_address_mac(p))
+}
+
+/// A reply as the listener received it.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    /// The `From` header's address.
+    pub from: String,
+    pub message_id: Option<String>,
+    pub subject: String,
+    /// The text the person wrote, quoted text and HTML already dealt with by the listener
+    /// (`domain::replies::html_to_text`); cut to their own words here.
+    pub text: String,
+    /// The receiving relay found the sender's address forged.
+    pub forged: bool,
+    /// An automatic message (an out-of-office, a bounce, a list): never answered.
+    pub automatic: bool,
+}
+
+/// What became of a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Posted, as this message.
+    Posted(i64),
+    /// Refused; the sender was told why unless the mail was automatic.
+    Refused(Refusal),
+}
+
+/// Posts a reply sent to `token`'s address, or refuses it (and says so by mail). An error
+/// is for the listener to answer "try again later".
+pub async fn receive(state: &AppState, to: ReplyTo, reply: &Reply) -> Result<Outcome, AppError> {
+    let outcome = decide(state, to, reply).await?;
+    if let Outcome::Refused(why) = outcome {
+        if !reply.automatic && !reply.from.is_empty() {
+            bounce(state, reply, why).await?;
+        }
+    }
+    Ok(outcome)
+}
+
+async fn decide(state: &AppState, to: ReplyTo, reply: &Reply) -> Result<Outcome, AppError> {
+    if to.expired(today()) {
+        return Ok(Outcome::Refused(Refusal::Expired));
+    }
+    let user_id = to.user_id;
+    let user = state.db.read(move |conn| Ok(UserRow::find_many(conn, &[user_id])?)).await?.pop();
+    let Some(user) = user.filter(|u| u.deactivated_at.is_none()) else {
+        return Ok(Outcome::Refused(Refusal::NotAMember));
+    };
+    if !reply.from.eq_ignore_ascii_case(user.email.trim()) {
+        return Ok(Outcome::Refused(Refusal::WrongSender));
+    }
+    if reply.forged {
+        return Ok(Outcome::Refused(Refusal::Unauthenticated));
+    }
+    let (channel_id, root) = (to.channel_id, to.thread_root_id);
+    let standing = state
+        .db
+        .read(move |conn| {
+            let member = match access::channel(conn, user_id, channel_id) {
+                Ok(ctx) => ctx.member.is_some(),
+                Err(AppError::NotFound(_)) => false,
+                Err(e) => return Err(e),
+            };
+            let root_gone = match root {
+                Some(root) => MessageRow::find(conn, root)?.is_none_or(|m| m.deleted_at.is_some()),
+                None => false,
+            };
+            Ok((member, root_gone))
+        })
+        .await?;
+    match standing {
+        (false, _) => return Ok(Outcome::Refused(Refusal::NotAMember)),
+        (true, true) => return Ok(Outcome::Refused(Refusal::ThreadGone)),
+        (true, false) => {}
+    }
+    let text = own_words(&reply.text);
+    if text.trim().is_empty() {
+        return Ok(Outcome::Refused(Refusal::Empty));
+    }
+    // The same mail delivered twice (a relay retrying) is posted once.
+    let key = reply.message_id.as_deref().map(|id| format!("email:{}", &crate::security::token_hash(id)[..40]));
+    let form = messages::PostForm { text, thread_root_id: root, client_msg_id: key, ..Default::default() };
+    let actor = Actor { user, credential: Credential::Email };
+    match messages::post(state, &actor, channel_id, form).await {
+        Ok(posted) => Ok(Outcome::Posted(posted.message.id)),
+        Err(e) if e.problem().code == Code::TextTooLong => Ok(Outcome::Refused(Refusal::TooLong)),
+        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(Outcome::Refused(Refusal::NotAMember)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Tells the sender why their reply was not posted, as an automatic reply (RFC 3834) that
+/// mail clients thread with what they sent.
+async fn bounce(state: &AppState, reply: &Reply, why: Refusal) -> Result<(), AppError> {
+    let mut mail = crate::views::mail::bounce(&reply.subject, why);
+    mail.to = reply.from.clone();
+    mail.headers = Headers {
+        thread: reply.message_id.as_ref().map(|id| format!("<{id}>")),
+        automatic: true,
+        ..Headers::default()
+    };
+    let job = Job::Mail(mail);
+    state.db.write(move |tx| jobs::enqueue(tx, &job).map(|_| ())).await
+}
