@@ -11,7 +11,10 @@ use crate::db::files::{FileRow, NewFile};
 use crate::db::messages::MessageRow;
 use crate::db::users::UserRow;
 use crate::db::{self, Conn, Tx};
-use crate::domain::files::is_image;
+use bytes::{Bytes, BytesMut};
+
+use crate::domain::files::{is_image, sniff_named};
+use crate::domain::images::{JPEG_METADATA_BYTES, strip_location};
 use crate::domain::{Code, Paging, images};
 use crate::error::AppError;
 use crate::jobs::{self, Job};
@@ -251,4 +254,112 @@ pub async fn discard(state: &AppState, keys: &[String]) {
             tracing::warn!(key, error = %e, "could not remove an unshared upload");
         }
     }
+}
+
+/// A file's bytes held whole (a mail's attachment), as chunks for `store_named`.
+pub struct Whole(pub Option<Bytes>);
+
+impl Chunks for Whole {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, AppError> {
+        Ok(self.0.take())
+    }
+}
+
+/// Storage that cannot be reached now.
+pub fn storage_down(e: crate::storage::Unavailable) -> AppError {
+    AppError::unavailable("file storage", e)
+}
+
+/// A file over the size limit.
+pub fn too_large(max: u64) -> AppError {
+    AppError::TooLarge(crate::error::Problem {
+        code: Code::FileTooLarge,
+        message: format!("A file can be at most {} MB.", max.div_ceil(1 << 20)),
+    })
+}
+
+/// Where a file's bytes come from: a multipart field, or a whole request body.
+pub trait Chunks {
+    /// The next chunk; `None` at the end.
+    fn next_chunk(&mut self) -> impl std::future::Future<Output = Result<Option<Bytes>, AppError>>;
+}
+
+/// Streams a file named `name` to storage from `source`, as `store` does.
+pub async fn store_named(
+    state: &AppState,
+    prefix: &str,
+    name: String,
+    field: &mut impl Chunks,
+    max: u64,
+) -> Result<Stored, AppError> {
+    let mut lead = BytesMut::new();
+    let mut ended = false;
+    while lead.len() < JPEG_METADATA_BYTES {
+        let Some(chunk) = field.next_chunk().await? else {
+            ended = true;
+            break;
+        };
+        if (lead.len() + chunk.len()) as u64 > max {
+            return Err(too_large(max));
+        }
+        lead.extend_from_slice(&chunk);
+    }
+    let content_type = sniff_named(&lead, &name);
+    if content_type == "image/jpeg" && strip_location(&mut lead) {
+        tracing::debug!("took location metadata out of a photo");
+    }
+    let head = lead[..lead.len().min(JPEG_METADATA_BYTES)].to_vec();
+    // A GIF is only measured (it is shown itself, animated): its header is enough.
+    let mut whole = (is_image(content_type) && content_type != "image/gif").then(|| lead.to_vec());
+    let key = new_key(prefix);
+    let mut object = state.storage.begin(&key);
+    let mut chunk = Some(lead.freeze());
+    loop {
+        let Some(bytes) = chunk.take() else { break };
+        if object.size() + bytes.len() as u64 > max {
+            object.abort().await;
+            return Err(too_large(max));
+        }
+        if let Some(kept) = &mut whole {
+            if kept.len() + bytes.len() > PICTURE_SOURCE_MAX {
+                whole = None;
+            } else if object.size() > 0 {
+                kept.extend_from_slice(&bytes);
+            }
+        }
+        if let Err(e) = object.write(bytes).await {
+            object.abort().await;
+            return Err(storage_down(e));
+        }
+        if !ended {
+            match field.next_chunk().await {
+                Ok(Some(next)) => chunk = Some(next),
+                Ok(None) => ended = true,
+                Err(e) => {
+                    object.abort().await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+    let written = match object.finish().await {
+        Ok(written) => written,
+        Err(e) => {
+            // A write that timed out may still have landed.
+            discard(state, std::slice::from_ref(&key)).await;
+            return Err(storage_down(e));
+        }
+    };
+    let mut stored = Stored {
+        key,
+        name,
+        content_type: content_type.to_owned(),
+        size: written.size,
+        sha256: written.sha256,
+        width: None,
+        height: None,
+        thumbnail_key: None,
+    };
+    describe_picture(state, &mut stored, whole, head).await;
+    Ok(stored)
 }

@@ -3,7 +3,7 @@
 //! the inbound listener receives: posted as that person through the message use case, or
 //! refused with a bounce-style reply saying why.
 
-use super::{Actor, AppState, Credential, access, messages};
+use super::{Actor, AppState, Credential, access, files, messages};
 use crate::db::messages::MessageRow;
 use crate::db::users::UserRow;
 use crate::domain::Code;
@@ -47,6 +47,15 @@ pub struct Reply {
     pub forged: bool,
     /// An automatic message (an out-of-office, a bounce, a list): never answered.
     pub automatic: bool,
+    /// Its attachments (not pictures shown inline in its HTML), shared as files.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a reply.
+#[derive(Debug, Clone, Default)]
+pub struct Attachment {
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
 /// What became of a reply.
@@ -107,19 +116,67 @@ async fn decide(state: &AppState, to: ReplyTo, reply: &Reply) -> Result<Outcome,
         (true, false) => {}
     }
     let text = own_words(&reply.text);
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && reply.attachments.is_empty() {
         return Ok(Outcome::Refused(Refusal::Empty));
     }
+    if reply.attachments.len() > files::MAX_FILES_PER_MESSAGE {
+        return Ok(Outcome::Refused(Refusal::TooManyFiles));
+    }
+    let actor = Actor { user, credential: Credential::Email };
+    let stored = match store(state, &actor, channel_id, &reply.attachments).await {
+        Ok(stored) => stored,
+        Err(Err(e)) => return Err(e),
+        Err(Ok(why)) => return Ok(Outcome::Refused(why)),
+    };
+    let keys: Vec<String> = stored.iter().flat_map(files::Stored::keys).map(str::to_owned).collect();
     // The same mail delivered twice (a relay retrying) is posted once.
     let key = reply.message_id.as_deref().map(|id| format!("email:{}", &crate::security::token_hash(id)[..40]));
-    let form = messages::PostForm { text, thread_root_id: root, client_msg_id: key, ..Default::default() };
-    let actor = Actor { user, credential: Credential::Email };
-    match messages::post(state, &actor, channel_id, form).await {
+    let form =
+        messages::PostForm { text, thread_root_id: root, client_msg_id: key, files: stored, ..Default::default() };
+    let posted = messages::post(state, &actor, channel_id, form).await;
+    if !posted.as_ref().is_ok_and(|p| p.created) {
+        files::discard(state, &keys).await;
+    }
+    match posted {
         Ok(posted) => Ok(Outcome::Posted(posted.message.id)),
         Err(e) if e.problem().code == Code::TextTooLong => Ok(Outcome::Refused(Refusal::TooLong)),
         Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(Outcome::Refused(Refusal::NotAMember)),
         Err(e) => Err(e),
     }
+}
+
+/// Stores a reply's attachments as files of the channel; what cannot be stored is a
+/// refusal (`Err(Ok)`) or an error to retry (`Err(Err)`), and leaves nothing behind.
+async fn store(
+    state: &AppState,
+    actor: &Actor,
+    channel_id: i64,
+    attachments: &[Attachment],
+) -> Result<Vec<files::Stored>, Result<Refusal, AppError>> {
+    if attachments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let refused = |e: AppError| match e {
+        AppError::NotFound(_) | AppError::Forbidden(_) => Ok(Refusal::NotAMember),
+        AppError::TooLarge(_) => Ok(Refusal::FileTooLarge),
+        other => Err(other),
+    };
+    let prefix = files::may_upload(state, actor, channel_id).await.map_err(refused)?;
+    let max = state.settings.limits.max_file_size;
+    let mut stored = Vec::new();
+    for a in attachments {
+        let name = crate::domain::files::clean_name(&a.name);
+        let mut whole = files::Whole(Some(bytes::Bytes::from(a.bytes.clone())));
+        match files::store_named(state, &prefix, name, &mut whole, max).await {
+            Ok(file) => stored.push(file),
+            Err(e) => {
+                let keys: Vec<String> = stored.iter().flat_map(files::Stored::keys).map(str::to_owned).collect();
+                files::discard(state, &keys).await;
+                return Err(refused(e));
+            }
+        }
+    }
+    Ok(stored)
 }
 
 /// Tells the sender why their reply was not posted, as an automatic reply (RFC 3834) that

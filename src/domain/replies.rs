@@ -80,6 +80,10 @@ pub enum Refusal {
     Empty,
     /// The text is longer than a message may be.
     TooLong,
+    /// More attachments than a message may share.
+    TooManyFiles,
+    /// An attachment is larger than a shared file may be.
+    FileTooLarge,
 }
 
 impl Refusal {
@@ -93,6 +97,8 @@ impl Refusal {
             Refusal::ThreadGone => "the thread was deleted",
             Refusal::Empty => "there was no text to post",
             Refusal::TooLong => "the text is too long for a message",
+            Refusal::TooManyFiles => "it has more attachments than a message may share",
+            Refusal::FileTooLarge => "an attachment is larger than a shared file may be",
         }
     }
 
@@ -116,6 +122,8 @@ impl Refusal {
                 "Write your answer above the quoted notification; quoted text, signatures and \"Sent from my phone\" lines are left out."
             }
             Refusal::TooLong => "Shorten your answer, or post it in hearth as a file.",
+            Refusal::TooManyFiles => "Send at most 10 attachments in one reply, or share the files in hearth.",
+            Refusal::FileTooLarge => "Share large files in hearth, where the limit is shown as you attach them.",
         }
     }
 }

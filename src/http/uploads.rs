@@ -6,22 +6,17 @@
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 
-use crate::app::files::{self, MAX_FILES_PER_MESSAGE, Stored};
+use crate::app::files::{self, MAX_FILES_PER_MESSAGE, Stored, too_large};
+pub use crate::app::files::{Chunks, storage_down, store_named};
 use crate::app::messages::{self, Posted};
 use crate::app::{Actor, AppState};
 use crate::domain::Code;
-use crate::domain::files::{clean_name, is_image, sniff_named};
-use crate::domain::images::{JPEG_METADATA_BYTES, strip_location};
+use crate::domain::files::clean_name;
 use crate::error::AppError;
 use crate::http::body::{BODY_LIMIT, text_body_limit};
-use crate::storage::Unavailable;
-
-pub fn storage_down(e: Unavailable) -> AppError {
-    AppError::unavailable("file storage", e)
-}
 
 fn multipart_error(e: &MultipartError) -> AppError {
     match e {
@@ -154,19 +149,6 @@ pub async fn share(state: &AppState, actor: &Actor, channel_id: i64, received: R
     posted
 }
 
-fn too_large(max: u64) -> AppError {
-    AppError::TooLarge(crate::error::Problem {
-        code: Code::FileTooLarge,
-        message: format!("A file can be at most {} MB.", max.div_ceil(1 << 20)),
-    })
-}
-
-/// Where a file's bytes come from: a multipart field, or a whole request body.
-pub trait Chunks {
-    /// The next chunk; `None` at the end.
-    fn next_chunk(&mut self) -> impl std::future::Future<Output = Result<Option<Bytes>, AppError>>;
-}
-
 impl Chunks for Field {
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, AppError> {
         self.next().await.transpose().map_err(|e| multipart_error(&e))
@@ -189,86 +171,6 @@ impl Chunks for actix_web::web::Payload {
 async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> Result<Stored, AppError> {
     let name = clean_name(field.content_disposition().and_then(|d| d.get_filename()).unwrap_or(""));
     store_named(state, prefix, name, field, max).await
-}
-
-/// Streams a file named `name` to storage from `source`, as `store` does.
-pub async fn store_named(
-    state: &AppState,
-    prefix: &str,
-    name: String,
-    field: &mut impl Chunks,
-    max: u64,
-) -> Result<Stored, AppError> {
-    let mut lead = BytesMut::new();
-    let mut ended = false;
-    while lead.len() < JPEG_METADATA_BYTES {
-        let Some(chunk) = field.next_chunk().await? else {
-            ended = true;
-            break;
-        };
-        if (lead.len() + chunk.len()) as u64 > max {
-            return Err(too_large(max));
-        }
-        lead.extend_from_slice(&chunk);
-    }
-    let content_type = sniff_named(&lead, &name);
-    if content_type == "image/jpeg" && strip_location(&mut lead) {
-        tracing::debug!("took location metadata out of a photo");
-    }
-    let head = lead[..lead.len().min(JPEG_METADATA_BYTES)].to_vec();
-    // A GIF is only measured (it is shown itself, animated): its header is enough.
-    let mut whole = (is_image(content_type) && content_type != "image/gif").then(|| lead.to_vec());
-    let key = files::new_key(prefix);
-    let mut object = state.storage.begin(&key);
-    let mut chunk = Some(lead.freeze());
-    loop {
-        let Some(bytes) = chunk.take() else { break };
-        if object.size() + bytes.len() as u64 > max {
-            object.abort().await;
-            return Err(too_large(max));
-        }
-        if let Some(kept) = &mut whole {
-            if kept.len() + bytes.len() > files::PICTURE_SOURCE_MAX {
-                whole = None;
-            } else if object.size() > 0 {
-                kept.extend_from_slice(&bytes);
-            }
-        }
-        if let Err(e) = object.write(bytes).await {
-            object.abort().await;
-            return Err(storage_down(e));
-        }
-        if !ended {
-            match field.next_chunk().await {
-                Ok(Some(next)) => chunk = Some(next),
-                Ok(None) => ended = true,
-                Err(e) => {
-                    object.abort().await;
-                    return Err(e);
-                }
-            }
-        }
-    }
-    let written = match object.finish().await {
-        Ok(written) => written,
-        Err(e) => {
-            // A write that timed out may still have landed.
-            files::discard(state, std::slice::from_ref(&key)).await;
-            return Err(storage_down(e));
-        }
-    };
-    let mut stored = Stored {
-        key,
-        name,
-        content_type: content_type.to_owned(),
-        size: written.size,
-        sha256: written.sha256,
-        width: None,
-        height: None,
-        thumbnail_key: None,
-    };
-    files::describe_picture(state, &mut stored, whole, head).await;
-    Ok(stored)
 }
 
 /// A small text field, whole.

@@ -12,13 +12,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mail_parser::MimeHeaders;
 use mailin::{Action, Handler, Response, SessionBuilder};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::AppState;
-use crate::app::replies::{self, Reply};
+use crate::app::replies::{self, Attachment, Reply};
 use crate::domain::replies::{ReplyTo, address_token, forged, html_to_text};
 use crate::security::Keys;
 use crate::workers::Workers;
@@ -287,6 +288,17 @@ fn read(raw: &[u8], envelope_from: &str) -> Reply {
         || sender.starts_with("postmaster@")
         || auto_submitted.iter().any(|v| !v.trim().eq_ignore_ascii_case("no"))
         || precedence.iter().any(|v| ["bulk", "junk", "list"].contains(&v.trim().to_ascii_lowercase().as_str()));
+    let html = message.html_part(0).and_then(|p| p.text_contents()).unwrap_or_default().to_ascii_lowercase();
+    let attachments = message
+        .attachments()
+        .filter(|part| !part.is_message())
+        // A picture the HTML shows inline (a signature's logo) is not an attachment.
+        .filter(|part| part.content_id().is_none_or(|id| !html.contains(&format!("cid:{}", id.to_ascii_lowercase()))))
+        .map(|part| Attachment {
+            name: part.attachment_name().unwrap_or("attachment").to_owned(),
+            bytes: part.contents().to_vec(),
+        })
+        .collect();
     let text = match message.text_part(0) {
         Some(part) if part.is_text_html() => html_to_text(part.text_contents().unwrap_or_default()),
         Some(part) => part.text_contents().unwrap_or_default().to_owned(),
@@ -302,5 +314,6 @@ fn read(raw: &[u8], envelope_from: &str) -> Reply {
             &spf.iter().map(String::as_str).collect::<Vec<_>>(),
         ),
         automatic,
+        attachments,
     }
 }

@@ -188,6 +188,23 @@ async fn a_reply_to_a_notification_is_posted_in_the_thread_as_its_sender_once() 
     let end = deliver(&app, "bob@example.com", &to, &apple).await;
     assert!(end.starts_with("250"), "{end}");
     assert_eq!(thread_texts(&app, &admin, mention).await.last().unwrap(), &(bob.id, "Looks good".to_owned()));
+
+    // Attachments are shared as files of the reply; a picture the HTML shows inline is not.
+    let with_files = format!(
+        "From: bob@example.com\nTo: {to}\nSubject: Re: x\nMessage-ID: <r4@mail.example.com>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"m1\"\n\n--m1\nContent-Type: multipart/related; boundary=\"r1\"\n\n--r1\nContent-Type: text/html; charset=utf-8\n\n<p>The notes, attached.</p><img src=\"cid:logo@x\">\n--r1\nContent-Type: image/png\nContent-ID: <logo@x>\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--r1--\n--m1\nContent-Type: text/plain; name=\"notes.txt\"\nContent-Disposition: attachment; filename=\"notes.txt\"\nContent-Transfer-Encoding: base64\n\ncmVsZWFzZSBub3Rlcw==\n--m1--\n"
+    );
+    let end = deliver(&app, "bob@example.com", &to, &with_files).await;
+    assert!(end.starts_with("250"), "{end}");
+    let (_, thread) = app.get(&format!("/api/v1/messages/{mention}/thread"), &admin.token).await;
+    let last = thread["replies"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["text"], "The notes, attached.", "{last}");
+    let files = last["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{last}");
+    assert_eq!(files[0]["name"], "notes.txt");
+    let url = files[0]["url"].as_str().unwrap();
+    let got = app.client.get(app.url(url)).bearer_auth(&admin.token).send().await.unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.text().await.unwrap(), "release notes");
     assert!(bounces_to(&app, "bob@example.com").is_empty());
 }
 
