@@ -125,3 +125,68 @@ pub async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<Strin
         .await?;
     res["token"].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("login failed: {res}"))
 }
+
+/// Makes `count` people (`user0`, `user1`, … at `@bench.test`) in workspace `ws_id`
+/// straight through hearth's db layer, person `n` in channel `channel_ids[n % len]`, each
+/// with a personal access token. Returns (token, channel index) per person.
+pub async fn people(
+    state: &hearth::app::AppState,
+    ws_id: i64,
+    channel_ids: &[i64],
+    count: usize,
+    password: &str,
+) -> anyhow::Result<Vec<(String, usize)>> {
+    use hearth::db::channels::ChannelMemberRow;
+    use hearth::db::tokens::NewToken;
+    use hearth::db::users::NewUser;
+    use hearth::db::workspaces::MemberRow;
+    let hash = state.hasher.hash(password).await?;
+    let mut people = Vec::new();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(1000) {
+        let (chunk, hash, ids) = (chunk.to_vec(), hash.clone(), channel_ids.to_vec());
+        let made = state
+            .db
+            .write(move |tx| {
+                let now = hearth::db::now();
+                let mut out = Vec::new();
+                for n in &chunk {
+                    let name = format!("user{n}");
+                    let email = format!("{name}@bench.test");
+                    let user = NewUser {
+                        username: &name,
+                        email: &email,
+                        display_name: &name,
+                        password_hash: &hash,
+                        is_server_admin: false,
+                        is_bot: false,
+                        created_at: now,
+                        updated_at: now,
+                    }
+                    .insert(tx)?;
+                    MemberRow {
+                        workspace_id: ws_id,
+                        user_id: user.id,
+                        role: hearth::domain::workspaces::Role::Member,
+                        joined_at: now,
+                        deactivated_at: None,
+                    }
+                    .insert(tx)?;
+                    let channel = n % ids.len();
+                    ChannelMemberRow::new(ids[channel], user.id, now, 0).insert(tx)?;
+                    let token = hearth::security::random_token(hearth::security::PERSONAL_TOKEN_PREFIX);
+                    NewToken {
+                        user_id: user.id,
+                        name: "bench",
+                        token_hash: &hearth::security::token_hash(&token),
+                        created_at: now,
+                    }
+                    .insert(tx)?;
+                    out.push((token, channel));
+                }
+                Ok(out)
+            })
+            .await?;
+        people.extend(made);
+    }
+    Ok(people)
+}

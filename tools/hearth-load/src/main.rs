@@ -150,6 +150,7 @@ async fn fill(settings: &Settings, args: &Args) -> anyhow::Result<Vec<i64>> {
                         thread_root_id: None,
                         in_channel: true,
                         client_msg_id: None,
+                        bot: None,
                         created_at: hearth::db::now(),
                     }
                     .insert(tx)?;

@@ -16,10 +16,6 @@ use clap::Parser;
 use futures_util::StreamExt;
 use hearth::app::{Actor, accounts, channels, workspaces};
 use hearth::config::{HashCost, Secret, Settings};
-use hearth::db::channels::ChannelMemberRow;
-use hearth::db::tokens::NewToken;
-use hearth::db::users::NewUser;
-use hearth::db::workspaces::MemberRow;
 use hearth_load::{append, free_port, machine, percentile, raise_fd_limit, usage, wait_ready};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -82,53 +78,7 @@ async fn fixture(settings: &Settings, args: &Args) -> anyhow::Result<Fixture> {
         channel_ids.push(channels::create(&state, &actor, "bench", form).await?.id);
     }
     let (_, admin_token) = hearth::app::tokens::create(&state, &actor, "bench").await?;
-    let hash = state.hasher.hash(PASSWORD).await?;
-    let mut clients = Vec::new();
-    for chunk in (0..args.clients).collect::<Vec<_>>().chunks(1000) {
-        let (chunk, hash, ids, ws_id) = (chunk.to_vec(), hash.clone(), channel_ids.clone(), ws.id);
-        let made = state
-            .db
-            .write(move |tx| {
-                let now = hearth::db::now();
-                let mut out = Vec::new();
-                for n in &chunk {
-                    let name = format!("user{n}");
-                    let email = format!("{name}@bench.test");
-                    let user = NewUser {
-                        username: &name,
-                        email: &email,
-                        display_name: &name,
-                        password_hash: &hash,
-                        is_server_admin: false,
-                        created_at: now,
-                        updated_at: now,
-                    }
-                    .insert(tx)?;
-                    MemberRow {
-                        workspace_id: ws_id,
-                        user_id: user.id,
-                        role: hearth::domain::workspaces::Role::Member,
-                        joined_at: now,
-                        deactivated_at: None,
-                    }
-                    .insert(tx)?;
-                    let channel = n % ids.len();
-                    ChannelMemberRow::new(ids[channel], user.id, now, 0).insert(tx)?;
-                    let token = hearth::security::random_token(hearth::security::PERSONAL_TOKEN_PREFIX);
-                    NewToken {
-                        user_id: user.id,
-                        name: "bench",
-                        token_hash: &hearth::security::token_hash(&token),
-                        created_at: now,
-                    }
-                    .insert(tx)?;
-                    out.push((token, channel));
-                }
-                Ok(out)
-            })
-            .await?;
-        clients.extend(made);
-    }
+    let clients = hearth_load::people(&state, ws.id, &channel_ids, args.clients, PASSWORD).await?;
     Ok(Fixture { admin_token, channel_ids, clients })
 }
 

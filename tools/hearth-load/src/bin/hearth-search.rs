@@ -556,6 +556,7 @@ async fn fill(settings: &Settings, args: &Args, vocabulary: &Vocabulary, rng: &m
                         thread_root_id: root,
                         in_channel: root.is_none(),
                         client_msg_id: None,
+                        bot: None,
                         created_at: hearth::db::now(),
                     }
                     .insert(tx)?;
