@@ -72,6 +72,20 @@ impl NewJob<'_> {
     pub fn insert(&self, conn: &mut Conn) -> QueryResult<i64> {
         diesel::insert_into(j::jobs).values(self).returning(j::id).get_result(conn)
     }
+
+    /// Inserts many jobs in a few statements (a burst of notifications).
+    pub fn insert_many(conn: &mut Conn, jobs: &[NewJob<'_>]) -> QueryResult<usize> {
+        let mut inserted = 0;
+        for chunk in jobs.chunks(500) {
+            let insert = diesel::insert_into(j::jobs).values(chunk);
+            // Rows of many values at once are the backends' own, not the multi-backend's.
+            inserted += match conn {
+                Conn::Postgresql(pg) => insert.execute(pg)?,
+                Conn::Sqlite(lite) => insert.execute(lite)?,
+            };
+        }
+        Ok(inserted)
+    }
 }
 
 /// The attempt a worker holds. Every outcome is written only while the row still shows this

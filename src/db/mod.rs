@@ -144,6 +144,11 @@ pub struct Db {
     backend: Backend,
     url: String,
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Requests' writes waiting for the SQLite writer lock: background writes let them go
+    /// first (`write_background`).
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    /// Told when no request's write waits any more.
+    no_one_waiting: Arc<tokio::sync::Notify>,
     appended: Arc<tokio::sync::watch::Sender<u64>>,
     enqueued: Arc<tokio::sync::watch::Sender<u64>>,
 }
@@ -205,6 +210,8 @@ impl Db {
             backend,
             url: options.url.clone(),
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            waiting: Arc::default(),
+            no_one_waiting: Arc::default(),
             appended: Arc::new(appended),
             enqueued: Arc::new(enqueued),
         })
@@ -251,8 +258,59 @@ impl Db {
         T: Send + 'static,
         F: Fn(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
     {
+        use std::sync::atomic::Ordering;
         let guard = match self.backend {
-            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Sqlite => {
+                self.waiting.fetch_add(1, Ordering::AcqRel);
+                let guard = self.writer.clone().lock_owned().await;
+                if self.waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    self.no_one_waiting.notify_waiters();
+                }
+                Some(guard)
+            }
+            Backend::Postgres => None,
+        };
+        let db = self.clone();
+        blocking(move || {
+            let _guard = guard;
+            db.write_locked(f)
+        })
+        .await
+    }
+
+    /// `write` for background work (the job worker, notifications): on SQLite, it lets the
+    /// writes of requests that are waiting for the writer go first, so that a burst of
+    /// background work (ten thousand notification mails) does not queue in front of people
+    /// posting. It yields a bounded number of times, so that it cannot starve.
+    pub async fn write_background<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
+    {
+        use std::sync::atomic::Ordering;
+        /// How often background work steps aside before it takes its turn anyway.
+        const YIELDS: usize = 32;
+        let guard = match self.backend {
+            Backend::Sqlite => {
+                let mut yields = 0;
+                loop {
+                    let notified = self.no_one_waiting.notified();
+                    tokio::pin!(notified);
+                    notified.as_mut().enable();
+                    if yields < YIELDS && self.waiting.load(Ordering::Acquire) > 0 {
+                        yields += 1;
+                        notified.await;
+                        continue;
+                    }
+                    let guard = self.writer.clone().lock_owned().await;
+                    if yields < YIELDS && self.waiting.load(Ordering::Acquire) > 0 {
+                        yields += 1;
+                        drop(guard);
+                        continue;
+                    }
+                    break Some(guard);
+                }
+            }
             Backend::Postgres => None,
         };
         let db = self.clone();

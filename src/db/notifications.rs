@@ -118,8 +118,18 @@ pub struct NewNotification<'a> {
 }
 
 impl NewNotification<'_> {
-    pub fn insert(&self, conn: &mut Conn) -> QueryResult<usize> {
-        diesel::insert_into(n::notifications).values(self).execute(conn)
+    /// Inserts many rows in a few statements.
+    pub fn insert_many(conn: &mut Conn, rows: &[NewNotification<'_>]) -> QueryResult<usize> {
+        let mut inserted = 0;
+        for chunk in rows.chunks(CHUNK) {
+            let insert = diesel::insert_into(n::notifications).values(chunk);
+            // Rows of many values at once are the backends' own, not the multi-backend's.
+            inserted += match conn {
+                Conn::Postgresql(pg) => insert.execute(pg)?,
+                Conn::Sqlite(lite) => insert.execute(lite)?,
+            };
+        }
+        Ok(inserted)
     }
 }
 

@@ -236,6 +236,33 @@ pub fn enqueue_at(tx: &mut Tx<'_>, job: &Job, run_at: chrono::NaiveDateTime) -> 
     Ok(id)
 }
 
+/// Enqueues many jobs, each not to run before its time, in a few statements.
+pub fn enqueue_many_at(tx: &mut Tx<'_>, jobs: &[(Job, chrono::NaiveDateTime)]) -> Result<(), AppError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let payloads = jobs
+        .iter()
+        .map(|(job, _)| job.payload())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let now = db::now();
+    let rows: Vec<NewJob<'_>> = jobs
+        .iter()
+        .zip(&payloads)
+        .map(|((job, run_at), payload)| NewJob {
+            kind: job.kind(),
+            payload,
+            max_attempts: job.max_attempts(),
+            run_at: *run_at,
+            created_at: now,
+        })
+        .collect();
+    NewJob::insert_many(tx, &rows)?;
+    tx.enqueued = true;
+    Ok(())
+}
+
 /// A job as operators see it (`GET /api/v1/admin/jobs`, `hearth admin jobs`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobInfo {

@@ -145,7 +145,7 @@ impl Worker {
     async fn claim(&self, kinds: Vec<&'static str>) -> Result<Claimed, AppError> {
         let name = self.name.clone();
         self.db
-            .write(move |tx| {
+            .write_background(move |tx| {
                 let now = db::now();
                 let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
                 match JobRow::claim(tx, &kinds, &name, now, lease_until)? {
@@ -243,7 +243,7 @@ impl Worker {
         let (kind, id) = (link.kind, link.id);
         let renewed = self
             .db
-            .write(move |tx| {
+            .write_background(move |tx| {
                 let now = db::now();
                 Ok(match kind {
                     LinkKind::Invitation => InvitationRow::renew_token(tx, id, &hash, now)?,
@@ -263,7 +263,7 @@ impl Worker {
             let (held, outcome) = (claim.clone(), outcome.clone());
             let written = self
                 .db
-                .write(move |tx| {
+                .write_background(move |tx| {
                     let now = db::now();
                     Ok(match &outcome {
                         Outcome::Done(kept) => JobRow::finish(tx, &held, kept, now)?,

@@ -61,6 +61,7 @@ pub fn preferences(row: Option<&PreferencesRow>) -> Preferences {
 fn enqueue(tx: &mut Tx<'_>, rows: &[EventRow], delay: Duration) -> Result<(), AppError> {
     // One job per person and due time in a step; more would find nothing left to do.
     let mut scheduled: HashSet<(i64, NaiveDateTime)> = HashSet::new();
+    let mut jobs: Vec<(Job, NaiveDateTime)> = Vec::new();
     for row in rows {
         if row.kind != EventKind::MessageCreated.as_str() {
             continue;
@@ -105,9 +106,10 @@ fn enqueue(tx: &mut Tx<'_>, rows: &[EventRow], delay: Duration) -> Result<(), Ap
         let stored: HashMap<i64, PreferencesRow> =
             PreferencesRow::of_users(tx, &ids)?.into_iter().map(|r| (r.user_id, r)).collect();
         let at = message.created_at.0;
+        let mut rows = Vec::with_capacity(to.len());
         for (user_id, reason) in to {
             let due_at = preferences(stored.get(&user_id)).due_at(at, delay);
-            NewNotification {
+            rows.push(NewNotification {
                 user_id,
                 message_id: message.id,
                 channel_id: channel.id,
@@ -115,13 +117,14 @@ fn enqueue(tx: &mut Tx<'_>, rows: &[EventRow], delay: Duration) -> Result<(), Ap
                 reason: reason.as_str(),
                 created_at: at,
                 due_at,
-            }
-            .insert(tx)?;
+            });
             if scheduled.insert((user_id, due_at)) {
-                jobs::enqueue_at(tx, &Job::Notify { user_id }, due_at)?;
+                jobs.push((Job::Notify { user_id }, due_at));
             }
         }
+        NewNotification::insert_many(tx, &rows)?;
     }
+    jobs::enqueue_many_at(tx, &jobs)?;
     Ok(())
 }
 
@@ -129,7 +132,7 @@ fn enqueue(tx: &mut Tx<'_>, rows: &[EventRow], delay: Duration) -> Result<(), Ap
 /// one mail for what they missed.
 pub async fn deliver(state: &AppState, user_id: i64) -> Result<(), AppError> {
     let links = Links::new(state, user_id);
-    state.db.write(move |tx| decide(tx, &links, user_id)).await
+    state.db.write_background(move |tx| decide(tx, &links, user_id)).await
 }
 
 /// What a mail links to, made outside the transaction.

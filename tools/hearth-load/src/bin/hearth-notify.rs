@@ -104,10 +104,12 @@ async fn fixture(settings: &Settings, people: usize) -> anyhow::Result<(String, 
     let ws = workspaces::create(&state, &actor, "bench", "Bench").await?;
     let general = channels::list(&state, &actor, "bench").await?[0].id;
     hearth_load::people(&state, ws.id, &[general], people, PASSWORD).await?;
-    let quiet = channels::create(&state, &actor, "bench", channels::NewChannelForm {
-        name: "quiet".into(),
-        ..Default::default()
-    })
+    let quiet = channels::create(
+        &state,
+        &actor,
+        "bench",
+        channels::NewChannelForm { name: "quiet".into(), ..Default::default() },
+    )
     .await?
     .id;
     let (_, token) = hearth::app::tokens::create(&state, &actor, "bench").await?;
@@ -129,7 +131,8 @@ async fn poster(
         every.tick().await;
         n += 1;
         let started = Instant::now();
-        let sent = client.post(&url).bearer_auth(&token).json(&json!({ "text": format!("steady post {n}") })).send().await;
+        let sent =
+            client.post(&url).bearer_auth(&token).json(&json!({ "text": format!("steady post {n}") })).send().await;
         if sent.is_ok_and(|r| r.status().is_success()) {
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         }
