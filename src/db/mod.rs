@@ -270,12 +270,7 @@ impl Db {
             }
             Backend::Postgres => None,
         };
-        let db = self.clone();
-        blocking(move || {
-            let _guard = guard;
-            db.write_locked(f)
-        })
-        .await
+        self.write_holding(guard, f).await
     }
 
     /// `write` for background work (the job worker, notifications): on SQLite, it lets the
@@ -313,6 +308,15 @@ impl Db {
             }
             Backend::Postgres => None,
         };
+        self.write_holding(guard, f).await
+    }
+
+    /// Runs the transaction on the blocking pool, holding the SQLite writer lock if given.
+    async fn write_holding<T, F>(&self, guard: Option<tokio::sync::OwnedMutexGuard<()>>, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
+    {
         let db = self.clone();
         blocking(move || {
             let _guard = guard;

@@ -190,3 +190,42 @@ pub async fn people(
     }
     Ok(people)
 }
+
+/// The benchmarks' admin (`admin`, the first account) and workspace (`bench`), made through
+/// hearth's use cases; returns the admin acting as the operator, and the workspace's id.
+pub async fn bench_admin(state: &hearth::app::AppState, password: &str) -> anyhow::Result<(hearth::app::Actor, i64)> {
+    use hearth::app::{Actor, Credential, accounts, workspaces};
+    let form = accounts::SignupForm {
+        email: "admin@bench.test".into(),
+        username: "admin".into(),
+        password: password.into(),
+        display_name: None,
+        invite_token: None,
+    };
+    let admin = accounts::signup(state, form, None).await?.user;
+    let actor = Actor { user: admin, credential: Credential::Operator };
+    let ws = workspaces::create(state, &actor, "bench", "Bench").await?;
+    Ok((actor, ws.id))
+}
+
+/// The server started on `dir` at `port` as the benchmarks run it: warnings only, the
+/// per-person write limit lifted (one poster writes for everyone), on PostgreSQL when a
+/// database URL is given. The caller adds its own settings and spawns it.
+pub fn server_command(
+    server: &std::path::Path,
+    dir: &std::path::Path,
+    port: u16,
+    database_url: Option<&str>,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(server);
+    command
+        .env("HEARTH_DATA_DIR", dir)
+        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+        .env("HEARTH_LOG", "warn")
+        .env("HEARTH_WRITES_PER_MINUTE", "1000000")
+        .env("HEARTH_WRITE_BURST", "100000")
+        .envs(database_url.map(|u| ("HEARTH_DATABASE_URL", u.to_owned())))
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}

@@ -6,7 +6,6 @@
 //! `cargo run --release -p hearth-load --bin hearth-live -- --clients 1000 --channels 1 --rate 20`
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use futures_util::StreamExt;
-use hearth::app::{Actor, accounts, channels, workspaces};
+use hearth::app::channels;
 use hearth::config::{HashCost, Secret, Settings};
 use hearth_load::{append, free_port, machine, percentile, raise_fd_limit, usage, wait_ready};
 use serde_json::{Value, json};
@@ -62,37 +61,19 @@ struct Fixture {
 /// Creates the people, channels, memberships and tokens through hearth's own layers.
 async fn fixture(settings: &Settings, args: &Args) -> anyhow::Result<Fixture> {
     let state = hearth::startup::build_state(settings.clone(), "http://127.0.0.1".into())?;
-    let form = accounts::SignupForm {
-        email: "admin@bench.test".into(),
-        username: "admin".into(),
-        password: PASSWORD.into(),
-        display_name: None,
-        invite_token: None,
-    };
-    let admin = accounts::signup(&state, form, None).await?.user;
-    let actor = Actor { user: admin.clone(), credential: hearth::app::Credential::Operator };
-    let ws = workspaces::create(&state, &actor, "bench", "Bench").await?;
+    let (actor, ws_id) = hearth_load::bench_admin(&state, PASSWORD).await?;
     let mut channel_ids = vec![channels::list(&state, &actor, "bench").await?[0].id];
     for n in 1..args.channels {
         let form = channels::NewChannelForm { name: format!("room-{n}"), ..Default::default() };
         channel_ids.push(channels::create(&state, &actor, "bench", form).await?.id);
     }
     let (_, admin_token) = hearth::app::tokens::create(&state, &actor, "bench").await?;
-    let clients = hearth_load::people(&state, ws.id, &channel_ids, args.clients, PASSWORD).await?;
+    let clients = hearth_load::people(&state, ws_id, &channel_ids, args.clients, PASSWORD).await?;
     Ok(Fixture { admin_token, channel_ids, clients })
 }
 
 fn spawn_server(args: &Args, dir: &std::path::Path, port: u16) -> anyhow::Result<tokio::process::Child> {
-    tokio::process::Command::new(&args.server)
-        .env("HEARTH_DATA_DIR", dir)
-        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
-        .env("HEARTH_LOG", "warn")
-        // One poster writes for everyone: the per-person write limit would refuse most posts.
-        .env("HEARTH_WRITES_PER_MINUTE", "1000000")
-        .env("HEARTH_WRITE_BURST", "100000")
-        .envs(args.database_url.iter().map(|u| ("HEARTH_DATABASE_URL", u.clone())))
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
+    hearth_load::server_command(&args.server, dir, port, args.database_url.as_deref())
         .spawn()
         .with_context(|| format!("starting {} (cargo build --release)", args.server.display()))
 }

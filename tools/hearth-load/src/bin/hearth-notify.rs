@@ -7,14 +7,13 @@
 //! `cargo run --release -p hearth-load --bin hearth-notify -- --people 10000`
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use hearth::app::{Actor, accounts, channels, workspaces};
+use hearth::app::channels;
 use hearth::config::{HashCost, Settings};
 use hearth_load::{append, free_port, machine, percentile, usage, wait_ready};
 use serde_json::json;
@@ -92,18 +91,9 @@ async fn sink(count: Arc<AtomicU64>) -> anyhow::Result<u16> {
 /// The people, the channel they are all in, and a quiet channel for the poster.
 async fn fixture(settings: &Settings, people: usize) -> anyhow::Result<(String, i64, i64)> {
     let state = hearth::startup::build_state(settings.clone(), "http://127.0.0.1".into())?;
-    let form = accounts::SignupForm {
-        email: "admin@bench.test".into(),
-        username: "admin".into(),
-        password: PASSWORD.into(),
-        display_name: None,
-        invite_token: None,
-    };
-    let admin = accounts::signup(&state, form, None).await?.user;
-    let actor = Actor { user: admin, credential: hearth::app::Credential::Operator };
-    let ws = workspaces::create(&state, &actor, "bench", "Bench").await?;
+    let (actor, ws) = hearth_load::bench_admin(&state, PASSWORD).await?;
     let general = channels::list(&state, &actor, "bench").await?[0].id;
-    hearth_load::people(&state, ws.id, &[general], people, PASSWORD).await?;
+    hearth_load::people(&state, ws, &[general], people, PASSWORD).await?;
     let quiet = channels::create(
         &state,
         &actor,
@@ -165,17 +155,9 @@ async fn main() -> anyhow::Result<()> {
     let mails = Arc::new(AtomicU64::new(0));
     let sink_port = sink(mails.clone()).await?;
     let port = free_port()?;
-    let mut server = tokio::process::Command::new(&args.server)
-        .env("HEARTH_DATA_DIR", dir.path())
-        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
-        .env("HEARTH_LOG", "warn")
+    let mut server = hearth_load::server_command(&args.server, dir.path(), port, args.database_url.as_deref())
         .env("HEARTH_SMTP_URL", format!("smtp://127.0.0.1:{sink_port}"))
         .env("HEARTH_NOTIFY_DELAY", "1s")
-        .env("HEARTH_WRITES_PER_MINUTE", "1000000")
-        .env("HEARTH_WRITE_BURST", "100000")
-        .envs(args.database_url.iter().map(|u| ("HEARTH_DATABASE_URL", u.clone())))
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("starting {} (cargo build --release)", args.server.display()))?;
     let pid = server.id().unwrap_or(0);
