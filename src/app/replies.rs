@@ -67,34 +67,59 @@ pub enum Outcome {
     Refused(Refusal),
 }
 
-/// Posts a reply sent to `token`'s address, or refuses it (and says so by mail). An error
-/// is for the listener to answer "try again later".
+/// Posts a reply sent to a reply address, or refuses it and says so by mail. Refusals go
+/// only to the address's owner, at the address hearth has for them (never to the mail's
+/// `From`, which anyone can write), at most `BOUNCES_PER_HOUR` an hour. An error is for
+/// the listener to answer "try again later".
 pub async fn receive(state: &AppState, to: ReplyTo, reply: &Reply) -> Result<Outcome, AppError> {
-    let outcome = decide(state, to, reply).await?;
+    let user_id = to.user_id;
+    let owner = state.db.read(move |conn| Ok(UserRow::find_many(conn, &[user_id])?)).await?.pop();
+    let Some(owner) = owner.filter(|u| u.deactivated_at.is_none()) else {
+        // No account to post as, and nobody to tell.
+        return Ok(Outcome::Refused(Refusal::NotAMember));
+    };
+    let outcome = decide(state, to, &owner, reply).await?;
     if let Outcome::Refused(why) = outcome {
-        if !reply.automatic && !reply.from.is_empty() {
-            bounce(state, reply, why).await?;
+        if !reply.automatic && may_bounce(owner.id) {
+            bounce(state, &owner.email, reply, why).await?;
         }
     }
     Ok(outcome)
 }
 
-async fn decide(state: &AppState, to: ReplyTo, reply: &Reply) -> Result<Outcome, AppError> {
-    if to.expired(today()) {
-        return Ok(Outcome::Refused(Refusal::Expired));
+/// Refusals mailed to one person an hour, by this node.
+const BOUNCES_PER_HOUR: usize = 10;
+
+/// Whether another refusal may be mailed to a person now (and counts it).
+fn may_bounce(user_id: i64) -> bool {
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+    static SENT: OnceLock<Mutex<std::collections::HashMap<i64, Vec<Instant>>>> = OnceLock::new();
+    let mut sent = SENT.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let now = Instant::now();
+    sent.retain(|_, times| {
+        times.retain(|t| now.duration_since(*t) < Duration::from_secs(3600));
+        !times.is_empty()
+    });
+    let times = sent.entry(user_id).or_default();
+    if times.len() >= BOUNCES_PER_HOUR {
+        return false;
     }
-    let user_id = to.user_id;
-    let user = state.db.read(move |conn| Ok(UserRow::find_many(conn, &[user_id])?)).await?.pop();
-    let Some(user) = user.filter(|u| u.deactivated_at.is_none()) else {
-        return Ok(Outcome::Refused(Refusal::NotAMember));
-    };
+    times.push(now);
+    true
+}
+
+async fn decide(state: &AppState, to: ReplyTo, user: &UserRow, reply: &Reply) -> Result<Outcome, AppError> {
     if !reply.from.eq_ignore_ascii_case(user.email.trim()) {
         return Ok(Outcome::Refused(Refusal::WrongSender));
     }
     if reply.forged {
         return Ok(Outcome::Refused(Refusal::Unauthenticated));
     }
-    let (channel_id, root) = (to.channel_id, to.thread_root_id);
+    if to.expired(today()) {
+        return Ok(Outcome::Refused(Refusal::Expired));
+    }
+    let (user_id, channel_id, root) = (user.id, to.channel_id, to.thread_root_id);
     let standing = state
         .db
         .read(move |conn| {
@@ -122,15 +147,19 @@ async fn decide(state: &AppState, to: ReplyTo, reply: &Reply) -> Result<Outcome,
     if reply.attachments.len() > files::MAX_FILES_PER_MESSAGE {
         return Ok(Outcome::Refused(Refusal::TooManyFiles));
     }
-    let actor = Actor { user, credential: Credential::Email };
+    let actor = Actor { user: user.clone(), credential: Credential::Email };
     let stored = match store(state, &actor, channel_id, &reply.attachments).await {
         Ok(stored) => stored,
         Err(Err(e)) => return Err(e),
         Err(Ok(why)) => return Ok(Outcome::Refused(why)),
     };
     let keys: Vec<String> = stored.iter().flat_map(files::Stored::keys).map(str::to_owned).collect();
-    // The same mail delivered twice (a relay retrying) is posted once.
-    let key = reply.message_id.as_deref().map(|id| format!("email:{}", &crate::security::token_hash(id)[..40]));
+    // The same mail delivered twice (a relay retrying) is posted once in each conversation
+    // it was sent to.
+    let key = reply.message_id.as_deref().map(|id| {
+        let seen = format!("{id} {channel_id} {}", root.unwrap_or(0));
+        format!("email:{}", &crate::security::token_hash(&seen)[..40])
+    });
     let form =
         messages::PostForm { text, thread_root_id: root, client_msg_id: key, files: stored, ..Default::default() };
     let posted = messages::post(state, &actor, channel_id, form).await;
@@ -140,7 +169,8 @@ async fn decide(state: &AppState, to: ReplyTo, reply: &Reply) -> Result<Outcome,
     match posted {
         Ok(posted) => Ok(Outcome::Posted(posted.message.id)),
         Err(e) if e.problem().code == Code::TextTooLong => Ok(Outcome::Refused(Refusal::TooLong)),
-        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(Outcome::Refused(Refusal::NotAMember)),
+        Err(AppError::NotFound(_)) => Ok(Outcome::Refused(Refusal::NotAMember)),
+        Err(AppError::Forbidden(_) | AppError::Conflict(_)) => Ok(Outcome::Refused(Refusal::NotAllowed)),
         Err(e) => Err(e),
     }
 }
@@ -179,11 +209,11 @@ async fn store(
     Ok(stored)
 }
 
-/// Tells the sender why their reply was not posted, as an automatic reply (RFC 3834) that
+/// Tells the owner of a reply address why a reply to it was not posted, as an automatic reply (RFC 3834) that
 /// mail clients thread with what they sent.
-async fn bounce(state: &AppState, reply: &Reply, why: Refusal) -> Result<(), AppError> {
+async fn bounce(state: &AppState, to: &str, reply: &Reply, why: Refusal) -> Result<(), AppError> {
     let mut mail = crate::views::mail::bounce(&reply.subject, why);
-    mail.to = reply.from.clone();
+    mail.to = to.to_owned();
     mail.headers = Headers {
         thread: reply.message_id.as_ref().map(|id| format!("<{id}>")),
         automatic: true,

@@ -135,6 +135,17 @@ impl r2d2::ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type Pooled = r2d2::PooledConnection<Manager>;
 
+/// A request's write counted as waiting for the SQLite writer lock until dropped.
+struct Waiting<'a>(&'a Db);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.0.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+            self.0.no_one_waiting.notify_waiters();
+        }
+    }
+}
+
 /// The database handle shared by the whole process: a pool, the SQLite writer lock, and the
 /// signals that wake event-log followers and job workers after a commit that appended
 /// events or enqueued jobs.
@@ -262,10 +273,10 @@ impl Db {
         let guard = match self.backend {
             Backend::Sqlite => {
                 self.waiting.fetch_add(1, Ordering::AcqRel);
+                // Counted out however the wait ends, a dropped request's included.
+                let waiting = Waiting(self);
                 let guard = self.writer.clone().lock_owned().await;
-                if self.waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
-                    self.no_one_waiting.notify_waiters();
-                }
+                drop(waiting);
                 Some(guard)
             }
             Backend::Postgres => None,
@@ -276,7 +287,8 @@ impl Db {
     /// `write` for background work (the job worker, notifications): on SQLite, it lets the
     /// writes of requests that are waiting for the writer go first, so that a burst of
     /// background work (ten thousand notification mails) does not queue in front of people
-    /// posting. It yields a bounded number of times, so that it cannot starve.
+    /// posting. It steps aside at most 32 times, for at most 50 ms each, so that a steady
+    /// stream of requests delays it but cannot stop it.
     pub async fn write_background<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
@@ -294,7 +306,7 @@ impl Db {
                     notified.as_mut().enable();
                     if yields < YIELDS && self.waiting.load(Ordering::Acquire) > 0 {
                         yields += 1;
-                        notified.await;
+                        let _ = tokio::time::timeout(std::time::Duration::from_millis(50), notified).await;
                         continue;
                     }
                     let guard = self.writer.clone().lock_owned().await;

@@ -84,6 +84,8 @@ pub enum Refusal {
     TooManyFiles,
     /// An attachment is larger than a shared file may be.
     FileTooLarge,
+    /// The person may not post there now (an archived channel, say).
+    NotAllowed,
 }
 
 impl Refusal {
@@ -91,7 +93,7 @@ impl Refusal {
     pub fn summary(self) -> &'static str {
         match self {
             Refusal::Expired => "the reply address has expired",
-            Refusal::WrongSender => "it was not sent from the address the notification went to",
+            Refusal::WrongSender => "it was sent from another address than yours",
             Refusal::Unauthenticated => "the sender's address could not be verified",
             Refusal::NotAMember => "you are no longer in that conversation",
             Refusal::ThreadGone => "the thread was deleted",
@@ -99,6 +101,7 @@ impl Refusal {
             Refusal::TooLong => "the text is too long for a message",
             Refusal::TooManyFiles => "it has more attachments than a message may share",
             Refusal::FileTooLarge => "an attachment is larger than a shared file may be",
+            Refusal::NotAllowed => "you cannot post in that conversation now",
         }
     }
 
@@ -109,7 +112,7 @@ impl Refusal {
                 "Reply addresses work for 30 days. Open the conversation in hearth and answer there, or reply to a newer notification."
             }
             Refusal::WrongSender => {
-                "Only the person a notification was sent to can answer it by email, from that address. Forwarded notifications cannot be answered."
+                "Someone replied to one of your notifications from another address. Only you can answer your notifications by email, from your own address; nothing was posted."
             }
             Refusal::Unauthenticated => {
                 "Your mail server's SPF or DKIM check failed at our end, so the mail may not be from you. Answer in hearth instead."
@@ -124,19 +127,22 @@ impl Refusal {
             Refusal::TooLong => "Shorten your answer, or post it in hearth as a file.",
             Refusal::TooManyFiles => "Send at most 10 attachments in one reply, or share the files in hearth.",
             Refusal::FileTooLarge => "Share large files in hearth, where the limit is shown as you attach them.",
+            Refusal::NotAllowed => "The channel may have been archived. Open it in hearth to see why.",
         }
     }
 }
 
-/// Whether the receiving relay's verdicts (`Authentication-Results`, `Received-SPF`) say
-/// the sender's address is forged: SPF, DKIM or DMARC failed and no DKIM signature passed.
-pub fn forged(authentication_results: &[&str], received_spf: &[&str]) -> bool {
-    let results: Vec<String> = authentication_results.iter().map(|r| r.to_ascii_lowercase()).collect();
-    if results.iter().any(|r| r.contains("dkim=pass")) {
+/// Whether the receiving relay's verdict says the sender's address is forged: SPF, DKIM or
+/// DMARC failed and no DKIM signature passed. Only the topmost `Authentication-Results` and
+/// `Received-SPF` count, the ones the relay that handed the mail to hearth added last:
+/// those further down may have been written by the sender.
+pub fn forged(authentication_results: Option<&str>, received_spf: Option<&str>) -> bool {
+    let results = authentication_results.unwrap_or_default().to_ascii_lowercase();
+    if results.contains("dkim=pass") {
         return false;
     }
-    let failed = |r: &String| ["spf=fail", "dkim=fail", "dmarc=fail"].iter().any(|f| r.contains(f));
-    results.iter().any(failed) || received_spf.iter().any(|s| s.trim_start().to_ascii_lowercase().starts_with("fail"))
+    ["spf=fail", "dkim=fail", "dmarc=fail"].iter().any(|f| results.contains(f))
+        || received_spf.is_some_and(|s| s.trim_start().to_ascii_lowercase().starts_with("fail"))
 }
 
 /// Lines that end what a person wrote on a phone.
@@ -321,7 +327,10 @@ fn entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+        // A reference is short: look for its `;` among the next few characters (not bytes:
+        // the text may hold any).
+        let window = rest.char_indices().nth(12).map_or(rest.len(), |(i, _)| i);
+        let Some(semi) = rest[..window].find(';') else {
             out.push('&');
             rest = &rest[1..];
             continue;
@@ -417,15 +426,16 @@ mod tests {
         let apple = "<html><body><div>Fine by me&#33; &#x1F44D;</div><div><br><blockquote type=\"cite\">On Dec 3 wrote:</blockquote></div></body></html>";
         assert_eq!(own_words(&html_to_text(apple)), "Fine by me! 👍");
         assert_eq!(html_to_text("<ul><li>one</li><li>two</li></ul>"), "- one\n- two");
+        assert_eq!(html_to_text("<p>A&日本語です &amp;c &#1234567890123; &</p>"), "A&日本語です &c &#1234567890123; &");
     }
 
     #[test]
     fn a_relays_failed_verdict_marks_a_forgery_unless_dkim_passed() {
-        assert!(forged(&["mx.example.com; spf=fail smtp.mailfrom=bob@example.com"], &[]));
-        assert!(forged(&["mx.example.com; dmarc=fail header.from=example.com"], &[]));
-        assert!(!forged(&["mx.example.com; spf=fail; dkim=pass header.d=example.com"], &[]));
-        assert!(forged(&[], &["Fail (mx.example.com: domain does not designate 192.0.2.1)"]));
-        assert!(!forged(&["mx.example.com; spf=pass"], &["pass"]));
-        assert!(!forged(&[], &[]), "no verdict is no forgery");
+        assert!(forged(Some("mx.example.com; spf=fail smtp.mailfrom=bob@example.com"), None));
+        assert!(forged(Some("mx.example.com; dmarc=fail header.from=example.com"), None));
+        assert!(!forged(Some("mx.example.com; spf=fail; dkim=pass header.d=example.com"), None));
+        assert!(forged(None, Some("Fail (mx.example.com: domain does not designate 192.0.2.1)")));
+        assert!(!forged(Some("mx.example.com; spf=pass"), Some("pass")));
+        assert!(!forged(None, None), "no verdict is no forgery");
     }
 }

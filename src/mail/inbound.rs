@@ -26,13 +26,19 @@ use crate::workers::Workers;
 
 /// Recipients one message may have.
 const MAX_RECIPIENTS: usize = 10;
-/// Connections one client address may open a minute.
-const CONNECTIONS_PER_MINUTE: usize = 30;
+/// Connections one client address may open a minute (an MX relay in front sends them all).
+const CONNECTIONS_PER_MINUTE: usize = 120;
+/// Connections open at once from one client address.
+const CONNECTIONS_PER_ADDRESS: usize = 16;
 /// Connections open at once, from everyone.
 const MAX_CONNECTIONS: usize = 64;
 /// How long a client may stay silent.
 const IDLE: Duration = Duration::from_secs(60);
-/// The longest line read at once; a longer data line is taken in pieces.
+/// How long one session may last, and how many messages it may send.
+const SESSION: Duration = Duration::from_secs(600);
+const MESSAGES_PER_SESSION: usize = 100;
+/// The longest line taken (RFC 5321 allows 1,000 bytes; mail programs exceed it, so a good
+/// margin); a longer one ends the session, so that no piece of a line is read as another.
 const MAX_LINE: u64 = 64 * 1024;
 
 /// Starts the listener on `listener` (bound by the caller, so that the port is known).
@@ -56,10 +62,7 @@ pub fn start(workers: &Workers, state: AppState, listener: std::net::TcpListener
             tokio::spawn(async move {
                 let ip = peer.ip();
                 match gate.enter(ip) {
-                    Ok(()) => {
-                        serve(&state, socket, ip, &stop).await;
-                        gate.open.fetch_sub(1, Ordering::AcqRel);
-                    }
+                    Ok(_admitted) => serve(&state, socket, ip, &stop).await,
                     Err(why) => {
                         let mut socket = socket;
                         let _ = socket.write_all(format!("421 4.7.0 {why}; try again later\r\n").as_bytes()).await;
@@ -74,11 +77,31 @@ pub fn start(workers: &Workers, state: AppState, listener: std::net::TcpListener
 #[derive(Default)]
 struct Gate {
     recent: Mutex<HashMap<IpAddr, Vec<Instant>>>,
-    open: AtomicUsize,
+    open: Mutex<HashMap<IpAddr, usize>>,
+    total: AtomicUsize,
+}
+
+/// A connection let in; leaving (however the session ends, a panic included) frees its place.
+struct Admitted {
+    gate: Arc<Gate>,
+    ip: IpAddr,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.gate.total.fetch_sub(1, Ordering::AcqRel);
+        let mut open = self.gate.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }
 
 impl Gate {
-    fn enter(&self, ip: IpAddr) -> Result<(), &'static str> {
+    fn enter(self: &Arc<Gate>, ip: IpAddr) -> Result<Admitted, &'static str> {
         let now = Instant::now();
         {
             let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -92,11 +115,17 @@ impl Gate {
             }
             times.push(now);
         }
-        if self.open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
-            self.open.fetch_sub(1, Ordering::AcqRel);
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = open.entry(ip).or_default();
+        if *mine >= CONNECTIONS_PER_ADDRESS {
+            return Err("too many connections from your address");
+        }
+        if self.total.load(Ordering::Acquire) >= MAX_CONNECTIONS {
             return Err("too many connections");
         }
-        Ok(())
+        *mine += 1;
+        self.total.fetch_add(1, Ordering::AcqRel);
+        Ok(Admitted { gate: self.clone(), ip })
     }
 }
 
@@ -127,11 +156,17 @@ struct Receiver {
     to: Vec<ReplyTo>,
     data: Vec<u8>,
     too_big: bool,
+    /// Messages begun in this session.
+    messages: usize,
     done: Arc<Mutex<Option<Ended>>>,
 }
 
 impl Handler for Receiver {
     fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
+        self.messages += 1;
+        if self.messages > MESSAGES_PER_SESSION {
+            return Response::custom(421, format!("4.7.0 At most {MESSAGES_PER_SESSION} messages a session"));
+        }
         self.from = from.trim().to_owned();
         self.to.clear();
         self.data.clear();
@@ -198,6 +233,7 @@ async fn serve(state: &AppState, socket: TcpStream, ip: IpAddr, stop: &Cancellat
         to: Vec::new(),
         data: Vec::new(),
         too_big: false,
+        messages: 0,
         done: done.clone(),
     };
     let mut session = SessionBuilder::new(domain).build(ip, receiver);
@@ -207,6 +243,7 @@ async fn serve(state: &AppState, socket: TcpStream, ip: IpAddr, stop: &Cancellat
         return;
     }
     let mut line = Vec::new();
+    let ends = tokio::time::Instant::now() + SESSION;
     loop {
         line.clear();
         let mut limited = (&mut reader).take(MAX_LINE);
@@ -215,16 +252,20 @@ async fn serve(state: &AppState, socket: TcpStream, ip: IpAddr, stop: &Cancellat
                 let _ = write.write_all(b"421 4.3.2 Shutting down; try again later\r\n").await;
                 return;
             }
+            () = tokio::time::sleep_until(ends) => {
+                let _ = write.write_all(b"421 4.4.2 This session has lasted long enough; go on in another\r\n").await;
+                return;
+            }
             read = tokio::time::timeout(IDLE, limited.read_until(b'\n', &mut line)) => read,
         };
         match read {
             Ok(Ok(n)) if n > 0 => {}
             _ => return,
         }
-        // Bare line feeds end lines too.
-        if line.ends_with(b"\n") && !line.ends_with(b"\r\n") {
-            line.pop();
-            line.extend_from_slice(b"\r\n");
+        // Lines end with CRLF; a bare LF is part of a line (so `\n.\n` never ends the data).
+        if !line.ends_with(b"\n") {
+            let _ = write.write_all(b"500 5.5.2 Line too long\r\n").await;
+            return;
         }
         let mut response = session.process(&line);
         let ended = done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
@@ -278,8 +319,9 @@ fn read(raw: &[u8], envelope_from: &str) -> Reply {
     let texts = |name: &str| -> Vec<String> {
         message.header_values(name).filter_map(|v| v.as_text().map(str::to_owned)).collect()
     };
-    let results = texts("Authentication-Results");
-    let spf = texts("Received-SPF");
+    // The relay that handed the mail over put its verdicts on top.
+    let results = texts("Authentication-Results").into_iter().next();
+    let spf = texts("Received-SPF").into_iter().next();
     let auto_submitted = texts("Auto-Submitted");
     let precedence = texts("Precedence");
     let sender = envelope_from.trim_matches(['<', '>']).to_ascii_lowercase();
@@ -309,10 +351,7 @@ fn read(raw: &[u8], envelope_from: &str) -> Reply {
         message_id: message.message_id().map(str::to_owned),
         subject: message.subject().unwrap_or_default().to_owned(),
         text,
-        forged: forged(
-            &results.iter().map(String::as_str).collect::<Vec<_>>(),
-            &spf.iter().map(String::as_str).collect::<Vec<_>>(),
-        ),
+        forged: forged(results.as_deref(), spf.as_deref()),
         automatic,
         attachments,
     }

@@ -132,7 +132,9 @@ fn enqueue(tx: &mut Tx<'_>, rows: &[EventRow], delay: Duration) -> Result<(), Ap
 /// one mail for what they missed.
 pub async fn deliver(state: &AppState, user_id: i64) -> Result<(), AppError> {
     let links = Links::new(state, user_id);
-    state.db.write_background(move |tx| decide(tx, &links, user_id)).await
+    // What falls due within half the delay goes in the same mail, unread that much at least.
+    let grace = Duration::from_std(state.settings.mail.notify_delay / 2).unwrap_or(Duration::minutes(5));
+    state.db.write_background(move |tx| decide(tx, &links, user_id, grace)).await
 }
 
 /// What a mail links to, made outside the transaction.
@@ -189,14 +191,16 @@ struct Due {
     channel: ChannelRow,
 }
 
-fn decide(tx: &mut Tx<'_>, links: &Links, user_id: i64) -> Result<(), AppError> {
+fn decide(tx: &mut Tx<'_>, links: &Links, user_id: i64, grace: Duration) -> Result<(), AppError> {
     db::lock(tx, Lock::Notify { user_id })?;
-    let open = NotificationRow::open_of(tx, user_id)?;
     let now = db::now();
+    let mut open = NotificationRow::open_of(tx, user_id)?;
     // Nothing has fallen due: the job of the row that falls due first will come.
     if !open.iter().any(|r| r.due_at <= now) {
         return Ok(());
     }
+    // What falls due later than the grace waits for its own job.
+    open.retain(|r| r.due_at <= now + grace);
     let user = UserRow::find(tx, user_id)?;
     let prefs = preferences(PreferencesRow::find(tx, user_id)?.as_ref());
     let active = db::presence::is_online(tx, user_id, now - crate::realtime::PRESENCE_EXPIRY)?;

@@ -173,6 +173,7 @@ async fn what_was_read_in_time_muted_seen_in_a_browser_or_not_wanted_is_not_mail
     assert_eq!(status, StatusCode::OK);
     assert_eq!(outcome(&app, &bob, deleted).await, "deleted");
 
+    mail_jobs_done(&app, &admin).await;
     let to_bob: Vec<_> =
         app.mails().into_iter().filter(|m| m.to == "bob@example.com" && !m.subject.contains("invited")).collect();
     assert!(to_bob.is_empty(), "no notification mail: {to_bob:?}");

@@ -214,21 +214,17 @@ async fn a_refused_reply_is_answered_with_the_reason_and_posts_nothing() {
     let (admin, bob, ops, mention) = team(&app).await;
     let to = reply_address(&app).await;
 
-    // From someone else (a forwarded notification).
+    // From someone else (a forwarded notification): bob is told, never the sender.
     let end = deliver(&app, "mallory@example.com", &to, &plain("mallory@example.com", &to, "w1", "me too")).await;
     assert!(end.starts_with("250"), "{end}");
-    let wrong = eventually("the bounce to the sender", async || {
-        Some(bounces_to(&app, "mallory@example.com")).filter(|b| !b.is_empty())
-    })
-    .await;
-    assert_eq!(wrong, ["Your reply was not posted: it was not sent from the address the notification went to"]);
 
     // Nothing but quoted text.
     let quoted = "\n\nOn Thu, Dec 3, 2026 at 3:04 PM hearth wrote:\n> @bob can you look?\n-- \nBob";
     deliver(&app, "bob@example.com", &to, &plain("bob@example.com", &to, "e1", quoted)).await;
-    // The relay's SPF verdict says the sender is forged.
+    // The relay's SPF verdict (on top) says the sender is forged; the pass further down
+    // was written by the sender.
     let forged = format!(
-        "Authentication-Results: mx.example.test; spf=fail smtp.mailfrom=bob@example.com\n{}",
+        "Authentication-Results: mx.example.test; spf=fail smtp.mailfrom=bob@example.com\nAuthentication-Results: mx.example.test; dkim=pass header.d=example.com\n{}",
         plain("bob@example.com", &to, "f1", "trust me")
     );
     deliver(&app, "bob@example.com", &to, &forged).await;
@@ -242,18 +238,20 @@ async fn a_refused_reply_is_answered_with_the_reason_and_posts_nothing() {
     deliver(&app, "bob@example.com", &to, &plain("bob@example.com", &to, "m1", "still here?")).await;
 
     let mut bounces =
-        eventually("four bounces to bob", async || Some(bounces_to(&app, "bob@example.com")).filter(|b| b.len() >= 4))
+        eventually("five bounces to bob", async || Some(bounces_to(&app, "bob@example.com")).filter(|b| b.len() >= 5))
             .await;
     bounces.sort();
     assert_eq!(
         bounces,
         [
+            "Your reply was not posted: it was sent from another address than yours",
             "Your reply was not posted: the reply address has expired",
             "Your reply was not posted: the sender's address could not be verified",
             "Your reply was not posted: there was no text to post",
             "Your reply was not posted: you are no longer in that conversation",
         ]
     );
+    assert!(bounces_to(&app, "mallory@example.com").is_empty(), "refusals never go to the From");
     let mail = app.mails().into_iter().find(|m| m.subject.ends_with("has expired")).unwrap();
     assert!(mail.text.contains("Reply addresses work for 30 days"), "{}", mail.text);
     assert!(thread_texts(&app, &admin, mention).await.is_empty(), "nothing posted");
@@ -307,8 +305,28 @@ async fn a_message_over_the_size_limit_is_refused_and_posts_nothing() {
     // The session goes on: a message of a sensible size is taken.
     let (_, end) = smtp.send("bob@example.com", &[&to], &plain("bob@example.com", &to, "small", "short one")).await;
     assert!(end.unwrap().starts_with("250"));
+
+    // A bare LF never ends the data, so nothing after it is read as a command.
+    assert!(smtp.command("MAIL FROM:<bob@example.com>").await.starts_with("250"));
+    assert!(smtp.command(&format!("RCPT TO:<{to}>")).await.starts_with("250"));
+    assert!(smtp.command("DATA").await.starts_with("354"));
+    let head = plain("bob@example.com", &to, "lf", "first part").replace('\n', "\r\n");
+    let smuggled = format!("{head}\r\n\n.\nMAIL FROM:<x@example.com>\r\nsecond part\r\n.\r\n");
+    smtp.writer.write_all(smuggled.as_bytes()).await.unwrap();
+    assert!(smtp.reply().await.starts_with("250"));
     let texts = thread_texts(&app, &admin, mention).await;
-    assert_eq!(texts.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>(), ["short one"]);
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert_eq!(texts[0].1, "short one");
+    assert!(texts[1].1.starts_with("first part") && texts[1].1.ends_with("second part"), "{texts:?}");
+
+    // A line over 64 KiB ends the session.
+    assert!(smtp.command("MAIL FROM:<bob@example.com>").await.starts_with("250"));
+    assert!(smtp.command(&format!("RCPT TO:<{to}>")).await.starts_with("250"));
+    assert!(smtp.command("DATA").await.starts_with("354"));
+    smtp.writer.write_all(&vec![b'x'; 70 * 1024]).await.unwrap();
+    smtp.writer.write_all(b"\r\n.\r\n").await.unwrap();
+    assert!(smtp.reply().await.starts_with("500"));
+    assert_eq!(thread_texts(&app, &admin, mention).await.len(), 2, "nothing more posted");
 }
 
 #[tokio::test]
