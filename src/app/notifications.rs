@@ -5,11 +5,21 @@ use super::{Actor, AppState};
 use crate::db;
 use crate::db::notifications::PreferencesRow;
 use crate::domain::Code;
-use crate::domain::notifications::{EmailNotifications, parse_digest_hour, parse_time_zone};
+use crate::domain::notifications::{EmailNotifications, Preferences, parse_digest_hour, parse_time_zone};
 use crate::error::AppError;
-use crate::notify::preferences;
 use crate::security::Purpose;
 use crate::wire;
+
+/// A stored preferences row, read leniently: what cannot be read is the default.
+pub fn preferences(row: Option<&PreferencesRow>) -> Preferences {
+    let Some(row) = row else { return Preferences::default() };
+    let default = Preferences::default();
+    Preferences {
+        email: EmailNotifications::parse(&row.email_notifications).unwrap_or(default.email),
+        digest_hour: u32::try_from(row.digest_hour).ok().filter(|h| *h < 24).unwrap_or(default.digest_hour),
+        time_zone: row.time_zone.parse().unwrap_or(default.time_zone),
+    }
+}
 
 /// A change to some of one's preferences; what is absent stays.
 #[derive(Debug, Clone, Default)]

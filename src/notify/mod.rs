@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 
+use crate::app::notifications::preferences;
 use crate::app::{AppState, access};
 use crate::db::channels::{ChannelMemberRow, ChannelRow};
 use crate::db::events::EventRow;
@@ -22,7 +23,7 @@ use crate::db::workspaces::WorkspaceRow;
 use crate::db::{self, Lock, Tx};
 use crate::domain::channels::ChannelKind;
 use crate::domain::events::EventKind;
-use crate::domain::notifications::{EmailNotifications, Posted, Preferences, Reason, Standing, recipients, verdict};
+use crate::domain::notifications::{Posted, Preferences, Reason, Standing, recipients, verdict};
 use crate::error::AppError;
 use crate::events::EventData;
 use crate::jobs::{self, Job};
@@ -44,17 +45,6 @@ const MAX_TEXT: usize = 2_000;
 pub fn start(workers: &crate::workers::Workers, state: AppState) {
     let delay = Duration::from_std(state.settings.mail.notify_delay).unwrap_or(Duration::minutes(10));
     crate::integrations::follow(workers, state, "notifications", FOLLOWER, move |tx, rows| enqueue(tx, rows, delay));
-}
-
-/// A stored preferences row, read leniently: what cannot be read is the default.
-pub fn preferences(row: Option<&PreferencesRow>) -> Preferences {
-    let Some(row) = row else { return Preferences::default() };
-    let default = Preferences::default();
-    Preferences {
-        email: EmailNotifications::parse(&row.email_notifications).unwrap_or(default.email),
-        digest_hour: u32::try_from(row.digest_hour).ok().filter(|h| *h < 24).unwrap_or(default.digest_hour),
-        time_zone: row.time_zone.parse().unwrap_or(default.time_zone),
-    }
 }
 
 /// One step's work: the rows and jobs for every new message's recipients.
