@@ -183,8 +183,14 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(hub.clone())
                 .app_data(sockets.clone())
+                .wrap(middleware::from_fn(crate::http::pages::errors::frame))
                 .wrap(middleware::from_fn(crate::http::renew_session_cookie))
                 .wrap(middleware::from_fn(crate::http::headers::security_headers))
+                // Pages, styles, scripts and JSON go out compressed (brotli, zstd or gzip, as
+                // the client accepts); shared files as they are stored.
+                .wrap(middleware::from_fn(crate::http::headers::mark_incompressible))
+                .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(crate::http::headers::unmark_identity))
                 .wrap(middleware::NormalizePath::trim())
                 .configure(crate::http::routes)
         })

@@ -4,6 +4,8 @@
 // messages post without a reload, files go up with a progress bar (attached, dropped,
 // pasted or recorded), and mentions raise a notification when the tab is hidden.
 
+import { icon, wireMessageActions } from "./actions.js";
+
 const body = document.body;
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 const me = Number(body.dataset.user) || 0;
@@ -35,12 +37,17 @@ export async function api(method, url, payload) {
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric", year: "numeric" });
 
-/** Shows every `<time datetime>` in the reader's own time zone. */
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+/** The server's day dividers: the day in UTC, in its words ("Friday, December 4, 2026"). */
+const dividerFormat = new Intl.DateTimeFormat("en-US", { weekday: "long", month: "long", day: "numeric", year: "numeric", timeZone: "UTC" });
+
+/** Shows every `<time datetime>` in the reader's own time zone: a message's time of day, or
+ * with `data-format="datetime"` (an expiry, a last use) the date and the time. */
 function localiseTimes(root = document) {
   for (const t of root.querySelectorAll("time[datetime]")) {
     const when = new Date(t.getAttribute("datetime"));
     if (Number.isNaN(when.getTime())) continue;
-    t.textContent = timeFormat.format(when);
+    t.textContent = t.dataset.format === "datetime" ? dateTimeFormat.format(when) : timeFormat.format(when);
     t.title = `${dayFormat.format(when)} ${timeFormat.format(when)}`;
   }
 }
@@ -56,12 +63,31 @@ function paintAttachments(root = document) {
 
 const nearBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
 
-/** Opens the list at the newest message, or at the message a permalink names. */
+/** Opens the list at the message a permalink names, else where the unread messages begin
+ * (with a way to jump there while it is out of sight), else at the newest. */
 function scrollMessages() {
   if (!list) return;
   const target = location.hash && document.getElementById(location.hash.slice(1));
+  const line = list.querySelector(".unread-line");
   if (target) target.scrollIntoView({ block: "center" });
   else list.scrollTop = list.scrollHeight;
+  if (!target && line && line.offsetTop < list.scrollTop) {
+    list.scrollTop = Math.max(0, line.offsetTop - 40);
+  }
+  if (line) {
+    const jump = Object.assign(document.createElement("button"), { type: "button", className: "jump-unread", textContent: "Jump to new messages ↑" });
+    jump.hidden = true;
+    jump.addEventListener("click", () => {
+      list.scrollTop = Math.max(0, line.offsetTop - 40);
+      line.focus?.();
+    });
+    list.before(jump);
+    const update = () => {
+      jump.hidden = line.offsetTop >= list.scrollTop;
+    };
+    list.addEventListener("scroll", update, { passive: true });
+    update();
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -168,10 +194,51 @@ function replaceMessage(id, html) {
   for (const old of document.querySelectorAll(`article.msg[data-id="${id}"]`)) {
     const fresh = fragment(html);
     if (!fresh) continue;
-    if (old.classList.contains("continued")) {
-      fresh.classList.add("continued");
-    }
+    if (old.classList.contains("continued")) continueMessage(fresh);
     old.replaceWith(fresh);
+  }
+}
+
+/** Tells screen readers what arrived, once, in the page's live region. */
+function announce(text) {
+  const region = document.querySelector("[data-announce]");
+  if (region) region.textContent = text;
+}
+
+/** Shows a message as following the one above it: no author line, the time on hover. */
+function continueMessage(el) {
+  el.classList.add("continued");
+  el.querySelector(".msg-head")?.remove();
+  const gutter = el.querySelector(".msg-gutter");
+  const at = el.dataset.at;
+  if (gutter && at) {
+    const t = Object.assign(document.createElement("time"), { className: "msg-time-hover" });
+    t.setAttribute("datetime", at);
+    gutter.replaceChildren(t);
+    localiseTimes(gutter);
+  }
+}
+
+/** The last message shown in a list, pending and ephemeral ones aside. */
+function lastShown(container) {
+  const all = container.querySelectorAll("article.msg[data-id]:not(.pending):not(.ephemeral)");
+  return all[all.length - 1] ?? null;
+}
+
+/** Groups a new message under the one above it as the page does: the same speaker within
+ * five minutes on the same day; a new day gets its divider. */
+function placeMessage(container, el) {
+  const before = lastShown(container);
+  const at = new Date(el.dataset.at);
+  if (Number.isNaN(at.getTime())) return;
+  const day = dividerFormat.format(at);
+  const beforeAt = before ? new Date(before.dataset.at) : null;
+  if (!beforeAt || dividerFormat.format(beforeAt) !== day) {
+    const divider = Object.assign(document.createElement("div"), { className: "day", textContent: day });
+    divider.setAttribute("role", "separator");
+    container.append(divider);
+  } else if (before.dataset.speaker === el.dataset.speaker && !before.classList.contains("deleted") && at - beforeAt < 5 * 60 * 1000) {
+    continueMessage(el);
   }
 }
 
@@ -186,7 +253,13 @@ function appendMessage(container, id, html) {
   const el = fragment(html);
   if (!el) return;
   container.querySelector(".empty-state")?.remove();
-  container.append(el);
+  const who = el.querySelector(".msg-author")?.textContent ?? "";
+  placeMessage(container, el);
+  // Pending copies stay last until their own event arrives.
+  const firstPending = container.querySelector("article.msg.pending");
+  if (firstPending) firstPending.before(el);
+  else container.append(el);
+  if (Number(el.dataset.author) !== me) announce(`${who}: ${el.querySelector(".msg-text")?.textContent.trim().slice(0, 200) ?? ""}`);
   if (stick) container.scrollTop = container.scrollHeight;
 }
 
@@ -197,6 +270,7 @@ function removePending(clientId) {
 function onMessage(frame) {
   const m = frame.data.message;
   const mine = m.user.id === me;
+  if (m.channel_id === channelId) stopTyping(m.user.id);
   if (m.channel_id === channelId && frame.html) {
     removePending(m.client_msg_id);
     if (m.thread_root_id === null || m.also_send_to_channel) {
@@ -237,9 +311,18 @@ function addToSidebar(channel) {
   a.dataset.channel = channel.id;
   const sigil = document.createElement("span");
   sigil.className = "sigil";
-  sigil.textContent = isDm ? "●" : channel.kind === "private" ? "🔒" : "#";
-  const others = (channel.dm_members ?? []).filter((u) => u.id !== me).map((u) => u.display_name);
-  a.append(sigil, document.createTextNode(isDm ? others.join(", ") || "Just you" : channel.name));
+  const people = (channel.dm_members ?? []).filter((u) => u.id !== me);
+  if (isDm) {
+    // A one-to-one conversation shows the other person's presence, as the page does.
+    const dot = Object.assign(document.createElement("span"), { className: "presence" });
+    const peer = people.length === 1 ? people[0].id : 0;
+    dot.dataset.presence = peer;
+    sigil.append(dot);
+    if (peer && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "presence_sub", user_ids: [peer] }));
+  } else {
+    sigil.textContent = channel.kind === "private" ? "🔒" : "#";
+  }
+  a.append(sigil, document.createTextNode(isDm ? people.map((u) => u.display_name).join(", ") || "Just you" : channel.name));
   anchor.before(a);
 }
 
@@ -254,6 +337,15 @@ function renderTyping() {
   const names = [...typing.values()].map((t) => t.name);
   typingLine.textContent =
     names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : "Several people are typing…";
+}
+
+/** Someone's message arrived: they are no longer typing it. */
+function stopTyping(userId) {
+  const t = typing.get(userId);
+  if (!t) return;
+  clearTimeout(t.timer);
+  typing.delete(userId);
+  renderTyping();
 }
 
 function onTyping(frame) {
@@ -342,8 +434,13 @@ function handle(frame) {
       break;
     case "channel.updated":
       if (frame.channel_id === channelId) {
-        const topic = document.querySelector(".conv-head .topic");
-        if (topic) topic.textContent = frame.data.channel.topic;
+        const topic = document.querySelector("[data-topic]");
+        if (topic) {
+          // The server's sanitised rendering (emoji, links), as every message's is.
+          if (typeof frame.topic_html === "string") topic.innerHTML = frame.topic_html;
+          else topic.textContent = frame.data.channel.topic;
+          topic.title = frame.data.channel.topic;
+        }
       }
       break;
     case "channel.archived":
@@ -424,9 +521,51 @@ function pendingMessage(text, clientId) {
   return el;
 }
 
+/** Shows how much room is left once a message nears the limit, and refuses, saying why,
+ * what is over it: nothing typed or pasted is ever cut. */
+function checkLength(area) {
+  const max = Number(area.dataset.max) || 0;
+  const form = area.form;
+  let counter = form.querySelector("[data-counter]");
+  if (!max) return true;
+  const length = [...area.value].length;
+  if (length < max * 0.9) {
+    counter?.remove();
+    area.removeAttribute("aria-invalid");
+    return true;
+  }
+  if (!counter) {
+    counter = Object.assign(document.createElement("span"), { className: "counter" });
+    counter.dataset.counter = "";
+    counter.setAttribute("aria-live", "polite");
+    form.querySelector(".row-end")?.prepend(counter);
+  }
+  const over = length - max;
+  counter.classList.toggle("over", over > 0);
+  counter.textContent = over > 0 ? `${over.toLocaleString()} characters over the limit of ${max.toLocaleString()}: shorten it, or share it as a file` : `${(max - length).toLocaleString()} characters left`;
+  if (over > 0) area.setAttribute("aria-invalid", "true");
+  else area.removeAttribute("aria-invalid");
+  return over <= 0;
+}
+
+/** A message that could not be sent says why beside it, with a way to try again. */
+function showFailure(pending, why, retry) {
+  pending.classList.add("failed");
+  pending.querySelector(".send-error")?.remove();
+  const note = Object.assign(document.createElement("div"), { className: "send-error" });
+  note.setAttribute("role", "alert");
+  const again = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: "Try again" });
+  again.addEventListener("click", retry);
+  const drop = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: "Discard" });
+  drop.addEventListener("click", () => pending.remove());
+  note.append(`Not sent: ${why} `, again, " · ", drop);
+  pending.querySelector(".msg-body")?.append(note);
+}
+
 async function send(form) {
   const area = form.querySelector("textarea[name=text]");
   const text = area.value;
+  if (!checkLength(area)) return;
   if (form.uploads?.queued.length) return form.uploads.send(text);
   if (text.trim() === "") return;
   const idField = form.querySelector("input[name=client_msg_id]");
@@ -442,18 +581,28 @@ async function send(form) {
   target?.append(pending);
   if (target) target.scrollTop = target.scrollHeight;
   area.value = "";
+  if (alsoField) alsoField.checked = false;
   idField.value = crypto.randomUUID();
-  try {
-    const m = await api("POST", `/api/v1/channels/${channelId}/messages`, payload);
-    // The event may have arrived first; otherwise the pending copy waits for it.
-    if (document.querySelector(`article.msg[data-id="${m.id}"]`)) pending.remove();
-    else pending.dataset.id = m.id;
-  } catch (e) {
-    pending.classList.add("failed");
-    pending.title = e.message;
-    area.value = text;
-    idField.value = clientId;
-  }
+  forgetDraft(area);
+  const attempt = async () => {
+    pending.classList.remove("failed");
+    pending.querySelector(".send-error")?.remove();
+    try {
+      const m = await api("POST", `/api/v1/channels/${channelId}/messages`, payload);
+      // The event may have arrived first; otherwise the pending copy waits for it.
+      if (document.querySelector(`article.msg[data-id="${m.id}"]`)) pending.remove();
+      else pending.dataset.id = m.id;
+      try {
+        if (localStorage.getItem(draftKey(area)) === text) forgetDraft(area);
+      } catch {}
+    } catch (e) {
+      // The same client_msg_id: trying again never posts twice. Until it is sent, the text
+      // is kept as the draft if the composer has nothing newer.
+      if (!area.value) rememberDraft(area, text);
+      showFailure(pending, e.message, attempt);
+    }
+  };
+  await attempt();
 }
 
 // Autocomplete in the composer: commands at the start (name, usage, description), @people
@@ -558,10 +707,88 @@ function wireSuggestions(area) {
   area.addEventListener("blur", () => setTimeout(close, 150));
 }
 
+// ---------------------------------------------------------------------------------------
+// Drafts: what is typed in a composer is kept on this device per conversation (and per
+// thread) until it is sent, across reloads and navigation.
+
+function draftKey(area) {
+  const root = area.form.querySelector("input[name=thread_root_id]")?.value;
+  return `hearth.draft.${ws}.${channelId}${root ? `.t${root}` : ""}`;
+}
+
+function rememberDraft(area, text = area.value) {
+  try {
+    if (text.trim()) localStorage.setItem(draftKey(area), text);
+    else localStorage.removeItem(draftKey(area));
+  } catch {
+    // No storage: drafts live only as long as the page.
+  }
+}
+
+function forgetDraft(area) {
+  try {
+    localStorage.removeItem(draftKey(area));
+  } catch {}
+}
+
+function restoreDraft(area) {
+  try {
+    const kept = localStorage.getItem(draftKey(area));
+    if (kept && !area.value) area.value = kept;
+  } catch {}
+}
+
+/** The emoji picker, loaded the first time it is opened. */
+async function pickEmoji(anchor, onPick) {
+  const { openPicker } = await import("./picker.js");
+  openPicker(anchor, onPick, { dataUrl: new URL("./emoji.json", import.meta.url).href });
+}
+
+/** Inserts text at the caret of a text area. */
+function insertAtCaret(area, text) {
+  const { selectionStart: start, selectionEnd: end, value } = area;
+  area.value = value.slice(0, start) + text + value.slice(end);
+  area.setSelectionRange(start + text.length, start + text.length);
+  area.dispatchEvent(new Event("input"));
+  area.focus();
+}
+
+let messageActions = null;
+
 function wireComposers() {
   for (const area of document.querySelectorAll("textarea[data-composer]")) {
     const form = area.form;
     wireSuggestions(area);
+    if (channelId) {
+      restoreDraft(area);
+      let saving = 0;
+      area.addEventListener("input", () => {
+        clearTimeout(saving);
+        saving = setTimeout(() => rememberDraft(area), 250);
+        checkLength(area);
+      });
+      window.addEventListener("pagehide", () => rememberDraft(area));
+      checkLength(area);
+    }
+    const emoji = Object.assign(document.createElement("button"), { type: "button", className: "tool emoji-button", innerHTML: icon("smile") });
+    emoji.setAttribute("aria-label", "Insert an emoji");
+    emoji.title = "Insert an emoji";
+    emoji.addEventListener("click", () => pickEmoji(emoji, ({ glyph }) => insertAtCaret(area, glyph)));
+    let tools = form.querySelector(".row-end .tools");
+    if (!tools) {
+      tools = Object.assign(document.createElement("span"), { className: "tools" });
+      form.querySelector(".row-end")?.prepend(tools);
+    }
+    tools.prepend(emoji);
+    // Up arrow in an empty composer edits one's last message there.
+    area.addEventListener("keydown", (e) => {
+      if (e.key !== "ArrowUp" || area.value !== "" || e.altKey || e.shiftKey || !messageActions) return;
+      const container = area.closest(".thread-pane")?.querySelector(".messages") ?? list;
+      const own = [...(container?.querySelectorAll(`article.msg[data-author="${me}"][data-id]:not(.deleted):not(.pending)`) ?? [])].pop();
+      if (!own) return;
+      e.preventDefault();
+      messageActions.startEditing(own);
+    });
     area.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -706,10 +933,7 @@ class Uploads {
   }
 }
 
-const icons = {
-  attach: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true"><path d="M21 11.5 12.6 19.9a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6L15 7"/></svg>',
-  mic: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/></svg>',
-};
+const icons = { attach: icon("attach"), mic: icon("mic") };
 
 /** Records a voice message: click to start and again to stop, or hold and let go. */
 function voiceButton(uploads) {
@@ -797,9 +1021,12 @@ function wireUploads() {
   const attach = Object.assign(document.createElement("button"), { type: "button", className: "attach-button", innerHTML: icons.attach });
   attach.setAttribute("aria-label", "Attach files");
   attach.addEventListener("click", () => picker.click());
-  const tools = Object.assign(document.createElement("span"), { className: "tools" });
+  let tools = form.querySelector(".row-end .tools");
+  if (!tools) {
+    tools = Object.assign(document.createElement("span"), { className: "tools" });
+    form.querySelector(".row-end")?.prepend(tools);
+  }
   tools.append(attach, picker, ...(window.MediaRecorder && navigator.mediaDevices ? [voiceButton(uploads)] : []));
-  form.querySelector(".row-end")?.prepend(tools);
   form.querySelector("textarea")?.addEventListener("paste", (e) => {
     const files = [...(e.clipboardData?.files ?? [])];
     if (files.length === 0) return;
@@ -920,12 +1147,214 @@ function wireSearch() {
   });
 }
 
+// ---------------------------------------------------------------------------------------
+// Toasts: short notes at the bottom of the window, with an action (Undo) when there is one.
+
+function toast(text, { action, onAction, seconds = 4 } = {}) {
+  let shelf = document.querySelector(".toasts");
+  if (!shelf) {
+    shelf = Object.assign(document.createElement("div"), { className: "toasts" });
+    shelf.setAttribute("role", "status");
+    document.body.append(shelf);
+  }
+  const note = Object.assign(document.createElement("div"), { className: "toast" });
+  note.append(text);
+  const close = () => note.remove();
+  if (action) {
+    const b = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: action });
+    b.addEventListener("click", () => {
+      onAction?.();
+      close();
+    });
+    note.append(" ", b);
+  }
+  shelf.append(note);
+  setTimeout(close, seconds * 1000);
+}
+
+/** Workspace members' names by id, fetched once (for who reacted). */
+let namesById = null;
+function names() {
+  namesById ??= api("GET", `/api/v1/workspaces/${ws}/members?limit=200`)
+    .then((page) => new Map((page.members ?? []).map((m) => [m.user.id, m.user.display_name])))
+    .catch(() => {
+      namesById = null;
+      return new Map();
+    });
+  return namesById;
+}
+
+// ---------------------------------------------------------------------------------------
+// Keyboard: Ctrl/Cmd+K jumps anywhere, Alt+Up/Down moves between conversations (with Shift,
+// between unread ones), Escape marks read and closes the thread, ? lists the shortcuts.
+
+const SHORTCUTS = [
+  ["Ctrl/⌘ K", "Jump to a conversation"],
+  ["Ctrl/⌘ G", "Search"],
+  ["Alt ↑ / Alt ↓", "Previous / next conversation"],
+  ["Alt Shift ↑ / ↓", "Previous / next unread conversation"],
+  ["↑ in an empty composer", "Edit your last message"],
+  ["Enter / Shift Enter", "Send / new line"],
+  ["Escape", "Mark read, close the thread or a dialog"],
+  ["?", "Show these shortcuts"],
+];
+
+async function openSwitcherDialog() {
+  if (!ws) return;
+  const { openSwitcher } = await import("./switcher.js");
+  openSwitcher({ ws, me, api });
+}
+
+function showShortcuts() {
+  if (document.querySelector("dialog.shortcuts")) return;
+  const dialog = Object.assign(document.createElement("dialog"), { className: "shortcuts" });
+  dialog.setAttribute("aria-labelledby", "shortcuts-title");
+  const title = Object.assign(document.createElement("h2"), { id: "shortcuts-title", textContent: "Keyboard shortcuts" });
+  const table = document.createElement("dl");
+  for (const [keys, what] of SHORTCUTS) {
+    const dt = document.createElement("dt");
+    dt.append(Object.assign(document.createElement("kbd"), { textContent: keys }));
+    table.append(dt, Object.assign(document.createElement("dd"), { textContent: what }));
+  }
+  const close = Object.assign(document.createElement("button"), { type: "button", className: "secondary", textContent: "Close" });
+  close.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => dialog.remove());
+  dialog.append(title, table, close);
+  document.body.append(dialog);
+  dialog.showModal();
+  close.focus();
+}
+
+function moveConversation(step, unreadOnly) {
+  const entries = [...document.querySelectorAll(".sidebar a.chan[data-channel]")];
+  const here = entries.findIndex((a) => a.classList.contains("active"));
+  for (let i = 1; i <= entries.length; i += 1) {
+    const next = entries[(here + step * i + entries.length * i) % entries.length];
+    if (!unreadOnly || next.classList.contains("unread")) return location.assign(next.href);
+  }
+}
+
+function typingInField(e) {
+  const t = e.target;
+  return t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
+}
+
+function wireKeyboard() {
+  window.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
+      e.preventDefault();
+      openSwitcherDialog();
+    } else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+      e.preventDefault();
+      moveConversation(e.key === "ArrowUp" ? -1 : 1, e.shiftKey);
+    } else if (e.key === "?" && !typingInField(e) && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      showShortcuts();
+    } else if (e.key === "Escape" && !e.defaultPrevented && !document.querySelector("dialog[open], .picker, .switcher-dialog")) {
+      if (threadPane) {
+        const close = threadPane.querySelector(".conv-head nav a");
+        if (close && (threadPane.contains(document.activeElement) || !typingInField(e))) return location.assign(close.href);
+      }
+      clearBadge(channelId);
+      markRead();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Older history as one scrolls up, keeping the place; the link stays for no-JavaScript.
+
+function wireInfiniteScroll() {
+  const older = list?.querySelector(".older a[href*='before=']");
+  if (!older) return;
+  let loading = false;
+  let next = older.href;
+  const load = async () => {
+    if (loading || !next || list.scrollTop > 300) return;
+    loading = true;
+    try {
+      const res = await fetch(next, { credentials: "same-origin", headers: { accept: "text/html" } });
+      if (!res.ok) return;
+      const page = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = page.querySelector("[data-messages]");
+      if (!fresh) return;
+      const more = fresh.querySelector(".older a[href*='before=']");
+      fresh.querySelector(".older a[href*='before=']")?.closest(".older")?.remove();
+      for (const p of fresh.querySelectorAll(".older")) p.remove();
+      const known = new Set([...list.querySelectorAll("article.msg[data-id]")].map((a) => a.dataset.id));
+      const nodes = [...fresh.children].filter((n) => !(n.matches("article.msg") && known.has(n.dataset.id)) && !n.classList.contains("unread-line"));
+      // The first day of what is shown may continue the last day loaded: one divider.
+      const firstDay = list.querySelector(".day");
+      const lastNewDay = nodes.filter((n) => n.classList.contains("day")).pop();
+      if (firstDay && lastNewDay && firstDay.textContent === lastNewDay.textContent) firstDay.remove();
+      const height = list.scrollHeight;
+      const anchor = list.querySelector(".older");
+      const bits = document.createDocumentFragment();
+      for (const n of nodes) bits.append(document.adoptNode(n));
+      localiseTimes(bits);
+      paintAttachments(bits);
+      anchor.after(bits);
+      list.scrollTop += list.scrollHeight - height;
+      if (more) {
+        next = more.href;
+        older.href = next;
+      } else {
+        next = null;
+        anchor.remove();
+      }
+    } finally {
+      loading = false;
+    }
+  };
+  list.addEventListener("scroll", load, { passive: true });
+  load();
+}
+
+// ---------------------------------------------------------------------------------------
+// Theme: light, dark, or the system's; chosen per device.
+
+function wireTheme() {
+  const bottom = document.querySelector(".sidebar .bottom");
+  if (!bottom) return;
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "link side-note theme-toggle" });
+  const paint = () => {
+    const dark = document.documentElement.dataset.theme === "dark" || (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
+    button.innerHTML = icon(dark ? "sun" : "moon");
+    button.append(dark ? " Light theme" : " Dark theme");
+    button.setAttribute("aria-pressed", String(dark));
+  };
+  button.addEventListener("click", () => {
+    const dark = button.getAttribute("aria-pressed") === "true";
+    document.documentElement.dataset.theme = dark ? "light" : "dark";
+    try {
+      localStorage.setItem("hearth.theme", document.documentElement.dataset.theme);
+    } catch {}
+    paint();
+  });
+  paint();
+  bottom.append(button);
+}
+
+/** On a channel, the composer has the focus (not on a touch screen: no keyboard pops up). */
+function focusComposer() {
+  const area = document.querySelector(".conversation textarea[data-composer]");
+  if (!area || location.hash || matchMedia("(pointer: coarse)").matches) return;
+  area.focus();
+  area.setSelectionRange(area.value.length, area.value.length);
+}
+
 localiseTimes();
 paintAttachments();
 scrollMessages();
 wireSearch();
 wireComposers();
 wireUploads();
+messageActions = wireMessageActions({ me, api, pickEmoji, names, toast });
+wireKeyboard();
+wireInfiniteScroll();
+wireTheme();
+focusComposer();
+if (ws && channelId) import("./switcher.js").then(({ rememberVisit }) => rememberVisit(ws, channelId)).catch(() => {});
 offerNotifications();
 markRead();
 activity();

@@ -56,7 +56,8 @@ impl ChannelKind {
 }
 
 /// A channel's name: 1–80 characters, lowercase letters (any script), digits, `-` and `_`;
-/// no spaces, no periods, unique in the workspace.
+/// unique in the workspace. As in Slack, a name is written the way people type it and made
+/// into one: "Launch Team" is `launch-team` (lowercased, spaces and periods made hyphens).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ChannelName(String);
 
@@ -64,8 +65,16 @@ impl ChannelName {
     pub const MAX_CHARS: usize = 80;
 
     pub fn parse(raw: &str) -> Result<ChannelName, Invalid> {
-        let name = raw.trim().trim_start_matches('#');
         let code = Code::InvalidChannelName;
+        let typed = raw.trim().trim_start_matches('#').to_lowercase();
+        let mut name = String::with_capacity(typed.len());
+        for c in typed.chars() {
+            let c = if c.is_whitespace() || c == '.' { '-' } else { c };
+            if !(c == '-' && name.ends_with('-')) {
+                name.push(c);
+            }
+        }
+        let name = name.trim_matches('-');
         if name.is_empty() {
             return Err(Invalid::new(code, "A channel needs a name."));
         }
@@ -75,13 +84,10 @@ impl ChannelName {
                 format!("A channel name can be at most {} characters long.", Self::MAX_CHARS),
             ));
         }
-        if name.chars().any(char::is_uppercase) {
-            return Err(Invalid::new(code, "Channel names are lowercase."));
-        }
-        if !name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+        if let Some(bad) = name.chars().find(|&c| !(c.is_alphanumeric() || c == '-' || c == '_')) {
             return Err(Invalid::new(
                 code,
-                "Channel names can only contain letters, digits, '-' and '_' (no spaces or periods).",
+                format!("Channel names can only contain letters, digits, '-' and '_', not '{bad}'."),
             ));
         }
         Ok(ChannelName(name.to_owned()))
@@ -177,7 +183,10 @@ mod tests {
     fn channel_names_follow_the_rules() {
         assert_eq!(ChannelName::parse("#design-team_2").unwrap().as_str(), "design-team_2");
         assert!(ChannelName::parse("équipe").is_ok(), "any script, lowercase");
-        for bad in ["", "General", "two words", "dots.here", &"x".repeat(81), "#"] {
+        for (typed, name) in [("Launch Team", "launch-team"), ("  Q3  plans. ", "q3-plans"), ("#Ops", "ops")] {
+            assert_eq!(ChannelName::parse(typed).unwrap().as_str(), name, "{typed:?}");
+        }
+        for bad in ["", "bang!", "a/b", &"x".repeat(81), "#", " - "] {
             assert!(ChannelName::parse(bad).is_err(), "{bad:?}");
         }
     }

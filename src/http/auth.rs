@@ -91,7 +91,8 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
     Ok(auth)
 }
 
-async fn identify(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
+/// Who is calling, without counting the request against their write limit.
+pub(crate) async fn identify(req: &HttpRequest) -> Result<Option<Auth>, AppError> {
     let state = state_of(req)?;
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().unwrap_or_default();

@@ -86,9 +86,3 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     AppError::malformed(Code::InvalidQuery, format!("The query string is not valid: {err}.")).into()
 }
-
-/// Unknown routes.
-pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    AppError::not_found(Code::NotFound, format!("There is nothing at {} {}.", req.method(), req.path()))
-        .error_response()
-}

@@ -1,7 +1,7 @@
 //! Security headers on every response: a Content-Security-Policy that allows no inline
 //! script or style (hearth's pages have none), no framing, no referrer leaking paths to
 //! other sites, no content sniffing, no powerful features but the microphone (voice
-//! messages), and HSTS when the public URL is https.
+//! messages), and HSTS when the public URL is https. Also: which responses are compressed.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -37,6 +37,42 @@ pub async fn security_headers(
     set(header::X_FRAME_OPTIONS, "DENY");
     if https {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    Ok(res)
+}
+
+/// Whether a response is worth compressing: text (pages, styles, scripts, JSON, SVG). Files
+/// people share are sent as stored — mostly compressed already, often large, and served in
+/// ranges — and are marked so that the compressing middleware leaves them alone.
+fn compressible(content_type: &str) -> bool {
+    let kind = content_type.split(';').next().unwrap_or_default().trim();
+    kind.starts_with("text/")
+        || matches!(kind, "application/json" | "application/manifest+json" | "image/svg+xml" | "application/javascript")
+}
+
+/// Marks responses that must not be compressed (`Content-Encoding: identity`), inside the
+/// compressing middleware; [`unmark_identity`] takes the mark off outside it.
+pub async fn mark_incompressible(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !compressible(kind) && !headers.contains_key(header::CONTENT_ENCODING) {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity"));
+    }
+    Ok(res)
+}
+
+/// Takes off the mark [`mark_incompressible`] set: `identity` is never sent.
+pub async fn unmark_identity(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    if res.headers().get(header::CONTENT_ENCODING).is_some_and(|v| v == "identity") {
+        res.headers_mut().remove(header::CONTENT_ENCODING);
     }
     Ok(res)
 }

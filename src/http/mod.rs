@@ -196,7 +196,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::channels::open_dm)
         .service(pages::workspaces::invitation)
         .service(pages::workspaces::accept)
-        .default_service(web::to(error::not_found));
+        .default_service(web::to(pages::errors::not_found));
 }
 
 /// Sets the renewed session cookie that authentication left on the request.

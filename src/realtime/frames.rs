@@ -6,8 +6,9 @@ use serde::Serialize;
 use crate::db::Conn;
 use crate::db::workspaces::WorkspaceRow;
 use crate::domain::events::Viewer;
+use crate::domain::messages::render_topic;
 use crate::error::AppError;
-use crate::events::{self, Event, Scanned};
+use crate::events::{self, Event, EventData, Scanned};
 use crate::views::messages::{MessageView, fragment};
 use crate::wire;
 
@@ -24,6 +25,9 @@ struct EventFrame<'a> {
     html: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_root_html: Option<String>,
+    /// A changed channel's topic as HTML (emoji, links).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic_html: Option<String>,
 }
 
 /// `{"seq", "type", "workspace_id", "channel_id", "data", "created_at"}`, and for message
@@ -34,6 +38,10 @@ pub fn event_frame(event: &Event, slug: Option<&str>) -> Result<String, AppError
         event,
         html: slug.and_then(|s| Some(render(event.data.message()?, s))),
         thread_root_html: slug.and_then(|s| Some(render(event.data.thread_root()?, s))),
+        topic_html: match (&event.data, slug) {
+            (EventData::ChannelUpdated { channel }, Some(s)) => Some(render_topic(&channel.topic, s)),
+            _ => None,
+        },
     };
     serde_json::to_string(&frame).map_err(|e| AppError::Unexpected(e.into()))
 }

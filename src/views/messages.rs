@@ -95,6 +95,9 @@ fn size(bytes: i64) -> String {
 pub struct MessageView {
     pub id: i64,
     pub author_id: i64,
+    /// Who a message reads as from: the person, or an integration posting for them. Messages
+    /// in a row by one speaker are grouped under one author line.
+    pub speaker: String,
     pub author_name: String,
     pub username: String,
     pub initial: String,
@@ -128,6 +131,7 @@ impl MessageView {
         MessageView {
             id: m.id,
             author_id: m.user.id,
+            speaker: m.bot.as_ref().map_or_else(|| m.user.id.to_string(), |b| format!("{}/{}", m.user.id, b.name)),
             author_name: m.bot.as_ref().map_or_else(|| m.user.display_name.clone(), |b| b.name.clone()),
             username: m.user.username.clone(),
             initial: initial(m),
@@ -184,6 +188,8 @@ pub fn fragment(m: &MessageView, continued: bool) -> String {
 pub enum Row {
     Day(String),
     Message(String),
+    /// Where the viewer's unread messages begin.
+    Unread,
 }
 
 /// What the avatar shows: an integration's emoji, else the first letter of the name shown.
@@ -198,6 +204,15 @@ fn initial(m: &wire::Message) -> String {
 
 /// Lays out messages given oldest first.
 pub fn rows(messages: &[wire::Message], ws: &str) -> Vec<Row> {
+    rows_marking_unread(messages, ws, None)
+}
+
+/// Lays out messages given oldest first, with a line where the unread ones begin: before
+/// the first message after `read` (the viewer's read marker) that someone else wrote.
+pub fn rows_marking_unread(messages: &[wire::Message], ws: &str, read: Option<(i64, i64)>) -> Vec<Row> {
+    let first_unread = read.and_then(|(marker, viewer)| {
+        messages.iter().find(|m| m.id > marker && m.user.id != viewer && !m.deleted).map(|m| m.id)
+    });
     let mut out = Vec::new();
     let mut previous: Option<&wire::Message> = None;
     let mut day = String::new();
@@ -208,11 +223,15 @@ pub fn rows(messages: &[wire::Message], ws: &str) -> Vec<Row> {
             out.push(Row::Day(day.clone()));
             previous = None;
         }
-        let continued = previous.is_some_and(|p| {
-            let same_speaker =
-                p.user.id == m.user.id && p.bot.as_ref().map(|b| &b.name) == m.bot.as_ref().map(|b| &b.name);
-            same_speaker && !p.deleted && (m.created_at.0 - p.created_at.0) < chrono::Duration::minutes(5)
-        });
+        if Some(m.id) == first_unread {
+            out.push(Row::Unread);
+        }
+        let continued = Some(m.id) != first_unread
+            && previous.is_some_and(|p| {
+                let same_speaker =
+                    p.user.id == m.user.id && p.bot.as_ref().map(|b| &b.name) == m.bot.as_ref().map(|b| &b.name);
+                same_speaker && !p.deleted && (m.created_at.0 - p.created_at.0) < chrono::Duration::minutes(5)
+            });
         out.push(Row::Message(fragment(&view, continued)));
         previous = Some(m);
     }

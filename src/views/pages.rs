@@ -26,6 +26,7 @@ pub struct Layout {
     pub notice: Option<String>,
     /// The query in the search box (on the results page).
     pub search: String,
+    pub assets: assets::PageAssets,
 }
 
 impl Layout {
@@ -70,6 +71,17 @@ pub struct NavWorkspace {
     pub initial: String,
     pub is_admin: bool,
     pub current: bool,
+}
+
+/// An error page in the app's frame, for a signed-in person.
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub heading: String,
+    pub message: String,
+    pub href: String,
+    pub label: String,
 }
 
 #[derive(Template)]
@@ -179,7 +191,9 @@ pub struct MemberRowView {
 pub struct InvitationView {
     pub email: String,
     pub role: &'static str,
+    /// The day it expires (shown without JavaScript), and the moment (RFC 3339).
     pub expires_at: String,
+    pub expires_iso: String,
 }
 
 #[derive(Template)]
@@ -236,13 +250,16 @@ pub struct UnsubscribePage {
 pub struct RowView {
     pub day: Option<String>,
     pub html: String,
+    /// The line where unread messages begin.
+    pub unread: bool,
 }
 
 impl From<crate::views::messages::Row> for RowView {
     fn from(row: crate::views::messages::Row) -> RowView {
         match row {
-            crate::views::messages::Row::Day(d) => RowView { day: Some(d), html: String::new() },
-            crate::views::messages::Row::Message(html) => RowView { day: None, html },
+            crate::views::messages::Row::Day(d) => RowView { day: Some(d), html: String::new(), unread: false },
+            crate::views::messages::Row::Message(html) => RowView { day: None, html, unread: false },
+            crate::views::messages::Row::Unread => RowView { day: None, html: String::new(), unread: true },
         }
     }
 }
@@ -268,6 +285,8 @@ pub struct ChannelPage {
     pub title: String,
     pub name: String,
     pub topic: String,
+    /// The topic as HTML (emoji, links), sanitised.
+    pub topic_html: String,
     pub is_dm: bool,
     /// What the viewer may do here (the same rules the API applies).
     pub rights: crate::domain::access::Rights,
@@ -283,6 +302,8 @@ pub struct ChannelPage {
     pub client_msg_id: String,
     pub draft: String,
     pub max_chars: usize,
+    /// The composer's formatting hint: as typed, and the tag it becomes.
+    pub formatting: [(&'static str, &'static str); 4],
     pub thread: Option<ThreadView>,
     /// Answers for the viewer alone (a command's), shown once, never stored.
     pub ephemeral: Vec<crate::wire::EphemeralMessage>,

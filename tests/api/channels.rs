@@ -63,9 +63,13 @@ async fn channels_are_created_with_valid_unique_names() {
         (c["name"].as_str(), c["kind"].as_str(), c["topic"].as_str()),
         (Some("design"), Some("public"), Some("Pixels"))
     );
+    // A name typed the way people type it is made into one, as in Slack.
+    let (status, typed) =
+        app.post("/api/v1/workspaces/acme/channels", &admin.token, json!({ "name": "Launch Team" })).await;
+    assert_eq!((status, typed["name"].as_str()), (StatusCode::CREATED, Some("launch-team")));
     let cases = [
-        (json!({ "name": "Design" }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_channel_name", "uppercase"),
-        (json!({ "name": "two words" }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_channel_name", "space"),
+        (json!({ "name": "Design" }), StatusCode::CONFLICT, "channel_name_taken", "uppercase, made lowercase"),
+        (json!({ "name": "what?" }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_channel_name", "punctuation"),
         (json!({ "name": "" }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_channel_name", "empty"),
         (json!({ "name": "x".repeat(81) }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_channel_name", "too long"),
         (
@@ -93,7 +97,7 @@ async fn channels_are_created_with_valid_unique_names() {
         "guest_cannot_create",
     );
     let (_, list) = app.get("/api/v1/workspaces/acme/channels", &admin.token).await;
-    assert_eq!(names(&list), ["design", "general"]);
+    assert_eq!(names(&list), ["design", "general", "launch-team"]);
 }
 
 #[tokio::test]

@@ -100,7 +100,7 @@ async fn hearths_own_commands_do_what_they_say() {
         app.post(&format!("/api/v1/channels/{general}/messages"), &admin.token, json!({"text": "/tmp is full"})).await;
     assert_eq!((status, posted["text"].as_str()), (StatusCode::CREATED, Some("/tmp is full")));
     assert_error(
-        &app.post(&format!("/api/v1/channels/{ops}/messages"), &admin.token, json!({"text": "/rename Not A Name"}))
+        &app.post(&format!("/api/v1/channels/{ops}/messages"), &admin.token, json!({"text": "/rename not!a!name"}))
             .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_channel_name",

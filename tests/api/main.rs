@@ -30,5 +30,6 @@ mod sessions;
 mod shutdown;
 mod slack_api;
 mod tokens;
+mod ui;
 mod webhooks;
 mod workspaces;

@@ -28,8 +28,14 @@ impl Page {
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Browser<'a> {
-        let client =
-            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        // Pages are asked for as a browser asks for them.
+        let accept = [(reqwest::header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8".parse().unwrap())];
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(accept.into_iter().collect())
+            .build()
+            .unwrap();
         Browser { app, client }
     }
 
@@ -143,6 +149,12 @@ async fn an_invitation_link_brings_a_new_person_in_through_the_pages() {
     let used = Browser::new(&app).get(&format!("/invitations/{token}")).await;
     assert_eq!(used.status, StatusCode::GONE);
     assert!(used.body.contains("already been used"));
+    assert!(
+        used.body.contains("<h1>This invitation has been used</h1>"),
+        "the heading says what the text says: {}",
+        used.body
+    );
+    assert!(!used.body.contains("expired"), "{}", used.body);
 }
 
 #[tokio::test]
@@ -267,10 +279,18 @@ async fn a_forgotten_password_is_reset_through_the_pages() {
 async fn static_files_are_served_under_their_hash() {
     let app = spawn_app().await;
     let login = Browser::new(&app).get("/login").await;
-    let start = login.body.find("/static/").unwrap();
+    let marker = "<link rel=\"stylesheet\" href=\"";
+    let start = login.body.find(marker).unwrap() + marker.len();
     let path: String = login.body[start..].chars().take_while(|c| *c != '"').collect();
+    assert!(path.starts_with("/static/") && path.ends_with("/app.css"), "{path}");
     let res = app.client.get(app.url(&path)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
     assert!(res.text().await.unwrap().contains(".sidebar"));
+    // A tab of an earlier release still gets today's file, but not to keep.
+    let old = path.replace(path.split('/').nth(2).unwrap(), "0123456789ab");
+    let res = app.client.get(app.url(&old)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    assert_eq!(app.client.get(app.url("/static/x/nothing.js")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod channels;
+pub mod errors;
 pub mod integrations;
 pub mod notifications;
 pub mod search;
@@ -20,7 +21,7 @@ use crate::domain::channels::ChannelKind;
 use crate::domain::workspaces::WorkspaceRights;
 use crate::error::AppError;
 use crate::http::auth::{self, Auth};
-use crate::views::pages::{Layout, Nav, NavChannel, NavWorkspace, NoticePage};
+use crate::views::pages::{Layout, Nav, NavChannel, NavWorkspace};
 use crate::views::{self, assets};
 
 /// An error on a page: sign in first, or an error page.
@@ -57,27 +58,7 @@ impl ResponseError for PageError {
         match self {
             PageError::SignIn { next } => redirect(&format!("/login?next={}", encode(next))),
             PageError::App(AppError::Unauthenticated(_)) => redirect("/login"),
-            PageError::App(e) => {
-                if let AppError::Unexpected(cause) = e {
-                    tracing::error!(error = ?cause, "page failed");
-                }
-                let heading = match e.status() {
-                    404 => "Not found",
-                    403 => "Not allowed",
-                    410 => "This link has expired",
-                    429 => "Slow down",
-                    400 | 413 | 415 | 422 => "That did not work",
-                    _ => "Something went wrong",
-                };
-                let page = NoticePage {
-                    layout: Layout::new(heading),
-                    heading: heading.into(),
-                    message: e.problem().message,
-                    link: Some(("/".into(), "Go to hearth".into())),
-                };
-                let body = views::render(&page).unwrap_or_else(|_| e.problem().message);
-                HttpResponse::build(e.status_code()).content_type("text/html; charset=utf-8").body(body)
-            }
+            PageError::App(e) => errors::card(e),
         }
     }
 }
@@ -271,21 +252,26 @@ pub async fn viewer_css(id: web::Path<i64>) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
         .body(format!(
             ".msg[data-author=\"{id}\"] .own{{display:inline}} \
-             .mention[data-user-id=\"{id}\"]{{background:#fff3c4;color:#6b4e00}}\n"
+             .mention[data-user-id=\"{id}\"]{{background:var(--mention-me-bg);color:var(--mention-me-fg)}} \
+             .reaction[data-users~=\"{id}\"]{{background:var(--reaction-mine-bg);border-color:var(--accent)}}\n"
         ))
 }
 
 /// How much of a long list a page shows: the first page the API would give, at its largest.
 pub const SHOWN: crate::domain::Paging = crate::domain::Paging { offset: 0, limit: crate::domain::Paging::MAX };
 
-/// Compiled-in static files under their content hash; cached for a year.
+/// Compiled-in static files under their content hash, cached for a year. A page of an
+/// earlier release (a tab left open over an upgrade) still gets today's files, uncached.
 #[get("/static/{hash}/{file}")]
 pub async fn static_file(path: web::Path<(String, String)>) -> HttpResponse {
-    let (_, name) = path.into_inner();
+    let (hash, name) = path.into_inner();
     match assets::file(&name) {
         Some((body, content_type)) => HttpResponse::Ok()
             .content_type(content_type)
-            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .insert_header((
+                header::CACHE_CONTROL,
+                if assets::is_current(&hash) { "public, max-age=31536000, immutable" } else { "no-cache" },
+            ))
             .body(body),
         None => HttpResponse::NotFound().finish(),
     }

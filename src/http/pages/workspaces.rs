@@ -111,6 +111,7 @@ async fn members_page(
                 email: i.email,
                 role: i.role.as_str(),
                 expires_at: i.expires_at.0.format("%Y-%m-%d").to_string(),
+                expires_iso: i.expires_at.0.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             })
             .collect(),
         role_choices: assignable_roles(role).into_iter().map(Role::as_str).collect(),

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::http::body::TextForm;
 use crate::http::pages::{PageResult, PageUser, SHOWN, html_status, redirect};
 use crate::http::uploads;
-use crate::views::messages::rows;
+use crate::views::messages::{rows, rows_marking_unread};
 use crate::views::pages::{ChannelPage, RowView, ThreadView};
 use crate::wire;
 
@@ -33,6 +33,7 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
     let mut oldest_first = history.messages;
     oldest_first.reverse();
     let title = title_of(&channel, actor.id());
+    let read = channel.membership.as_ref().map(|m| (m.last_read_message_id, actor.id()));
     let thread = thread.map(|messages::Thread { root, replies }| {
         let can_reply = rights.post && !root.deleted;
         let root_id = root.id;
@@ -53,12 +54,13 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
         layout,
         channel_id: id,
         name: channel.name.clone().unwrap_or_default(),
+        topic_html: crate::domain::messages::render_topic(&channel.topic, &slug),
         topic: channel.topic.clone(),
         is_dm: channel.name.is_none(),
         rights,
         archived: channel.archived,
         member_count,
-        rows: rows(&oldest_first, &slug).into_iter().map(RowView::from).collect(),
+        rows: rows_marking_unread(&oldest_first, &slug, read).into_iter().map(RowView::from).collect(),
         has_older: history.has_more_before,
         has_newer: history.has_more_after,
         oldest_id: oldest_first.first().map(|m| m.id).unwrap_or(0),
@@ -67,6 +69,7 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
         client_msg_id: new_client_msg_id(),
         draft: show.draft,
         max_chars: state.settings.limits.max_message_chars,
+        formatting: crate::domain::messages::FORMATTING_HINT,
         thread,
         title,
         ws: slug,
