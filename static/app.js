@@ -1317,20 +1317,21 @@ function wireTheme() {
   const bottom = document.querySelector(".sidebar .bottom");
   if (!bottom) return;
   const button = Object.assign(document.createElement("button"), { type: "button", className: "link side-note theme-toggle" });
+  const system = matchMedia("(prefers-color-scheme: dark)");
+  const isDark = () => document.documentElement.dataset.theme === "dark" || (!document.documentElement.dataset.theme && system.matches);
   const paint = () => {
-    const dark = document.documentElement.dataset.theme === "dark" || (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
+    const dark = isDark();
     button.innerHTML = icon(dark ? "sun" : "moon");
     button.append(dark ? " Light theme" : " Dark theme");
-    button.setAttribute("aria-pressed", String(dark));
   };
   button.addEventListener("click", () => {
-    const dark = button.getAttribute("aria-pressed") === "true";
-    document.documentElement.dataset.theme = dark ? "light" : "dark";
+    document.documentElement.dataset.theme = isDark() ? "light" : "dark";
     try {
       localStorage.setItem("hearth.theme", document.documentElement.dataset.theme);
     } catch {}
     paint();
   });
+  system.addEventListener("change", paint);
   paint();
   bottom.append(button);
 }

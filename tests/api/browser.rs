@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::channels::channel_id;
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
-fn enabled() -> bool {
+pub(crate) fn enabled() -> bool {
     if std::env::var("HEARTH_E2E").as_deref() == Ok("1") {
         return true;
     }
@@ -22,14 +22,19 @@ fn enabled() -> bool {
 
 /// Chromium driven through chromedriver, in its own process group so that nothing outlives
 /// the test.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    pub(crate) async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// A browser with extra Chromium flags (`--blink-settings=scriptEnabled=false`).
+    pub(crate) async fn start_with(extra: &[&str]) -> Browser {
         let mut driver = Command::new("chromedriver")
             .args(["--port=0", "--log-level=WARNING"])
             .stdout(Stdio::piped())
@@ -48,20 +53,31 @@ impl Browser {
         });
         let port = rx.recv_timeout(Duration::from_secs(10)).expect("chromedriver says its port");
         let profile = tempfile::tempdir().unwrap();
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--window-size=1280,800",
+            // A microphone that plays a tone, granted without asking.
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .map(str::to_owned)
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": "/usr/bin/chromium", "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-extensions", "--window-size=1280,800",
-                // A microphone that plays a tone, granted without asking.
-                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]}),
-        );
+        caps.insert("goog:chromeOptions".into(), json!({ "binary": "/usr/bin/chromium", "args": args }));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -70,7 +86,7 @@ impl Browser {
         Browser { client, driver, _profile: profile }
     }
 
-    async fn sign_in(&self, app: &TestApp, login: &str) {
+    pub(crate) async fn sign_in(&self, app: &TestApp, login: &str) {
         let c = &self.client;
         c.goto(&app.url("/login")).await.unwrap();
         c.find(Locator::Css("#login")).await.unwrap().send_keys(login).await.unwrap();
@@ -79,7 +95,7 @@ impl Browser {
     }
 
     /// A browser signed in as `login`, its page live (connected over the WebSocket).
-    async fn live(app: &TestApp, login: &str) -> Browser {
+    pub(crate) async fn live(app: &TestApp, login: &str) -> Browser {
         let browser = Browser::start().await;
         browser.sign_in(app, login).await;
         browser.until("the live connection", "return document.body.dataset.live === '1'").await;
@@ -87,7 +103,7 @@ impl Browser {
     }
 
     /// Waits (at most 10 s) until a script returns true.
-    async fn until(&self, what: &str, script: &str) {
+    pub(crate) async fn until(&self, what: &str, script: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             let v = self.client.execute(script, vec![]).await.unwrap();
@@ -99,11 +115,84 @@ impl Browser {
         }
     }
 
-    async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         if let Ok(png) = self.client.screenshot().await {
             let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
             let _ = std::fs::write(dir.join(format!("{name}.png")), png);
         }
+    }
+}
+
+/// A DevTools command through chromedriver (`Emulation.setDeviceMetricsOverride`, …).
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "cmd": self.0, "params": self.1 }).to_string()))
+    }
+}
+
+impl Browser {
+    /// Runs a DevTools command in this browser.
+    pub(crate) async fn cdp(&self, cmd: &'static str, params: serde_json::Value) {
+        self.client.issue_cmd(Cdp(cmd, params)).await.unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    }
+
+    /// A phone: 390 × 844 CSS pixels, touch, at three device pixels per pixel.
+    pub(crate) async fn phone(&self) {
+        let metrics = json!({ "width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": true });
+        self.cdp("Emulation.setDeviceMetricsOverride", metrics).await;
+        self.cdp("Emulation.setTouchEmulationEnabled", json!({ "enabled": true, "maxTouchPoints": 5 })).await;
+    }
+
+    /// The system's colour scheme as the page sees it: `light` or `dark`.
+    pub(crate) async fn color_scheme(&self, scheme: &str) {
+        let features = json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+        self.cdp("Emulation.setEmulatedMedia", features).await;
+    }
+
+    /// axe-core's serious and critical violations on the page as it is (WCAG 2.1 A and AA),
+    /// as `rule: what (where)` lines. axe-core comes from npm (`tests/e2e-assets`), injected
+    /// by the test, never shipped.
+    pub(crate) async fn accessibility_violations(&self) -> Vec<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e-assets/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(path).expect("axe-core is installed (npm ci --prefix tests/e2e-assets)");
+        self.client.execute(&axe, vec![]).await.unwrap();
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })\
+                   .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                     .map(v => `${v.id}: ${v.help} (${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`)))\
+                   .catch(e => done([`axe failed: ${e}`]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(found).unwrap()
+    }
+
+    /// Points at an element with the mouse (scrolled into view first).
+    pub(crate) async fn hover(&self, css: &str) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        self.client
+            .execute("arguments[0].scrollIntoView({ block: 'center' })", vec![serde_json::to_value(&el).unwrap()])
+            .await
+            .unwrap();
+        let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: el,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        self.client.perform_actions(mouse).await.unwrap();
     }
 }
 
