@@ -1336,6 +1336,25 @@ function wireTheme() {
   bottom.append(button);
 }
 
+/** A form's error goes beside the field it is about (the page puts it at the top, where it
+ * is without scripts), and that field is marked invalid and focused. */
+function placeFieldError() {
+  const banner = document.querySelector(".error[data-field]");
+  if (!banner) return;
+  const field = banner.dataset.field
+    .split(" ")
+    .map((name) => document.querySelector(`main [name="${CSS.escape(name)}"]:not([type=hidden])`))
+    .find(Boolean);
+  if (!field) return;
+  const note = Object.assign(document.createElement("p"), { className: "field-error", id: `${field.name}-error`, textContent: banner.textContent });
+  note.setAttribute("role", "alert");
+  field.after(note);
+  field.setAttribute("aria-invalid", "true");
+  field.setAttribute("aria-describedby", [field.getAttribute("aria-describedby"), note.id].filter(Boolean).join(" "));
+  banner.remove();
+  field.focus();
+}
+
 /** On a channel, the composer has the focus (not on a touch screen: no keyboard pops up). */
 function focusComposer() {
   const area = document.querySelector(".conversation textarea[data-composer]");
@@ -1355,6 +1374,7 @@ wireKeyboard();
 wireInfiniteScroll();
 wireTheme();
 focusComposer();
+placeFieldError();
 if (ws && channelId) import("./switcher.js").then(({ rememberVisit }) => rememberVisit(ws, channelId)).catch(() => {});
 offerNotifications();
 markRead();

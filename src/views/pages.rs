@@ -3,6 +3,7 @@
 use askama::Template;
 
 use super::assets;
+use crate::domain::Code;
 
 /// What every page's frame needs.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +24,9 @@ pub struct Layout {
     pub csrf: String,
     pub nav: Option<Nav>,
     pub error: Option<String>,
+    /// The form fields the error is about, by name, most likely first (space-separated):
+    /// the page script shows the error beside the first one the page has.
+    pub error_field: &'static str,
     pub notice: Option<String>,
     /// The query in the search box (on the results page).
     pub search: String,
@@ -32,6 +36,35 @@ pub struct Layout {
 impl Layout {
     pub fn new(title: impl Into<String>) -> Layout {
         Layout { title: title.into(), css: assets::css_path(), js: assets::js_path(), ..Layout::default() }
+    }
+
+    /// Shows a form's error, beside the field it is about when there is one.
+    pub fn fail(&mut self, e: &crate::error::AppError) {
+        let problem = e.problem();
+        self.error = Some(problem.message);
+        self.error_field = field_of(problem.code);
+    }
+}
+
+/// Which form fields an error is about.
+fn field_of(code: Code) -> &'static str {
+    match code {
+        Code::InvalidChannelName | Code::ChannelNameTaken | Code::InvalidWorkspaceName | Code::InvalidTokenName => {
+            "name"
+        }
+        Code::InvalidWorkspaceSlug | Code::WorkspaceSlugTaken => "slug",
+        Code::InvalidEmail | Code::EmailTaken => "email",
+        Code::InvalidUsername | Code::UsernameTaken => "username",
+        Code::InvalidDisplayName => "display_name",
+        Code::WrongPassword => "current_password password",
+        Code::InvalidPassword | Code::WeakPassword => "new_password password",
+        Code::InvalidLogin => "login",
+        Code::InvalidTopic => "topic purpose",
+        Code::InvalidTimeZone => "time_zone",
+        Code::InvalidDigestHour => "digest_hour",
+        Code::TextTooLong | Code::EmptyMessage => "text",
+        Code::InvalidInvitationRole | Code::InvalidRole => "role",
+        _ => "",
     }
 }
 

@@ -539,3 +539,53 @@ async fn posting_replying_reacting_and_editing_work_with_scripts_off() {
     );
     browser.screenshot("no-javascript-channel").await;
 }
+
+#[tokio::test]
+async fn a_forms_error_is_shown_beside_its_field_and_a_reply_sent_to_the_channel_unticks_the_box() {
+    if !enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let general = channel_id(&app, &admin, "general").await;
+    let root = post(&app, &admin, general, "a thread").await;
+    let browser = Browser::live(&app, "admin").await;
+
+    browser.client.goto(&app.url("/w/acme/channels/new")).await.unwrap();
+    type_in(&browser, "#name", "bad/name").await;
+    click(&browser, "main form button[type=submit]").await;
+    browser
+        .until(
+            "the error beside the name",
+            "const f = document.querySelector('#name'), e = f?.nextElementSibling;\
+             return !!e && e.classList.contains('field-error') && e.textContent.includes('Channel names can only contain')\
+               && f.getAttribute('aria-invalid') === 'true' && document.activeElement === f && !document.querySelector('main > .error');",
+        )
+        .await;
+    browser.screenshot("form-error-beside-its-field").await;
+
+    browser.client.goto(&app.url(&format!("/w/acme/c/{general}/t/{}", root["id"]))).await.unwrap();
+    browser
+        .until("the live thread", "return document.body.dataset.live === '1' && !!document.querySelector('#reply')")
+        .await;
+    click(&browser, ".thread-pane input[name=also_send_to_channel]").await;
+    type_in(&browser, "#reply", &format!("also in the channel{ENTER}")).await;
+    browser
+        .until(
+            "the reply in the channel, the box unticked",
+            "return [...document.querySelectorAll('.conversation article.msg')].some(m => m.textContent.includes('also in the channel'))\
+               && !document.querySelector('.thread-pane input[name=also_send_to_channel]').checked",
+        )
+        .await;
+    // The time beside a follow-up message stays on one line.
+    let follow = post(&app, &admin, general, "a follow-up").await;
+    let css = format!("#m{}", follow["id"]);
+    browser.until("the follow-up", &format!("return !!document.querySelector('{css}.continued')")).await;
+    browser.hover(&css).await;
+    let height = script(
+        &browser,
+        &format!("return document.querySelector('{css} .msg-time-hover').getBoundingClientRect().height"),
+    )
+    .await;
+    assert!(height.as_f64().unwrap() < 22.0, "one line: {height}");
+}

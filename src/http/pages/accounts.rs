@@ -74,7 +74,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form
             | AppError::RateLimited { .. }),
         ) => {
             let mut layout = Layout::new("Sign in");
-            layout.error = Some(e.problem().message);
+            layout.fail(&e);
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
             html_status(status, &LoginPage { layout, next, login: form.login.clone() })
         }
@@ -140,7 +140,7 @@ pub async fn signup(state: web::Data<AppState>, req: HttpRequest, form: web::For
             let first_account = accounts::first_run(&state).await?;
             let invite_token = f.invite_token.unwrap_or_default();
             let mut layout = Layout::new("Sign up");
-            layout.error = Some(e.problem().message);
+            layout.fail(&e);
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             html_status(
                 status,
@@ -199,7 +199,7 @@ pub async fn password_reset_request(
         Ok(()) => Ok(redirect("/login?done=reset-sent")),
         Err(e @ AppError::Invalid(_)) => {
             let mut layout = Layout::new("Reset your password");
-            layout.error = Some(e.problem().message);
+            layout.fail(&e);
             html_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordResetRequestPage { layout })
         }
         Err(e) => Err(e.into()),
@@ -234,7 +234,7 @@ pub async fn password_reset(
         Err(e @ AppError::Invalid(_)) => {
             let user = accounts::check_password_reset(&state, &token).await?;
             let mut layout = Layout::new("Choose a new password");
-            layout.error = Some(e.problem().message);
+            layout.fail(&e);
             html_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &PasswordResetPage { layout, token: token.into_inner(), username: user.username },
@@ -247,12 +247,14 @@ pub async fn password_reset(
 async fn account_page(
     state: &AppState,
     user: &PageUser,
-    error: Option<String>,
+    error: Option<&AppError>,
     notice: Option<String>,
     new_token: Option<String>,
 ) -> PageResult {
     let mut layout = layout_for(state, &user.0, "Your account", None).await?;
-    layout.error = error;
+    if let Some(e) = error {
+        layout.fail(e);
+    }
     layout.notice = notice;
     let tokens = tokens::list(state, &user.0.actor)
         .await?
@@ -300,7 +302,7 @@ pub(super) async fn account_error(state: &AppState, user: &PageUser, e: AppError
     match e {
         AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_) | AppError::NotFound(_) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let mut res = account_page(state, user, Some(e.problem().message), None, None).await?;
+            let mut res = account_page(state, user, Some(&e), None, None).await?;
             *res.status_mut() = status;
             Ok(res)
         }

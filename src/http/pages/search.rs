@@ -71,7 +71,7 @@ pub async fn search_page(
             html(&page)
         }
         Err(e @ AppError::Malformed(_)) => {
-            page.layout.error = Some(e.problem().message);
+            page.layout.fail(&e);
             html_status(StatusCode::BAD_REQUEST, &page)
         }
         Err(e) => Err(e.into()),

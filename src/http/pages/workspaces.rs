@@ -39,7 +39,7 @@ pub async fn create(state: web::Data<AppState>, user: PageUser, form: web::Form<
         Ok(ws) => Ok(redirect(&format!("/w/{}", ws.slug))),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
             let mut layout = layout_for(&state, &user.0, "Create a workspace", None).await?;
-            layout.error = Some(e.problem().message);
+            layout.fail(&e);
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             html_status(status, &WorkspaceNewPage { layout, name: form.name.clone(), slug: form.slug.clone() })
         }
@@ -75,7 +75,7 @@ async fn members_page(
     state: &AppState,
     user: &PageUser,
     slug: &str,
-    error: Option<String>,
+    error: Option<&AppError>,
     notice: Option<String>,
 ) -> PageResult {
     let actor = &user.0.actor;
@@ -85,7 +85,9 @@ async fn members_page(
     let members = workspaces::members(state, actor, slug, super::SHOWN).await?.items;
     let invitations = if rights.administer { invitations::list_pending(state, actor, slug).await? } else { Vec::new() };
     let mut layout = layout_for(state, &user.0, &format!("{}: members", workspace.name), Some(&workspace.slug)).await?;
-    layout.error = error;
+    if let Some(e) = error {
+        layout.fail(e);
+    }
     layout.notice = notice;
     let page = MembersPage {
         layout,
@@ -125,7 +127,7 @@ async fn members_error(state: &AppState, user: &PageUser, slug: &str, e: AppErro
     match e {
         AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let mut res = members_page(state, user, slug, Some(e.problem().message), None).await?;
+            let mut res = members_page(state, user, slug, Some(&e), None).await?;
             *res.status_mut() = status;
             Ok(res)
         }

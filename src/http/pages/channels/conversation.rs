@@ -50,6 +50,8 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
     layout.app_class = "channel-view";
     layout.seq = Some(seq);
     layout.error = show.error;
+    // What the page refuses here is what was posted with its composer.
+    layout.error_field = if layout.error.is_some() { "text" } else { "" };
     let page = ChannelPage {
         layout,
         channel_id: id,

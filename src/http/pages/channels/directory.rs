@@ -45,7 +45,7 @@ pub async fn create_channel(
         Ok(c) => Ok(redirect(&format!("/w/{ws}/c/{}", c.id))),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
             let mut layout = conversation_layout(&state, &user, "Create a channel", &ws, None).await?;
-            layout.error = Some(e.problem().message);
+            layout.fail(&e);
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             let page = ChannelNewPage {
                 layout,
