@@ -179,12 +179,11 @@ async fn a_direct_message_added_live_shows_presence_and_pills_toggle_and_say_who
         .until("who reacted", &format!("return document.querySelector('{pill}').title === 'bob reacted with :tada:'"))
         .await;
     click(&browser, &pill).await;
-    let mine = eventually("my reaction added", async || {
+    eventually("my reaction added", async || {
         let r = &message(&app, &admin, m["id"].as_i64().unwrap()).await["reactions"][0];
         (r["count"] == 2).then_some(())
     })
     .await;
-    let _ = mine;
     browser
         .until("the pill counts two", &format!("return document.querySelector('{pill} .count').textContent === '2'"))
         .await;
