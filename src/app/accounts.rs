@@ -312,20 +312,6 @@ pub async fn login(
     Ok((user, sessions::sign_session(state, &session)))
 }
 
-/// Changes the display name; every workspace the person is in hears of it.
-pub async fn update_profile(state: &AppState, actor: &Actor, display_name: &str) -> Result<UserRow, AppError> {
-    let name = DisplayName::parse(display_name)?;
-    let user_id = actor.id();
-    state
-        .db
-        .write(move |tx| {
-            let user = UserRow::set_display_name(tx, user_id, name.as_str(), db::now())?;
-            user_updated(tx, &user)?;
-            Ok(user)
-        })
-        .await
-}
-
 /// Tells every workspace the person is in that their profile changed.
 pub(super) fn user_updated(tx: &mut Tx<'_>, user: &UserRow) -> Result<(), AppError> {
     let data = EventData::UserUpdated { user: wire::User::from(user) };

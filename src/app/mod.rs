@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod messages;
 pub mod notifications;
 pub mod outgoing;
+pub mod profiles;
 pub mod reactions;
 pub mod read_state;
 pub mod replies;

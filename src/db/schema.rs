@@ -19,6 +19,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         is_bot -> Bool,
+        title -> Text,
+        status_emoji -> Text,
+        status_text -> Text,
+        status_expires_at -> Nullable<Timestamp>,
+        avatar_key -> Nullable<Text>,
     }
 }
 

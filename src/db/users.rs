@@ -21,6 +21,14 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
     /// A bot user: no password, never signs in, acts only through its bot token.
     pub is_bot: bool,
+    /// What they do, shown on their profile.
+    pub title: String,
+    /// A custom status: an emoji's shortcode and a few words, until `status_expires_at`.
+    pub status_emoji: String,
+    pub status_text: String,
+    pub status_expires_at: Option<NaiveDateTime>,
+    /// The storage key of their picture (a 256-pixel square JPEG), if they gave one.
+    pub avatar_key: Option<String>,
 }
 
 /// The columns of `UserRow`, in order (the multi-backend connection cannot derive them).
@@ -35,6 +43,11 @@ pub const COLUMNS: (
     users::created_at,
     users::updated_at,
     users::is_bot,
+    users::title,
+    users::status_emoji,
+    users::status_text,
+    users::status_expires_at,
+    users::avatar_key,
 ) = (
     u::id,
     u::username,
@@ -46,7 +59,21 @@ pub const COLUMNS: (
     u::created_at,
     u::updated_at,
     u::is_bot,
+    u::title,
+    u::status_emoji,
+    u::status_text,
+    u::status_expires_at,
+    u::avatar_key,
 );
+
+/// A profile as it is to be saved.
+#[derive(Debug)]
+pub struct ProfileChange<'a> {
+    pub title: &'a str,
+    pub status_emoji: &'a str,
+    pub status_text: &'a str,
+    pub status_expires_at: Option<NaiveDateTime>,
+}
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -80,6 +107,11 @@ impl std::fmt::Debug for UserRow {
             created_at,
             updated_at,
             is_bot,
+            title,
+            status_emoji,
+            status_text,
+            status_expires_at,
+            avatar_key,
         } = self;
         f.debug_struct("UserRow")
             .field("id", id)
@@ -92,6 +124,11 @@ impl std::fmt::Debug for UserRow {
             .field("created_at", created_at)
             .field("updated_at", updated_at)
             .field("is_bot", is_bot)
+            .field("title", title)
+            .field("status_emoji", status_emoji)
+            .field("status_text", status_text)
+            .field("status_expires_at", status_expires_at)
+            .field("avatar_key", avatar_key)
             .finish()
     }
 }
@@ -99,6 +136,10 @@ impl std::fmt::Debug for UserRow {
 impl UserRow {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<UserRow> {
         u::users.find(id).select(COLUMNS).first(conn)
+    }
+
+    pub fn find_optional(conn: &mut Conn, id: i64) -> QueryResult<Option<UserRow>> {
+        u::users.find(id).select(COLUMNS).first(conn).optional()
     }
 
     /// The accounts with these ids (in no particular order).
@@ -181,6 +222,33 @@ impl UserRow {
             .get_result(conn)
     }
 
+    /// Sets the profile beyond the name: title and custom status.
+    pub fn set_profile(
+        conn: &mut Conn,
+        id: i64,
+        profile: &ProfileChange<'_>,
+        at: NaiveDateTime,
+    ) -> QueryResult<UserRow> {
+        diesel::update(u::users.find(id))
+            .set((
+                u::title.eq(profile.title),
+                u::status_emoji.eq(profile.status_emoji),
+                u::status_text.eq(profile.status_text),
+                u::status_expires_at.eq(profile.status_expires_at),
+                u::updated_at.eq(at),
+            ))
+            .returning(COLUMNS)
+            .get_result(conn)
+    }
+
+    /// Sets (or with `None` takes away) the picture; answers the row as it is now.
+    pub fn set_avatar(conn: &mut Conn, id: i64, key: Option<&str>, at: NaiveDateTime) -> QueryResult<UserRow> {
+        diesel::update(u::users.find(id))
+            .set((u::avatar_key.eq(key), u::updated_at.eq(at)))
+            .returning(COLUMNS)
+            .get_result(conn)
+    }
+
     pub fn set_password_hash(conn: &mut Conn, id: i64, hash: &str, at: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(u::users.find(id)).set((u::password_hash.eq(hash), u::updated_at.eq(at))).execute(conn)
     }
@@ -208,6 +276,11 @@ mod tests {
             created_at: now,
             updated_at: now,
             is_bot: false,
+            title: String::new(),
+            status_emoji: String::new(),
+            status_text: String::new(),
+            status_expires_at: None,
+            avatar_key: None,
         };
         let actor = crate::app::Actor { user, credential: crate::app::Credential::Session(2) };
         let shown = format!("{actor:?}");

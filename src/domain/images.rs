@@ -221,6 +221,42 @@ fn strip_exif_gps(t: &mut [u8]) -> bool {
     true
 }
 
+/// The side of a person's picture, in pixels (shown at 36 and smaller, sharp on dense screens).
+pub const AVATAR_SIDE: u32 = 256;
+
+/// A person's picture made from an uploaded image: its orientation applied, the largest
+/// square in its middle, scaled to `AVATAR_SIDE`, on white where it was transparent, as a
+/// JPEG. `None` when it is not a picture that decodes within the limits.
+pub fn avatar(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut decoder = decoder(bytes)?;
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 || decoder.total_bytes() > MAX_DECODED_BYTES {
+        return None;
+    }
+    let orientation = decoder.orientation().ok();
+    let mut picture = DynamicImage::from_decoder(decoder).ok()?;
+    if let Some(orientation) = orientation {
+        picture.apply_orientation(orientation);
+    }
+    let side = picture.width().min(picture.height());
+    let square = picture.crop_imm((picture.width() - side) / 2, (picture.height() - side) / 2, side, side);
+    let small = square.resize_exact(AVATAR_SIDE, AVATAR_SIDE, image::imageops::FilterType::Lanczos3).to_rgba8();
+    let mut flat = image::RgbImage::new(AVATAR_SIDE, AVATAR_SIDE);
+    for (to, from) in flat.pixels_mut().zip(small.pixels()) {
+        let [r, g, b, a] = from.0;
+        let over_white = |c: u8| {
+            let mixed = (u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255;
+            u8::try_from(mixed).unwrap_or(u8::MAX)
+        };
+        *to = image::Rgb([over_white(r), over_white(g), over_white(b)]);
+    }
+    let mut out = Vec::new();
+    DynamicImage::ImageRgb8(flat)
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85))
+        .ok()?;
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,7 +146,16 @@ mod tests {
     use crate::wire::Time;
 
     fn user() -> User {
-        User { id: 7, username: "bob".into(), display_name: "Bob".into(), deactivated: false, is_bot: false }
+        User {
+            id: 7,
+            username: "bob".into(),
+            display_name: "Bob".into(),
+            deactivated: false,
+            is_bot: false,
+            title: String::new(),
+            status: None,
+            avatar_url: None,
+        }
     }
 
     fn message() -> Message {

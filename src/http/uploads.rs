@@ -175,6 +175,11 @@ async fn store(state: &AppState, prefix: &str, field: &mut Field, max: u64) -> R
 
 /// A small text field, whole.
 async fn small(field: &mut Field, limit: usize) -> Result<String, AppError> {
+    let bytes = whole(field, limit).await?;
+    String::from_utf8(bytes).map_err(|_| AppError::malformed(Code::InvalidBody, "Text fields must be UTF-8."))
+}
+
+async fn whole(field: &mut Field, limit: usize) -> Result<Vec<u8>, AppError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
         if bytes.len() + chunk.len() > limit {
@@ -182,5 +187,31 @@ async fn small(field: &mut Field, limit: usize) -> Result<String, AppError> {
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| AppError::malformed(Code::InvalidBody, "Text fields must be UTF-8."))
+    Ok(bytes)
+}
+
+/// Reads a form of one small file (a profile picture) into memory: its bytes, and the
+/// page form's CSRF token if it has one (checked by `before_file` before the file is read).
+pub async fn one_file(
+    mut form: Multipart,
+    limit: usize,
+    before_file: impl Fn(&str) -> Result<(), AppError>,
+) -> Result<Vec<u8>, AppError> {
+    let mut csrf = String::new();
+    let mut file = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| multipart_error(&e))?;
+        match field.name().unwrap_or("") {
+            "file" if file.is_none() => {
+                before_file(&csrf)?;
+                file = Some(whole(&mut field, limit).await.map_err(|_| too_large(limit as u64))?);
+            }
+            "csrf_token" => csrf = small(&mut field, BODY_LIMIT).await?,
+            _ => {
+                small(&mut field, BODY_LIMIT).await?;
+            }
+        }
+    }
+    file.filter(|f| !f.is_empty())
+        .ok_or_else(|| AppError::malformed(Code::NoFile, "Attach a picture, in a field named \"file\"."))
 }

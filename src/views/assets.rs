@@ -13,11 +13,14 @@ pub const APP_JS: &str = include_str!("../../static/app.js");
 
 /// Every file by name, with its media type. `emoji.json` is made from the emoji table the
 /// server renders with, so the picker offers exactly what messages show.
-const FILES: [(&str, &str, &str); 7] = [
+const FILES: [(&str, &str, &str); 10] = [
     ("theme.js", include_str!("../../static/theme.js"), "text/javascript; charset=utf-8"),
     ("app.css", APP_CSS, "text/css; charset=utf-8"),
     ("app.js", APP_JS, "text/javascript; charset=utf-8"),
     ("actions.js", include_str!("../../static/actions.js"), "text/javascript; charset=utf-8"),
+    ("files.js", include_str!("../../static/files.js"), "text/javascript; charset=utf-8"),
+    ("navigation.js", include_str!("../../static/navigation.js"), "text/javascript; charset=utf-8"),
+    ("people.js", include_str!("../../static/people.js"), "text/javascript; charset=utf-8"),
     ("picker.js", include_str!("../../static/picker.js"), "text/javascript; charset=utf-8"),
     ("switcher.js", include_str!("../../static/switcher.js"), "text/javascript; charset=utf-8"),
     ("icons.svg", include_str!("../../static/icons.svg"), "image/svg+xml"),
@@ -25,7 +28,7 @@ const FILES: [(&str, &str, &str); 7] = [
 
 fn emoji_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| crate::domain::messages::emoji_catalogue().to_string())
+    JSON.get_or_init(|| crate::domain::emoji::emoji_catalogue().to_string())
 }
 
 /// The web app manifest: installable, with the app's colour and icon.

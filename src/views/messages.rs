@@ -101,6 +101,12 @@ pub struct MessageView {
     pub author_name: String,
     pub username: String,
     pub initial: String,
+    /// The author's picture; without one, the initial on `colour` (one of eight).
+    pub avatar_url: Option<String>,
+    pub colour: u8,
+    /// The author's custom status, shown beside their name.
+    pub status: Option<wire::Status>,
+    pub title: String,
     /// Posted by an integration: shown under its own name, marked, never as a person.
     pub bot: bool,
     pub html: String,
@@ -135,6 +141,10 @@ impl MessageView {
             author_name: m.bot.as_ref().map_or_else(|| m.user.display_name.clone(), |b| b.name.clone()),
             username: m.user.username.clone(),
             initial: initial(m),
+            avatar_url: if m.bot.is_some() { None } else { m.user.avatar_url.clone() },
+            colour: crate::domain::profiles::initials_colour(m.bot.as_ref().map_or(&m.user.display_name, |b| &b.name)),
+            status: if m.bot.is_some() { None } else { m.user.status.clone() },
+            title: if m.bot.is_some() { String::new() } else { m.user.title.clone() },
             bot: m.bot.is_some(),
             html: m.html.clone(),
             created_iso: iso(&m.created_at),

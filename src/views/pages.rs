@@ -260,6 +260,11 @@ pub struct AccountPage {
     pub username: String,
     pub email: String,
     pub display_name: String,
+    pub title: String,
+    pub status: Option<crate::wire::Status>,
+    pub avatar_url: Option<String>,
+    /// How long a status may last, as (value, label).
+    pub status_choices: [(&'static str, &'static str); 6],
     pub tokens: Vec<TokenView>,
     pub new_token: Option<String>,
     /// The email notification choices, as (value, label).

@@ -23,6 +23,7 @@ mod notifications;
 mod outgoing;
 mod pages;
 mod pictures;
+mod profiles;
 mod replies;
 mod schema;
 mod search;

@@ -1,12 +1,11 @@
 //! `/api/v1/auth/…` and `/api/v1/me…`: sign-up, sign-in, sign-out, profile, password,
 //! personal access tokens.
 
-use crate::domain::Code;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::{AppState, accounts, notifications, sessions, tokens};
+use crate::app::{AppState, accounts, notifications, profiles, sessions, tokens};
 use crate::error::AppError;
 use crate::http::auth::{self, ApiUser};
 use crate::http::error::ErrorBody;
@@ -183,9 +182,26 @@ pub async fn me(user: ApiUser) -> web::Json<wire::Me> {
 #[serde(deny_unknown_fields)]
 pub struct MePatch {
     pub display_name: Option<String>,
+    /// What you do; empty clears it.
+    pub title: Option<String>,
+    /// A custom status; `{"emoji": "", "text": ""}` clears it.
+    pub status: Option<StatusPatch>,
 }
 
-/// Change the display name.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPatch {
+    /// A shortcode (`palm_tree`) or the emoji itself; empty for none.
+    #[serde(default)]
+    pub emoji: String,
+    #[serde(default)]
+    pub text: String,
+    /// How long it lasts: `30m`, `1h`, `4h`, `today`, `week`, or `never` (the default).
+    #[serde(default)]
+    pub expires: String,
+}
+
+/// Change your display name, title or custom status.
 #[utoipa::path(tag = "accounts", request_body = MePatch, responses((status = 200, body = wire::Me), (status = 422, body = ErrorBody)))]
 #[patch("/api/v1/me")]
 pub async fn update_me(
@@ -193,11 +209,64 @@ pub async fn update_me(
     user: ApiUser,
     body: web::Json<MePatch>,
 ) -> Result<web::Json<wire::Me>, AppError> {
-    let Some(name) = &body.display_name else {
-        return Err(AppError::invalid(Code::NothingToChange, "Give a display_name to change."));
+    let body = body.into_inner();
+    let patch = profiles::ProfilePatch {
+        display_name: body.display_name,
+        title: body.title,
+        status: body.status.map(|s| (s.emoji, s.text, s.expires)),
     };
-    let row = accounts::update_profile(&state, &user.0, name).await?;
+    let row = profiles::update(&state, &user.0, patch).await?;
     Ok(web::Json(wire::Me::from(&row)))
+}
+
+/// Make a picture your avatar (multipart, field `file`: PNG, JPEG, GIF or WebP up to 10 MB);
+/// it is cropped to its middle square and scaled to 256 pixels.
+#[utoipa::path(tag = "accounts", responses((status = 200, body = wire::Me), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/api/v1/me/avatar")]
+pub async fn set_avatar(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    form: actix_multipart::Multipart,
+) -> Result<web::Json<wire::Me>, AppError> {
+    let bytes = crate::http::uploads::one_file(form, profiles::MAX_AVATAR_BYTES, |_| Ok(())).await?;
+    Ok(web::Json(wire::Me::from(&profiles::set_avatar(&state, &user.0, bytes).await?)))
+}
+
+/// Remove your avatar: your initials are shown instead.
+#[utoipa::path(tag = "accounts", responses((status = 200, body = wire::Me)))]
+#[delete("/api/v1/me/avatar")]
+pub async fn remove_avatar(state: web::Data<AppState>, user: ApiUser) -> Result<web::Json<wire::Me>, AppError> {
+    Ok(web::Json(wire::Me::from(&profiles::remove_avatar(&state, &user.0).await?)))
+}
+
+/// A person's picture, at the address their profile gives (its name changes with it, so it
+/// is kept for good); for people who share a workspace with them.
+#[get("/avatars/{id}/{name}")]
+pub async fn avatar(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, AppError> {
+    use futures_util::TryStreamExt;
+    let (id, name) = path.into_inner();
+    let stored = profiles::avatar(&state, &user.0, id, &name).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, max-age=31536000, immutable"))
+        .no_chunking(stored.size)
+        .streaming(stored.bytes.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))))
+}
+
+/// Someone's profile (title, status, avatar, time zone), for people who share a workspace
+/// with them.
+#[utoipa::path(tag = "accounts", params(("id" = i64, Path)), responses((status = 200, body = wire::Profile), (status = 404, body = ErrorBody)))]
+#[get("/api/v1/users/{id}")]
+pub async fn profile(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<wire::Profile>, AppError> {
+    Ok(web::Json(profiles::profile(&state, &user.0, *id).await?))
 }
 
 /// Your email notification preferences.

@@ -7,9 +7,10 @@ use serde::Deserialize;
 use super::{
     MaybeUser, PageResult, PageUser, check_form_origin, html, html_status, layout_for, notice_for, redirect, safe_next,
 };
-use crate::app::{AppState, accounts, invitations, sessions, tokens};
+use crate::app::{AppState, accounts, invitations, profiles, sessions, tokens};
 use crate::error::AppError;
 use crate::http::auth;
+use crate::http::pages::workspaces::CsrfOnly;
 use crate::views::pages::{
     AccountPage, Layout, LoginPage, NoticePage, PasswordResetPage, PasswordResetRequestPage, SignupPage, TokenView,
     VerifyPage,
@@ -273,6 +274,10 @@ async fn account_page(
         username: u.username.clone(),
         email: u.email.clone(),
         display_name: u.display_name.clone(),
+        title: u.title.clone(),
+        status: crate::wire::Status::of(u),
+        avatar_url: crate::wire::avatar_url(u),
+        status_choices: crate::domain::profiles::Lasts::CHOICES,
         tokens,
         new_token,
         email_choices: [
@@ -315,15 +320,60 @@ pub struct ProfileForm {
     #[serde(default)]
     csrf_token: String,
     display_name: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    status_emoji: Option<String>,
+    #[serde(default)]
+    status_text: Option<String>,
+    #[serde(default)]
+    status_expires: Option<String>,
 }
 
 #[post("/settings/profile")]
 pub async fn update_profile(state: web::Data<AppState>, user: PageUser, form: web::Form<ProfileForm>) -> PageResult {
     user.0.check_form_csrf(&state, &form.csrf_token)?;
-    match accounts::update_profile(&state, &user.0.actor, &form.display_name).await {
+    let form = form.into_inner();
+    let status = match (form.status_emoji, form.status_text) {
+        (None, None) => None,
+        (emoji, text) => {
+            Some((emoji.unwrap_or_default(), text.unwrap_or_default(), form.status_expires.unwrap_or_default()))
+        }
+    };
+    let patch = profiles::ProfilePatch { display_name: Some(form.display_name), title: form.title, status };
+    match profiles::update(&state, &user.0.actor, patch).await {
         Ok(_) => Ok(redirect("/settings?done=saved")),
         Err(e) => account_error(&state, &user, e).await,
     }
+}
+
+/// A new picture from the profile form (multipart: its CSRF token, then the file).
+#[post("/settings/avatar")]
+pub async fn set_avatar(state: web::Data<AppState>, user: PageUser, form: actix_multipart::Multipart) -> PageResult {
+    let read =
+        crate::http::uploads::one_file(form, profiles::MAX_AVATAR_BYTES, |csrf| user.0.check_form_csrf(&state, csrf))
+            .await;
+    let done = match read {
+        Ok(bytes) => profiles::set_avatar(&state, &user.0.actor, bytes).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => Ok(redirect("/settings?done=saved")),
+        Err(e @ (AppError::Invalid(_) | AppError::Malformed(_) | AppError::TooLarge(_))) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let mut res = account_page(&state, &user, Some(&e), None, None).await?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[post("/settings/avatar/remove")]
+pub async fn remove_avatar(state: web::Data<AppState>, user: PageUser, form: web::Form<CsrfOnly>) -> PageResult {
+    user.0.check_form_csrf(&state, &form.csrf_token)?;
+    profiles::remove_avatar(&state, &user.0.actor).await?;
+    Ok(redirect("/settings?done=saved"))
 }
 
 #[derive(Deserialize)]

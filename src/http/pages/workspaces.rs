@@ -249,7 +249,7 @@ pub async fn invitation(state: web::Data<AppState>, user: MaybeUser, token: web:
 #[derive(Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf_token: String,
+    pub csrf_token: String,
 }
 
 #[post("/invitations/{token}/accept")]
