@@ -72,7 +72,11 @@ const nearBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80
  * (with a way to jump there while it is out of sight), else at the newest. */
 function scrollMessages() {
   if (!list) return;
-  const target = location.hash && document.getElementById(location.hash.slice(1));
+  // A permalink's message, named by its hash (or by its path, for a link copied without one).
+  const path = location.pathname.match(/\/m\/(\d+)$/);
+  const named = location.hash.slice(1) || (path ? `m${path[1]}` : "");
+  const target = named ? document.getElementById(named) : null;
+  target?.classList.add("focused");
   const line = list.querySelector(".unread-line");
   if (target) target.scrollIntoView({ block: "center" });
   else list.scrollTop = list.scrollHeight;
@@ -176,7 +180,7 @@ function notify(message, isDm) {
   const n = new Notification(isDm ? from : `${from} mentioned you`, { body: text, tag: `m${message.id}` });
   n.onclick = () => {
     window.focus();
-    location.href = `/w/${ws}/c/${message.channel_id}/m/${message.id}`;
+    location.href = `/w/${ws}/c/${message.channel_id}/m/${message.id}#m${message.id}`;
   };
 }
 
@@ -619,6 +623,12 @@ function source(kind) {
       const hints = await api("GET", `/api/v1/workspaces/${ws}/command-hints`);
       return hints.map((c) => ({ insert: `/${c.name} `, label: `/${c.name}`, hint: [c.usage_hint, c.description].filter(Boolean).join(" — ") }));
     }
+    if (kind === ":") {
+      // The picker's catalogue: every emoji the renderer knows, by shortcode.
+      const res = await fetch(new URL("./emoji.json", import.meta.url).href, { credentials: "same-origin" });
+      const data = await res.json();
+      return data.groups.flatMap((g) => g.emoji.map(([glyph, code, name]) => ({ insert: `:${code}: `, label: `:${code}:`, glyph, hint: name })));
+    }
     if (kind === "@") {
       const page = await api("GET", `/api/v1/workspaces/${ws}/members?limit=200`);
       return (page.members ?? []).filter((m) => !m.deactivated).map((m) => ({ insert: `@${m.user.username} `, label: `@${m.user.username}`, hint: m.user.display_name + (m.user.is_bot ? " · app" : "") }));
@@ -653,6 +663,7 @@ function wireSuggestions(area) {
         const li = document.createElement("li");
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", String(i === chosen));
+        if (it.glyph) li.append(`${it.glyph} `);
         li.append(it.label);
         const hint = document.createElement("span");
         hint.className = "hint";
@@ -679,14 +690,19 @@ function wireSuggestions(area) {
   area.addEventListener("input", async () => {
     const end = area.selectionStart;
     const before = area.value.slice(0, end);
-    const m = before.match(/^\/[\w-]*$/) ?? before.match(/(?:^|\s)([@#][\w.-]*)$/);
+    // Commands at the start; @people and #channels anywhere; :emoji: after two letters (so
+    // that a time such as 10:30 suggests nothing).
+    const m = before.match(/^\/[\w-]*$/) ?? before.match(/(?:^|\s)([@#][\w.-]*)$/) ?? before.match(/(?:^|\s)(:[\w+-]{2,})$/);
     if (!m || !ws) return close();
     const typed = m[1] ?? m[0];
     const kind = typed[0];
     const found = await source(kind);
     if (area.value.slice(0, area.selectionStart) !== before) return;
     const q = typed.slice(1).toLowerCase();
-    items = found.filter((it) => it.label.slice(1).toLowerCase().startsWith(q)).slice(0, 8);
+    const prefix = found.filter((it) => it.label.slice(1).toLowerCase().startsWith(q));
+    // Emoji are many: those whose shortcode has the letters elsewhere come after.
+    const inside = kind === ":" && prefix.length < 8 ? found.filter((it) => !it.label.slice(1).toLowerCase().startsWith(q) && it.label.includes(q)) : [];
+    items = [...prefix, ...inside].slice(0, 8);
     chosen = 0;
     word = { start: end - typed.length, end };
     paint();
@@ -869,7 +885,7 @@ function wireSearch() {
     if (s.people.length) panel.append(heading("People"));
     for (const p of s.people) panel.append(link(`/w/${ws}/search?q=${encodeURIComponent(`from:@${p.username}`)}`, undefined, `${p.display_name} @${p.username}`));
     if (s.messages.length) panel.append(heading("Messages"));
-    for (const m of s.messages) panel.append(link(`/w/${ws}/c/${m.message.channel_id}/m/${m.message.id}`, m.highlight));
+    for (const m of s.messages) panel.append(link(`/w/${ws}/c/${m.message.channel_id}/m/${m.message.id}#m${m.message.id}`, m.highlight));
     if (s.incomplete && !s.messages.length) panel.append(heading("Keep typing…"));
     panel.append(link(`/w/${ws}/search?q=${encodeURIComponent(q)}`, undefined, `Search for “${q}”`));
     panel.hidden = false;

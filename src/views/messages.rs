@@ -169,7 +169,7 @@ impl MessageView {
                 })
                 .collect(),
             files: m.files.iter().map(FileView::new).collect(),
-            permalink: format!("/w/{ws}/c/{}/m/{}", m.channel_id, m.id),
+            permalink: format!("/w/{ws}/c/{}/m/{}#m{}", m.channel_id, m.id, m.id),
             thread_link: format!("/w/{ws}/c/{}/t/{root}", m.channel_id),
             actions_link: format!("/w/{ws}/m/{}", m.id),
         }

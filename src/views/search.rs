@@ -24,7 +24,7 @@ impl ResultView {
     pub fn new(found: &Found, ws: &str, channel_label: String) -> ResultView {
         let m = &found.message;
         ResultView {
-            href: format!("/w/{ws}/c/{}/m/{}", m.channel_id, m.id),
+            href: format!("/w/{ws}/c/{}/m/{}#m{}", m.channel_id, m.id, m.id),
             channel_href: format!("/w/{ws}/c/{}", m.channel_id),
             channel_label,
             // An integration's message is shown as the integration, never as the member behind it.

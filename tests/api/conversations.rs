@@ -75,7 +75,7 @@ async fn threads_reactions_edits_pins_and_deletes_work_from_the_pages() {
     let actions = b.get(&format!("/w/acme/m/{root}")).await;
     assert!(actions.body.contains("Pin to channel") && actions.body.contains("Save changes"));
     let r = b.post(&format!("/w/acme/m/{root}/react"), &[("csrf_token", &csrf), ("emoji", "tada")]).await;
-    assert_eq!(r.location, Some(format!("/w/acme/c/{general}/m/{root}")));
+    assert_eq!(r.location, Some(format!("/w/acme/c/{general}/m/{root}#m{root}")));
     assert!(b.get(&format!("/w/acme/c/{general}/m/{root}")).await.body.contains(r#"data-emoji="tada""#));
     let bad = b.post(&format!("/w/acme/m/{root}/react"), &[("csrf_token", &csrf), ("emoji", "no-such-emoji")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

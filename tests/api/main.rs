@@ -5,6 +5,7 @@ mod architecture;
 mod bot_events;
 mod bots;
 mod browser;
+mod browser_people;
 mod browser_ui;
 mod channels;
 mod cli;

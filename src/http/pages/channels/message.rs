@@ -50,7 +50,7 @@ pub async fn message_actions(state: web::Data<AppState>, user: PageUser, path: w
 /// Back to the message in its conversation.
 async fn back_to(state: &AppState, user: &PageUser, ws: &str, message_id: i64) -> PageResult {
     let m = messages::get(state, &user.0.actor, message_id).await?;
-    Ok(redirect(&format!("/w/{ws}/c/{}/m/{message_id}", m.channel_id)))
+    Ok(redirect(&format!("/w/{ws}/c/{}/m/{message_id}#m{message_id}", m.channel_id)))
 }
 
 #[derive(Deserialize)]
@@ -85,7 +85,7 @@ pub async fn message_action(
         "pin" | "unpin" => drop(messages::pin(&state, actor, id, action == "pin").await?),
         "unread" => {
             let channel = channels::mark_unread(&state, actor, id).await?;
-            return Ok(redirect(&format!("/w/{ws}/c/{}/m/{id}", channel.id)));
+            return Ok(redirect(&format!("/w/{ws}/c/{}/m/{id}#m{id}", channel.id)));
         }
         _ => return Err(AppError::not_found(Code::NotFound, "There is no such action on a message.").into()),
     }
