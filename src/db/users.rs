@@ -32,6 +32,7 @@ pub struct UserRow {
 }
 
 /// The columns of `UserRow`, in order (the multi-backend connection cannot derive them).
+#[expect(clippy::type_complexity, reason = "one column per field of UserRow")]
 pub const COLUMNS: (
     users::id,
     users::username,
