@@ -293,4 +293,16 @@ async fn static_files_are_served_under_their_hash() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-cache");
     assert_eq!(app.client.get(app.url("/static/x/nothing.js")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // Installable: a manifest with the app's name, colour and icon.
+    let marker = "<link rel=\"manifest\" href=\"";
+    let start = login.body.find(marker).unwrap() + marker.len();
+    let manifest: String = login.body[start..].chars().take_while(|c| *c != '"').collect();
+    let res = app.client.get(app.url(&manifest)).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "application/manifest+json");
+    let m: serde_json::Value = res.json().await.unwrap();
+    assert_eq!((m["name"].as_str(), m["display"].as_str(), m["start_url"].as_str()), (Some("hearth"), Some("standalone"), Some("/")));
+    assert!(login.body.contains(&format!("<meta name=\"theme-color\" content=\"{}\">", m["theme_color"].as_str().unwrap())));
+    let icon = m["icons"][0]["src"].as_str().unwrap();
+    let res = app.client.get(app.url(icon)).send().await.unwrap();
+    assert_eq!((res.status(), res.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "image/svg+xml"));
 }
