@@ -145,9 +145,18 @@ async fn live_messages_are_grouped_with_a_day_divider_and_typing_stops_with_the_
     .await;
     assert_eq!(layout, json!(["day", false, true, false, true]), "a day divider, then one author line for both");
     // A follow-up line is about as tall as Slack's, and screen readers hear what arrived.
-    let height = script(&browser, &format!("return document.getElementById('m{}').getBoundingClientRect().height", second["id"])).await;
+    let height = script(
+        &browser,
+        &format!("return document.getElementById('m{}').getBoundingClientRect().height", second["id"]),
+    )
+    .await;
     assert!(height.as_f64().unwrap() <= 30.0, "a follow-up line of about 28 px: {height}");
-    browser.until("the announcement", "return document.querySelector('[data-announce]').textContent === 'bob: second, right after'").await;
+    browser
+        .until(
+            "the announcement",
+            "return document.querySelector('[data-announce]').textContent === 'bob: second, right after'",
+        )
+        .await;
 }
 
 #[tokio::test]

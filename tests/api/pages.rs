@@ -300,8 +300,13 @@ async fn static_files_are_served_under_their_hash() {
     let res = app.client.get(app.url(&manifest)).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "application/manifest+json");
     let m: serde_json::Value = res.json().await.unwrap();
-    assert_eq!((m["name"].as_str(), m["display"].as_str(), m["start_url"].as_str()), (Some("hearth"), Some("standalone"), Some("/")));
-    assert!(login.body.contains(&format!("<meta name=\"theme-color\" content=\"{}\">", m["theme_color"].as_str().unwrap())));
+    assert_eq!(
+        (m["name"].as_str(), m["display"].as_str(), m["start_url"].as_str()),
+        (Some("hearth"), Some("standalone"), Some("/"))
+    );
+    assert!(
+        login.body.contains(&format!("<meta name=\"theme-color\" content=\"{}\">", m["theme_color"].as_str().unwrap()))
+    );
     let icon = m["icons"][0]["src"].as_str().unwrap();
     let res = app.client.get(app.url(icon)).send().await.unwrap();
     assert_eq!((res.status(), res.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "image/svg+xml"));

@@ -219,9 +219,19 @@ pub async fn update_me(
     Ok(web::Json(wire::Me::from(&row)))
 }
 
+/// The form a new picture is sent in.
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "describes the multipart form for the OpenAPI document")]
+pub struct AvatarForm {
+    /// A PNG, JPEG, GIF or WebP picture of at most 10 MB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Make a picture your avatar (multipart, field `file`: PNG, JPEG, GIF or WebP up to 10 MB);
 /// it is cropped to its middle square and scaled to 256 pixels.
-#[utoipa::path(tag = "accounts", responses((status = 200, body = wire::Me), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(tag = "accounts", request_body(content = AvatarForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = wire::Me), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[put("/api/v1/me/avatar")]
 pub async fn set_avatar(
     state: web::Data<AppState>,
