@@ -12,10 +12,14 @@ const QUICK = [
 ];
 
 /** Wires the toolbar, the pills and editing into every message list of the page. */
-export function wireMessageActions({ me, api, pickEmoji, names, toast }) {
+export function wireMessageActions({ me, api, pickEmoji, names, toast, holdRead }) {
   const lists = [...document.querySelectorAll(".conversation .messages, .thread-pane .messages")];
   if (!me || lists.length === 0) return;
-  const mine = (article) => Number(article.dataset.author) === me;
+  // What the viewer may do here, as the page says (the server checks again).
+  const may = document.querySelector(".conversation")?.dataset ?? {};
+  const mine = (article) => Number(article.dataset.author) === me && !(article.dataset.speaker ?? "").includes("/");
+  const mayEdit = (article) => mine(article) && "editOwn" in may;
+  const mayDelete = (article) => mayEdit(article) || "moderate" in may;
 
   const react = async (article, emoji) => {
     const pill = [...article.querySelectorAll(".reaction")].find((p) => p.dataset.emoji === emoji);
@@ -46,12 +50,13 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast }) {
     nav.dataset.ready = "1";
     const id = article.dataset.id;
     const tools = [];
-    for (const [code, glyph] of QUICK) {
+    const interact = "interact" in may;
+    for (const [code, glyph] of interact ? QUICK : []) {
       const b = button(`React with :${code}:`, "", () => react(article, code), "quick");
       b.textContent = glyph;
       tools.push(b);
     }
-    tools.push(button("Add a reaction", icon("smile"), (b) => pickEmoji(b, ({ shortcode }) => react(article, shortcode))));
+    if (interact) tools.push(button("Add a reaction", icon("smile"), (b) => pickEmoji(b, ({ shortcode }) => react(article, shortcode))));
     const reply = nav.querySelector("a[href*='/t/']");
     if (reply) {
       reply.className = "tool";
@@ -60,20 +65,22 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast }) {
       reply.innerHTML = icon("thread");
       tools.push(reply);
     }
-    if (mine(article)) tools.push(button("Edit", icon("edit"), () => startEditing(article)));
+    if (mayEdit(article)) tools.push(button("Edit", icon("edit"), () => startEditing(article)));
     const pinned = article.classList.contains("pinned");
-    tools.push(
-      button(pinned ? "Unpin from channel" : "Pin to channel", icon("pin"), async () => {
-        try {
-          await api(article.classList.contains("pinned") ? "DELETE" : "POST", `/api/v1/messages/${id}/pin`);
-        } catch (e) {
-          toast(e.message);
-        }
-      }),
-    );
+    if (interact) {
+      tools.push(
+        button(pinned ? "Unpin from channel" : "Pin to channel", icon("pin"), async () => {
+          try {
+            await api(article.classList.contains("pinned") ? "DELETE" : "POST", `/api/v1/messages/${id}/pin`);
+          } catch (e) {
+            toast(e.message);
+          }
+        }),
+      );
+    }
     tools.push(
       button("Copy link", icon("link"), async () => {
-        const link = new URL(article.querySelector(".msg-time")?.getAttribute("href") ?? `#m${id}`, location.href).href;
+        const link = new URL(article.dataset.permalink ?? `#m${id}`, location.href).href;
         try {
           await navigator.clipboard.writeText(link);
           toast("Link copied.");
@@ -86,13 +93,14 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast }) {
       button("Mark unread from here", icon("unread"), async () => {
         try {
           await api("POST", `/api/v1/messages/${id}/unread`);
+          holdRead();
           toast("Marked unread from this message.");
         } catch (e) {
           toast(e.message);
         }
       }),
     );
-    if (mine(article)) tools.push(button("Delete", icon("trash"), () => confirmDelete(article), "danger"));
+    if (mayDelete(article)) tools.push(button("Delete", icon("trash"), () => confirmDelete(article), "danger"));
     const more = nav.querySelector("a[href*='/m/']");
     if (more) {
       more.className = "tool";
@@ -135,24 +143,24 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast }) {
 
   const deleteWithUndo = (article) => {
     const id = article.dataset.id;
-    article.hidden = true;
+    // Every copy (the channel's and the thread pane's), found afresh: live events redraw them.
+    const copies = (hidden) => {
+      for (const a of document.querySelectorAll(`article.msg[data-id="${id}"]`)) a.hidden = hidden;
+    };
+    copies(true);
     let done = false;
-    const commit = () => {
+    const commit = async () => {
       if (done) return;
       done = true;
       window.removeEventListener("pagehide", commit);
-      fetch(`/api/v1/messages/${id}`, { method: "DELETE", headers: { "x-csrf-token": csrfToken() }, credentials: "same-origin", keepalive: true }).then(
-        (res) => {
-          if (!res.ok && res.status !== 404) {
-            article.hidden = false;
-            toast("The message could not be deleted.");
-          }
-        },
-        () => {
-          article.hidden = false;
-          toast("The message could not be deleted.");
-        },
-      );
+      try {
+        await api("DELETE", `/api/v1/messages/${id}`, undefined, { keepalive: true });
+      } catch (e) {
+        if (e.status !== 404) {
+          copies(false);
+          toast(`The message could not be deleted: ${e.message}`);
+        }
+      }
     };
     const timer = setTimeout(commit, UNDO_SECONDS * 1000);
     window.addEventListener("pagehide", commit);
@@ -164,7 +172,7 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast }) {
         done = true;
         clearTimeout(timer);
         window.removeEventListener("pagehide", commit);
-        article.hidden = false;
+        copies(false);
       },
     });
   };
@@ -278,10 +286,6 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast }) {
 function joinNames(names) {
   if (names.length <= 1) return names.join("");
   return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-}
-
-function csrfToken() {
-  return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 }
 
 /** An icon from the app's sprite. */

@@ -22,13 +22,15 @@ const threadPane = document.querySelector(".thread-pane[data-thread]");
 const threadRoot = Number(threadPane?.dataset.thread) || 0;
 const baseTitle = document.title;
 
-/** Sends JSON with the session cookie and the CSRF token; returns the parsed answer. */
-export async function api(method, url, payload) {
+/** Sends JSON with the session cookie and the CSRF token; returns the parsed answer.
+ * `keepalive` lets a request outlive the page (a delete sent as it is left). */
+export async function api(method, url, payload, { keepalive = false } = {}) {
   const res = await fetch(url, {
     method,
     headers: { "content-type": "application/json", "x-csrf-token": csrf },
     body: payload === undefined ? undefined : JSON.stringify(payload),
     credentials: "same-origin",
+    keepalive,
   });
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
@@ -43,8 +45,31 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute:
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric", year: "numeric" });
 
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-/** The server's day dividers: the day in UTC, in its words ("Friday, December 4, 2026"). */
-const dividerFormat = new Intl.DateTimeFormat("en-US", { weekday: "long", month: "long", day: "numeric", year: "numeric", timeZone: "UTC" });
+
+/** The day a message was posted, in the reader's own time zone, as its divider says it. */
+function dayOf(article) {
+  const at = new Date(article.dataset.at);
+  return Number.isNaN(at.getTime()) ? "" : dayFormat.format(at);
+}
+
+function divider(day) {
+  const d = Object.assign(document.createElement("div"), { className: "day", textContent: day });
+  d.setAttribute("role", "separator");
+  return d;
+}
+
+/** Day dividers in the reader's time zone (the page draws them by UTC days, which is what
+ * it shows without scripts). */
+function redrawDays(container) {
+  if (!container) return;
+  for (const d of container.querySelectorAll(":scope > .day")) d.remove();
+  let last = "";
+  for (const a of container.querySelectorAll(":scope > article.msg[data-at]")) {
+    const day = dayOf(a);
+    if (day && day !== last) a.before(divider(day));
+    last = day || last;
+  }
+}
 
 /** Shows every `<time datetime>` in the reader's own time zone: a message's time of day, or
  * with `data-format="datetime"` (an expiry, a last use) the date and the time. */
@@ -107,8 +132,16 @@ let markTimer = 0;
 let hiddenUnread = 0;
 
 /** Marks the open channel read up to the newest message shown, once things settle. */
-function markRead() {
-  if (!conversation || !conversation.dataset.markRead || !csrf || document.hidden) return;
+let readHeld = false;
+/** After "mark unread", the channel is not marked read again until one posts or comes back. */
+function holdRead() {
+  readHeld = true;
+  clearTimeout(markTimer);
+}
+
+function markRead(force = false) {
+  if (force) readHeld = false;
+  if (!conversation || !conversation.dataset.markRead || !csrf || document.hidden || readHeld) return;
   clearTimeout(markTimer);
   markTimer = setTimeout(async () => {
     try {
@@ -204,6 +237,8 @@ function replaceMessage(id, html) {
     const fresh = fragment(html);
     if (!fresh) continue;
     if (old.classList.contains("continued")) continueMessage(fresh);
+    // A message waiting out its undo stays hidden.
+    fresh.hidden = old.hidden;
     old.replaceWith(fresh);
   }
 }
@@ -235,20 +270,16 @@ function lastShown(container) {
 }
 
 /** Groups a new message under the one above it as the page does: the same speaker within
- * five minutes on the same day; a new day gets its divider. */
+ * five minutes on the same day. Answers the divider a new day needs before it, if any. */
 function placeMessage(container, el) {
   const before = lastShown(container);
-  const at = new Date(el.dataset.at);
-  if (Number.isNaN(at.getTime())) return;
-  const day = dividerFormat.format(at);
-  const beforeAt = before ? new Date(before.dataset.at) : null;
-  if (!beforeAt || dividerFormat.format(beforeAt) !== day) {
-    const divider = Object.assign(document.createElement("div"), { className: "day", textContent: day });
-    divider.setAttribute("role", "separator");
-    container.append(divider);
-  } else if (before.dataset.speaker === el.dataset.speaker && !before.classList.contains("deleted") && at - beforeAt < 5 * 60 * 1000) {
+  const day = dayOf(el);
+  if (!day) return null;
+  if (!before || dayOf(before) !== day) return divider(day);
+  if (before.dataset.speaker === el.dataset.speaker && !before.classList.contains("deleted") && new Date(el.dataset.at) - new Date(before.dataset.at) < 5 * 60 * 1000) {
     continueMessage(el);
   }
+  return null;
 }
 
 /** Appends a message to a list, unless it is there already (replay, or a reload race). */
@@ -263,11 +294,12 @@ function appendMessage(container, id, html) {
   if (!el) return;
   container.querySelector(".empty-state")?.remove();
   const who = el.querySelector(".msg-author")?.textContent ?? "";
-  placeMessage(container, el);
+  const day = placeMessage(container, el);
   // Pending copies stay last until their own event arrives.
   const firstPending = container.querySelector("article.msg.pending");
   if (firstPending) firstPending.before(el);
   else container.append(el);
+  if (day) el.before(day);
   if (Number(el.dataset.author) !== me) announce(`${who}: ${el.querySelector(".msg-text")?.textContent.trim().slice(0, 200) ?? ""}`);
   if (stick) container.scrollTop = container.scrollHeight;
 }
@@ -558,7 +590,7 @@ function checkLength(area) {
 }
 
 /** A message that could not be sent says why beside it, with a way to try again. */
-function showFailure(pending, why, retry) {
+function showFailure(pending, why, retry, discarded) {
   pending.classList.add("failed");
   pending.querySelector(".send-error")?.remove();
   const note = Object.assign(document.createElement("div"), { className: "send-error" });
@@ -566,7 +598,10 @@ function showFailure(pending, why, retry) {
   const again = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: "Try again" });
   again.addEventListener("click", retry);
   const drop = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: "Discard" });
-  drop.addEventListener("click", () => pending.remove());
+  drop.addEventListener("click", () => {
+    pending.remove();
+    discarded?.();
+  });
   note.append(`Not sent: ${why} `, again, " · ", drop);
   pending.querySelector(".msg-body")?.append(note);
 }
@@ -590,6 +625,7 @@ async function send(form) {
   target?.append(pending);
   if (target) target.scrollTop = target.scrollHeight;
   area.value = "";
+  readHeld = false;
   if (alsoField) alsoField.checked = false;
   idField.value = crypto.randomUUID();
   forgetDraft(area);
@@ -601,14 +637,12 @@ async function send(form) {
       // The event may have arrived first; otherwise the pending copy waits for it.
       if (document.querySelector(`article.msg[data-id="${m.id}"]`)) pending.remove();
       else pending.dataset.id = m.id;
-      try {
-        if (localStorage.getItem(draftKey(area)) === text) forgetDraft(area);
-      } catch {}
+      forgetDraftOf(area, text);
     } catch (e) {
       // The same client_msg_id: trying again never posts twice. Until it is sent, the text
       // is kept as the draft if the composer has nothing newer.
       if (!area.value) rememberDraft(area, text);
-      showFailure(pending, e.message, attempt);
+      showFailure(pending, e.message, attempt, () => forgetDraftOf(area, text));
     }
   };
   await attempt();
@@ -625,12 +659,12 @@ function source(kind) {
     }
     if (kind === ":") {
       // The picker's catalogue: every emoji the renderer knows, by shortcode.
-      const res = await fetch(new URL("./emoji.json", import.meta.url).href, { credentials: "same-origin" });
-      const data = await res.json();
-      return data.groups.flatMap((g) => g.emoji.map(([glyph, code, name]) => ({ insert: `:${code}: `, label: `:${code}:`, glyph, hint: name })));
+      const { catalogue } = await import("./picker.js");
+      const data = await catalogue(emojiData);
+      return data.groups.flatMap((g) => g.emoji.map((e) => ({ insert: `:${e.shortcode}: `, label: `:${e.shortcode}:`, glyph: e.glyph, hint: e.name })));
     }
     if (kind === "@") {
-      const page = await api("GET", `/api/v1/workspaces/${ws}/members?limit=200`);
+      const page = await members();
       return (page.members ?? []).filter((m) => !m.deactivated).map((m) => ({ insert: `@${m.user.username} `, label: `@${m.user.username}`, hint: m.user.display_name + (m.user.is_bot ? " · app" : "") }));
     }
     const list = await api("GET", `/api/v1/workspaces/${ws}/channels`);
@@ -720,6 +754,7 @@ function wireSuggestions(area) {
         e.stopImmediatePropagation();
         pick();
       } else if (e.key === "Escape") {
+        e.preventDefault();
         close();
       }
     },
@@ -752,6 +787,13 @@ function forgetDraft(area) {
   } catch {}
 }
 
+/** Forgets the draft if it is the text just sent (not something typed since). */
+function forgetDraftOf(area, text) {
+  try {
+    if (localStorage.getItem(draftKey(area)) === text) forgetDraft(area);
+  } catch {}
+}
+
 function restoreDraft(area) {
   try {
     const kept = localStorage.getItem(draftKey(area));
@@ -759,10 +801,13 @@ function restoreDraft(area) {
   } catch {}
 }
 
+/** Where the emoji catalogue is, beside this release's scripts. */
+const emojiData = new URL("./emoji.json", import.meta.url).href;
+
 /** The emoji picker, loaded the first time it is opened. */
 async function pickEmoji(anchor, onPick) {
   const { openPicker } = await import("./picker.js");
-  openPicker(anchor, onPick, { dataUrl: new URL("./emoji.json", import.meta.url).href });
+  openPicker(anchor, onPick, { dataUrl: emojiData });
 }
 
 /** Inserts text at the caret of a text area. */
@@ -949,16 +994,24 @@ function toast(text, { action, onAction, seconds = 4 } = {}) {
   setTimeout(close, seconds * 1000);
 }
 
-/** Workspace members' names by id, fetched once (for who reacted). */
-let namesById = null;
-function names() {
-  namesById ??= api("GET", `/api/v1/workspaces/${ws}/members?limit=200`)
-    .then((page) => new Map((page.members ?? []).map((m) => [m.user.id, m.user.display_name])))
-    .catch(() => {
-      namesById = null;
-      return new Map();
-    });
-  return namesById;
+/** The workspace's members (the first 200), fetched once per page and shared by who
+ * reacted, @-completion and the quick switcher; a failure is forgotten, to try again. */
+let membersPage = null;
+function members() {
+  membersPage ??= api("GET", `/api/v1/workspaces/${ws}/members?limit=200`).catch((e) => {
+    membersPage = null;
+    throw e;
+  });
+  return membersPage;
+}
+
+/** Members' names by id (for who reacted). */
+async function names() {
+  try {
+    return new Map(((await members()).members ?? []).map((m) => [m.user.id, m.user.display_name]));
+  } catch {
+    return new Map();
+  }
 }
 
 /** A form's error goes beside the field it is about (the page puts it at the top, where it
@@ -980,6 +1033,23 @@ function placeFieldError() {
   field.focus();
 }
 
+/** The reader's time zone, told to hearth once per browser if their account has none but
+ * the default (UTC): local times, "today" and daily digests then follow where they are. A
+ * zone chosen on the account page is never changed. */
+async function tellTimeZone() {
+  if (!me || !csrf) return;
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const key = `hearth.zone.${me}`;
+  try {
+    if (!zone || zone === "UTC" || localStorage.getItem(key)) return;
+    localStorage.setItem(key, zone);
+    const prefs = await api("GET", "/api/v1/me/preferences");
+    if (prefs.time_zone === "UTC") await api("PATCH", "/api/v1/me/preferences", { time_zone: zone });
+  } catch {
+    // No storage, or the zone is one the server does not know: UTC stays.
+  }
+}
+
 /** On a channel, the composer has the focus (not on a touch screen: no keyboard pops up). */
 function focusComposer() {
   const area = document.querySelector(".conversation textarea[data-composer]");
@@ -993,13 +1063,15 @@ paintAttachments();
 scrollMessages();
 wireSearch();
 wireComposers();
-wireUploads({ conversation, channelId, csrf });
-messageActions = wireMessageActions({ me, api, pickEmoji, names, toast });
-wireNavigation({ ws, me, api, channelId, threadPane, list, clearBadge, markRead, localiseTimes, paintAttachments });
+wireUploads({ conversation, channelId, csrf, forgetDraftOf });
+messageActions = wireMessageActions({ me, api, pickEmoji, names, toast, holdRead });
+redrawDays(list);
+redrawDays(threadPane?.querySelector(".messages"));
+wireNavigation({ ws, me, api, channelId, threadPane, list, clearBadge, markRead, localiseTimes, paintAttachments, redrawDays, members });
 focusComposer();
 placeFieldError();
 wireProfiles({ api });
-if (ws && channelId) import("./switcher.js").then(({ rememberVisit }) => rememberVisit(ws, channelId)).catch(() => {});
+tellTimeZone();
 offerNotifications();
 markRead();
 activity();

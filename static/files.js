@@ -7,6 +7,7 @@ import { icon } from "./actions.js";
 let conversation = null;
 let channelId = 0;
 let csrf = "";
+let forgetDraftOf = () => {};
 
 function humanSize(n) {
   const units = ["bytes", "KB", "MB", "GB"];
@@ -102,6 +103,7 @@ class Uploads {
         for (const entry of sending) entry.item.remove();
         this.changed();
         idField.value = crypto.randomUUID();
+        forgetDraftOf(area, text);
         return;
       }
       area.value = text;
@@ -199,7 +201,7 @@ function voiceButton(uploads) {
 
 /** Wires uploads into the page's composer. */
 export function wireUploads(page) {
-  ({ conversation, channelId, csrf } = page);
+  ({ conversation, channelId, csrf, forgetDraftOf } = page);
   const form = document.querySelector(".conversation > form.composer[action$='/messages']");
   const plain = document.querySelector(".conversation > form.attach");
   if (!form || !channelId) return;

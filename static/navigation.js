@@ -3,6 +3,32 @@
 
 import { icon } from "./actions.js";
 
+const REMEMBERED = 30;
+const recentKey = (ws) => `hearth.recent.${ws}`;
+
+/** The channel ids visited in this workspace, most recent first; nothing if storage is
+ * missing, refused or holds something else. */
+export function readRecent(ws) {
+  try {
+    const ids = JSON.parse(localStorage.getItem(recentKey(ws)) ?? "[]");
+    return Array.isArray(ids) ? ids.map(Number).filter((id) => Number.isInteger(id) && id > 0) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Records that a channel was opened, so that the switcher offers it first next time. */
+export function rememberVisit(ws, channelId) {
+  const id = Number(channelId);
+  if (!ws || !Number.isInteger(id) || id <= 0) return;
+  try {
+    const ids = [id, ...readRecent(ws).filter((other) => other !== id)].slice(0, REMEMBERED);
+    localStorage.setItem(recentKey(ws), JSON.stringify(ids));
+  } catch {
+    // Private browsing or a full storage: the switcher just has no memory.
+  }
+}
+
 /** What this module needs of the page, given by app.js. */
 let ws = "";
 let me = 0;
@@ -14,10 +40,13 @@ let clearBadge = () => {};
 let markRead = () => {};
 let localiseTimes = () => {};
 let paintAttachments = () => {};
+let redrawDays = () => {};
+let members = null;
 
 /** Wires the keyboard, older history on scroll and the theme switch into the page. */
 export function wireNavigation(page) {
-  ({ ws, me, api, channelId, threadPane, list, clearBadge, markRead, localiseTimes, paintAttachments } = page);
+  ({ ws, me, api, channelId, threadPane, list, clearBadge, markRead, localiseTimes, paintAttachments, redrawDays, members } = page);
+  if (ws && channelId) rememberVisit(ws, channelId);
   wireKeyboard();
   wireInfiniteScroll();
   wireTheme();
@@ -40,7 +69,7 @@ const SHORTCUTS = [
 async function openSwitcherDialog() {
   if (!ws) return;
   const { openSwitcher } = await import("./switcher.js");
-  openSwitcher({ ws, me, api });
+  openSwitcher({ ws, me, api, members });
 }
 
 function showShortcuts() {
@@ -94,7 +123,7 @@ function wireKeyboard() {
         if (close && (threadPane.contains(document.activeElement) || !typingInField(e))) return location.assign(close.href);
       }
       clearBadge(channelId);
-      markRead();
+      markRead(true);
     }
   });
 }
@@ -112,19 +141,19 @@ function wireInfiniteScroll() {
     loading = true;
     try {
       const res = await fetch(next, { credentials: "same-origin", headers: { accept: "text/html" } });
-      if (!res.ok) return;
-      const page = new DOMParser().parseFromString(await res.text(), "text/html");
-      const fresh = page.querySelector("[data-messages]");
-      if (!fresh) return;
+      // Signed out meanwhile, or the channel gone: stop asking (the link stays).
+      const page = res.ok && !res.redirected ? new DOMParser().parseFromString(await res.text(), "text/html") : null;
+      const fresh = page?.querySelector("[data-messages]");
+      if (!fresh) {
+        next = null;
+        return;
+      }
       const more = fresh.querySelector(".older a[href*='before=']");
       fresh.querySelector(".older a[href*='before=']")?.closest(".older")?.remove();
       for (const p of fresh.querySelectorAll(".older")) p.remove();
       const known = new Set([...list.querySelectorAll("article.msg[data-id]")].map((a) => a.dataset.id));
-      const nodes = [...fresh.children].filter((n) => !(n.matches("article.msg") && known.has(n.dataset.id)) && !n.classList.contains("unread-line"));
-      // The first day of what is shown may continue the last day loaded: one divider.
-      const firstDay = list.querySelector(".day");
-      const lastNewDay = nodes.filter((n) => n.classList.contains("day")).pop();
-      if (firstDay && lastNewDay && firstDay.textContent === lastNewDay.textContent) firstDay.remove();
+      // Messages only: the days are drawn again over the whole list.
+      const nodes = [...fresh.children].filter((n) => n.matches("article.msg") && !known.has(n.dataset.id));
       const height = list.scrollHeight;
       const anchor = list.querySelector(".older");
       const bits = document.createDocumentFragment();
@@ -132,6 +161,7 @@ function wireInfiniteScroll() {
       localiseTimes(bits);
       paintAttachments(bits);
       anchor.after(bits);
+      redrawDays(list);
       list.scrollTop += list.scrollHeight - height;
       if (more) {
         next = more.href;

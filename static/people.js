@@ -24,7 +24,7 @@ function profileCard(p, anchor) {
   card.setAttribute("aria-label", `${p.user.display_name}'s profile`);
   const picture = p.user.avatar_url
     ? Object.assign(document.createElement("img"), { src: p.user.avatar_url, alt: "", width: 72, height: 72, className: "avatar-large" })
-    : Object.assign(document.createElement("span"), { className: "avatar-large initials", textContent: p.user.display_name.slice(0, 1).toUpperCase() });
+    : Object.assign(document.createElement("span"), { className: "avatar-large initials", textContent: ([...p.user.display_name][0] ?? "?").toUpperCase() });
   const name = Object.assign(document.createElement("strong"), { textContent: p.user.display_name });
   const lines = [name, Object.assign(document.createElement("span"), { className: "muted", textContent: `@${p.user.username}` })];
   if (p.user.title) lines.push(Object.assign(document.createElement("span"), { textContent: p.user.title }));
@@ -39,6 +39,7 @@ function profileCard(p, anchor) {
   card.style.top = `${box.bottom + card.offsetHeight + 8 < innerHeight ? box.bottom + 4 : box.top - card.offsetHeight - 4}px`;
   const close = (e) => {
     if (e.type === "keydown" ? e.key === "Escape" : !card.contains(e.target)) {
+      if (e.type === "keydown") e.preventDefault();
       card.remove();
       document.removeEventListener("pointerdown", close, true);
       document.removeEventListener("keydown", close, true);

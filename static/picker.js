@@ -514,6 +514,12 @@ export function openPicker(anchor, onPick, { dataUrl } = {}) {
   );
 }
 
+/** The emoji catalogue, fetched and indexed once per page (for `:emoji:` completion too):
+ * `{groups: [{name, emoji: [{glyph, shortcode, name, tones}]}], byCode}`. */
+export function catalogue(dataUrl) {
+  return load(dataUrl);
+}
+
 /** Closes the picker, if open; focus goes back to its anchor if it was inside it. */
 export function closePicker() {
   close();

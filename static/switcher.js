@@ -1,42 +1,18 @@
 // The quick switcher: one box that jumps to any conversation in the sidebar, any channel
 // one could join, or anyone in the workspace (opening, or starting, the direct message).
 // With nothing typed it offers what was visited last, then what is unread. The caller wires
-// the shortcut (Ctrl/Cmd+K) and calls `rememberVisit` when a channel page opens. No build
-// step, no dependencies; labels are only ever put in the page as text.
+// the shortcut (Ctrl/Cmd+K); visits are remembered by navigation.js. No build step, no
+// dependencies; labels are only ever put in the page as text.
+
+import { readRecent } from "./navigation.js";
 
 const SHOWN = 12;
-const REMEMBERED = 30;
 const LIST_ID = "switcher-list";
 const SIGILS = { channel: "#", private: "🔒", dm: "@", person: "@" };
 const KINDS = { channel: "channel", private: "private channel", dm: "direct message", person: "person" };
 
 /** The switcher on screen, if any: there is only ever one. */
 let current = null;
-
-const recentKey = (ws) => `hearth.recent.${ws}`;
-
-/** The channel ids visited in this workspace, most recent first; nothing if storage is
- * missing, refused or holds something else. */
-function readRecent(ws) {
-  try {
-    const ids = JSON.parse(localStorage.getItem(recentKey(ws)) ?? "[]");
-    return Array.isArray(ids) ? ids.map(Number).filter((id) => Number.isInteger(id) && id > 0) : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Records that a channel was opened, so that the switcher offers it first next time. */
-export function rememberVisit(ws, channelId) {
-  const id = Number(channelId);
-  if (!ws || !Number.isInteger(id) || id <= 0) return;
-  try {
-    const ids = [id, ...readRecent(ws).filter((other) => other !== id)].slice(0, REMEMBERED);
-    localStorage.setItem(recentKey(ws), JSON.stringify(ids));
-  } catch {
-    // Private browsing or a full storage: the switcher just has no memory.
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Matching: the query's characters in order within the label
@@ -177,7 +153,7 @@ async function loadChannels(s) {
 async function loadPeople(s) {
   let page;
   try {
-    page = await s.api("GET", `/api/v1/workspaces/${s.ws}/members?limit=200`);
+    page = await s.members();
   } catch {
     return;
   }
@@ -415,12 +391,12 @@ function build(s) {
 }
 
 /** Opens the quick switcher, or, when it is open, puts the focus back in its box. */
-export function openSwitcher({ ws, me, api }) {
+export function openSwitcher({ ws, me, api, members }) {
   if (current) {
     current.input.focus();
     return;
   }
-  const s = { ws, me: Number(me) || 0, api, sidebar: sidebarCandidates(), channels: [], people: [], shown: [], active: 0, busy: false, closed: false, returnTo: document.activeElement };
+  const s = { ws, me: Number(me) || 0, api, members, sidebar: sidebarCandidates(), channels: [], people: [], shown: [], active: 0, busy: false, closed: false, returnTo: document.activeElement };
   current = s;
   build(s);
   render(s);

@@ -21,7 +21,8 @@ pub struct ProfilePatch {
     pub display_name: Option<String>,
     pub title: Option<String>,
     /// A new status (`emoji`, `text`, how long it lasts: `30m`, `1h`, `4h`, `today`,
-    /// `week`, or empty for until cleared); both parts empty clears it.
+    /// `week`, `keep` (as the status it replaces), or empty for until cleared); both parts
+    /// empty clears it.
     pub status: Option<(String, String, String)>,
 }
 
@@ -58,13 +59,14 @@ pub async fn update(state: &AppState, actor: &Actor, patch: ProfilePatch) -> Res
                     emoji: user.status_emoji.clone(),
                     text: user.status_text.clone(),
                     expires_at: user.status_expires_at,
+                    keep_expiry: true,
                 };
                 let status = status.as_ref().unwrap_or(&kept);
                 let change = ProfileChange {
                     title: title.as_deref().unwrap_or(&user.title),
                     status_emoji: &status.emoji,
                     status_text: &status.text,
-                    status_expires_at: status.expires_at,
+                    status_expires_at: if status.keep_expiry { user.status_expires_at } else { status.expires_at },
                 };
                 user = UserRow::set_profile(tx, user_id, &change, now)?;
             }
@@ -92,35 +94,28 @@ pub async fn set_avatar(state: &AppState, actor: &Actor, bytes: Vec<u8>) -> Resu
     let digest: String = Sha256::digest(&small).iter().take(8).map(|b| format!("{b:02x}")).collect();
     let key = format!("avatars/{user_id}/{digest}.jpg");
     state.storage.put(&key, small).await.map_err(super::files::storage_down)?;
-    let stored = key.clone();
-    let (user, old) = state
-        .db
-        .write(move |tx| {
-            let old = UserRow::find(tx, user_id)?.avatar_key;
-            let user = UserRow::set_avatar(tx, user_id, Some(&stored), db::now())?;
-            user_updated(tx, &user)?;
-            Ok((user, old))
-        })
-        .await?;
-    if let Some(old) = old.filter(|o| *o != key) {
-        super::files::discard(state, &[old]).await;
-    }
-    Ok(user)
+    replace_avatar(state, user_id, Some(key)).await
 }
 
 /// Takes the caller's picture away: their initials are shown again.
 pub async fn remove_avatar(state: &AppState, actor: &Actor) -> Result<UserRow, AppError> {
-    let user_id = actor.id();
+    replace_avatar(state, actor.id(), None).await
+}
+
+/// Sets (or takes away) a person's picture and lets the workspaces know; the picture it
+/// replaces is removed from the storage.
+async fn replace_avatar(state: &AppState, user_id: i64, key: Option<String>) -> Result<UserRow, AppError> {
+    let new = key.clone();
     let (user, old) = state
         .db
         .write(move |tx| {
             let old = UserRow::find(tx, user_id)?.avatar_key;
-            let user = UserRow::set_avatar(tx, user_id, None, db::now())?;
+            let user = UserRow::set_avatar(tx, user_id, new.as_deref(), db::now())?;
             user_updated(tx, &user)?;
             Ok((user, old))
         })
         .await?;
-    if let Some(old) = old {
+    if let Some(old) = old.filter(|o| Some(o) != key.as_ref()) {
         super::files::discard(state, &[old]).await;
     }
     Ok(user)
@@ -139,16 +134,22 @@ fn no_such_person() -> AppError {
     AppError::not_found(Code::UserNotFound, "There is no such person in your workspaces.")
 }
 
+/// A person, for someone who shares a workspace with them; else (or for nobody) 404.
+fn visible_user(conn: &mut Conn, viewer: i64, user_id: i64) -> Result<UserRow, AppError> {
+    let user = UserRow::find_optional(conn, user_id)?.ok_or_else(no_such_person)?;
+    if !acquainted(conn, viewer, user_id)? {
+        return Err(no_such_person());
+    }
+    Ok(user)
+}
+
 /// Another person's profile, with their time zone, for someone who shares a workspace with them.
 pub async fn profile(state: &AppState, actor: &Actor, user_id: i64) -> Result<wire::Profile, AppError> {
     let viewer = actor.id();
     state
         .db
         .read(move |conn| {
-            let user = UserRow::find_optional(conn, user_id)?.ok_or_else(no_such_person)?;
-            if !acquainted(conn, viewer, user_id)? {
-                return Err(no_such_person());
-            }
+            let user = visible_user(conn, viewer, user_id)?;
             let zone = super::notifications::preferences(PreferencesRow::find(conn, user_id)?.as_ref()).time_zone;
             Ok(wire::Profile { user: wire::User::from(&user), time_zone: zone.name().to_owned() })
         })
@@ -164,16 +165,7 @@ pub async fn avatar(
     name: &str,
 ) -> Result<crate::storage::Download, AppError> {
     let viewer = actor.id();
-    let key = state
-        .db
-        .read(move |conn| {
-            let user = UserRow::find_optional(conn, user_id)?.ok_or_else(no_such_person)?;
-            if !acquainted(conn, viewer, user_id)? {
-                return Err(no_such_person());
-            }
-            Ok(user.avatar_key)
-        })
-        .await?;
+    let key = state.db.read(move |conn| Ok(visible_user(conn, viewer, user_id)?.avatar_key)).await?;
     let key = key
         .filter(|k| k.rsplit('/').next() == Some(name))
         .ok_or_else(|| AppError::not_found(Code::NotFound, "That picture is not theirs now."))?;

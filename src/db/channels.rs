@@ -407,7 +407,7 @@ impl ChannelMemberRow {
             .filter(m::channel_id.eq(self.channel_id))
             .filter(m::in_channel.eq(true))
             .filter(m::id.gt(self.last_read_message_id))
-            // An integration's message is news to its creator too.
+            // An integration's message is news to its creator too (domain::channels::is_unread).
             .filter(m::user_id.ne(self.user_id).or(m::bot.is_not_null()))
             .filter(m::deleted_at.is_null())
             .select(m::id)

@@ -107,6 +107,13 @@ pub fn parse_topic(raw: &str, what: &str) -> Result<String, Invalid> {
     parse_label(trimmed, 250, Code::InvalidTopic, what)
 }
 
+/// Whether a message is news to a member whose read marker is `marker`: after it, not
+/// deleted, and written by someone else — or by an integration, even one they made. (The
+/// sidebar's counts in `db::channels` apply the same rule in SQL.)
+pub fn is_unread(message_id: i64, author: i64, by_integration: bool, deleted: bool, marker: i64, viewer: i64) -> bool {
+    message_id > marker && !deleted && (author != viewer || by_integration)
+}
+
 /// The most people in a group direct message, the sender included.
 pub const MAX_GROUP_DM: usize = 8;
 

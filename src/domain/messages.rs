@@ -330,7 +330,18 @@ pub const FORMATTING_HINT: [(&str, &str); 4] =
 /// A channel topic as HTML: emoji shortcodes replaced and links made, on one line; raw
 /// HTML stays text. Empty for an empty topic.
 pub fn render_topic(topic: &str, workspace: &str) -> String {
-    let Ok(text) = MessageText::parse(topic, usize::MAX) else { return String::new() };
+    // A topic is one line of text: what would begin a list, a quote or a heading is a
+    // character like any other.
+    let topic = topic.trim_start();
+    let digits = topic.len() - topic.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let topic = if topic.starts_with(['-', '*', '+', '>', '#', '=', '`', '~']) {
+        format!("\\{topic}")
+    } else if digits > 0 && topic[digits..].starts_with(['.', ')']) {
+        format!("{}\\{}", &topic[..digits], &topic[digits..])
+    } else {
+        topic.to_owned()
+    };
+    let Ok(text) = MessageText::parse(&topic, usize::MAX) else { return String::new() };
     let names = Resolved { workspace: workspace.to_owned(), ..Resolved::default() };
     let html = render(&text, &names);
     let html = html.trim();
@@ -387,6 +398,14 @@ mod tests {
         assert!(html.contains("&lt;b&gt;now&lt;/b&gt;"), "raw HTML stays text: {html}");
         assert!(!html.contains("<p>"), "{html}");
         assert_eq!(render_topic("", "acme"), "");
+        for (topic, shown) in [
+            ("- not a list", "- not a list"),
+            ("> no quote", "&gt; no quote"),
+            ("1. first", "1. first"),
+            ("# plain", "# plain"),
+        ] {
+            assert_eq!(render_topic(topic, "acme"), shown, "{topic}");
+        }
     }
 
     fn text(s: &str) -> MessageText {

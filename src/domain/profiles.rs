@@ -31,6 +31,8 @@ pub fn parse_title(raw: &str) -> Result<String, Invalid> {
 pub enum Lasts {
     /// Until it is cleared.
     Always,
+    /// As long as the status it replaces was to last (a form sent back unchanged).
+    Keep,
     Minutes(i64),
     /// Until midnight where the person is.
     Today,
@@ -52,6 +54,7 @@ impl Lasts {
     pub fn parse(raw: &str) -> Result<Lasts, Invalid> {
         match raw.trim() {
             "" | "never" => Ok(Lasts::Always),
+            "keep" => Ok(Lasts::Keep),
             "30m" => Ok(Lasts::Minutes(30)),
             "1h" => Ok(Lasts::Minutes(60)),
             "4h" => Ok(Lasts::Minutes(240)),
@@ -59,7 +62,7 @@ impl Lasts {
             "week" => Ok(Lasts::Week),
             other => Err(Invalid::new(
                 Code::InvalidStatus,
-                format!("\"{other}\" is not a time a status can last: use 30m, 1h, 4h, today, week or never."),
+                format!("\"{other}\" is not a time a status can last: use 30m, 1h, 4h, today, week, never or keep."),
             )),
         }
     }
@@ -67,7 +70,7 @@ impl Lasts {
     /// When a status set at `now` (UTC) by someone in `zone` ends.
     pub fn until(self, now: NaiveDateTime, zone: Tz) -> Option<NaiveDateTime> {
         match self {
-            Lasts::Always => None,
+            Lasts::Always | Lasts::Keep => None,
             Lasts::Minutes(m) => Some(now + Duration::minutes(m)),
             Lasts::Week => Some(now + Duration::days(7)),
             Lasts::Today => {
@@ -90,6 +93,8 @@ pub struct StatusChange {
     pub emoji: String,
     pub text: String,
     pub expires_at: Option<NaiveDateTime>,
+    /// Keep the expiry of the status it replaces.
+    pub keep_expiry: bool,
 }
 
 impl StatusChange {
@@ -103,11 +108,11 @@ impl StatusChange {
         if emoji.is_empty() && text.is_empty() {
             return Ok(StatusChange::cleared());
         }
-        Ok(StatusChange { emoji, text, expires_at: lasts.until(now, zone) })
+        Ok(StatusChange { emoji, text, expires_at: lasts.until(now, zone), keep_expiry: lasts == Lasts::Keep })
     }
 
     pub fn cleared() -> StatusChange {
-        StatusChange { emoji: String::new(), text: String::new(), expires_at: None }
+        StatusChange { emoji: String::new(), text: String::new(), expires_at: None, keep_expiry: false }
     }
 }
 
@@ -137,6 +142,7 @@ mod tests {
             Some(at("2026-12-04 20:30"))
         );
         assert_eq!(StatusChange::parse("", "Busy", "", now, Tz::UTC).unwrap().expires_at, None);
+        assert!(StatusChange::parse("", "Busy", "keep", now, Tz::UTC).unwrap().keep_expiry);
         assert_eq!(StatusChange::parse(" ", "", "week", now, Tz::UTC).unwrap(), StatusChange::cleared());
         for (emoji, text, lasts) in
             [("nope", "", ""), ("", &"x".repeat(101), ""), ("", "ok", "tomorrow"), ("", "a\u{7}", "")]

@@ -65,8 +65,17 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
     e.into()
 }
 
+/// The error as a browser asking for a page should see it (the error page), else as JSON.
+fn answer(e: AppError, req: &HttpRequest) -> actix_web::Error {
+    if crate::http::pages::errors::wants_html(req) {
+        let page = crate::http::pages::errors::card(&e);
+        return actix_web::error::InternalError::from_response(e, page).into();
+    }
+    e.into()
+}
+
 /// Malformed or oversized form bodies.
-pub fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
+pub fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
         UrlencodedError::ContentType => {
             AppError::unsupported_media_type("Send the form as application/x-www-form-urlencoded.")
@@ -76,13 +85,13 @@ pub fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error 
         }
         other => AppError::malformed(Code::InvalidForm, format!("The form could not be read: {other}.")),
     };
-    e.into()
+    answer(e, req)
 }
 
-pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::malformed(Code::InvalidPath, format!("The URL path is not valid: {err}.")).into()
+pub fn path_error(err: PathError, req: &HttpRequest) -> actix_web::Error {
+    answer(AppError::malformed(Code::InvalidPath, format!("The URL path is not valid: {err}.")), req)
 }
 
-pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::malformed(Code::InvalidQuery, format!("The query string is not valid: {err}.")).into()
+pub fn query_error(err: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    answer(AppError::malformed(Code::InvalidQuery, format!("The query string is not valid: {err}.")), req)
 }

@@ -64,8 +64,15 @@ impl Keys {
     }
 
     /// The CSRF token of a session: HMAC(csrf key, sid).
+    /// A new copy of the session's CSRF token each time it is asked for: the token masked
+    /// with a random pad (`pad ‖ token ⊕ pad`), so that a page compressed with text an
+    /// attacker chose beside it (BREACH) never shows the same secret bytes twice.
     pub fn csrf_token(&self, session_id: i64) -> String {
-        URL_SAFE_NO_PAD.encode(hmac_bytes(&self.derive("csrf"), session_id.to_string().as_bytes()))
+        let token = hmac_bytes(&self.derive("csrf"), session_id.to_string().as_bytes());
+        let pad: [u8; 32] = rand::random();
+        let mut masked = pad.to_vec();
+        masked.extend(token.iter().zip(&pad).map(|(t, p)| t ^ p));
+        URL_SAFE_NO_PAD.encode(masked)
     }
 
     /// The token an outgoing webhook's receivers get (32 hex digits): derived from the
@@ -111,9 +118,14 @@ impl Keys {
 
     /// Compares a presented CSRF token with the session's in constant time.
     pub fn csrf_matches(&self, session_id: i64, presented: &str) -> bool {
-        let Ok(bytes) = URL_SAFE_NO_PAD.decode(presented.trim()) else {
+        let Ok(mut bytes) = URL_SAFE_NO_PAD.decode(presented.trim()) else {
             return false;
         };
+        // A masked token (pad ‖ token ⊕ pad) is unmasked; a bare one is taken as it is.
+        if bytes.len() == 64 {
+            let (pad, masked) = bytes.split_at(32);
+            bytes = masked.iter().zip(pad).map(|(m, p)| m ^ p).collect();
+        }
         let mut mac = <Hmac<Sha256>>::new_from_slice(&self.derive("csrf")).expect("HMAC takes any key length");
         mac.update(session_id.to_string().as_bytes());
         mac.verify_slice(&bytes).is_ok()
@@ -162,6 +174,8 @@ mod tests {
         let keys = Keys::new("a-server-secret-of-enough-length-0123456789");
         let t = keys.csrf_token(7);
         assert!(keys.csrf_matches(7, &t));
+        assert_ne!(t, keys.csrf_token(7), "masked afresh each time");
+        assert!(keys.csrf_matches(7, &keys.csrf_token(7)));
         assert!(!keys.csrf_matches(8, &t));
         assert!(!keys.csrf_matches(7, "garbage"));
     }

@@ -1,6 +1,7 @@
 //! Static files compiled into the binary and served under one content hash of them all,
 //! `/static/<hash>/<name>`, so browsers may cache them forever, a new release is fetched at
-//! once, and the scripts' relative imports (`./picker.js`) find the files of their release.
+//! once, and the scripts' relative imports (`./picker.js`) find their files (a tab left open
+//! over an upgrade gets today's, uncached).
 
 use std::sync::OnceLock;
 
@@ -60,8 +61,20 @@ const ICON: &str = concat!(
     r##"<path d="M256 280c16 24 48 40 48 80a48 48 0 0 1-96 0c0-24 16-40 24-56 8 16 16 20 24 24z" fill="#fff3d6"/></svg>"##
 );
 
-/// One hash over every file, so that any change moves them all.
-fn hash() -> &'static str {
+/// The style rule that marks a viewer's own messages, reactions and mentions (served per
+/// person at `/viewer/<id>.css`; `{id}` is their id).
+pub const VIEWER_CSS: &str = ".msg[data-author=\"{id}\"] .own{display:inline} \
+     .mention[data-user-id=\"{id}\"]{background:var(--mention-me-bg);color:var(--mention-me-fg)} \
+     .reaction[data-users~=\"{id}\"]{background:var(--reaction-mine-bg);border-color:var(--accent)}\n";
+
+/// The viewer's style rule for the person `id`.
+pub fn viewer_css(id: i64) -> String {
+    VIEWER_CSS.replace("{id}", &id.to_string())
+}
+
+/// One hash over every file (and over this module, which makes the manifest, the icon and
+/// the viewer's rule), so that any change moves them all.
+pub fn hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
         let mut h = Sha256::new();
@@ -69,7 +82,7 @@ fn hash() -> &'static str {
             h.update(name.as_bytes());
             h.update(content.as_bytes());
         }
-        h.update(ICON.as_bytes());
+        h.update(include_str!("assets.rs").as_bytes());
         h.update(emoji_json().as_bytes());
         h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
     })
@@ -116,6 +129,8 @@ pub fn file(name: &str) -> Option<(&'static str, &'static str)> {
 /// The paths every page links to besides its stylesheet and script.
 #[derive(Debug, Clone)]
 pub struct PageAssets {
+    /// The release's hash, for files served apart from `/static` (the viewer's rule).
+    pub version: &'static str,
     pub sprite: &'static str,
     pub manifest: &'static str,
     pub icon: &'static str,
@@ -128,6 +143,6 @@ impl Default for PageAssets {
         static PATHS: OnceLock<[String; 3]> = OnceLock::new();
         let [manifest, icon, theme_js] =
             PATHS.get_or_init(|| [path("manifest.webmanifest"), path("icon.svg"), path("theme.js")]);
-        PageAssets { sprite: sprite_path(), manifest, icon, theme_js, theme_color: THEME_COLOR }
+        PageAssets { version: hash(), sprite: sprite_path(), manifest, icon, theme_js, theme_color: THEME_COLOR }
     }
 }

@@ -221,10 +221,14 @@ pub fn rows(messages: &[wire::Message], ws: &str) -> Vec<Row> {
 /// the first message after `read` (the viewer's read marker) that someone else wrote.
 pub fn rows_marking_unread(messages: &[wire::Message], ws: &str, read: Option<(i64, i64)>) -> Vec<Row> {
     let first_unread = read.and_then(|(marker, viewer)| {
-        messages.iter().find(|m| m.id > marker && m.user.id != viewer && !m.deleted).map(|m| m.id)
+        messages
+            .iter()
+            .find(|m| crate::domain::channels::is_unread(m.id, m.user.id, m.bot.is_some(), m.deleted, marker, viewer))
+            .map(|m| m.id)
     });
     let mut out = Vec::new();
-    let mut previous: Option<&wire::Message> = None;
+    // The message above, and who it reads as from.
+    let mut previous: Option<(&wire::Message, String)> = None;
     let mut day = String::new();
     for m in messages {
         let view = MessageView::new(m, ws);
@@ -237,13 +241,13 @@ pub fn rows_marking_unread(messages: &[wire::Message], ws: &str, read: Option<(i
             out.push(Row::Unread);
         }
         let continued = Some(m.id) != first_unread
-            && previous.is_some_and(|p| {
-                let same_speaker =
-                    p.user.id == m.user.id && p.bot.as_ref().map(|b| &b.name) == m.bot.as_ref().map(|b| &b.name);
-                same_speaker && !p.deleted && (m.created_at.0 - p.created_at.0) < chrono::Duration::minutes(5)
+            && previous.as_ref().is_some_and(|(p, speaker)| {
+                *speaker == view.speaker
+                    && !p.deleted
+                    && (m.created_at.0 - p.created_at.0) < chrono::Duration::minutes(5)
             });
         out.push(Row::Message(fragment(&view, continued)));
-        previous = Some(m);
+        previous = Some((m, view.speaker));
     }
     out
 }

@@ -61,6 +61,9 @@ fn field_of(code: Code) -> &'static str {
         Code::InvalidLogin => "login",
         Code::InvalidTopic => "topic purpose",
         Code::InvalidTimeZone => "time_zone",
+        Code::InvalidTitle => "title",
+        Code::InvalidStatus => "status_text status_emoji",
+        Code::InvalidAvatar | Code::NoFile => "file",
         Code::InvalidDigestHour => "digest_hour",
         Code::TextTooLong | Code::EmptyMessage => "text",
         Code::InvalidInvitationRole | Code::InvalidRole => "role",
@@ -331,6 +334,8 @@ pub struct ChannelPage {
     pub archived: bool,
     pub member_count: usize,
     pub rows: Vec<RowView>,
+    /// Where the unread messages begin, when that is before the messages shown.
+    pub unread_link: Option<String>,
     pub has_older: bool,
     pub has_newer: bool,
     pub oldest_id: i64,

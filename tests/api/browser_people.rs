@@ -158,3 +158,35 @@ async fn the_search_box_leads_to_the_message_highlighted_and_older_history_loads
         .await;
     browser.screenshot("search-to-message").await;
 }
+
+#[tokio::test]
+async fn a_pending_invitation_shows_when_it_expires_as_a_date_and_a_time_and_the_browser_tells_its_time_zone() {
+    if !enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let (status, _) =
+        app.post("/api/v1/workspaces/acme/invitations", &admin.token, json!({ "email": "newcomer@example.com" })).await;
+    assert!(status.is_success());
+    // A browser in Berlin tells an account that has no time zone but the default its own.
+    let browser = Browser::start().await;
+    browser.cdp("Emulation.setTimezoneOverride", json!({ "timezoneId": "Europe/Berlin" })).await;
+    browser.sign_in(&app, "admin").await;
+    browser.until("the live connection", "return document.body.dataset.live === '1'").await;
+    crate::helpers::eventually("the time zone told", async || {
+        (app.get("/api/v1/me/preferences", &admin.token).await.1["time_zone"] == "Europe/Berlin").then_some(())
+    })
+    .await;
+    browser.client.goto(&app.url("/w/acme/settings")).await.unwrap();
+    browser.until("the members page", "return !!document.querySelector('time[data-format=datetime]')").await;
+    let shown = script(
+        &browser,
+        "const t = document.querySelector('time[data-format=datetime]'), when = new Date(t.getAttribute('datetime'));\
+         return [t.textContent, new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(when), String(when.getFullYear())];",
+    )
+    .await;
+    let shown: Vec<String> = serde_json::from_value(shown).unwrap();
+    assert_eq!(shown[0], shown[1], "the date and the time, in the reader's zone");
+    assert!(shown[0].contains(&shown[2]) && shown[0] != "12:00 AM", "{shown:?}");
+}

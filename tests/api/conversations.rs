@@ -18,7 +18,7 @@ async fn a_workspace_opens_on_general_and_messages_are_posted_with_the_form() {
     let page = b.get(&format!("/w/acme/c/{general}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<h1>#general</h1>") && page.body.contains("This is the very beginning of #general"));
-    assert!(page.body.contains(&format!(r#"href="/viewer/{}.css""#, admin.id)), "the viewer's style rule");
+    assert!(page.body.contains(&format!(r#"href="/viewer/{}.css?v="#, admin.id)), "the viewer's style rule");
     let csrf = page.csrf();
 
     let refused = b.post(&format!("/w/acme/c/{general}/messages"), &[("text", "no token")]).await;

@@ -183,6 +183,22 @@ async fn the_profile_form_sets_a_title_a_status_and_a_picture_without_scripts() 
     let (_, me) = app.get("/api/v1/me", &admin.token).await;
     assert_eq!((me["display_name"].as_str(), me["title"].as_str()), (Some("Ada Admin"), Some("Operations")));
     assert_eq!((me["status"]["emoji"].as_str(), me["status"]["text"].as_str()), (Some("rocket"), Some("Shipping")));
+    // Sent back as it is (another title), the status keeps its expiry.
+    let until = me["status"]["expires_at"].clone();
+    assert!(until.is_string(), "{me}");
+    let page = b.get("/settings").await;
+    assert!(page.body.contains("<option value=\"keep\" selected>As set</option>"), "{}", page.body);
+    let again = [
+        ("csrf_token", csrf.as_str()),
+        ("display_name", "Ada Admin"),
+        ("title", "Ops"),
+        ("status_emoji", "rocket"),
+        ("status_text", "Shipping"),
+        ("status_expires", "keep"),
+    ];
+    assert_eq!(b.post("/settings/profile", &again).await.location.as_deref(), Some("/settings?done=saved"));
+    let (_, me) = app.get("/api/v1/me", &admin.token).await;
+    assert_eq!((me["title"].as_str(), &me["status"]["expires_at"]), (Some("Ops"), &until));
     let bad = b
         .post(
             "/settings/profile",

@@ -42,6 +42,14 @@ async fn unknown_pages_are_html_in_the_apps_frame_and_the_api_keeps_its_json() {
     let res = app.client.get(app.url("/w/acme/nowhere")).header(ACCEPT, "application/json").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["error"]["code"], "not_found");
+    // An address that cannot be read (a channel id that is not a number) is a page too.
+    let bad = b.get("/w/acme/c/not-a-number").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("<h1 id=\"error-heading\">That did not work</h1>") && bad.body.contains("class=\"sidebar\""),
+        "{}",
+        bad.body
+    );
     let api = app.client.get(app.url("/api/v1/nowhere")).header(ACCEPT, "text/html").send().await.unwrap();
     assert_eq!(api.json::<serde_json::Value>().await.unwrap()["error"]["code"], "not_found", "the API is JSON");
     assert_error(&app.get("/api/v1/nowhere", &admin.token).await, StatusCode::NOT_FOUND, "not_found");
@@ -140,6 +148,19 @@ async fn the_unread_line_is_where_someone_elses_new_messages_begin() {
     // Once read, no line.
     app.post(&format!("/api/v1/channels/{general}/read"), &admin.token, json!({})).await;
     assert!(!b.get(&format!("/w/acme/c/{general}")).await.body.contains("class=\"unread-line\""));
+
+    // More unread than the page holds: a link to where they begin, which shows the line.
+    let (_, marker) = app.post(&path, &admin.token, json!({ "text": "read up to here" })).await;
+    for i in 0..60 {
+        app.post(&path, &bob.token, json!({ "text": format!("news {i}") })).await;
+    }
+    let page = b.get(&format!("/w/acme/c/{general}")).await;
+    assert!(!page.body.contains("class=\"unread-line\""), "the first unread is not on the newest page");
+    let link = format!("/w/acme/c/{general}/m/{}#unread", marker["id"]);
+    assert!(page.body.contains(&format!("<a href=\"{link}\">Jump to the first unread message</a>")), "{}", page.body);
+    let there = b.get(link.split('#').next().unwrap()).await;
+    let line = there.body.find("id=\"unread\"").expect("the line where the unread begin");
+    assert!(there.body[line..].contains("news 0"), "the first news after the line");
 }
 
 #[tokio::test]
@@ -232,10 +253,15 @@ async fn a_channel_page_with_fifty_messages_weighs_under_100_kb_compressed() {
     eprintln!("a channel page with 50 messages transfers {total} bytes compressed ({linked:?})");
     assert!(total < 100 * 1024, "a channel page with 50 messages transfers {total} bytes: {linked:?}");
 
-    // A shared file is sent as it is stored.
-    let (_, shared) = upload(&app, &admin, general, "", &[("shot.png", &png(8, 8))]).await;
-    let url = app.url(shared["files"][0]["url"].as_str().unwrap());
-    let res = client.get(url).header(ACCEPT_ENCODING, "gzip").send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers().get(CONTENT_ENCODING).is_none(), "files are not compressed again");
+    // Shared files are sent as they are stored, text ones too (their length and ranges hold).
+    let log = "a line of a log\n".repeat(2000);
+    let (_, shared) =
+        upload(&app, &admin, general, "", &[("shot.png", &png(8, 8)), ("server.log", log.as_bytes())]).await;
+    for file in shared["files"].as_array().unwrap() {
+        let url = app.url(file["url"].as_str().unwrap());
+        let res = client.get(url).header(ACCEPT_ENCODING, "gzip").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().get(CONTENT_ENCODING).is_none(), "{} is not compressed again", file["name"]);
+        assert_eq!(res.bytes().await.unwrap().len(), file["size"].as_u64().unwrap() as usize);
+    }
 }

@@ -63,17 +63,13 @@ pub fn user(u: &UserRow, workspace_id: i64, role: Option<Role>, bot_id: Option<i
         "display_name_normalized": u.display_name,
         "title": u.title,
     });
-    // Slack's profile fields for a status and a picture (the picture at a path on this server).
+    // Slack's profile fields for a status. (Pictures are served to people only, so no
+    // `image_*` fields.)
     let status = wire::Status::of(u);
     profile["status_emoji"] =
         json!(status.as_ref().filter(|s| !s.emoji.is_empty()).map(|s| format!(":{}:", s.emoji)).unwrap_or_default());
     profile["status_text"] = json!(status.as_ref().map(|s| s.text.as_str()).unwrap_or_default());
     profile["status_expiration"] = json!(status.and_then(|s| s.expires_at).map_or(0, |t| t.0.and_utc().timestamp()));
-    if let Some(url) = wire::avatar_url(u) {
-        for size in ["image_24", "image_32", "image_48", "image_72", "image_192", "image_512"] {
-            profile[size] = json!(url);
-        }
-    }
     if with_email && !u.is_bot {
         profile["email"] = json!(u.email);
     }

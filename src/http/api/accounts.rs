@@ -196,7 +196,8 @@ pub struct StatusPatch {
     pub emoji: String,
     #[serde(default)]
     pub text: String,
-    /// How long it lasts: `30m`, `1h`, `4h`, `today`, `week`, or `never` (the default).
+    /// How long it lasts: `30m`, `1h`, `4h`, `today`, `week`, `keep` (as the status it
+    /// replaces was to) or `never` (the default).
     #[serde(default)]
     pub expires: String,
 }

@@ -152,7 +152,9 @@ async fn serve(
             header::CONTENT_SECURITY_POLICY,
             "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
         ))
-        .insert_header((header::CONTENT_DISPOSITION, disposition));
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        // Sent as stored: never compressed on the way (its length, ranges and ETag hold).
+        .insert_header((header::CONTENT_ENCODING, "identity"));
     let seen = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     if seen.is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
         return Ok(answer.status(StatusCode::NOT_MODIFIED).finish());

@@ -305,7 +305,12 @@ pub async fn account(state: web::Data<AppState>, user: PageUser, query: web::Que
 /// Re-renders the account page with the error of a form, or lets other errors through.
 pub(super) async fn account_error(state: &AppState, user: &PageUser, e: AppError) -> PageResult {
     match e {
-        AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_) | AppError::NotFound(_) => {
+        AppError::Invalid(_)
+        | AppError::Forbidden(_)
+        | AppError::Conflict(_)
+        | AppError::NotFound(_)
+        | AppError::Malformed(_)
+        | AppError::TooLarge(_) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             let mut res = account_page(state, user, Some(&e), None, None).await?;
             *res.status_mut() = status;
@@ -359,13 +364,7 @@ pub async fn set_avatar(state: web::Data<AppState>, user: PageUser, form: actix_
     };
     match done {
         Ok(_) => Ok(redirect("/settings?done=saved")),
-        Err(e @ (AppError::Invalid(_) | AppError::Malformed(_) | AppError::TooLarge(_))) => {
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let mut res = account_page(&state, &user, Some(&e), None, None).await?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => account_error(&state, &user, e).await,
     }
 }
 

@@ -242,7 +242,8 @@ pub async fn layout_for(state: &AppState, auth: &Auth, title: &str, current: Opt
 }
 
 /// The style rule that marks the viewer's own messages and mentions of them: served as a
-/// stylesheet (the CSP allows no inline style), one per person, cached for a year. A user
+/// stylesheet (the CSP allows no inline style), one per person, cached for a year under the
+/// release's hash (`?v=`), so that a release with other rules is fetched anew. A user
 /// id is no secret, so it needs no sign-in.
 #[get("/viewer/{id}.css")]
 pub async fn viewer_css(id: web::Path<i64>) -> HttpResponse {
@@ -250,11 +251,7 @@ pub async fn viewer_css(id: web::Path<i64>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(format!(
-            ".msg[data-author=\"{id}\"] .own{{display:inline}} \
-             .mention[data-user-id=\"{id}\"]{{background:var(--mention-me-bg);color:var(--mention-me-fg)}} \
-             .reaction[data-users~=\"{id}\"]{{background:var(--reaction-mine-bg);border-color:var(--accent)}}\n"
-        ))
+        .body(assets::viewer_css(id))
 }
 
 /// How much of a long list a page shows: the first page the API would give, at its largest.

@@ -33,7 +33,20 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
     let mut oldest_first = history.messages;
     oldest_first.reverse();
     let title = title_of(&channel, actor.id());
-    let read = channel.membership.as_ref().map(|m| (m.last_read_message_id, actor.id()));
+    // The line can be drawn only where the page holds what comes before it: the read
+    // message, or the start of the channel.
+    let read = channel.membership.as_ref().map(|m| (m.last_read_message_id, actor.id())).filter(|(marker, _)| {
+        !history.has_more_before || oldest_first.first().is_some_and(|first| first.id <= *marker)
+    });
+    let rows_shown: Vec<RowView> =
+        rows_marking_unread(&oldest_first, &slug, read).into_iter().map(RowView::from).collect();
+    // Unread messages begin before this page: a way to where they do.
+    let unread_link = match &channel.membership {
+        Some(m) if m.unread_count > 0 && m.last_read_message_id > 0 && !rows_shown.iter().any(|r| r.unread) => {
+            Some(format!("/w/{slug}/c/{id}/m/{}#unread", m.last_read_message_id))
+        }
+        _ => None,
+    };
     let thread = thread.map(|messages::Thread { root, replies }| {
         let can_reply = rights.post && !root.deleted;
         let root_id = root.id;
@@ -62,7 +75,8 @@ async fn conversation(state: &AppState, user: &PageUser, ws: &str, id: i64, show
         rights,
         archived: channel.archived,
         member_count,
-        rows: rows_marking_unread(&oldest_first, &slug, read).into_iter().map(RowView::from).collect(),
+        rows: rows_shown,
+        unread_link,
         has_older: history.has_more_before,
         has_newer: history.has_more_after,
         oldest_id: oldest_first.first().map(|m| m.id).unwrap_or(0),
