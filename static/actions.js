@@ -43,6 +43,15 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast, holdRead 
     return b;
   };
 
+  /** A link of the plain toolbar (the path without scripts) as one of the tools. */
+  const asTool = (link, label, name) => {
+    link.className = "tool";
+    link.setAttribute("aria-label", label);
+    link.title = label;
+    link.innerHTML = icon(name);
+    return link;
+  };
+
   /** The toolbar, built the first time a message is pointed at or focused. */
   const toolbar = (article) => {
     const nav = article.querySelector(".msg-actions");
@@ -58,13 +67,7 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast, holdRead 
     }
     if (interact) tools.push(button("Add a reaction", icon("smile"), (b) => pickEmoji(b, ({ shortcode }) => react(article, shortcode))));
     const reply = nav.querySelector("a[href*='/t/']");
-    if (reply) {
-      reply.className = "tool";
-      reply.setAttribute("aria-label", "Reply in thread");
-      reply.title = "Reply in thread";
-      reply.innerHTML = icon("thread");
-      tools.push(reply);
-    }
+    if (reply) tools.push(asTool(reply, "Reply in thread", "thread"));
     if (mayEdit(article)) tools.push(button("Edit", icon("edit"), () => startEditing(article)));
     const pinned = article.classList.contains("pinned");
     if (interact) {
@@ -102,13 +105,7 @@ export function wireMessageActions({ me, api, pickEmoji, names, toast, holdRead 
     );
     if (mayDelete(article)) tools.push(button("Delete", icon("trash"), () => confirmDelete(article), "danger"));
     const more = nav.querySelector("a[href*='/m/']");
-    if (more) {
-      more.className = "tool";
-      more.setAttribute("aria-label", "More actions");
-      more.title = "More actions";
-      more.innerHTML = icon("more");
-      tools.push(more);
-    }
+    if (more) tools.push(asTool(more, "More actions", "more"));
     nav.replaceChildren(...tools);
     nav.setAttribute("role", "toolbar");
   };

@@ -196,6 +196,23 @@ impl Browser {
     }
 }
 
+/// Types keys into the element a selector finds.
+pub(crate) async fn type_in(browser: &Browser, css: &str, keys: &str) {
+    let el = browser.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.send_keys(keys).await.unwrap();
+}
+
+/// Clicks the element a selector finds.
+pub(crate) async fn click(browser: &Browser, css: &str) {
+    let el = browser.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// What a script returns in the page.
+pub(crate) async fn script(browser: &Browser, js: &str) -> serde_json::Value {
+    browser.client.execute(js, vec![]).await.unwrap()
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         // SAFETY: killpg only sends a signal to the driver's own process group.

@@ -4,18 +4,14 @@
 
 use fantoccini::Locator;
 use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::browser::{Browser, enabled};
+use crate::browser::{Browser, enabled, script};
 use crate::channels::channel_id;
 use crate::helpers::spawn_app;
 use crate::pictures::png;
 
 const ENTER: &str = "\u{E007}";
-
-async fn script(browser: &Browser, js: &str) -> Value {
-    browser.client.execute(js, vec![]).await.unwrap()
-}
 
 #[tokio::test]
 async fn pictures_statuses_and_local_times_show_where_people_are_named() {

@@ -6,7 +6,7 @@
 use fantoccini::Locator;
 use serde_json::{Value, json};
 
-use crate::browser::{Browser, enabled};
+use crate::browser::{Browser, click, enabled, script, type_in};
 use crate::channels::{channel_id, create_channel};
 use crate::helpers::{TestApp, TestUser, eventually, spawn_app};
 
@@ -27,20 +27,6 @@ async fn post(app: &TestApp, user: &TestUser, channel: i64, text: &str) -> Value
 
 async fn message(app: &TestApp, user: &TestUser, id: i64) -> Value {
     app.get(&format!("/api/v1/messages/{id}"), &user.token).await.1
-}
-
-async fn type_in(browser: &Browser, css: &str, keys: &str) {
-    let el = browser.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-    el.send_keys(keys).await.unwrap();
-}
-
-async fn click(browser: &Browser, css: &str) {
-    let el = browser.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-    el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-async fn script(browser: &Browser, js: &str) -> Value {
-    browser.client.execute(js, vec![]).await.unwrap()
 }
 
 #[tokio::test]
