@@ -13,12 +13,10 @@ use crate::error::AppError;
 use crate::events::{self, EventData, Scope};
 use crate::wire;
 
-/// Moves the caller's read marker to `message_id` (forward or back: "mark unread" moves it
-/// to just before a message).
-fn set_read(tx: &mut Tx<'_>, user_id: i64, channel_id: i64, message_id: i64) -> Result<wire::Channel, AppError> {
-    let ctx = access::channel(tx, user_id, channel_id)?;
-    ctx.access.may_keep_read_marker()?;
-    ChannelMemberRow::set_last_read(tx, channel_id, user_id, message_id)?;
+/// The caller's view of the channel after their marker changed, told to their other
+/// sessions as a `channel.read` event.
+fn told(tx: &mut Tx<'_>, ctx: &access::ChannelContext, user_id: i64) -> Result<wire::Channel, AppError> {
+    let channel_id = ctx.channel.id;
     let member = ChannelMemberRow::find(tx, channel_id, user_id)?;
     let view = channel_view(tx, &ctx.channel, member.as_ref())?;
     let data = EventData::ChannelRead { channel_id, membership: view.membership.clone() };
@@ -26,7 +24,18 @@ fn set_read(tx: &mut Tx<'_>, user_id: i64, channel_id: i64, message_id: i64) -> 
     Ok(view)
 }
 
-/// Marks the channel read up to a message (the newest when none is given).
+/// Sets the caller's read marker to `message_id`, back as well as forward ("mark unread"
+/// moves it to just before a message).
+fn set_read(tx: &mut Tx<'_>, user_id: i64, channel_id: i64, message_id: i64) -> Result<wire::Channel, AppError> {
+    let ctx = access::channel(tx, user_id, channel_id)?;
+    ctx.access.may_keep_read_marker()?;
+    ChannelMemberRow::set_last_read(tx, channel_id, user_id, message_id)?;
+    told(tx, &ctx, user_id)
+}
+
+/// Marks the channel read up to a message (the newest when none is given). A marker only
+/// moves forward here, and one that would not move writes nothing and tells nobody: most
+/// marks are a person opening a channel they have read already, and they cost one read.
 pub async fn mark_read(
     state: &AppState,
     actor: &Actor,
@@ -34,19 +43,40 @@ pub async fn mark_read(
     message_id: Option<i64>,
 ) -> Result<wire::Channel, AppError> {
     let user_id = actor.id();
-    state
+    let (upto, unchanged) = state
         .db
-        .write(move |tx| {
-            access::channel(tx, user_id, channel_id)?;
+        .read(move |conn| {
+            let ctx = access::channel(conn, user_id, channel_id)?;
+            ctx.access.may_keep_read_marker()?;
             let upto = match message_id {
                 Some(id) => {
-                    let m = MessageRow::find(tx, id)?.filter(|m| m.channel_id == channel_id);
+                    let m = MessageRow::find(conn, id)?.filter(|m| m.channel_id == channel_id);
                     m.ok_or_else(|| AppError::not_found(Code::MessageNotFound, "That message is not in this channel."))?
                         .id
                 }
-                None => MessageRow::newest_id(tx, channel_id)?.unwrap_or(0),
+                None => MessageRow::newest_id(conn, channel_id)?.unwrap_or(0),
             };
-            set_read(tx, user_id, channel_id, upto)
+            let marker = ctx.member.as_ref().map_or(0, |m| m.last_read_message_id);
+            let unchanged =
+                (upto <= marker).then(|| channel_view(conn, &ctx.channel, ctx.member.as_ref())).transpose()?;
+            Ok((upto, unchanged))
+        })
+        .await?;
+    if let Some(view) = unchanged {
+        return Ok(view);
+    }
+    state
+        .db
+        .write(move |tx| {
+            let ctx = access::channel(tx, user_id, channel_id)?;
+            ctx.access.may_keep_read_marker()?;
+            if ChannelMemberRow::advance_last_read(tx, channel_id, user_id, upto)? {
+                told(tx, &ctx, user_id)
+            } else {
+                // Moved past it meanwhile (another tab): nothing to tell.
+                let member = ChannelMemberRow::find(tx, channel_id, user_id)?;
+                channel_view(tx, &ctx.channel, member.as_ref())
+            }
         })
         .await
 }

@@ -352,6 +352,16 @@ impl ChannelMemberRow {
         cm::channel_members.filter(cm::channel_id.eq(channel_id)).select(cm::user_id).load(conn)
     }
 
+    /// Moves the read marker forward to `message_id`; answers whether it moved (a marker
+    /// already there or past it is left as it is).
+    pub fn advance_last_read(conn: &mut Conn, channel_id: i64, user_id: i64, message_id: i64) -> QueryResult<bool> {
+        let moved = diesel::update(cm::channel_members.find((channel_id, user_id)))
+            .filter(cm::last_read_message_id.lt(message_id))
+            .set(cm::last_read_message_id.eq(message_id))
+            .execute(conn)?;
+        Ok(moved > 0)
+    }
+
     pub fn set_last_read(conn: &mut Conn, channel_id: i64, user_id: i64, message_id: i64) -> QueryResult<usize> {
         diesel::update(cm::channel_members.find((channel_id, user_id)))
             .set(cm::last_read_message_id.eq(message_id))

@@ -119,13 +119,13 @@ impl State {
     }
 
     fn deliver_ephemeral(&self, target: Target, from: i64, frame: &Frame) {
-        for (id, conn) in &self.conns {
-            if let Target::Person(user_id) = target {
-                if conn.who.user_id == user_id {
-                    self.send_ephemeral(*id, frame);
-                }
-                continue;
+        if let Target::Person(user_id) = target {
+            for id in self.user_conns(user_id) {
+                self.send_ephemeral(*id, frame);
             }
+            return;
+        }
+        for (id, conn) in &self.conns {
             if conn.who.user_id == from {
                 continue;
             }

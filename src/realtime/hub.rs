@@ -158,6 +158,9 @@ pub(super) struct State {
     pub(super) node: u64,
     next_id: u64,
     pub(super) conns: HashMap<u64, Conn>,
+    /// Each connected user's connections: an event is judged once per user, not once per
+    /// connection, and one only its user may see goes straight to theirs.
+    pub(super) by_user: HashMap<i64, Vec<u64>>,
     /// The visibility context of every connected user, kept current as memberships change.
     pub(super) viewers: HashMap<i64, Viewer>,
     pub(super) slugs: HashMap<i64, String>,
@@ -264,6 +267,7 @@ impl State {
             node,
             next_id: 1,
             conns: HashMap::new(),
+            by_user: HashMap::new(),
             viewers: HashMap::new(),
             slugs: HashMap::new(),
             names: HashMap::new(),
@@ -303,7 +307,7 @@ impl State {
         if !self.viewers.contains_key(&who.user_id) {
             self.reload_viewer(who.user_id).await?;
         }
-        let first = !self.conns.values().any(|c| c.who.user_id == who.user_id);
+        let first = !self.by_user.contains_key(&who.user_id);
         let (sender, frames) = mpsc::channel(self.queue);
         let closing = Arc::new(CloseSignal::default());
         let id = self.next_id;
@@ -319,6 +323,7 @@ impl State {
                 watch_generation: 0,
             },
         );
+        self.by_user.entry(who.user_id).or_default().push(id);
         self.active.store(self.conns.len(), std::sync::atomic::Ordering::Release);
         if first {
             self.announce_presence(who.user_id, "online");
@@ -335,7 +340,12 @@ impl State {
         let conn = self.conns.remove(&id)?;
         self.active.store(self.conns.len(), std::sync::atomic::Ordering::Release);
         let user = conn.who.user_id;
-        if !self.conns.values().any(|c| c.who.user_id == user) {
+        let last = self.by_user.get_mut(&user).is_none_or(|ids| {
+            ids.retain(|other| *other != id);
+            ids.is_empty()
+        });
+        if last {
+            self.by_user.remove(&user);
             self.viewers.remove(&user);
             self.announce_presence(user, "offline");
         }
@@ -357,12 +367,17 @@ impl State {
         };
         let scope = event.scope();
         self.refresh(&event).await;
-        let receivers: Vec<u64> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| self.viewers.get(&c.who.user_id).is_some_and(|v| visible_to(&scope, v)))
-            .map(|(id, _)| *id)
-            .collect();
+        // An event only its user may see (a read marker, a preference) goes to theirs; any
+        // other is judged once per connected user.
+        let receivers: Vec<u64> = if scope.kind.is_private() {
+            scope.user_id.map(|u| self.user_conns(u).to_vec()).unwrap_or_default()
+        } else {
+            self.by_user
+                .iter()
+                .filter(|(user, _)| self.viewers.get(user).is_some_and(|v| visible_to(&scope, v)))
+                .flat_map(|(_, ids)| ids.iter().copied())
+                .collect()
+        };
         if !receivers.is_empty() {
             if let Err(e) = self.fan_out(&event, receivers).await {
                 tracing::error!(error = %e, "live delivery could not frame an event");
@@ -410,9 +425,18 @@ impl State {
         }
     }
 
+    /// A user's connections on this node.
+    pub(super) fn user_conns(&self, user_id: i64) -> &[u64] {
+        self.by_user.get(&user_id).map_or(&[], Vec::as_slice)
+    }
+
     fn close_user(&mut self, user_id: i64, why: Closing, only: impl Fn(&Identity) -> bool) {
-        let ids: Vec<u64> =
-            self.conns.iter().filter(|(_, c)| c.who.user_id == user_id && only(&c.who)).map(|(id, _)| *id).collect();
+        let ids: Vec<u64> = self
+            .user_conns(user_id)
+            .iter()
+            .copied()
+            .filter(|id| self.conns.get(id).is_some_and(|c| only(&c.who)))
+            .collect();
         for id in ids {
             self.close(id, why);
         }

@@ -62,7 +62,8 @@ impl State {
 
     /// A user's status on this node: online if any connection is, else away.
     fn best_status(&self, user_id: i64) -> &'static str {
-        let mut statuses = self.conns.values().filter(|c| c.who.user_id == user_id).map(|c| c.status).peekable();
+        let mut statuses =
+            self.user_conns(user_id).iter().filter_map(|id| self.conns.get(id)).map(|c| c.status).peekable();
         if statuses.peek().is_none() {
             return "offline";
         }

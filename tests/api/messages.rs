@@ -370,6 +370,53 @@ async fn unread_and_mention_counts_follow_the_read_marker() {
 }
 
 #[tokio::test]
+async fn a_read_marker_only_moves_forward_and_one_that_does_not_move_writes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &bob, "general").await;
+    let first = say(&app, &admin, general, "one").await;
+    let last = say(&app, &admin, general, "two").await;
+    let read = format!("/api/v1/channels/{general}/read");
+    let reads = || app.sql_text("SELECT CAST(COUNT(*) AS TEXT) AS value FROM events WHERE kind = 'channel.read'");
+    let marker = || {
+        app.sql_text(&format!(
+            "SELECT CAST(last_read_message_id AS TEXT) AS value FROM channel_members WHERE channel_id = {general} AND user_id = {}",
+            bob.id
+        ))
+    };
+    let mut ws = app.ws(&bob.token, "").await;
+    ws.frame().await;
+
+    let (status, ch) = app.post(&read, &bob.token, json!({})).await;
+    assert_eq!((status, ch["membership"]["unread_count"].as_i64()), (StatusCode::OK, Some(0)));
+    ws.until("channel.read", |f| f["type"] == "channel.read").await;
+    let (told, at) = (reads(), marker());
+    assert_eq!(at, last.to_string());
+
+    // Read again, or read an older message: the same answer, nothing written, nobody told.
+    for body in [json!({}), json!({ "message_id": last }), json!({ "message_id": first })] {
+        let (status, ch) = app.post(&read, &bob.token, body.clone()).await;
+        assert_eq!((status, ch["membership"]["unread_count"].as_i64()), (StatusCode::OK, Some(0)), "{body}");
+        assert_eq!((reads(), marker()), (told.clone(), at.clone()), "{body} changed nothing");
+    }
+
+    // "Mark unread" still moves it back, exactly, and tells; reading then moves it forward.
+    let (_, ch) = app.post(&format!("/api/v1/messages/{first}/unread"), &bob.token, json!({})).await;
+    assert_eq!(ch["membership"]["unread_count"], 2);
+    assert_ne!(reads(), told);
+    let (_, ch) = app.post(&read, &bob.token, json!({ "message_id": first })).await;
+    assert_eq!(ch["membership"]["unread_count"], 1, "forward to the first");
+    assert_eq!(marker(), first.to_string());
+    // A message that is not there is refused as before.
+    assert_error(
+        &app.post(&read, &bob.token, json!({ "message_id": 999_999 })).await,
+        StatusCode::NOT_FOUND,
+        "message_not_found",
+    );
+}
+
+#[tokio::test]
 async fn notification_levels_and_mute_are_per_person() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
