@@ -37,6 +37,8 @@ pub enum AppError {
     RateLimited { problem: Problem, retry_after_secs: u64 },
     /// 503: a backing service is down.
     Unavailable(Problem),
+    /// 503: the server is saturated; retry after this many seconds.
+    Overloaded { problem: Problem, retry_after_secs: u64 },
     /// 500: a bug or an unexpected failure; the cause goes to the log, never to the client.
     Unexpected(anyhow::Error),
 }
@@ -85,6 +87,12 @@ impl AppError {
         ))
     }
 
+    /// Too much is waiting to be written: the request is refused at once, to be tried again
+    /// shortly, rather than queued for seconds.
+    pub fn overloaded(message: impl Into<String>) -> Self {
+        AppError::Overloaded { problem: problem(Code::Overloaded, message), retry_after_secs: 1 }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
         match self {
@@ -98,7 +106,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => 415,
             AppError::Invalid(_) => 422,
             AppError::RateLimited { .. } => 429,
-            AppError::Unavailable(_) => 503,
+            AppError::Unavailable(_) | AppError::Overloaded { .. } => 503,
             AppError::Unexpected(_) => 500,
         }
     }
@@ -116,7 +124,8 @@ impl AppError {
             | AppError::UnsupportedMediaType(p)
             | AppError::Invalid(p)
             | AppError::Unavailable(p)
-            | AppError::RateLimited { problem: p, .. } => p.clone(),
+            | AppError::RateLimited { problem: p, .. }
+            | AppError::Overloaded { problem: p, .. } => p.clone(),
             AppError::Unexpected(_) => problem(Code::InternalError, "Something went wrong on our side."),
         }
     }

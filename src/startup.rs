@@ -39,6 +39,8 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
         pool_size: settings.database.pool_size,
         min_idle: settings.database.min_idle,
         sqlite_sync: settings.database.sqlite_sync,
+        write_queue: settings.database.write_queue,
+        write_deadline: settings.database.write_deadline,
     })
     .context("opening the database")?;
     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;

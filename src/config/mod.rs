@@ -110,6 +110,10 @@ pub struct DatabaseSettings {
     pub min_idle: Option<u32>,
     /// SQLite durability (`HEARTH_SQLITE_SYNC`).
     pub sqlite_sync: SqliteSync,
+    /// Requests' writes that may wait for the SQLite writer (`HEARTH_WRITE_QUEUE`).
+    pub write_queue: usize,
+    /// How long one waits for it (`HEARTH_WRITE_DEADLINE`).
+    pub write_deadline: Duration,
     /// How long events are kept (`HEARTH_EVENT_RETENTION`).
     pub event_retention: Duration,
 }
@@ -189,6 +193,8 @@ impl Settings {
                 pool_size: 16,
                 min_idle: None,
                 sqlite_sync: SqliteSync::Normal,
+                write_queue: 1024,
+                write_deadline: Duration::from_secs(2),
                 event_retention: Duration::from_secs(14 * 86_400),
             },
             secret_key: None,

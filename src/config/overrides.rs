@@ -109,6 +109,12 @@ overrides! {
     /// Sign-ups and password-reset requests per client address per hour [default: 100]
     #[arg(long, global = true, env = "HEARTH_SIGNUPS_PER_HOUR", value_name = "N")]
     signups_per_hour: u32,
+    /// Requests' writes that may wait for the SQLite writer before more are refused with 503 [default: 1024]
+    #[arg(long, global = true, env = "HEARTH_WRITE_QUEUE", value_name = "N")]
+    write_queue: usize,
+    /// How long a request's write waits for the SQLite writer before it is refused with 503 [default: 2s]
+    #[arg(long, global = true, env = "HEARTH_WRITE_DEADLINE", value_name = "DURATION")]
+    write_deadline: String,
     /// SQLite durability: normal, or full to survive power loss [default: normal]
     #[arg(long, global = true, env = "HEARTH_SQLITE_SYNC", value_name = "MODE")]
     sqlite_sync: String,
@@ -196,6 +202,8 @@ impl Overrides {
             ws_per_user,
             signups_per_hour,
             sqlite_sync,
+            write_queue,
+            write_deadline,
             password_hash,
             workspace_creation,
             log,
@@ -233,6 +241,8 @@ impl Overrides {
         set(&mut s.limits.ws_per_user, ws_per_user);
         set(&mut s.limits.signups_per_hour, signups_per_hour);
         set(&mut s.database.sqlite_sync, sqlite_sync.as_deref().map(parse_sqlite_sync).transpose()?);
+        set(&mut s.database.write_queue, write_queue);
+        set(&mut s.database.write_deadline, write_deadline.as_deref().map(parse_duration).transpose()?);
         set(&mut s.accounts.password_hash, password_hash.as_deref().map(parse_hash_cost).transpose()?);
         set(&mut s.accounts.workspace_creation, workspace_creation.as_deref().map(parse_creation).transpose()?);
         set(&mut s.log.filter, log);

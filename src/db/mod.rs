@@ -83,6 +83,10 @@ pub struct DbOptions {
     pub pool_size: u32,
     pub min_idle: Option<u32>,
     pub sqlite_sync: SqliteSync,
+    /// Requests' writes that may wait for the SQLite writer; past it one is refused (503).
+    pub write_queue: usize,
+    /// How long a request's write waits for the SQLite writer before it is refused (503).
+    pub write_deadline: Duration,
 }
 
 /// Opens connections of the right variant and prepares each SQLite connection.
@@ -135,6 +139,10 @@ impl r2d2::ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type Pooled = r2d2::PooledConnection<Manager>;
 
+fn overloaded() -> AppError {
+    AppError::overloaded("The server has too much to write just now; try again in a second.")
+}
+
 /// A request's write counted as waiting for the SQLite writer lock until dropped.
 struct Waiting<'a>(&'a Db);
 
@@ -160,6 +168,8 @@ pub struct Db {
     waiting: Arc<std::sync::atomic::AtomicUsize>,
     /// Told when no request's write waits any more.
     no_one_waiting: Arc<tokio::sync::Notify>,
+    write_queue: usize,
+    write_deadline: Duration,
     appended: Arc<tokio::sync::watch::Sender<u64>>,
     enqueued: Arc<tokio::sync::watch::Sender<u64>>,
 }
@@ -223,6 +233,8 @@ impl Db {
             writer: Arc::new(tokio::sync::Mutex::new(())),
             waiting: Arc::default(),
             no_one_waiting: Arc::default(),
+            write_queue: options.write_queue,
+            write_deadline: options.write_deadline,
             appended: Arc::new(appended),
             enqueued: Arc::new(enqueued),
         })
@@ -272,12 +284,17 @@ impl Db {
         use std::sync::atomic::Ordering;
         let guard = match self.backend {
             Backend::Sqlite => {
-                self.waiting.fetch_add(1, Ordering::AcqRel);
+                // A bounded queue: past it, or past the deadline, the request is refused at
+                // once (503 and Retry-After) instead of waiting without end.
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.write_queue {
+                    drop(Waiting(self));
+                    return Err(overloaded());
+                }
                 // Counted out however the wait ends, a dropped request's included.
                 let waiting = Waiting(self);
-                let guard = self.writer.clone().lock_owned().await;
+                let guard = tokio::time::timeout(self.write_deadline, self.writer.clone().lock_owned()).await;
                 drop(waiting);
-                Some(guard)
+                Some(guard.map_err(|_| overloaded())?)
             }
             Backend::Postgres => None,
         };

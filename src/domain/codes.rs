@@ -73,6 +73,7 @@ codes! {
     InvalidTitle => "invalid_title",
     InvalidStatus => "invalid_status",
     InvalidAvatar => "invalid_avatar",
+    Overloaded => "overloaded",
     InvalidTopic => "invalid_topic",
     InvalidTokenName => "invalid_token_name",
     InvalidTrigger => "invalid_trigger",

@@ -35,7 +35,7 @@ impl ResponseError for AppError {
         }
         let problem = self.problem();
         let mut res = HttpResponse::build(self.status_code());
-        if let AppError::RateLimited { retry_after_secs, .. } = self {
+        if let AppError::RateLimited { retry_after_secs, .. } | AppError::Overloaded { retry_after_secs, .. } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let AppError::Unauthenticated(_) = self {

@@ -328,6 +328,8 @@ impl TestDatabase {
                 pool_size: 1,
                 min_idle: Some(0),
                 sqlite_sync: hearth::db::SqliteSync::Normal,
+                write_queue: 1024,
+                write_deadline: std::time::Duration::from_secs(2),
             })
             .unwrap();
             hearth::db::migrations::run(&mut db.conn().unwrap()).unwrap();

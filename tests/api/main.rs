@@ -22,6 +22,7 @@ mod mail;
 mod messages;
 mod notifications;
 mod outgoing;
+mod overload;
 mod pages;
 mod pictures;
 mod profiles;

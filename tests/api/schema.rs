@@ -51,6 +51,8 @@ async fn sqlite_and_postgresql_migrations_make_the_same_columns() {
         pool_size: 1,
         min_idle: Some(1),
         sqlite_sync: hearth::db::SqliteSync::Normal,
+        write_queue: 1024,
+        write_deadline: std::time::Duration::from_secs(2),
     })
     .unwrap();
     let mut lite = sqlite.conn().unwrap();
