@@ -161,6 +161,9 @@ pub(super) struct State {
     /// Each connected user's connections: an event is judged once per user, not once per
     /// connection, and one only its user may see goes straight to theirs.
     pub(super) by_user: HashMap<i64, Vec<u64>>,
+    /// For the channels events have been delivered in: the connected users who are members,
+    /// kept current as viewers change, so that a channel's event costs its audience only.
+    pub(super) audiences: HashMap<i64, HashSet<i64>>,
     /// The visibility context of every connected user, kept current as memberships change.
     pub(super) viewers: HashMap<i64, Viewer>,
     pub(super) slugs: HashMap<i64, String>,
@@ -268,6 +271,7 @@ impl State {
             next_id: 1,
             conns: HashMap::new(),
             by_user: HashMap::new(),
+            audiences: HashMap::new(),
             viewers: HashMap::new(),
             slugs: HashMap::new(),
             names: HashMap::new(),
@@ -346,7 +350,7 @@ impl State {
         });
         if last {
             self.by_user.remove(&user);
-            self.viewers.remove(&user);
+            self.set_viewer(user, None);
             self.announce_presence(user, "offline");
         }
         Some(conn)
@@ -367,17 +371,24 @@ impl State {
         };
         let scope = event.scope();
         self.refresh(&event).await;
-        // An event only its user may see (a read marker, a preference) goes to theirs; any
-        // other is judged once per connected user.
-        let receivers: Vec<u64> = if scope.kind.is_private() {
-            scope.user_id.map(|u| self.user_conns(u).to_vec()).unwrap_or_default()
-        } else {
-            self.by_user
-                .iter()
-                .filter(|(user, _)| self.viewers.get(user).is_some_and(|v| visible_to(&scope, v)))
-                .flat_map(|(_, ids)| ids.iter().copied())
-                .collect()
+        // An event only its user may see (a read marker, a revoked session) goes to theirs;
+        // one in a channel to its members who are connected (and the person it is about);
+        // any other is judged once per connected user. The rule is asked of each either way.
+        let candidates: Vec<i64> = match (scope.kind.is_private(), scope.kind.is_channel_directory(), scope.channel_id)
+        {
+            (true, _, _) => scope.user_id.into_iter().collect(),
+            (false, false, Some(channel)) => {
+                let mut users: Vec<i64> = self.audience(channel).iter().copied().collect();
+                users.extend(scope.user_id.filter(|u| !users.contains(u)));
+                users
+            }
+            _ => self.by_user.keys().copied().collect(),
         };
+        let receivers: Vec<u64> = candidates
+            .into_iter()
+            .filter(|user| self.viewers.get(user).is_some_and(|v| visible_to(&scope, v)))
+            .flat_map(|user| self.user_conns(user).to_vec())
+            .collect();
         if !receivers.is_empty() {
             if let Err(e) = self.fan_out(&event, receivers).await {
                 tracing::error!(error = %e, "live delivery could not frame an event");

@@ -3,7 +3,10 @@
 //! the workspace slugs and display names that frames carry.
 
 use super::hub::State;
+use std::collections::HashSet;
+
 use crate::domain::channels::ChannelKind;
+use crate::domain::events::Viewer;
 use crate::domain::workspaces::Role;
 use crate::error::AppError;
 use crate::events::{self, Event, EventData};
@@ -11,8 +14,41 @@ use crate::events::{self, Event, EventData};
 impl State {
     pub(super) async fn reload_viewer(&mut self, user_id: i64) -> Result<(), AppError> {
         let viewer = self.db.read(move |conn| events::viewer(conn, user_id)).await?;
-        self.viewers.insert(user_id, viewer);
+        self.set_viewer(user_id, Some(viewer));
         Ok(())
+    }
+
+    /// Puts in (or, with `None`, takes out) a user's viewer, and keeps the channels'
+    /// audiences current with it: every change of a viewer passes here.
+    pub(super) fn set_viewer(&mut self, user_id: i64, viewer: Option<Viewer>) {
+        let old = match viewer {
+            Some(v) => {
+                for (channel, users) in &mut self.audiences {
+                    if v.channels.contains(channel) {
+                        users.insert(user_id);
+                    } else {
+                        users.remove(&user_id);
+                    }
+                }
+                self.viewers.insert(user_id, v)
+            }
+            None => self.viewers.remove(&user_id),
+        };
+        if let (Some(old), false) = (old, self.viewers.contains_key(&user_id)) {
+            for channel in &old.channels {
+                if let Some(users) = self.audiences.get_mut(channel) {
+                    users.remove(&user_id);
+                }
+            }
+        }
+    }
+
+    /// The connected users who are members of a channel (worked out once, then kept).
+    pub(super) fn audience(&mut self, channel: i64) -> &HashSet<i64> {
+        let viewers = &self.viewers;
+        self.audiences
+            .entry(channel)
+            .or_insert_with(|| viewers.iter().filter(|(_, v)| v.channels.contains(&channel)).map(|(u, _)| *u).collect())
     }
 
     pub(super) async fn slug(&mut self, workspace_id: i64) -> Option<String> {
@@ -55,6 +91,8 @@ impl State {
                         v.channels.insert(channel.id);
                     }
                 }
+                // Worked out afresh when first asked.
+                self.audiences.remove(&channel.id);
                 // Everyone but guests may browse a public channel of their workspace.
                 if channel.kind == ChannelKind::Public {
                     for v in self.viewers.values_mut() {

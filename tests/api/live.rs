@@ -84,6 +84,27 @@ async fn someone_removed_from_a_channel_stops_receiving_it_at_once() {
 }
 
 #[tokio::test]
+async fn someone_added_to_a_channel_receives_it_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_with_workspace().await;
+    let bob = app.join(&admin, "acme", "bob", "member").await;
+    let general = channel_id(&app, &admin, "general").await;
+    let ops = create_channel(&app, &admin, "ops", true).await;
+    let mut ws = app.ws(&bob.token, "").await;
+    ws.frame().await;
+    // Delivered in #ops while bob is not in it (the hub works out its audience then) …
+    say(&app, &admin, ops, "not for bob").await;
+    app.post(&format!("/api/v1/channels/{ops}/members"), &admin.token, json!({ "user_id": bob.id })).await;
+    // … and after he is added, his too.
+    say(&app, &admin, ops, "for bob now").await;
+    app.delete(&format!("/api/v1/channels/{ops}/members/{}", bob.id), &admin.token).await;
+    say(&app, &admin, ops, "not any more").await;
+    say(&app, &admin, general, "sentinel").await;
+    let frames = ws.until("message.created", is_message("sentinel")).await;
+    assert_eq!(texts(&frames), ["for bob now", "sentinel"], "{frames:?}");
+}
+
+#[tokio::test]
 async fn reconnecting_with_since_replays_the_gap_without_duplicates() {
     let app = spawn_app().await;
     let admin = app.admin_with_workspace().await;
